@@ -1,0 +1,111 @@
+"""The one decision whether an id tag may charge at a charge point.
+
+``authorize(tenant_id, charge_point, id_tag, auth_source)`` is called by OCPP Authorize and StartTransaction
+now, and by OCPI (a roaming token's real-time authorization) and direct payment later. It looks at:
+
+1. the charge point's allowed auth types (``auth_local_rfid`` for RFID cards, ``auth_remote`` for remote starts
+   from the portal, API or an eMSP app, ``auth_direct_payment`` for ad-hoc payment): a source the charge point
+   does not allow is ``Invalid`` with reason ``auth_type_not_allowed``;
+2. the charging card of the charge point's tenant with that uid: missing -> ``Invalid`` (``unknown_card``),
+   blocked -> ``Blocked``, past ``valid_until`` -> ``Expired``;
+3. an open session of the same id tag anywhere in the tenant -> ``ConcurrentTx`` (OCPP 1.6 meaning: the tag is
+   already in a transaction), unless the caller passes ``ignore_session_id`` (the session being started).
+
+A remote start from the portal or API carries an id tag chosen by staff: it must still be a card of the tenant
+(driver groups and OCPI tokens extend step 2 in later issues). The result carries the OCPP status, a reason code
+for logs and the authorization monitor, and the card row id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from core.cards import normalize_uid
+from core.tables_charging import ChargingCard, ChargingSession
+
+OPEN_SESSION_STATUSES = ("STARTED", "CHARGING", "PAUSED")
+
+
+class AuthSource(StrEnum):
+    RFID = "RFID"
+    REMOTE = "REMOTE"
+    DIRECT_PAYMENT = "DIRECT_PAYMENT"
+
+
+class AuthStatus(StrEnum):
+    """OCPP 1.6 AuthorizationStatus."""
+
+    ACCEPTED = "Accepted"
+    BLOCKED = "Blocked"
+    EXPIRED = "Expired"
+    INVALID = "Invalid"
+    CONCURRENT_TX = "ConcurrentTx"
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    status: AuthStatus
+    reason: str  # machine-readable: accepted, unknown_card, blocked, expired, auth_type_not_allowed, ...
+    card_id: int | None = None
+    expiry: datetime | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.status is AuthStatus.ACCEPTED
+
+    def id_tag_info(self) -> dict[str, Any]:
+        """The OCPP 1.6 idTagInfo object."""
+        info: dict[str, Any] = {"status": self.status.value}
+        if self.expiry is not None:
+            info["expiryDate"] = self.expiry.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return info
+
+
+_AUTH_TYPE_COLUMN = {
+    AuthSource.RFID: "auth_local_rfid",
+    AuthSource.REMOTE: "auth_remote",
+    AuthSource.DIRECT_PAYMENT: "auth_direct_payment",
+}
+
+
+async def authorize(
+    tenant_id: int,
+    charge_point: dict[str, Any] | None,
+    id_tag: str,
+    auth_source: AuthSource | str = AuthSource.RFID,
+    *,
+    at: datetime | None = None,
+    ignore_session_id: int | None = None,
+) -> AuthResult:
+    """Decide for one id tag; ``charge_point`` is None for OCPP 1.6 Authorize (it names no connector)."""
+    source = AuthSource(auth_source)
+    if charge_point is not None and not charge_point.get(_AUTH_TYPE_COLUMN[source], False):
+        return AuthResult(AuthStatus.INVALID, "auth_type_not_allowed")
+    uid = normalize_uid(id_tag)
+    if not uid:
+        return AuthResult(AuthStatus.INVALID, "unknown_card")
+    cards = await ChargingCard.select(ChargingCard.id, ChargingCard.status, ChargingCard.valid_until).where(
+        (ChargingCard.tenant == tenant_id) & (ChargingCard.uid == uid)
+    )
+    if not cards:
+        return AuthResult(AuthStatus.INVALID, "unknown_card")
+    card = cards[0]
+    if card["status"] != "ACTIVE":
+        return AuthResult(AuthStatus.BLOCKED, "blocked", card["id"])
+    at = at or datetime.now(UTC)
+    valid_until = card["valid_until"]
+    if valid_until is not None and valid_until <= at:
+        return AuthResult(AuthStatus.EXPIRED, "expired", card["id"], valid_until)
+    open_query = ChargingSession.exists().where(
+        (ChargingSession.tenant == tenant_id)
+        & (ChargingSession.id_tag == uid)
+        & ChargingSession.status.is_in(list(OPEN_SESSION_STATUSES))
+    )
+    if ignore_session_id is not None:
+        open_query = open_query.where(ChargingSession.id != ignore_session_id)
+    if await open_query:
+        return AuthResult(AuthStatus.CONCURRENT_TX, "concurrent_transaction", card["id"], valid_until)
+    return AuthResult(AuthStatus.ACCEPTED, "accepted", card["id"], valid_until)

@@ -1,0 +1,709 @@
+"""The charging process as the stations report it: connection, boot, status, transactions, anomalies.
+
+The OCPP handlers (ocpp_cs) call these functions with the authenticated station's row; the station is the
+actor here, so every read and write is scoped to that station and its tenant. Each function commits what the
+station sent before it returns, and the handler answers only afterwards: an acknowledged message is on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from core.authorization import AuthResult, AuthSource, AuthStatus, authorize
+from core.cards import normalize_uid
+from core.db import transaction
+from core.passwords import verify_password
+from core.tables import ChargePoint, ChargingStation, Tenant
+from core.tables_charging import Anomaly, ChargingSession, MeterValue, StatusEvent, UnknownStation
+
+# A station is offline when it sent nothing for this many heartbeat intervals.
+OFFLINE_AFTER_INTERVALS = 2.5
+DEFAULT_HEARTBEAT_INTERVAL = 300  # seconds, sent in BootNotification.conf
+PENDING_RETRY_INTERVAL = 60  # seconds until a Pending station boots again
+
+
+class StationLookup(StrEnum):
+    OK = "OK"
+    UNKNOWN = "UNKNOWN"  # 404
+    UNAUTHORIZED = "UNAUTHORIZED"  # 401
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+_STATION_AUTH_COLUMNS = (
+    ChargingStation.id,
+    ChargingStation.tenant,
+    ChargingStation.charge_box_id,
+    ChargingStation.ocpp_password_hash,
+    ChargingStation.installation_status,
+    ChargingStation.decommissioned_at,
+)
+
+# Argon2 costs ~50 ms of CPU; a reconnect storm of thousands of stations must not pay it again and again.
+# Keyed by the stored hash, so a password change invalidates the entry by itself.
+_verified: dict[tuple[str, str], bool] = {}
+_VERIFIED_MAX = 100_000
+
+
+async def _verify_cached(password_hash: str, password: str) -> bool:
+    key = (password_hash, hashlib.sha256(password.encode()).hexdigest())
+    if key in _verified:
+        return _verified[key]
+    ok = await asyncio.to_thread(verify_password, password_hash, password)
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[key] = ok
+    return ok
+
+
+async def authenticate_station(
+    charge_box_id: str, username: str | None, password: str | None
+) -> tuple[StationLookup, dict[str, Any] | None]:
+    """Security profile 1: the Basic user must be the charge box id, the password the station's own."""
+    rows = await ChargingStation.select(*_STATION_AUTH_COLUMNS).where(
+        (ChargingStation.charge_box_id == charge_box_id) & (ChargingStation.decommissioned_at.is_null())
+    )
+    if not rows:
+        return StationLookup.UNKNOWN, None
+    station = rows[0]
+    if username != charge_box_id or not password or not station["ocpp_password_hash"]:
+        return StationLookup.UNAUTHORIZED, None
+    if not await _verify_cached(station["ocpp_password_hash"], password):
+        return StationLookup.UNAUTHORIZED, None
+    return StationLookup.OK, station
+
+
+async def record_unknown_station(charge_box_id: str, remote_addr: str) -> bool:
+    """Remember a charge box id nobody configured, when a tenant asked for it; True when recorded.
+
+    An unknown id carries no tenant. The rule: the entry is kept only if some tenant allows unknown stations;
+    when exactly one does (the usual single-CPO installation) the entry belongs to it, otherwise it stays
+    unassigned and any tenant that allows unknown stations may adopt it. The connection is refused (404)
+    either way: once adopted (station created with this charge box id and a password) the station's next
+    reconnect succeeds.
+    """
+    allowing = await Tenant.select(Tenant.id).where(Tenant.allow_unknown_stations.eq(True)).limit(2)
+    if not allowing:
+        return False
+    tenant_id = allowing[0]["id"] if len(allowing) == 1 else None
+    stamp = now()
+    existing = await UnknownStation.select(UnknownStation.id, UnknownStation.attempts).where(
+        UnknownStation.charge_box_id == charge_box_id
+    )
+    if existing:
+        await UnknownStation.update(
+            {
+                UnknownStation.attempts: existing[0]["attempts"] + 1,
+                UnknownStation.last_seen_at: stamp,
+                UnknownStation.remote_addr: remote_addr[:64],
+            }
+        ).where(UnknownStation.id == existing[0]["id"])
+    else:
+        await UnknownStation.insert(
+            UnknownStation(
+                charge_box_id=charge_box_id[:64],
+                tenant=tenant_id,
+                remote_addr=remote_addr[:64],
+                first_seen_at=stamp,
+                last_seen_at=stamp,
+            )
+        )
+    return True
+
+
+async def station_connected(station_id: int) -> None:
+    stamp = now()
+    await ChargingStation.update({ChargingStation.connected: True, ChargingStation.last_message_at: stamp}).where(
+        ChargingStation.id == station_id
+    )
+
+
+async def station_disconnected(station_id: int) -> None:
+    await ChargingStation.update({ChargingStation.connected: False}).where(ChargingStation.id == station_id)
+
+
+async def station_seen(station_id: int, heartbeat: bool = False) -> datetime:
+    stamp = now()
+    values: dict[Any, Any] = {ChargingStation.last_message_at: stamp}
+    if heartbeat:
+        values[ChargingStation.last_heartbeat_at] = stamp
+    await ChargingStation.update(values).where(ChargingStation.id == station_id)
+    return stamp
+
+
+def is_online(
+    station: dict[str, Any], at: datetime | None = None, heartbeat_interval: int = DEFAULT_HEARTBEAT_INTERVAL
+) -> bool:
+    """Connected and heard from within 2.5 heartbeat intervals (a heartbeat or any other message)."""
+    if not station.get("connected"):
+        return False
+    seen = [t for t in (station.get("last_heartbeat_at"), station.get("last_message_at")) if t is not None]
+    if not seen:
+        return False
+    at = at or now()
+    return at - max(seen) <= timedelta(seconds=heartbeat_interval * OFFLINE_AFTER_INTERVALS)
+
+
+# --- BootNotification -------------------------------------------------------------------------------------
+
+BOOT_FIELDS = {  # OCPP 1.6 BootNotification.req key -> column on ChargingStation
+    "chargePointVendor": ChargingStation.vendor,
+    "chargePointModel": ChargingStation.model,
+    "chargePointSerialNumber": ChargingStation.serial_number,
+    "firmwareVersion": ChargingStation.firmware_version,
+}
+BOOT_INFO_KEYS = ("chargeBoxSerialNumber", "iccid", "imsi", "meterType", "meterSerialNumber")
+
+
+class RegistrationStatus(StrEnum):
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+
+
+def registration_status(installation_status: str) -> RegistrationStatus:
+    """Only a commissioned station is Accepted; a planned or merely installed one is Pending.
+
+    Pending keeps the station connected so that a technician can configure it (ChangeConfiguration,
+    GetConfiguration) while it does not yet start sessions; it boots again after PENDING_RETRY_INTERVAL and is
+    Accepted as soon as the CPO sets the station to commissioned (Inbetriebnahme).
+    """
+    if installation_status == "COMMISSIONED":
+        return RegistrationStatus.ACCEPTED
+    return RegistrationStatus.PENDING
+
+
+class SessionStatus(StrEnum):
+    AUTHORIZED = "AUTHORIZED"  # Authorize.req or a remote start accepted, no transaction yet
+    STARTED = "STARTED"
+    CHARGING = "CHARGING"
+    PAUSED = "PAUSED"  # SuspendedEV / SuspendedEVSE
+    STOPPED = "STOPPED"
+    CLOSED_STALE = "CLOSED_STALE"  # closed by csms: the station rebooted or started another transaction
+    EXPIRED = "EXPIRED"  # an authorization that never became a transaction
+
+
+OPEN_STATUSES = (SessionStatus.STARTED, SessionStatus.CHARGING, SessionStatus.PAUSED)
+
+
+class AnomalyKind(StrEnum):
+    UNKNOWN_TRANSACTION = "unknown_transaction"  # Stop/MeterValues naming a transaction csms does not know
+    STALE_SESSION = "stale_session"  # an open session closed by csms
+    UNKNOWN_CONNECTOR = "unknown_connector"  # a connectorId without a charge point
+    METER_BACKWARDS = "meter_backwards"
+    TIMESTAMP_OUT_OF_ORDER = "timestamp_out_of_order"
+
+
+class SessionFlag(StrEnum):
+    METER_BACKWARDS = "meter_backwards"
+    TIMESTAMP_OUT_OF_ORDER = "timestamp_out_of_order"
+    NEGATIVE_ENERGY = "negative_energy"
+    UNKNOWN_CONNECTOR = "unknown_connector"
+
+
+class StaleReason(StrEnum):
+    STATION_REBOOTED = "STATION_REBOOTED"
+    NEW_TRANSACTION_ON_CONNECTOR = "NEW_TRANSACTION_ON_CONNECTOR"
+
+
+# OCPP 1.6 ChargePointStatus -> OCPI EvseStatus. Preparing and Finishing occupy the charge point (a car is
+# plugged in), so they count as CHARGING for the overview the way OCPI expects.
+OCPP_TO_EVSE_STATUS = {
+    "Available": "AVAILABLE",
+    "Preparing": "CHARGING",
+    "Charging": "CHARGING",
+    "SuspendedEV": "CHARGING",
+    "SuspendedEVSE": "CHARGING",
+    "Finishing": "CHARGING",
+    "Reserved": "RESERVED",
+    "Unavailable": "INOPERATIVE",
+    "Faulted": "OUTOFORDER",
+}
+# The open session follows the connector's status.
+_SESSION_STATUS_OF = {
+    "Charging": SessionStatus.CHARGING,
+    "SuspendedEV": SessionStatus.PAUSED,
+    "SuspendedEVSE": SessionStatus.PAUSED,
+}
+ERROR_RATE_DAYS = 30
+# Stop reasons that mean the session failed rather than ended as the driver wanted.
+FAILED_STOP_REASONS = ("EmergencyStop", "PowerLoss", "Reboot", "HardReset", "SoftReset", "EVDisconnected")
+AUTHORIZATION_TTL = timedelta(minutes=10)  # an Authorize / remote start waits this long for StartTransaction
+
+
+def parse_timestamp(value: Any, default: datetime | None = None) -> datetime:
+    """OCPP timestamps are RFC 3339; one without a zone is taken as UTC; garbage falls back to ``default``."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("z", "Z"))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return default or now()
+
+
+async def record_anomaly(
+    kind: AnomalyKind, station: dict[str, Any], detail: dict[str, Any], session_id: int | None = None
+) -> None:
+    await Anomaly.insert(
+        Anomaly(tenant=station["tenant"], station=station["id"], session=session_id, kind=kind, detail=detail)
+    )
+
+
+async def _charge_point_of(station: dict[str, Any], connector_id: int) -> dict[str, Any] | None:
+    if connector_id <= 0:
+        return None
+    return await (
+        ChargePoint.select(
+            ChargePoint.id,
+            ChargePoint.tenant,
+            ChargePoint.auth_local_rfid,
+            ChargePoint.auth_remote,
+            ChargePoint.auth_direct_payment,
+        )
+        .where(
+            (ChargePoint.station == station["id"])
+            & (ChargePoint.evse_number == connector_id)
+            & (ChargePoint.decommissioned_at.is_null())
+        )
+        .first()
+    )
+
+
+async def boot(station: dict[str, Any], payload: dict[str, Any]) -> tuple[RegistrationStatus, int, datetime]:
+    """Store the device data, close sessions the reboot ended, and decide Accepted or Pending."""
+    stamp = now()
+    values: dict[Any, Any] = {column: payload[key] for key, column in BOOT_FIELDS.items() if key in payload}
+    values[ChargingStation.boot_info] = {key: payload[key] for key in BOOT_INFO_KEYS if key in payload}
+    values[ChargingStation.last_message_at] = stamp
+    values[ChargingStation.updated_at] = stamp
+    async with transaction():
+        await ChargingStation.update(values).where(ChargingStation.id == station["id"])
+        await _close_stale(station, StaleReason.STATION_REBOOTED, ChargingSession.station == station["id"], stamp)
+        row = await ChargingStation.select(ChargingStation.installation_status).where(
+            ChargingStation.id == station["id"]
+        )
+    status = registration_status(row[0]["installation_status"] if row else "")
+    interval = DEFAULT_HEARTBEAT_INTERVAL if status is RegistrationStatus.ACCEPTED else PENDING_RETRY_INTERVAL
+    return status, interval, stamp
+
+
+async def _close_stale(station: dict[str, Any], reason: StaleReason, where: Any, stamp: datetime) -> list[int]:
+    stale = await ChargingSession.select(ChargingSession.id, ChargingSession.connector_id).where(
+        where & ChargingSession.status.is_in([s.value for s in OPEN_STATUSES])
+    )
+    if not stale:
+        return []
+    ids = [row["id"] for row in stale]
+    await ChargingSession.update(
+        {
+            ChargingSession.status: SessionStatus.CLOSED_STALE,
+            ChargingSession.stop_reason: reason,
+            ChargingSession.stopped_at: stamp,
+            ChargingSession.updated_at: stamp,
+        }
+    ).where(ChargingSession.id.is_in(ids))
+    await Anomaly.insert(
+        *[
+            Anomaly(
+                tenant=station["tenant"],
+                station=station["id"],
+                session=row["id"],
+                kind=AnomalyKind.STALE_SESSION,
+                detail={"reason": reason.value, "connector_id": row["connector_id"]},
+            )
+            for row in stale
+        ]
+    )
+    return ids
+
+
+async def heartbeat(station: dict[str, Any]) -> datetime:
+    return await station_seen(station["id"], heartbeat=True)
+
+
+async def status_notification(station: dict[str, Any], payload: dict[str, Any]) -> None:
+    connector_id = int(payload["connectorId"])
+    ocpp_status = payload["status"]
+    error_code = payload.get("errorCode", "NoError")
+    stamp = now()
+    at = parse_timestamp(payload.get("timestamp"), stamp)
+    charge_point = await _charge_point_of(station, connector_id)
+    async with transaction():
+        await StatusEvent.insert(
+            StatusEvent(
+                tenant=station["tenant"],
+                station=station["id"],
+                charge_point=charge_point["id"] if charge_point else None,
+                connector_id=connector_id,
+                status=ocpp_status,
+                error_code=error_code,
+                info=payload.get("info", ""),
+                vendor_id=payload.get("vendorId", ""),
+                vendor_error_code=payload.get("vendorErrorCode", ""),
+                timestamp=at,
+            )
+        )
+        if charge_point is not None:
+            await ChargePoint.update(
+                {
+                    ChargePoint.status: OCPP_TO_EVSE_STATUS.get(ocpp_status, "UNKNOWN"),
+                    ChargePoint.status_detail: ocpp_status,
+                    ChargePoint.error_code: "" if error_code == "NoError" else error_code,
+                    ChargePoint.status_updated_at: at,
+                }
+            ).where(ChargePoint.id == charge_point["id"])
+            session_status = _SESSION_STATUS_OF.get(ocpp_status)
+            if session_status is not None:
+                await ChargingSession.update(
+                    {ChargingSession.status: session_status, ChargingSession.updated_at: stamp}
+                ).where(
+                    (ChargingSession.station == station["id"])
+                    & (ChargingSession.connector_id == connector_id)
+                    & ChargingSession.status.is_in([s.value for s in OPEN_STATUSES])
+                )
+        elif connector_id > 0:
+            await record_anomaly(AnomalyKind.UNKNOWN_CONNECTOR, station, {"connector_id": connector_id})
+    if charge_point is not None and ocpp_status == "Faulted":
+        await update_error_rate(charge_point["id"], stamp)
+
+
+async def update_error_rate(charge_point_id: int, at: datetime | None = None) -> Decimal:
+    """% of failures over the last 30 days: Faulted statuses plus failed sessions, per session or fault.
+
+    A session fails when csms closed it as stale or the station stopped it for a fault reason
+    (FAILED_STOP_REASONS). Each Faulted status counts as one failed attempt too, so a charge point that
+    faults while nobody charges still shows a rate.
+    """
+    since = (at or now()) - timedelta(days=ERROR_RATE_DAYS)
+    sessions = ChargingSession.count().where(
+        (ChargingSession.charge_point == charge_point_id)
+        & (ChargingSession.started_at >= since)
+        & ChargingSession.status.not_in([SessionStatus.AUTHORIZED.value, SessionStatus.EXPIRED.value])
+    )
+    total_sessions = await sessions
+    failed_sessions = await ChargingSession.count().where(
+        (ChargingSession.charge_point == charge_point_id)
+        & (ChargingSession.started_at >= since)
+        & (
+            (ChargingSession.status == SessionStatus.CLOSED_STALE.value)
+            | ChargingSession.stop_reason.is_in(list(FAILED_STOP_REASONS))
+        )
+    )
+    faults = await StatusEvent.count().where(
+        (StatusEvent.charge_point == charge_point_id)
+        & (StatusEvent.timestamp >= since)
+        & (StatusEvent.status == "Faulted")
+    )
+    attempts = total_sessions + faults
+    rate = Decimal(0) if attempts == 0 else min(Decimal(100), Decimal(100 * (failed_sessions + faults)) / attempts)
+    rate = rate.quantize(Decimal("0.01"))
+    await ChargePoint.update({ChargePoint.error_rate: rate}).where(ChargePoint.id == charge_point_id)
+    return rate
+
+
+# --- Authorize / StartTransaction / MeterValues / StopTransaction ------------------------------------------
+
+
+async def authorize_id_tag(station: dict[str, Any], id_tag: str) -> AuthResult:
+    """OCPP 1.6 Authorize: station-wide (no connector); an accepted tag is remembered for the monitor."""
+    result = await authorize(station["tenant"], None, id_tag, AuthSource.RFID)
+    if result.accepted:
+        await record_authorization(station["tenant"], station["id"], None, id_tag, AuthSource.RFID, result)
+    return result
+
+
+async def record_authorization(
+    tenant_id: int,
+    station_id: int,
+    charge_point_id: int | None,
+    id_tag: str,
+    auth_source: AuthSource | str,
+    result: AuthResult,
+) -> int:
+    """An accepted authorization waiting for its StartTransaction (also used for remote starts)."""
+    stamp = now()
+    session = ChargingSession(
+        tenant=tenant_id,
+        station=station_id,
+        charge_point=charge_point_id,
+        connector_id=0,
+        id_tag=normalize_uid(id_tag),
+        card=result.card_id,
+        auth_source=AuthSource(auth_source).value,
+        auth_status=result.status.value,
+        authorized_at=stamp,
+        status=SessionStatus.AUTHORIZED,
+    )
+    await session.save()
+    return int(session.id)
+
+
+async def start_transaction(station: dict[str, Any], payload: dict[str, Any]) -> tuple[int, AuthResult]:
+    """Open a session; the same StartTransaction sent again (lost confirmation) gets the same id."""
+    connector_id = int(payload["connectorId"])
+    id_tag = normalize_uid(payload["idTag"])
+    meter_start = int(payload["meterStart"])
+    stamp = now()
+    started_at = parse_timestamp(payload.get("timestamp"), stamp)
+    charge_point = await _charge_point_of(station, connector_id)
+    async with transaction():
+        repeated = await (
+            ChargingSession.select(ChargingSession.id, ChargingSession.auth_status, ChargingSession.card)
+            .where(
+                (ChargingSession.station == station["id"])
+                & (ChargingSession.connector_id == connector_id)
+                & (ChargingSession.id_tag == id_tag)
+                & (ChargingSession.meter_start_wh == meter_start)
+                & (ChargingSession.started_at == started_at)
+            )
+            .first()
+        )
+        if repeated is not None:
+            status = AuthStatus(repeated["auth_status"] or AuthStatus.INVALID.value)
+            return int(repeated["id"]), AuthResult(status, "repeated_start", repeated["card"])
+        await _close_stale(
+            station,
+            StaleReason.NEW_TRANSACTION_ON_CONNECTOR,
+            (ChargingSession.station == station["id"]) & (ChargingSession.connector_id == connector_id),
+            stamp,
+        )
+        pending = await (
+            ChargingSession.select(ChargingSession.id, ChargingSession.auth_source)
+            .where(
+                (ChargingSession.station == station["id"])
+                & (ChargingSession.id_tag == id_tag)
+                & (ChargingSession.status == SessionStatus.AUTHORIZED.value)
+                & (ChargingSession.authorized_at >= stamp - AUTHORIZATION_TTL)
+                & (
+                    ChargingSession.charge_point.is_null()
+                    | (ChargingSession.charge_point == (charge_point["id"] if charge_point else -1))
+                )
+            )
+            .order_by(ChargingSession.authorized_at, ascending=False)
+            .first()
+        )
+        source = AuthSource(pending["auth_source"]) if pending else AuthSource.RFID
+        result = await authorize(station["tenant"], charge_point, id_tag, source)
+        flags = [] if charge_point is not None else [SessionFlag.UNKNOWN_CONNECTOR.value]
+        values: dict[str, Any] = {
+            "charge_point": charge_point["id"] if charge_point else None,
+            "connector_id": connector_id,
+            "id_tag": id_tag,
+            "card": result.card_id,
+            "auth_source": source.value,
+            "auth_status": result.status.value,
+            "started_at": started_at,
+            "meter_start_wh": meter_start,
+            "last_meter_wh": meter_start,
+            "last_meter_at": started_at,
+            "reservation_id": payload.get("reservationId"),
+            "status": SessionStatus.STARTED.value,
+            "flags": flags,
+            "updated_at": stamp,
+        }
+        if pending is not None:
+            session_id = int(pending["id"])
+            await ChargingSession.update({getattr(ChargingSession, k): v for k, v in values.items()}).where(
+                ChargingSession.id == session_id
+            )
+        else:
+            session = ChargingSession(tenant=station["tenant"], station=station["id"], authorized_at=stamp, **values)
+            await session.save()
+            session_id = int(session.id)
+        if charge_point is None:
+            await record_anomaly(AnomalyKind.UNKNOWN_CONNECTOR, station, {"connector_id": connector_id}, session_id)
+    return session_id, result
+
+
+ENERGY_REGISTER = "Energy.Active.Import.Register"
+
+
+def energy_wh(sampled: dict[str, Any]) -> int | None:
+    """The import register of one sampled value in Wh, or None when it is something else (or signed)."""
+    if sampled.get("measurand", ENERGY_REGISTER) != ENERGY_REGISTER or sampled.get("format") == "SignedData":
+        return None
+    if sampled.get("phase"):
+        return None
+    try:
+        value = Decimal(str(sampled["value"]))
+    except (ArithmeticError, KeyError, ValueError):
+        return None
+    if sampled.get("unit") == "kWh":
+        value *= 1000
+    return int(value)
+
+
+def _meter_rows(station_id: int, session_id: int | None, connector_id: int, meter_value: list[Any]) -> list[MeterValue]:
+    rows = []
+    for entry in meter_value:
+        at = parse_timestamp(entry.get("timestamp"))
+        for sampled in entry.get("sampledValue", []):
+            rows.append(
+                MeterValue(
+                    station=station_id,
+                    session=session_id,
+                    connector_id=connector_id,
+                    timestamp=at,
+                    measurand=sampled.get("measurand", ENERGY_REGISTER),
+                    phase=sampled.get("phase", ""),
+                    context=sampled.get("context", "Sample.Periodic"),
+                    location=sampled.get("location", ""),
+                    unit=sampled.get(
+                        "unit", "Wh" if sampled.get("measurand", ENERGY_REGISTER).startswith("Energy") else ""
+                    ),
+                    format=sampled.get("format", "Raw"),
+                    value=str(sampled.get("value", "")),
+                )
+            )
+    return rows
+
+
+def _check_readings(session: dict[str, Any], meter_value: list[Any]) -> tuple[set[str], int | None, datetime | None]:
+    """Flags for readings going backwards or timestamps out of order; returns the newest register reading."""
+    flags: set[str] = set()
+    last_wh = session.get("last_meter_wh")
+    last_at = session.get("last_meter_at")
+    for entry in meter_value:
+        at = parse_timestamp(entry.get("timestamp"))
+        if last_at is not None and at < last_at:
+            flags.add(SessionFlag.TIMESTAMP_OUT_OF_ORDER.value)
+        reading = None
+        for sampled in entry.get("sampledValue", []):
+            wh = energy_wh(sampled)
+            if wh is not None:
+                reading = wh
+        if reading is not None:
+            if last_wh is not None and reading < last_wh:
+                flags.add(SessionFlag.METER_BACKWARDS.value)
+            last_wh = reading
+        if last_at is None or at >= last_at:
+            last_at = at
+    return flags, last_wh, last_at
+
+
+_SESSION_METER_COLUMNS = (
+    ChargingSession.id,
+    ChargingSession.status,
+    ChargingSession.meter_start_wh,
+    ChargingSession.last_meter_wh,
+    ChargingSession.last_meter_at,
+    ChargingSession.flags,
+    ChargingSession.id_tag,
+    ChargingSession.charge_point,
+    ChargingSession.started_at,
+    ChargingSession.meter_stop_wh,
+)
+
+
+async def _session_of(station: dict[str, Any], transaction_id: int) -> dict[str, Any] | None:
+    return await (
+        ChargingSession.select(*_SESSION_METER_COLUMNS)
+        .where(
+            (ChargingSession.id == transaction_id)
+            & (ChargingSession.station == station["id"])
+            & (ChargingSession.status != SessionStatus.AUTHORIZED.value)
+        )
+        .output(load_json=True)
+        .first()
+    )
+
+
+async def _apply_readings(session: dict[str, Any], meter_value: list[Any], extra: dict[Any, Any]) -> list[str]:
+    new_flags, last_wh, last_at = _check_readings(session, meter_value)
+    flags = list(session["flags"] or [])
+    added = [f for f in sorted(new_flags) if f not in flags]
+    values: dict[Any, Any] = {ChargingSession.updated_at: now(), **extra}
+    if added:
+        values[ChargingSession.flags] = flags + added
+    if last_wh is not None and ChargingSession.last_meter_wh not in extra:
+        values[ChargingSession.last_meter_wh] = last_wh
+        values[ChargingSession.energy_wh] = max(0, last_wh - session["meter_start_wh"])
+    if last_at is not None:
+        values[ChargingSession.last_meter_at] = last_at
+    await ChargingSession.update(values).where(ChargingSession.id == session["id"])
+    return added
+
+
+async def meter_values(station: dict[str, Any], payload: dict[str, Any]) -> None:
+    connector_id = int(payload["connectorId"])
+    transaction_id = payload.get("transactionId")
+    meter_value = payload.get("meterValue", [])
+    async with transaction():
+        session = await _session_of(station, int(transaction_id)) if transaction_id is not None else None
+        await MeterValue.insert(
+            *_meter_rows(station["id"], session["id"] if session else None, connector_id, meter_value)
+        )
+        if transaction_id is not None and session is None:
+            await record_anomaly(
+                AnomalyKind.UNKNOWN_TRANSACTION,
+                station,
+                {"message": "MeterValues", "transaction_id": transaction_id, "connector_id": connector_id},
+            )
+        elif session is not None:
+            await _apply_readings(session, meter_value, {})
+
+
+async def stop_transaction(station: dict[str, Any], payload: dict[str, Any]) -> AuthResult | None:
+    """Close a session with its final reading; unknown or already closed transactions are still answered."""
+    transaction_id = int(payload["transactionId"])
+    meter_stop = int(payload["meterStop"])
+    stamp = now()
+    stopped_at = parse_timestamp(payload.get("timestamp"), stamp)
+    reason = payload.get("reason", "Local")
+    id_tag = normalize_uid(payload.get("idTag", ""))
+    transaction_data = payload.get("transactionData", [])
+    charge_point_id = None
+    async with transaction():
+        session = await _session_of(station, transaction_id)
+        if session is None:
+            if transaction_data:
+                await MeterValue.insert(*_meter_rows(station["id"], None, 0, transaction_data))
+            await record_anomaly(
+                AnomalyKind.UNKNOWN_TRANSACTION,
+                station,
+                {"message": "StopTransaction", "transaction_id": transaction_id, "meter_stop": meter_stop},
+            )
+        elif session["status"] in (SessionStatus.STOPPED.value,) and session["meter_stop_wh"] == meter_stop:
+            pass  # the same StopTransaction again after a lost confirmation: already stored
+        else:
+            if transaction_data:
+                await MeterValue.insert(*_meter_rows(station["id"], session["id"], 0, transaction_data))
+            extra: dict[Any, Any] = {
+                ChargingSession.status: SessionStatus.STOPPED.value,
+                ChargingSession.stopped_at: stopped_at,
+                ChargingSession.meter_stop_wh: meter_stop,
+                ChargingSession.last_meter_wh: meter_stop,
+                ChargingSession.energy_wh: max(0, meter_stop - session["meter_start_wh"]),
+                ChargingSession.stop_reason: reason,
+                ChargingSession.stop_id_tag: id_tag,
+            }
+            readings = [*transaction_data, {"timestamp": payload.get("timestamp"), "sampledValue": [
+                {"value": str(meter_stop), "measurand": ENERGY_REGISTER, "unit": "Wh"}]}]  # fmt: skip
+            flags = await _apply_readings(session, readings, extra)
+            if meter_stop < session["meter_start_wh"] and SessionFlag.NEGATIVE_ENERGY.value not in session["flags"]:
+                current = list(session["flags"] or []) + flags + [SessionFlag.NEGATIVE_ENERGY.value]
+                await ChargingSession.update({ChargingSession.flags: current}).where(
+                    ChargingSession.id == session["id"]
+                )
+            charge_point_id = session["charge_point"]
+    if charge_point_id is not None:
+        await update_error_rate(charge_point_id, stamp)
+    if not id_tag:
+        return None
+    return await authorize(station["tenant"], None, id_tag, AuthSource.RFID, ignore_session_id=transaction_id)
+
+
+async def station_notification(station: dict[str, Any], column: str, status: str) -> None:
+    """DiagnosticsStatusNotification / FirmwareStatusNotification: the latest status on the station."""
+    await ChargingStation.update(
+        {getattr(ChargingStation, column): status[:30], ChargingStation.updated_at: now()}
+    ).where(ChargingStation.id == station["id"])

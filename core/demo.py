@@ -1,0 +1,141 @@
+"""Demo data: a CPO "Demo Company" (DE / ISE) with locations, stations and charge points, and one EMP.
+
+Idempotent: running it again changes nothing when the demo tenant exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from core import infrastructure, tenancy
+from core.context import system_actor
+from core.passwords import hash_password
+from core.permissions import Permission
+from core.tables import ChargePoint, StaffUser, Tenant, UserGroup
+
+DEMO_SLUG = "demo"
+DEMO_EMAIL = "admin@demo.example"
+DEMO_PASSWORD = "demo-admin-2026"  # noqa: S105 - the documented demo login
+DEMO_STATION_PASSWORD = "demo-station-password"  # noqa: S105 - simulator and docs use it
+
+_LOCATIONS = [
+    {
+        "name": "Parkhaus Altstadt",
+        "address": "Marktplatz 5",
+        "postal_code": "80331",
+        "city": "München",
+        "country": "DEU",
+        "latitude": Decimal("48.1371079"),
+        "longitude": Decimal("11.5753822"),
+        "time_zone": "Europe/Berlin",
+        "parking_type": "PARKING_GARAGE",
+        "parking_restrictions": ["EV_ONLY"],
+        "hotline": "+49 89 1234567",
+        "operator_name": "Demo Company",
+    },
+    {
+        "name": "Firmenparkplatz Nord",
+        "address": "Industriestraße 12",
+        "postal_code": "85748",
+        "city": "Garching",
+        "country": "DEU",
+        "latitude": Decimal("48.2488721"),
+        "longitude": Decimal("11.6532477"),
+        "time_zone": "Europe/Berlin",
+        "twentyfourseven": False,
+        "opening_hours": [{"weekday": d, "period_begin": "06:00", "period_end": "22:00"} for d in range(1, 6)],
+        "parking_type": "PARKING_LOT",
+        "parking_restrictions": ["CUSTOMERS"],
+        "hotline": "+49 89 7654321",
+        "operator_name": "Demo Company",
+    },
+]
+
+# (location index, charge box id, vendor, model, number of charge points, DC?)
+_STATIONS = [
+    (0, "DEMO-AC-001", "ABL", "eMH3", 2, False),
+    (0, "DEMO-AC-002", "ABL", "eMH3", 2, False),
+    (0, "DEMO-DC-001", "Alpitronic", "HYC300", 2, True),
+    (1, "DEMO-AC-101", "Mennekes", "AMTRON Professional", 2, False),
+    (1, "DEMO-AC-102", "Mennekes", "AMTRON Professional", 1, False),
+    (1, "DEMO-AC-103", "KEBA", "KeContact P30", 1, False),
+]
+_STATUSES = ["AVAILABLE", "CHARGING", "AVAILABLE", "AVAILABLE", "OUTOFORDER", "AVAILABLE", "UNKNOWN", "AVAILABLE",
+             "CHARGING", "AVAILABLE"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    created: bool
+    email: str = DEMO_EMAIL
+    password: str = DEMO_PASSWORD
+
+
+async def load_demo() -> DemoResult:
+    if await Tenant.exists().where(Tenant.slug == DEMO_SLUG):
+        return DemoResult(created=False)
+    tenant = await tenancy.create_tenant(
+        {"slug": DEMO_SLUG, "name": "Demo Company", "kind": "CPO", "country_code": "DE", "party_id": "ISE"}
+    )
+    await tenancy.create_tenant(
+        {"slug": "demo-emp", "name": "Demo Mobility (EMP)", "kind": "EMP", "country_code": "DE", "party_id": "DMP"}
+    )
+    actor = system_actor(tenant["id"], "demo")
+    await StaffUser(
+        tenant=tenant["id"],
+        email=DEMO_EMAIL,
+        name="Demo Admin",
+        password_hash=hash_password(DEMO_PASSWORD),
+        is_admin=True,
+    ).save()
+    await UserGroup(
+        tenant=tenant["id"],
+        name="Technik",
+        description="Technicians: infrastructure and OCPP commands",
+        permissions=[Permission.INFRASTRUCTURE_VIEW, Permission.INFRASTRUCTURE_MANAGE, Permission.OCPP_COMMANDS],
+    ).save()
+    await UserGroup(
+        tenant=tenant["id"], name="Buchhaltung", description="Accounting", permissions=[Permission.SESSIONS_VIEW]
+    ).save()
+    locations = [await infrastructure.create_location(actor, dict(raw)) for raw in _LOCATIONS]
+    status_iter = iter(_STATUSES)
+    for number, (loc, charge_box_id, vendor, model, points, dc) in enumerate(_STATIONS, start=1):
+        station, _ = await infrastructure.create_station(
+            actor,
+            {
+                "location_id": locations[loc]["id"],
+                "charge_box_id": charge_box_id,
+                "name": f"{model} {number}",
+                "vendor": vendor,
+                "model": model,
+                "serial_number": f"SN-{10000 + number}",
+                "firmware_version": "1.4.2" if not dc else "2.1.0",
+                "installation_status": "COMMISSIONED",
+                "ocpp_password": DEMO_STATION_PASSWORD,
+                "technician_name": "Max Techniker",
+                "technician_phone": "+49 170 1234567",
+            },
+        )
+        for evse in range(1, points + 1):
+            connector = (
+                {
+                    "standard": "IEC_62196_T2_COMBO",
+                    "format": "CABLE",
+                    "power_type": "DC",
+                    "max_voltage": 920,
+                    "max_amperage": 500,
+                    "max_electric_power": 300000,
+                }  # fmt: skip
+                if dc
+                else {"standard": "IEC_62196_T2", "format": "SOCKET", "power_type": "AC_3_PHASE"}
+            )
+            cp = await infrastructure.create_charge_point(
+                actor,
+                {"station_id": station["id"], "evse_number": evse, "evse_id": f"DE*ISE*E{1000 + number}*{evse}"},
+                connector,
+            )
+            await ChargePoint.update({ChargePoint.status: next(status_iter, "AVAILABLE")}).where(
+                ChargePoint.id == cp["id"]
+            )
+    return DemoResult(created=True)

@@ -1,0 +1,58 @@
+"""Domain errors that every adapter maps to its own answer (form message, HTTP status, OCPI code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Message:
+    """A translatable message: an English msgid and its named parameters."""
+
+    msgid: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, gettext: Any = None) -> str:
+        text = gettext(self.msgid) if gettext else self.msgid
+        return text % self.params if self.params else text
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class DomainError(Exception):
+    """Base for errors a user can act on."""
+
+    def __init__(self, message: Message | str) -> None:
+        self.message = message if isinstance(message, Message) else Message(message)
+        super().__init__(str(self.message))
+
+
+class NotFound(DomainError):
+    """The object does not exist for this tenant (never tells which of the two)."""
+
+    def __init__(self, what: str = "object") -> None:
+        super().__init__(Message("Not found"))
+        self.what = what
+
+
+class PermissionDenied(DomainError):
+    def __init__(self) -> None:
+        super().__init__(Message("You are not allowed to do this."))
+
+
+class Conflict(DomainError):
+    """The request is valid but clashes with the current state."""
+
+
+class ValidationError(DomainError):
+    """Field errors; ``errors`` maps a field name (or ``__all__``) to a message."""
+
+    def __init__(self, errors: dict[str, Message]) -> None:
+        self.errors = errors
+        first = next(iter(errors.values())) if errors else Message("Invalid input")
+        super().__init__(first)
+
+    def as_dict(self, gettext: Any = None) -> dict[str, str]:
+        return {name: message.render(gettext) for name, message in self.errors.items()}

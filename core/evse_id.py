@@ -1,0 +1,49 @@
+"""EVSE-ID syntax (ISO 15118-2 Annex H / eMI3): ``DE*ISE*E12345*1``.
+
+Country code (2 letters), operator id (3 alphanumerics), the type letter ``E`` and a power
+outlet id (1-30 alphanumerics and ``*``). The separators ``*`` between the first three
+parts are optional on input; the normalised form always has them.
+"""
+
+from __future__ import annotations
+
+import re
+
+_EVSE_ID = re.compile(r"^(?P<country>[A-Z]{2})\*?(?P<operator>[A-Z0-9]{3})\*?E(?P<outlet>[A-Z0-9][A-Z0-9*]{0,29})$")
+MAX_LENGTH = 48  # OCPI EVSE.evse_id
+
+
+class InvalidEvseId(ValueError):
+    pass
+
+
+def normalize_evse_id(raw: str) -> str:
+    """Return the canonical ``CC*OOO*E...`` form or raise InvalidEvseId."""
+    text = raw.strip().upper().replace(" ", "")
+    match = _EVSE_ID.match(text)
+    if match is None or text.endswith("*") or "**" in text:
+        raise InvalidEvseId(raw)
+    normalised = f"{match['country']}*{match['operator']}*E{match['outlet']}"
+    if len(normalised) > MAX_LENGTH:
+        raise InvalidEvseId(raw)
+    return normalised
+
+
+def is_valid_evse_id(raw: str) -> bool:
+    try:
+        normalize_evse_id(raw)
+    except InvalidEvseId:
+        return False
+    return True
+
+
+def operator_of(evse_id: str) -> tuple[str, str]:
+    """(country code, operator id) of a normalised EVSE-ID."""
+    country, operator, _ = evse_id.split("*", 2)
+    return country, operator
+
+
+def suggest_evse_id(country_code: str, party_id: str, station_number: str, evse_number: int) -> str:
+    """A syntactically valid EVSE-ID for a new charge point of a tenant."""
+    local = re.sub(r"[^A-Z0-9]", "", station_number.upper())[:20] or "0"
+    return normalize_evse_id(f"{country_code}*{party_id}*E{local}*{evse_number}")

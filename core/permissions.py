@@ -1,0 +1,67 @@
+"""Permission switches of user groups. Admins hold all of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    INFRASTRUCTURE_VIEW = "infrastructure.view"
+    INFRASTRUCTURE_MANAGE = "infrastructure.manage"
+    OPERATIONS_TAB = "infrastructure.operations_tab"  # seed 001: Tab 'Betriebsführung'
+    TARIFFS_VIEW = "tariffs.view"
+    TARIFFS_MANAGE = "tariffs.manage"
+    ROAMING_MANAGE = "roaming.manage"
+    SESSIONS_VIEW = "sessions.view"
+    OCPP_COMMANDS = "ocpp.commands"
+    USERS_MANAGE = "users.manage"
+    COST_APPROVAL = "users.cost_approval"  # seed 001: Kostenfreigabe
+
+
+@dataclass(frozen=True)
+class PermissionInfo:
+    permission: Permission
+    area: str
+    label: str
+
+
+# Labels are msgids (English); the portal shows them translated, German in the de locale.
+CATALOGUE: tuple[PermissionInfo, ...] = (
+    PermissionInfo(
+        Permission.INFRASTRUCTURE_VIEW,
+        "Infrastructure management",
+        "View locations, stations and charge points",
+    ),
+    PermissionInfo(
+        Permission.INFRASTRUCTURE_MANAGE,
+        "Infrastructure management",
+        "Create, edit, import and decommission infrastructure",
+    ),
+    PermissionInfo(
+        Permission.OPERATIONS_TAB,
+        "Infrastructure management",
+        "Enables the 'Operations' tab on the station data sheet",
+    ),
+    PermissionInfo(Permission.TARIFFS_VIEW, "Tariffs", "View tariffs"),
+    PermissionInfo(Permission.TARIFFS_MANAGE, "Tariffs", "Create and assign tariffs"),
+    PermissionInfo(Permission.ROAMING_MANAGE, "Roaming", "Manage contract groups and roaming"),
+    PermissionInfo(Permission.SESSIONS_VIEW, "Charging data", "View sessions and charging data"),
+    PermissionInfo(Permission.OCPP_COMMANDS, "Operations", "Send OCPP commands to stations"),
+    PermissionInfo(Permission.USERS_MANAGE, "User management", "Manage users and user groups"),
+    PermissionInfo(
+        Permission.COST_APPROVAL,
+        "User management",
+        "Enable cost approval: may approve actions that incur follow-up costs",
+    ),
+)
+
+ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)
+
+
+def effective_permissions(is_admin: bool, group_permissions: list[list[str]]) -> frozenset[Permission]:
+    """The union of a user's groups' switches; unknown codes (from older versions) are ignored."""
+    if is_admin:
+        return ALL_PERMISSIONS
+    valid = {p.value for p in Permission}
+    return frozenset(Permission(code) for codes in group_permissions for code in codes if code in valid)

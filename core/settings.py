@@ -1,0 +1,84 @@
+"""Settings from environment variables, with safe embedded defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _var_dir() -> Path:
+    return Path(os.environ.get("CSMS_VAR_DIR", PROJECT_ROOT / "var"))
+
+
+def _default_secret_key(var_dir: Path) -> str:
+    """Embedded mode keeps a random key in var/ so sessions survive restarts."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    public_url: str
+    var_dir: Path
+    default_language: str = "de"
+    session_max_age: int = 8 * 3600
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 900
+    cookie_secure: bool = False
+    node_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    db_pool_size: int = 10
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def embedded_jobs(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    var_dir = _var_dir()
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'csms.sqlite3'}"
+    if not (database_url.startswith("sqlite:///") or database_url.startswith(("postgresql://", "postgres://"))):
+        raise ValueError("DATABASE_URL must start with sqlite:/// or postgresql://")
+    public_url = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    return Settings(
+        database_url=database_url,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        secret_key=os.environ.get("SECRET_KEY") or _default_secret_key(var_dir),
+        public_url=public_url,
+        var_dir=var_dir,
+        default_language=os.environ.get("CSMS_DEFAULT_LANGUAGE", "de"),
+        session_max_age=int(os.environ.get("SESSION_MAX_AGE", 8 * 3600)),
+        login_max_failures=int(os.environ.get("LOGIN_MAX_FAILURES", 5)),
+        login_lockout_seconds=int(os.environ.get("LOGIN_LOCKOUT_SECONDS", 900)),
+        cookie_secure=_bool(os.environ.get("COOKIE_SECURE"), public_url.startswith("https://")),
+        node_id=os.environ.get("CSMS_NODE_ID") or secrets.token_hex(4),
+        db_pool_size=int(os.environ.get("DB_POOL_SIZE", 10)),
+    )

@@ -1,0 +1,259 @@
+"""Piccolo tables of the csms domain.
+
+Names follow ../shared/docs/domain.md and OCPI 2.2.1 where OCPI has a name for the idea.
+Every row that belongs to a CPO or EMP carries ``tenant`` so that isolation is one filter.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Numeric,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Tenant(Table):
+    """A Mandant: a CPO, an EMP or a reseller with its sub-CPOs."""
+
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
+    slug = Varchar(length=40, unique=True, index=True)
+    name = Varchar(length=200)
+    kind = Varchar(length=10, default="CPO")  # core.tenancy.TenantKind
+    country_code = Varchar(length=2, default="DE")  # ISO 3166-1 alpha-2, as in OCPI credentials
+    party_id = Varchar(length=3, default="")  # OCPI party id, also the EVSE-ID operator id
+    currency = Varchar(length=3, default="EUR")
+    vat_rate = Numeric(digits=(5, 2), default=Decimal("19.00"))
+    parent: ForeignKey = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
+    language = Varchar(length=5, default="")  # empty: derived from country
+    allow_unknown_stations = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StaffUser(Table):
+    """A person of a tenant who logs into the portal."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    email = Varchar(length=254, unique=True, index=True)
+    name = Varchar(length=200, default="")
+    password_hash = Varchar(length=200)
+    is_admin = Boolean(default=False)
+    active = Boolean(default=True)
+    language = Varchar(length=5, default="")
+    last_login_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class UserGroup(Table):
+    """A Benutzergruppe with permission switches (codes from core.permissions)."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=120)
+    description = Text(default="")
+    permissions = JSON(default=[])
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class UserGroupMember(Table):
+    id: Serial
+    group = ForeignKey(references=UserGroup, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, index=True)
+
+
+class ApiKey(Table):
+    """A bearer key for the REST API; only a SHA-256 of the key is stored."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=120, default="")
+    prefix = Varchar(length=16)
+    key_hash = Varchar(length=64, unique=True, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class LoginAttempt(Table):
+    """Failed and successful logins, for throttling across nodes."""
+
+    id: Serial
+    email = Varchar(length=254, index=True)
+    remote_addr = Varchar(length=64, default="")
+    succeeded = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class UserPreference(Table):
+    """Remembered per user: overview filters, columns, sort."""
+
+    id: Serial
+    user = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, index=True)
+    key = Varchar(length=80)
+    value = JSON(default={})
+
+
+class Location(Table):
+    """A Standort (OCPI Location)."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=255)
+    address = Varchar(length=45)
+    postal_code = Varchar(length=10, default="", index=True)
+    city = Varchar(length=45, index=True)
+    state = Varchar(length=20, default="")
+    country = Varchar(length=3, default="DEU", index=True)  # ISO 3166-1 alpha-3, as in OCPI
+    latitude = Numeric(digits=(10, 7), null=True, default=None)
+    longitude = Numeric(digits=(10, 7), null=True, default=None)
+    time_zone = Varchar(length=64, default="Europe/Berlin")
+    twentyfourseven = Boolean(default=True)
+    opening_hours = JSON(default=[])  # OCPI RegularHours: [{"weekday", "period_begin", "period_end"}]
+    parking_type = Varchar(length=30, default="")  # OCPI ParkingType
+    parking_restrictions = JSON(default=[])  # OCPI ParkingRestriction values
+    directions = Text(default="")
+    hotline = Varchar(length=40, default="")
+    operator_name = Varchar(length=100, default="")
+    operator_website = Varchar(length=255, default="")
+    operator_email = Varchar(length=254, default="")
+    publish = Boolean(default=True)
+    decommissioned_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ChargingStation(Table):
+    """A Ladestation: the OCPP device, identified by its charge box id."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict, index=True)
+    charge_box_id = Varchar(length=64, unique=True, index=True)
+    name = Varchar(length=120, default="")
+    vendor = Varchar(length=50, default="", index=True)
+    model = Varchar(length=50, default="", index=True)
+    serial_number = Varchar(length=50, default="")
+    firmware_version = Varchar(length=50, default="", index=True)
+    ocpp_version = Varchar(length=10, default="1.6", index=True)
+    ocpp_password_hash = Varchar(length=200, default="")
+    technician_name = Varchar(length=120, default="")
+    technician_phone = Varchar(length=40, default="")
+    technician_email = Varchar(length=254, default="")
+    installation_status = Varchar(length=20, default="PLANNED")  # core.infrastructure.InstallationStatus
+    installation_date = Timestamptz(null=True, default=None)
+    access_type = Varchar(length=20, default="PUBLIC_PAID")  # core.infrastructure.AccessType
+    show_as_poi = Boolean(default=True)
+    products = JSON(default=[])
+    attributes = JSON(default={})
+    connected = Boolean(default=False)
+    last_heartbeat_at = Timestamptz(null=True, default=None)
+    last_message_at = Timestamptz(null=True, default=None)
+    boot_info = JSON(default={})  # last BootNotification: iccid, imsi, meter type/serial, ...
+    firmware_status = Varchar(length=30, default="")  # last FirmwareStatusNotification
+    diagnostics_status = Varchar(length=30, default="")  # last DiagnosticsStatusNotification
+    decommissioned_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ChargePoint(Table):
+    """A Ladepunkt: OCPI EVSE, OCPP 1.6 connectorId, OCPP 2.0.1 evseId.
+
+    Status and power fields are kept here as well as on connectors so that the
+    advanced overview filters 100,000 rows without aggregating connectors.
+    """
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
+    evse_number = Integer(default=1)  # OCPP connectorId (1.6) / evseId (2.0.1) on the station
+    evse_id = Varchar(length=48, null=True, default=None, unique=True, index=True)
+    physical_reference = Varchar(length=16, default="")
+    floor_level = Varchar(length=4, default="")
+    status = Varchar(length=20, default="UNKNOWN", index=True)  # OCPI EvseStatus
+    status_detail = Varchar(length=30, default="")  # the station's own status, e.g. SuspendedEV
+    error_code = Varchar(length=50, default="")
+    status_updated_at = Timestamptz(null=True, default=None)
+    error_rate = Numeric(digits=(5, 2), default=Decimal("0"), index=True)  # % failed sessions, 30 days
+    auth_local_rfid = Boolean(default=True)
+    auth_remote = Boolean(default=True)
+    auth_direct_payment = Boolean(default=False)
+    power_type = Varchar(length=12, default="AC_3_PHASE", index=True)  # OCPI PowerType
+    max_power_kw = Numeric(digits=(8, 2), default=Decimal("22"))
+    connector_standards = Varchar(length=200, default="", index=True)  # "|"-joined, kept by core
+    decommissioned_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Connector(Table):
+    """A plug or socket of a charge point (OCPI Connector)."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    charge_point = ForeignKey(references=ChargePoint, on_delete=OnDelete.cascade, index=True)
+    connector_number = Integer(default=1)
+    standard = Varchar(length=40, default="IEC_62196_T2")  # OCPI ConnectorType
+    format = Varchar(length=10, default="SOCKET")  # OCPI ConnectorFormat
+    power_type = Varchar(length=12, default="AC_3_PHASE")  # OCPI PowerType
+    max_voltage = Integer(default=400)
+    max_amperage = Integer(default=32)
+    max_electric_power = Integer(default=22000)  # watts
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ChargeGroup(Table):
+    """A Ladegruppe: charge points that share access rules and notifications."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=120)
+    access_control = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ChargeGroupMember(Table):
+    id: Serial
+    group = ForeignKey(references=ChargeGroup, on_delete=OnDelete.cascade, index=True)
+    charge_point = ForeignKey(references=ChargePoint, on_delete=OnDelete.cascade, index=True)
+
+
+class AuditEntry(Table):
+    """Who changed what on which entity, shown where the entity is shown."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    actor = ForeignKey(references=StaffUser, null=True, on_delete=OnDelete.set_null)
+    actor_label = Varchar(length=254, default="")
+    entity_type = Varchar(length=40, index=True)
+    entity_id = Integer(index=True)
+    action = Varchar(length=40)
+    changes = JSON(default={})
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class OutboxMessage(Table):
+    """Work for workers written in the same transaction as the change that caused it."""
+
+    id: Serial
+    topic = Varchar(length=60, index=True)
+    dedupe_key = Varchar(length=200, unique=True)
+    payload = JSON(default={})
+    attempts = Integer(default=0)
+    last_error = Text(default="")
+    available_at = Timestamptz(default=TimestamptzNow(), index=True)
+    delivered_at = Timestamptz(null=True, default=None, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())

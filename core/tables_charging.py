@@ -1,0 +1,144 @@
+"""Tables of the charging process: cards, sessions, meter values, status history, OCPP log, anomalies.
+
+Written by the OCPP central system (ocpp_cs) through core.charging; read by the operations pages.
+Names fit a later CDR / pricing step (tariff and price columns come with that issue).
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    BigInt,
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from core.tables import ChargePoint, ChargingStation, Tenant
+
+
+class ChargingCard(Table):
+    """A Ladekarte: an RFID id tag of a tenant (OCPI Token of type RFID)."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    uid = Varchar(length=20, index=True)  # OCPP idTag, normalised uppercase hex
+    label = Varchar(length=120, default="")
+    visual_number = Varchar(length=64, default="")
+    status = Varchar(length=10, default="ACTIVE")  # core.cards.CardStatus
+    valid_until = Timestamptz(null=True, default=None)
+    owner_note = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ChargingSession(Table):
+    """One OCPP transaction; its id is the OCPP transactionId."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
+    charge_point = ForeignKey(references=ChargePoint, on_delete=OnDelete.cascade, null=True, index=True)
+    connector_id = Integer(default=1)  # OCPP 1.6 connectorId as sent
+    id_tag = Varchar(length=20, default="", index=True)
+    card = ForeignKey(references=ChargingCard, on_delete=OnDelete.set_null, null=True, default=None)
+    auth_source = Varchar(length=20, default="RFID")  # core.authorization.AuthSource
+    auth_status = Varchar(length=20, default="")  # OCPP idTagInfo.status given at start
+    authorized_at = Timestamptz(null=True, default=None)
+    started_at = Timestamptz(null=True, default=None, index=True)  # the station's timestamp
+    stopped_at = Timestamptz(null=True, default=None)
+    meter_start_wh = BigInt(default=0)
+    meter_stop_wh = BigInt(null=True, default=None)
+    energy_wh = BigInt(default=0)
+    last_meter_wh = BigInt(null=True, default=None)
+    last_meter_at = Timestamptz(null=True, default=None)
+    reservation_id = Integer(null=True, default=None)
+    status = Varchar(length=20, default="STARTED", index=True)  # core.charging.SessionStatus
+    stop_reason = Varchar(length=40, default="")
+    stop_id_tag = Varchar(length=20, default="")
+    flags = JSON(default=[])
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class MeterValue(Table):
+    """One sampled value of a session (or of a connector without a transaction)."""
+
+    id: Serial
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
+    session = ForeignKey(references=ChargingSession, on_delete=OnDelete.cascade, null=True, index=True)
+    connector_id = Integer(default=0)
+    timestamp = Timestamptz()
+    measurand = Varchar(length=60, default="Energy.Active.Import.Register")
+    phase = Varchar(length=10, default="")
+    context = Varchar(length=30, default="Sample.Periodic")
+    location = Varchar(length=10, default="")
+    unit = Varchar(length=12, default="")
+    format = Varchar(length=12, default="Raw")
+    value = Text()  # verbatim, so that signed data stays verifiable
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StatusEvent(Table):
+    """Each StatusNotification, kept for the history and the error rate."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
+    charge_point = ForeignKey(references=ChargePoint, on_delete=OnDelete.cascade, null=True, index=True)
+    connector_id = Integer(default=0)
+    status = Varchar(length=20)  # OCPP status as sent
+    error_code = Varchar(length=50, default="NoError")
+    info = Varchar(length=50, default="")
+    vendor_id = Varchar(length=255, default="")
+    vendor_error_code = Varchar(length=50, default="")
+    timestamp = Timestamptz(index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class OcppMessage(Table):
+    """Every OCPP frame both directions, verbatim."""
+
+    id: Serial
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, null=True, index=True)
+    charge_box_id = Varchar(length=64, index=True)
+    direction = Varchar(length=3)  # "in" station->CSMS, "out" CSMS->station
+    message_type = Integer()  # 2 CALL, 3 CALLRESULT, 4 CALLERROR, 0 unparseable
+    unique_id = Varchar(length=64, default="")
+    action = Varchar(length=50, default="", index=True)
+    payload = Text()  # the whole frame text
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class Anomaly(Table):
+    """Something a station sent that does not fit: unknown transaction, stale session, ..."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, null=True, index=True)
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, null=True, index=True)
+    session = ForeignKey(references=ChargingSession, on_delete=OnDelete.set_null, null=True, default=None)
+    kind = Varchar(length=40, index=True)  # core.charging.AnomalyKind
+    detail = JSON(default={})
+    resolved = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class UnknownStation(Table):
+    """A charge box id that tried to connect without being configured; the CPO can adopt it."""
+
+    id: Serial
+    charge_box_id = Varchar(length=64, unique=True, index=True)
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, null=True, default=None, index=True)
+    remote_addr = Varchar(length=64, default="")
+    attempts = Integer(default=1)
+    boot_info = JSON(default={})
+    first_seen_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+    adopted = Boolean(default=False)

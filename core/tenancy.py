@@ -1,0 +1,385 @@
+"""Tenants, staff users, user groups, API keys and logins."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from core import audit
+from core.context import Actor
+from core.errors import Conflict, Message, NotFound, ValidationError
+from core.passwords import DUMMY_HASH, hash_password, new_secret, sha256_hex, verify_password
+from core.permissions import Permission, effective_permissions
+from core.settings import get_settings
+from core.tables import ApiKey, LoginAttempt, StaffUser, Tenant, UserGroup, UserGroupMember
+from core.validation import Field, FormSpec
+
+
+class TenantKind(StrEnum):
+    CPO = "CPO"
+    EMP = "EMP"
+    RESELLER = "RESELLER"
+
+
+GERMAN_SPEAKING = {"DE", "AT", "CH", "LI", "LU"}
+LANGUAGES = ("de", "en")
+MIN_PASSWORD_LENGTH = 10
+
+
+def tenant_language(tenant: dict[str, Any]) -> str:
+    """German by default for tenants in DE, AT, CH (and LI, LU); English elsewhere."""
+    if tenant.get("language") in LANGUAGES:
+        return str(tenant["language"])
+    return "de" if tenant.get("country_code", "").upper() in GERMAN_SPEAKING else "en"
+
+
+def _check_password(value: str) -> Message | None:
+    if len(value) < MIN_PASSWORD_LENGTH:
+        return Message("At least %(min)s characters.", {"min": MIN_PASSWORD_LENGTH})
+    return None
+
+
+TENANT_SPEC = FormSpec(
+    "tenant",
+    (
+        Field("slug", required=True, max_length=40, pattern=r"[a-z0-9][a-z0-9-]{1,39}"),
+        Field("name", required=True, max_length=200),
+        Field("kind", kind="choice", choices=tuple(TenantKind), default="CPO"),
+        Field("country_code", required=True, max_length=2, pattern=r"[A-Z]{2}"),
+        Field("party_id", max_length=3, pattern=r"[A-Z0-9]{3}"),
+        Field("currency", max_length=3, pattern=r"[A-Z]{3}", default="EUR"),
+        Field("vat_rate", kind="decimal", min_value=0, max_value=100),
+    ),
+)
+
+USER_SPEC = FormSpec(
+    "user",
+    (
+        Field("email", kind="email", required=True, max_length=254),
+        Field("name", max_length=200),
+        Field("password", max_length=200, checks=(_check_password,)),
+        Field("is_admin", kind="bool"),
+        Field("active", kind="bool", default=True),
+        Field("language", kind="choice", choices=("", *LANGUAGES), default=""),
+        Field("groups", kind="list"),
+    ),
+)
+
+GROUP_SPEC = FormSpec(
+    "user_group",
+    (
+        Field("name", required=True, max_length=120),
+        Field("description", kind="text", max_length=2000),
+        Field("permissions", kind="list", choices=tuple(p.value for p in Permission)),
+    ),
+)
+
+
+async def visible_tenant_ids(tenant_id: int) -> frozenset[int]:
+    """A tenant sees itself; a reseller also sees its sub-CPOs."""
+    tenant = await Tenant.select(Tenant.id, Tenant.kind).where(Tenant.id == tenant_id).first()
+    if tenant is None:
+        return frozenset()
+    ids = {tenant_id}
+    if tenant["kind"] == TenantKind.RESELLER:
+        children = await Tenant.select(Tenant.id).where(Tenant.parent == tenant_id)
+        ids.update(row["id"] for row in children)
+    return frozenset(ids)
+
+
+async def get_tenant(tenant_id: int) -> dict[str, Any]:
+    row = await Tenant.select().where(Tenant.id == tenant_id).first()
+    if row is None:
+        raise NotFound("tenant")
+    return row
+
+
+async def get_tenant_by_slug(slug: str) -> dict[str, Any]:
+    row = await Tenant.select().where(Tenant.slug == slug).first()
+    if row is None:
+        raise NotFound("tenant")
+    return row
+
+
+async def create_tenant(raw: dict[str, Any], parent_id: int | None = None) -> dict[str, Any]:
+    data = TENANT_SPEC.parse(raw)
+    data["slug"] = data["slug"].lower()
+    if await Tenant.exists().where(Tenant.slug == data["slug"]):
+        raise ValidationError({"slug": Message("This slug is taken.")})
+    if data.get("vat_rate") is None:
+        data.pop("vat_rate", None)
+    tenant = Tenant(**data, parent=parent_id)
+    await tenant.save()
+    return await Tenant.select().where(Tenant.id == tenant.id).first()  # type: ignore[return-value]
+
+
+async def sub_tenants(actor: Actor) -> list[dict[str, Any]]:
+    return await Tenant.select().where(Tenant.id.is_in(actor.scope)).order_by(Tenant.name)
+
+
+async def actor_for_user(user: dict[str, Any]) -> Actor:
+    groups = await (
+        UserGroup.select(UserGroup.permissions)
+        .where(
+            UserGroup.id.is_in(UserGroupMember.select(UserGroupMember.group).where(UserGroupMember.user == user["id"]))
+        )
+        .output(load_json=True)  # the switches as a list, not JSON text
+    )
+    permissions = effective_permissions(bool(user["is_admin"]), [g["permissions"] or [] for g in groups])
+    return Actor(
+        tenant_id=user["tenant"],
+        tenant_ids=await visible_tenant_ids(user["tenant"]),
+        user_id=user["id"],
+        label=user["email"],
+        permissions=permissions,
+        is_admin=bool(user["is_admin"]),
+    )
+
+
+# --- logins -------------------------------------------------------------------------------
+
+
+class LoginThrottled(Exception):
+    pass
+
+
+async def authenticate(email: str, password: str, remote_addr: str = "") -> dict[str, Any] | None:
+    """The active user with these credentials, or None. Raises LoginThrottled after repeated failures.
+
+    Failures are counted per e-mail address in the database so that every node sees them.
+    """
+    settings = get_settings()
+    email = email.strip().lower()
+    since = datetime.now(UTC) - timedelta(seconds=settings.login_lockout_seconds)
+    failures = await LoginAttempt.count().where(
+        (LoginAttempt.email == email) & (LoginAttempt.succeeded == False) & (LoginAttempt.created_at > since)  # noqa: E712
+    )
+    if failures >= settings.login_max_failures:
+        raise LoginThrottled()
+    user = await StaffUser.select().where(StaffUser.email == email).first()
+    ok = verify_password(user["password_hash"] if user else DUMMY_HASH, password) and bool(user and user["active"])
+    await LoginAttempt.insert(LoginAttempt(email=email, remote_addr=remote_addr[:64], succeeded=ok))
+    if not ok or user is None:
+        return None
+    await StaffUser.update({StaffUser.last_login_at: datetime.now(UTC)}).where(StaffUser.id == user["id"])
+    return user
+
+
+async def get_user(user_id: int) -> dict[str, Any] | None:
+    return await StaffUser.select().where(StaffUser.id == user_id).first()
+
+
+# --- users and groups -----------------------------------------------------------------------
+
+
+async def list_users(actor: Actor) -> list[dict[str, Any]]:
+    actor.require(Permission.USERS_MANAGE)
+    return (
+        await StaffUser.select(
+            StaffUser.id,
+            StaffUser.email,
+            StaffUser.name,
+            StaffUser.is_admin,
+            StaffUser.active,
+            StaffUser.last_login_at,
+            StaffUser.tenant.name.as_alias("tenant_name"),
+        )
+        .where(StaffUser.tenant.is_in(actor.scope))
+        .order_by(StaffUser.email)
+    )
+
+
+async def get_scoped_user(actor: Actor, user_id: int) -> dict[str, Any]:
+    actor.require(Permission.USERS_MANAGE)
+    user = await StaffUser.select().where((StaffUser.id == user_id) & StaffUser.tenant.is_in(actor.scope)).first()
+    if user is None:
+        raise NotFound("user")
+    user["groups"] = [
+        row["group"]
+        for row in await UserGroupMember.select(UserGroupMember.group).where(UserGroupMember.user == user_id)
+    ]
+    return user
+
+
+async def _set_groups(actor: Actor, user_id: int, tenant_id: int, group_ids: list[str]) -> None:
+    ids = [int(g) for g in group_ids if str(g).isdigit()]
+    valid = {
+        row["id"]
+        for row in await UserGroup.select(UserGroup.id).where(
+            UserGroup.id.is_in(ids or [0]) & (UserGroup.tenant == tenant_id)
+        )
+    }
+    if len(valid) != len(set(ids)):
+        raise ValidationError({"groups": Message("Unknown value: %(value)s", {"value": "group"})})
+    await UserGroupMember.delete().where(UserGroupMember.user == user_id)
+    if valid:
+        await UserGroupMember.insert(*[UserGroupMember(user=user_id, group=g) for g in sorted(valid)])
+
+
+async def create_user(actor: Actor, raw: dict[str, Any], tenant_id: int | None = None) -> dict[str, Any]:
+    actor.require(Permission.USERS_MANAGE)
+    data = USER_SPEC.parse(raw)
+    tenant_id = tenant_id or actor.tenant_id
+    if not actor.sees(tenant_id):
+        raise NotFound("tenant")
+    if not data.get("password"):
+        raise ValidationError({"password": Message("This field is required.")})
+    if data["is_admin"] and not actor.is_admin:
+        raise ValidationError({"is_admin": Message("Only administrators can create administrators.")})
+    email = data["email"].lower()
+    if await StaffUser.exists().where(StaffUser.email == email):
+        raise ValidationError({"email": Message("A user with this e-mail address exists.")})
+    user = StaffUser(
+        tenant=tenant_id,
+        email=email,
+        name=data["name"],
+        password_hash=hash_password(data["password"]),
+        is_admin=data["is_admin"],
+        active=data["active"],
+        language=data["language"],
+    )
+    await user.save()
+    await _set_groups(actor, user.id, tenant_id, data["groups"])
+    await audit.record(actor, tenant_id, "user", user.id, "create", {"email": [None, email]})
+    return await get_scoped_user(actor, user.id)
+
+
+async def update_user(actor: Actor, user_id: int, raw: dict[str, Any]) -> dict[str, Any]:
+    current = await get_scoped_user(actor, user_id)
+    data = USER_SPEC.parse(raw, partial=True)
+    if data.get("is_admin") and not actor.is_admin:
+        raise ValidationError({"is_admin": Message("Only administrators can create administrators.")})
+    if user_id == actor.user_id and (data.get("active") is False or data.get("is_admin") is False):
+        raise ValidationError({"active": Message("You cannot lock yourself out.")})
+    values: dict[Any, Any] = {}
+    for key in ("name", "is_admin", "active", "language"):
+        if key in data:
+            values[getattr(StaffUser, key)] = data[key]
+    if "email" in data and data["email"].lower() != current["email"]:
+        email = data["email"].lower()
+        if await StaffUser.exists().where(StaffUser.email == email):
+            raise ValidationError({"email": Message("A user with this e-mail address exists.")})
+        values[StaffUser.email] = email
+    if data.get("password"):
+        values[StaffUser.password_hash] = hash_password(data["password"])
+    if values:
+        await StaffUser.update(values).where(StaffUser.id == user_id)
+    if "groups" in data:
+        await _set_groups(actor, user_id, current["tenant"], data["groups"])
+    changes = audit.diff(current, {k: v for k, v in data.items()})
+    await audit.record(actor, current["tenant"], "user", user_id, "update", changes)
+    return await get_scoped_user(actor, user_id)
+
+
+async def list_groups(actor: Actor) -> list[dict[str, Any]]:
+    actor.require(Permission.USERS_MANAGE)
+    return await UserGroup.select().where(UserGroup.tenant.is_in(actor.scope)).order_by(UserGroup.name)
+
+
+async def get_group(actor: Actor, group_id: int) -> dict[str, Any]:
+    actor.require(Permission.USERS_MANAGE)
+    group = await UserGroup.select().where((UserGroup.id == group_id) & UserGroup.tenant.is_in(actor.scope)).first()
+    if group is None:
+        raise NotFound("user_group")
+    return group
+
+
+async def create_group(actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
+    actor.require(Permission.USERS_MANAGE)
+    data = GROUP_SPEC.parse(raw)
+    group = UserGroup(tenant=actor.tenant_id, **data)
+    await group.save()
+    await audit.record(actor, actor.tenant_id, "user_group", group.id, "create", audit.diff({}, data))
+    return await get_group(actor, group.id)
+
+
+async def update_group(actor: Actor, group_id: int, raw: dict[str, Any]) -> dict[str, Any]:
+    current = await get_group(actor, group_id)
+    data = GROUP_SPEC.parse(raw, partial=True)
+    if data:
+        await UserGroup.update({getattr(UserGroup, k): v for k, v in data.items()}).where(UserGroup.id == group_id)
+        await audit.record(actor, current["tenant"], "user_group", group_id, "update", audit.diff(current, data))
+    return await get_group(actor, group_id)
+
+
+async def set_group_permission(actor: Actor, group_id: int, permission: str, enabled: bool) -> dict[str, Any]:
+    """One toggle of the Rechteverwaltung."""
+    current = await get_group(actor, group_id)
+    if permission not in {p.value for p in Permission}:
+        raise ValidationError({"permission": Message("Unknown value: %(value)s", {"value": permission})})
+    permissions = set(current["permissions"] or [])
+    permissions.add(permission) if enabled else permissions.discard(permission)
+    return await update_group(actor, group_id, {"permissions": sorted(permissions)})
+
+
+async def delete_group(actor: Actor, group_id: int) -> None:
+    current = await get_group(actor, group_id)
+    await UserGroup.delete().where(UserGroup.id == group_id)
+    await audit.record(actor, current["tenant"], "user_group", group_id, "delete", {"name": [current["name"], None]})
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+API_KEY_PREFIX = "csms_"
+
+
+async def create_api_key(tenant_id: int, name: str = "") -> tuple[str, dict[str, Any]]:
+    """Returns the key once; only its SHA-256 is stored."""
+    key = API_KEY_PREFIX + new_secret(30)
+    row = ApiKey(tenant=tenant_id, name=name[:120], prefix=key[:12], key_hash=sha256_hex(key))
+    await row.save()
+    return key, await ApiKey.select().where(ApiKey.id == row.id).first()  # type: ignore[return-value]
+
+
+async def actor_for_api_key(key: str) -> Actor | None:
+    if not key.startswith(API_KEY_PREFIX):
+        return None
+    row = await ApiKey.select().where((ApiKey.key_hash == sha256_hex(key)) & ApiKey.revoked_at.is_null()).first()
+    if row is None:
+        return None
+    await ApiKey.update({ApiKey.last_used_at: datetime.now(UTC)}).where(ApiKey.id == row["id"])
+    tenant_ids = await visible_tenant_ids(row["tenant"])
+    from core.permissions import ALL_PERMISSIONS
+
+    return Actor(
+        tenant_id=row["tenant"],
+        tenant_ids=tenant_ids,
+        user_id=None,
+        label=f"api:{row['prefix']}",
+        permissions=ALL_PERMISSIONS,
+        is_admin=False,
+    )
+
+
+async def ensure_unique_slug(slug: str) -> None:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,39}", slug):
+        raise ValidationError({"slug": Message("The format is not valid.")})
+    if await Tenant.exists().where(Tenant.slug == slug):
+        raise Conflict(Message("This slug is taken."))
+
+
+async def list_api_keys(actor: Actor) -> list[dict[str, Any]]:
+    """The actor's own tenant's keys (never their hashes), newest first."""
+    actor.require(Permission.USERS_MANAGE)
+    columns = (ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.created_at, ApiKey.last_used_at, ApiKey.revoked_at)
+    rows: list[dict[str, Any]] = (
+        await ApiKey.select(*columns).where(ApiKey.tenant == actor.tenant_id).order_by(ApiKey.id, ascending=False)
+    )
+    return rows
+
+
+async def revoke_api_key(actor: Actor, key_id: int) -> dict[str, Any]:
+    """Revoking twice keeps the first time; another tenant's key is NotFound."""
+    actor.require(Permission.USERS_MANAGE)
+    row = await ApiKey.select().where((ApiKey.id == key_id) & (ApiKey.tenant == actor.tenant_id)).first()
+    if row is None:
+        raise NotFound("api_key")
+    if row["revoked_at"] is None:
+        now = datetime.now(UTC)
+        await ApiKey.update({ApiKey.revoked_at: now}).where(ApiKey.id == key_id)
+        await audit.record(actor, row["tenant"], "api_key", key_id, "revoke", {"revoked_at": [None, now.isoformat()]})
+        row["revoked_at"] = now
+    row.pop("key_hash", None)
+    return row

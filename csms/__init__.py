@@ -1,0 +1,1 @@
+"""Composition root: the app factory and the ``csms`` command line."""

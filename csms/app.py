@@ -1,0 +1,97 @@
+"""The app factory: the only place that wires portal, REST API, OCPP and OCPI onto one server."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+
+import core  # noqa: F401 - sets PICCOLO_CONF before any table is used
+from core import db
+from core.settings import PROJECT_ROOT, Settings, get_settings
+from ocpp_cs import app as ocpp_app
+from portal.auth import PUBLIC_PREFIXES, AuthenticationMiddleware
+from portal.errors import EXCEPTION_HANDLERS
+from portal.middleware import language_middleware
+from portal.routes import API_HANDLERS, PORTAL_HANDLERS
+
+log = logging.getLogger("csms")
+
+
+@get("/health", include_in_schema=False)
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _session_secret(settings: Settings) -> bytes:
+    return hashlib.sha256(("session:" + settings.secret_key).encode()).digest()
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await db.open_pool(settings.db_pool_size)
+        from workers.broker import start_embedded_jobs
+
+        jobs = start_embedded_jobs()
+        for hook in ocpp_app.STARTUP:
+            await hook()
+        try:
+            yield
+        finally:
+            for hook in reversed(ocpp_app.SHUTDOWN):
+                await hook()
+            if jobs is not None:
+                await jobs.drain(timeout=10)
+                jobs.detach()
+            await db.close_pool()
+
+    session_config = CookieBackendConfig(
+        secret=_session_secret(settings),
+        key="csms_session",
+        max_age=settings.session_max_age,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+    )
+    csrf_config = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="csms_csrf",
+        cookie_secure=settings.cookie_secure,
+        header_name="x-csrftoken",
+        # Machine doors authenticate per request (API key, station password, OCPI token), not by cookie.
+        exclude=["/api/", "/ocpp/", "/ocpi/"],
+    )
+    auth = DefineMiddleware(
+        AuthenticationMiddleware,
+        exclude=[f"^{prefix}" for prefix in PUBLIC_PREFIXES],
+    )
+    static = create_static_files_router(path="/static", directories=[Path(PROJECT_ROOT) / "static"], name="static")
+    handlers: list[Any] = [health, static, *PORTAL_HANDLERS, *API_HANDLERS, *ocpp_app.HANDLERS]
+    return Litestar(
+        route_handlers=handlers,
+        middleware=[session_config.middleware, auth, language_middleware],
+        csrf_config=csrf_config,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="csms REST API",
+            version="1",
+            path="/api/docs",
+            render_plugins=[SwaggerRenderPlugin(), ScalarRenderPlugin(path="/scalar")],
+        ),
+        debug=False,
+    )

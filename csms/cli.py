@@ -1,0 +1,239 @@
+"""The ``csms`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import core  # noqa: F401 - sets PICCOLO_CONF
+from core.errors import DomainError, ValidationError
+
+
+def _run(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coro)
+
+
+async def _with_db(fn: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    from core import db
+
+    await db.open_pool(2)
+    try:
+        return await fn()
+    finally:
+        await db.close_pool()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from core import db
+
+    _run(db.migrate())
+    print("database is up to date")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from core.demo import load_demo
+
+    result = _run(_with_db(load_demo))
+    if result.created:
+        print("demo data loaded")
+    else:
+        print("demo data already present")
+    print(f"demo login: {result.email} / {result.password}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from core.settings import get_settings
+
+    settings = get_settings()
+    if args.migrate:
+        cmd_migrate(args)
+    ssl: dict[str, Any] = {}
+    if args.ssl_certfile:
+        ssl = {"ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile}
+    mode = "embedded (SQLite, in-process jobs)" if settings.embedded_jobs and settings.is_sqlite else "production"
+    print(f"csms serving on http://{args.host}:{args.port} - {mode}", flush=True)
+    uvicorn.run(
+        "csms.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        ws_max_size=65536,
+        **ssl,
+    )
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from ocpp_cs.simulator import run_many
+
+    if args.ids:
+        ids = [i.strip() for i in args.ids.split(",") if i.strip()]
+    else:
+        ids = [f"{args.prefix}{n:05d}" for n in range(1, args.stations + 1)]
+    tags = [t.strip() for t in (args.id_tags or "").split(",") if t.strip()]
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    print(f"simulating {len(ids)} stations against {args.url}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends the simulation
+        _run(run_many(args.url, ids, args.password, id_tags=tags, meter_interval=args.meter_interval))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from core.settings import get_settings
+
+    if not get_settings().redis_url:
+        print("csms worker needs REDIS_URL; embedded mode runs jobs inside `csms serve`", file=sys.stderr)
+        return 2
+    from dramatiq.cli import main as dramatiq_main
+
+    sys.argv = ["dramatiq", "workers.actors", "--processes", str(args.processes), "--threads", str(args.threads)]
+    return int(dramatiq_main() or 0)
+
+
+def cmd_tenant_create(args: argparse.Namespace) -> int:
+    from core import tenancy
+
+    parent_id = None
+
+    async def work() -> Any:
+        nonlocal parent_id
+        if args.parent:
+            parent_id = (await tenancy.get_tenant_by_slug(args.parent))["id"]
+        return await tenancy.create_tenant(
+            {
+                "slug": args.slug,
+                "name": args.name,
+                "kind": args.kind,
+                "country_code": args.country,
+                "party_id": args.party_id or "",
+                "currency": args.currency,
+            },  # fmt: skip
+            parent_id=parent_id,
+        )
+
+    tenant = _run(_with_db(work))
+    print(f"tenant {tenant['slug']} created (id {tenant['id']})")
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from core import tenancy
+    from core.context import system_actor
+
+    password = args.password or os.environ.get("CSMS_USER_PASSWORD") or getpass.getpass("Password: ")
+
+    async def work() -> Any:
+        tenant = await tenancy.get_tenant_by_slug(args.tenant)
+        actor = system_actor(tenant["id"], "cli")
+        return await tenancy.create_user(
+            actor, {"email": args.email, "name": args.name or "", "password": password, "is_admin": args.admin}
+        )
+
+    user = _run(_with_db(work))
+    print(f"user {user['email']} created")
+    return 0
+
+
+def cmd_apikey_create(args: argparse.Namespace) -> int:
+    from core import tenancy
+
+    async def work() -> Any:
+        tenant = await tenancy.get_tenant_by_slug(args.tenant)
+        return await tenancy.create_api_key(tenant["id"], args.name or "")
+
+    key, _ = _run(_with_db(work))
+    print(key)
+    print("Store this key now: only its hash is kept.", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="csms", description="Charging Station Management System")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve portal, REST API, OCPP and OCPI")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--migrate", action="store_true", help="apply migrations first")
+    serve.add_argument("--ssl-certfile", help="TLS certificate (OCPP security profile 2 without a proxy)")
+    serve.add_argument("--ssl-keyfile", help="TLS private key")
+    serve.set_defaults(fn=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run background jobs from Redis")
+    worker.add_argument("--processes", type=int, default=1)
+    worker.add_argument("--threads", type=int, default=4)
+    worker.set_defaults(fn=cmd_worker)
+
+    sim = sub.add_parser("simulate", help="connect simulated OCPP 1.6 stations")
+    sim.add_argument("--stations", type=int, default=1)
+    sim.add_argument("--url", default="ws://127.0.0.1:8000/ocpp")
+    sim.add_argument("--password", required=True, help="the stations' OCPP password")
+    sim.add_argument("--prefix", default="SIM-", help="charge box ids are PREFIX00001, PREFIX00002, ...")
+    sim.add_argument("--ids", help="comma-separated charge box ids instead of --prefix/--stations")
+    sim.add_argument("--id-tags", help="comma-separated RFID uids: a quarter of the stations charges with them")
+    sim.add_argument("--meter-interval", type=float, default=60.0)
+    sim.add_argument("--verbose", action="store_true")
+    sim.set_defaults(fn=cmd_simulate)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
+    sub.add_parser("demo", help="load demo data (idempotent)").set_defaults(fn=cmd_demo)
+
+    tenant = sub.add_parser("tenant", help="manage tenants").add_subparsers(dest="action", required=True)
+    tc = tenant.add_parser("create", help="create a tenant")
+    tc.add_argument("--slug", required=True)
+    tc.add_argument("--name", required=True)
+    tc.add_argument("--kind", default="CPO", choices=["CPO", "EMP", "RESELLER"])
+    tc.add_argument("--country", default="DE")
+    tc.add_argument("--party-id", default="")
+    tc.add_argument("--currency", default="EUR")
+    tc.add_argument("--parent", help="slug of the reseller this sub-CPO belongs to")
+    tc.set_defaults(fn=cmd_tenant_create)
+
+    user = sub.add_parser("user", help="manage staff users").add_subparsers(dest="action", required=True)
+    uc = user.add_parser("create", help="create a staff user")
+    uc.add_argument("--tenant", required=True, help="tenant slug")
+    uc.add_argument("--email", required=True)
+    uc.add_argument("--name")
+    uc.add_argument("--password", help="prompted when omitted (or CSMS_USER_PASSWORD)")
+    uc.add_argument("--admin", action="store_true")
+    uc.set_defaults(fn=cmd_user_create)
+
+    apikey = sub.add_parser("apikey", help="manage REST API keys").add_subparsers(dest="action", required=True)
+    ac = apikey.add_parser("create", help="create an API key; printed once")
+    ac.add_argument("--tenant", required=True, help="tenant slug")
+    ac.add_argument("--name", default="")
+    ac.set_defaults(fn=cmd_apikey_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except ValidationError as exc:
+        for name, message in exc.errors.items():
+            print(f"error: {name}: {message}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""OCPP central system: websocket transport, per-version handlers, connection registry, command bus."""

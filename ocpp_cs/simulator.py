@@ -1,0 +1,313 @@
+"""Simulated OCPP 1.6 stations: boot, heartbeat, status per connector, RFID sessions with meter values,
+reconnect with the messages produced while offline sent afterwards.
+
+Used by ``csms simulate``, by tests and by the benchmarks; built on the ``ocpp`` library's client ChargePoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import websockets
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as ClientChargePoint
+from ocpp.v16 import call, call_result
+from ocpp.v16.enums import Action
+from websockets.typing import Subprotocol
+
+log = logging.getLogger("csms.simulator")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Session:
+    connector_id: int
+    id_tag: str
+    meter_wh: int
+    transaction_id: int | None = None  # known once the StartTransaction (maybe queued) was answered
+
+
+class _Client(ClientChargePoint):
+    """Answers the CSMS->station calls the way a simple station does."""
+
+    sim: SimulatedStation
+
+    @on(Action.get_configuration)
+    async def on_get_configuration(self, key: list[str] | None = None, **_: Any) -> Any:
+        keys = [{"key": k, "readonly": False, "value": v} for k, v in self.sim.configuration.items()]
+        if key:
+            keys = [k for k in keys if k["key"] in key]
+        return call_result.GetConfiguration(configuration_key=keys)
+
+    @on(Action.change_configuration)
+    async def on_change_configuration(self, key: str, value: str, **_: Any) -> Any:
+        self.sim.configuration[key] = value
+        return call_result.ChangeConfiguration(status="Accepted")
+
+    @on(Action.remote_start_transaction)
+    async def on_remote_start(self, id_tag: str, connector_id: int | None = None, **_: Any) -> Any:
+        connector = connector_id or 1
+        asyncio.get_running_loop().create_task(self.sim.start_session(connector, id_tag))
+        return call_result.RemoteStartTransaction(status="Accepted")
+
+    @on(Action.remote_stop_transaction)
+    async def on_remote_stop(self, transaction_id: int, **_: Any) -> Any:
+        for session in self.sim.sessions.values():
+            if session.transaction_id == transaction_id:
+                asyncio.get_running_loop().create_task(self.sim.stop_session(session.connector_id, "Remote"))
+                return call_result.RemoteStopTransaction(status="Accepted")
+        return call_result.RemoteStopTransaction(status="Rejected")
+
+    @on(Action.trigger_message)
+    async def on_trigger(self, requested_message: str, **_: Any) -> Any:
+        if requested_message == "Heartbeat":
+            asyncio.get_running_loop().create_task(self.sim.send(call.Heartbeat()))
+            return call_result.TriggerMessage(status="Accepted")
+        return call_result.TriggerMessage(status="NotImplemented")
+
+    @on(Action.unlock_connector)
+    async def on_unlock(self, connector_id: int, **_: Any) -> Any:
+        return call_result.UnlockConnector(status="Unlocked")
+
+    @on(Action.reset)
+    async def on_reset(self, type: str, **_: Any) -> Any:  # noqa: A002 - OCPP field name
+        return call_result.Reset(status="Accepted")
+
+    @on(Action.change_availability)
+    async def on_change_availability(self, connector_id: int, type: str, **_: Any) -> Any:  # noqa: A002
+        return call_result.ChangeAvailability(status="Accepted")
+
+    @on(Action.clear_cache)
+    async def on_clear_cache(self, **_: Any) -> Any:
+        return call_result.ClearCache(status="Accepted")
+
+
+@dataclass
+class SimulatedStation:
+    url: str  # ws://host:port/ocpp (the charge box id is appended)
+    charge_box_id: str
+    password: str
+    connectors: int = 2
+    vendor: str = "csms"
+    model: str = "Simulator"
+    heartbeat_interval: float | None = None  # None: the interval the CSMS sends in BootNotification.conf
+    meter_interval: float = 60.0
+    reconnect_delay: float = 1.0
+    configuration: dict[str, str] = field(default_factory=lambda: {"HeartbeatInterval": "300"})
+    sessions: dict[int, Session] = field(default_factory=dict)
+    queue: list[Callable[[], Any]] = field(default_factory=list)  # calls made while offline, in order
+    boot_status: str = ""
+    connected: asyncio.Event = field(default_factory=asyncio.Event)
+    _client: _Client | None = None
+    _stop: bool = False
+    _ws: Any = None
+
+    async def _connect(self) -> None:
+        auth = base64.b64encode(f"{self.charge_box_id}:{self.password}".encode()).decode()
+        self._ws = await websockets.connect(
+            f"{self.url.rstrip('/')}/{self.charge_box_id}",
+            subprotocols=[Subprotocol("ocpp1.6")],
+            additional_headers={"Authorization": f"Basic {auth}"},
+            max_size=65536,
+        )
+        client = _Client(self.charge_box_id, self._ws, response_timeout=30)
+        client.sim = self
+        self._client = client
+
+    async def send(self, message: Any) -> Any:
+        """Send now when connected; otherwise queue it (a real station keeps transaction messages).
+
+        While older messages wait in the queue new ones go behind them, so Start comes before Meter/Stop.
+        """
+        if self._client is None or not self.connected.is_set() or self.queue:
+            self.queue.append(lambda: message)
+            return None
+        try:
+            return await self._client.call(message)
+        except (websockets.ConnectionClosed, OSError):
+            self.queue.append(lambda: message)
+            return None
+
+    async def _send_queued(self) -> None:
+        while self.queue and self._client is not None:
+            factory = self.queue[0]
+            message = factory()
+            result = await self._client.call(message)
+            self.queue.pop(0)
+            if isinstance(message, call.StartTransaction):
+                self._remember_transaction(message, result)
+
+    def _remember_transaction(self, message: Any, result: Any) -> None:
+        session = self.sessions.get(message.connector_id)
+        if session is not None and result is not None:
+            session.transaction_id = result.transaction_id
+
+    async def run(self) -> None:
+        """Connect, boot, and keep the connection (reconnecting) until ``stop()``."""
+        while not self._stop:
+            try:
+                await self._connect()
+                assert self._client is not None
+                reader = asyncio.create_task(self._client.start())
+                try:
+                    await self._online()
+                    await reader
+                finally:
+                    reader.cancel()
+            except (websockets.ConnectionClosed, OSError, websockets.InvalidStatus, TimeoutError) as exc:
+                log.info("%s: connection lost (%s)", self.charge_box_id, exc)
+            finally:
+                self.connected.clear()
+                self._client = None
+            if not self._stop:
+                await asyncio.sleep(self.reconnect_delay)
+
+    async def _online(self) -> None:
+        assert self._client is not None
+        boot = await self._client.call(
+            call.BootNotification(charge_point_vendor=self.vendor, charge_point_model=self.model)
+        )
+        self.boot_status = boot.status
+        self.connected.set()
+        await self._send_queued()
+        for connector in range(0, self.connectors + 1):
+            status = "Charging" if connector in self.sessions else "Available"
+            await self.send(call.StatusNotification(connector_id=connector, error_code="NoError", status=status))
+        asyncio.get_running_loop().create_task(self._heartbeats(boot.interval))
+
+    async def _heartbeats(self, interval: int) -> None:
+        period = self.heartbeat_interval or interval or 300
+        client = self._client
+        while client is self._client and self.connected.is_set():
+            await asyncio.sleep(period)
+            if client is self._client and self.connected.is_set():
+                await self.send(call.Heartbeat())
+
+    async def start_session(self, connector_id: int, id_tag: str) -> Session:
+        session = Session(connector_id, id_tag, meter_wh=random.randint(0, 10_000) * 1000)
+        self.sessions[connector_id] = session
+        await self.send(call.Authorize(id_tag=id_tag))
+        await self.send(call.StatusNotification(connector_id=connector_id, error_code="NoError", status="Preparing"))
+        start = call.StartTransaction(
+            connector_id=connector_id, id_tag=id_tag, meter_start=session.meter_wh, timestamp=_now()
+        )
+        result = await self.send(start)
+        if result is not None:
+            self._remember_transaction(start, result)
+        await self.send(call.StatusNotification(connector_id=connector_id, error_code="NoError", status="Charging"))
+        return session
+
+    def _meter_message(self, session: Session) -> Callable[[], Any]:
+        reading = session.meter_wh
+        stamp = _now()
+
+        def build() -> Any:  # the transaction id may only be known when the message is finally sent
+            return call.MeterValues(
+                connector_id=session.connector_id,
+                transaction_id=session.transaction_id,
+                meter_value=[
+                    {
+                        "timestamp": stamp,
+                        "sampledValue": [
+                            {"value": str(reading), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                            {"value": "16.0", "measurand": "Current.Import", "phase": "L1", "unit": "A"},
+                        ],
+                    }
+                ],
+            )
+
+        return build
+
+    async def meter_tick(self, connector_id: int, wh: int = 500) -> None:
+        session = self.sessions.get(connector_id)
+        if session is None:
+            return
+        session.meter_wh += wh
+        await self._send_built(self._meter_message(session))
+
+    async def _send_built(self, build: Callable[[], Any]) -> None:
+        if self._client is None or not self.connected.is_set() or self.queue:
+            self.queue.append(build)
+            return
+        try:
+            await self._client.call(build())
+        except (websockets.ConnectionClosed, OSError):
+            self.queue.append(build)
+
+    async def stop_session(self, connector_id: int, reason: str = "Local") -> None:
+        session = self.sessions.pop(connector_id, None)
+        if session is None:
+            return
+        reading, stamp = session.meter_wh, _now()
+        await self._send_built(
+            lambda: call.StopTransaction(
+                meter_stop=reading,
+                timestamp=stamp,
+                transaction_id=session.transaction_id or 0,
+                reason=reason,
+                id_tag=session.id_tag,
+            )
+        )
+        await self.send(call.StatusNotification(connector_id=connector_id, error_code="NoError", status="Available"))
+
+    async def charge_forever(self, id_tags: list[str], session_seconds: float = 1800.0) -> None:
+        """Demo behaviour: sessions on free connectors with MeterValues every ``meter_interval`` seconds."""
+        await self.connected.wait()
+        while not self._stop:
+            connector = random.randint(1, self.connectors)
+            if connector not in self.sessions:
+                await self.start_session(connector, random.choice(id_tags))
+                elapsed = 0.0
+                while elapsed < session_seconds and not self._stop:
+                    await asyncio.sleep(self.meter_interval)
+                    elapsed += self.meter_interval
+                    await self.meter_tick(connector, wh=random.randint(100, 3000))
+                await self.stop_session(connector)
+            await asyncio.sleep(random.uniform(5, 60))
+
+    async def drop_connection(self) -> None:
+        """Simulate a network loss: the socket closes, the station reconnects after ``reconnect_delay``."""
+        self.connected.clear()
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await self._ws.close()
+
+    async def stop(self) -> None:
+        self._stop = True
+        await self.drop_connection()
+
+
+async def run_many(
+    url: str,
+    charge_box_ids: list[str],
+    password: str,
+    *,
+    id_tags: list[str] | None = None,
+    charging_share: float = 0.25,
+    meter_interval: float = 60.0,
+    on_ready: Callable[[list[SimulatedStation]], Awaitable[None]] | None = None,
+) -> None:
+    """``csms simulate``: run stations until cancelled; a share of them charges with the given id tags."""
+    sims = [SimulatedStation(url, cb, password, meter_interval=meter_interval) for cb in charge_box_ids]
+    tasks = [asyncio.create_task(sim.run()) for sim in sims]
+    if id_tags:
+        for sim in sims[: max(1, int(len(sims) * charging_share))]:
+            tasks.append(asyncio.create_task(sim.charge_forever(id_tags)))
+    if on_ready is not None:
+        await on_ready(sims)
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for sim in sims:
+            await sim.stop()

@@ -1,0 +1,96 @@
+"""OCPP 1.6J station->CSMS handlers: thin adapters from validated payloads to core.charging.
+
+Each handler returns the CALLRESULT payload; core.charging has committed what the station sent before the
+handler returns, so the answer never acknowledges something that is not on disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from core import charging
+from ocpp_cs.connection import StationConnection
+from ocpp_cs.framing import ERRORS_16, Handler, Protocol
+
+# DataTransfer vendors csms understands: vendorId -> handler(conn, messageId, data) -> response payload.
+DataTransferHandler = Callable[[StationConnection, str, Any], Awaitable[dict[str, Any]]]
+DATA_TRANSFER_VENDORS: dict[str, DataTransferHandler] = {}
+
+
+def ocpp_time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _station(conn: StationConnection) -> dict[str, Any]:
+    return {"id": conn.station_id, "tenant": conn.tenant_id, "charge_box_id": conn.charge_box_id}
+
+
+async def boot_notification(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
+    status, interval, stamp = await charging.boot(_station(conn), payload)
+    return {"status": status.value, "currentTime": ocpp_time(stamp), "interval": interval}
+
+
+async def heartbeat(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
+    return {"currentTime": ocpp_time(await charging.heartbeat(_station(conn)))}
+
+
+async def status_notification(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
+    await charging.status_notification(_station(conn), payload)
+    return {}
+
+
+async def authorize(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
+    result = await charging.authorize_id_tag(_station(conn), payload["idTag"])
+    return {"idTagInfo": result.id_tag_info()}
+
+
+async def start_transaction(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
+    transaction_id, result = await charging.start_transaction(_station(conn), payload)
+    return {"transactionId": transaction_id, "idTagInfo": result.id_tag_info()}
+
+
+async def stop_transaction(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
+    result = await charging.stop_transaction(_station(conn), payload)
+    return {} if result is None else {"idTagInfo": result.id_tag_info()}
+
+
+async def meter_values(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
+    await charging.meter_values(_station(conn), payload)
+    return {}
+
+
+async def data_transfer(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
+    # The frame itself is kept verbatim in the OCPP message log.
+    vendor = DATA_TRANSFER_VENDORS.get(payload["vendorId"])
+    if vendor is None:
+        return {"status": "UnknownVendorId"}
+    return await vendor(conn, payload.get("messageId", ""), payload.get("data"))
+
+
+async def diagnostics_status_notification(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
+    await charging.station_notification(_station(conn), "diagnostics_status", payload["status"])
+    return {}
+
+
+async def firmware_status_notification(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
+    await charging.station_notification(_station(conn), "firmware_status", payload["status"])
+    return {}
+
+
+HANDLERS: dict[str, Handler] = {
+    "BootNotification": boot_notification,
+    "Heartbeat": heartbeat,
+    "StatusNotification": status_notification,
+    "Authorize": authorize,
+    "StartTransaction": start_transaction,
+    "StopTransaction": stop_transaction,
+    "MeterValues": meter_values,
+    "DataTransfer": data_transfer,
+    "DiagnosticsStatusNotification": diagnostics_status_notification,
+    "FirmwareStatusNotification": firmware_status_notification,
+}
+
+PROTOCOL = Protocol(subprotocol="ocpp1.6", schema_package="ocpp.v16.schemas", errors=ERRORS_16, handlers=HANDLERS)
+PROTOCOL.compile_all()

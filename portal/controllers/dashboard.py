@@ -1,0 +1,19 @@
+"""The start page: charge point status tiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+
+from core import infrastructure
+from portal.auth import actor_of
+from portal.templating import render
+
+
+class DashboardController(Controller):
+    @get("/", name="dashboard")
+    async def dashboard(self, request: Request[Any, Any, Any]) -> Response[str]:
+        actor = actor_of(request)
+        tiles = await infrastructure.status_counts(actor)
+        return render(request, "dashboard.html", {"tiles": tiles})

@@ -1,0 +1,92 @@
+"""Errors become a page (portal), a redirect to the login, or JSON (REST API); never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect
+
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from portal import i18n
+from portal.templating import render
+
+log = logging.getLogger("csms.portal")
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+
+
+def _json(status: int, detail: str, **extra: Any) -> Response[Any]:
+    return Response({"status_code": status, "detail": detail, **extra}, status_code=status, media_type=MediaType.JSON)
+
+
+def not_authorized(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _wants_json(request):
+        return _json(401, str(getattr(exc, "detail", "")) or "Not authorized")
+    target = "/login?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    if request.headers.get("hx-request") == "true":
+        return Response("", status_code=401, headers={"HX-Redirect": target})
+    return Redirect(target, status_code=303)
+
+
+def forbidden(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _wants_json(request):
+        return _json(403, "You are not allowed to do this.")
+    return _page(request, 403, i18n.gettext("You are not allowed to do this."))
+
+
+def not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _wants_json(request):
+        return _json(404, "Not found")
+    return _page(request, 404, i18n.gettext("This page does not exist or you do not have access to it."))
+
+
+def domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, DomainError)
+    status = 409 if isinstance(exc, Conflict) else 400
+    if _wants_json(request):
+        errors = exc.as_dict() if isinstance(exc, ValidationError) else {}
+        return _json(status, str(exc.message), errors=errors)
+    return _page(request, status, exc.message.render(i18n.gettext))
+
+
+def http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, HTTPException)
+    if _wants_json(request) or not request.url.path.startswith("/"):
+        extra = {"errors": exc.extra} if isinstance(exc, ValidationException) and exc.extra else {}
+        return _json(exc.status_code, exc.detail, **extra)
+    return _page(request, exc.status_code, exc.detail)
+
+
+def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _wants_json(request):
+        return _json(500, "Internal server error")
+    return _page(request, 500, i18n.gettext("Something went wrong. The error was logged."))
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    NotAuthorizedException: not_authorized,
+    PermissionDeniedException: forbidden,
+    PermissionDenied: forbidden,
+    NotFoundException: not_found,
+    NotFound: not_found,
+    DomainError: domain_error,
+    HTTPException: http_error,
+    Exception: server_error,
+}

@@ -1,0 +1,21 @@
+"""Everything the portal and the REST API serve; the app factory mounts it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal.api_cards import CardApiController
+from portal.controllers.cards import CardController
+from portal.controllers.dashboard import DashboardController
+from portal.controllers.imports import ImportController
+from portal.controllers.infra_charge_points import ChargePointController, ConnectorController
+from portal.controllers.infra_locations import LocationController
+from portal.controllers.infra_stations import StationController
+from portal.controllers.overview import OverviewController
+from portal.controllers.session import SessionController
+
+PORTAL_HANDLERS: list[Any] = [SessionController, DashboardController]
+PORTAL_HANDLERS += [LocationController, StationController, ChargePointController, ConnectorController]
+PORTAL_HANDLERS += [OverviewController, ImportController]
+PORTAL_HANDLERS += [CardController]
+API_HANDLERS: list[Any] = [CardApiController]

@@ -1,0 +1,88 @@
+"""Jinja2 environment and page rendering; a page's named blocks double as HTMX partials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Request, Response
+from litestar.utils.scope.state import ScopeState
+
+from core.errors import Message
+from portal import i18n
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def _datetime(value: datetime | None, tz: str = "Europe/Berlin", fmt: str = "%d.%m.%Y %H:%M") -> str:
+    if value is None:
+        return ""
+    if current := i18n.current_language.get():
+        fmt = fmt if current == "de" else fmt.replace("%d.%m.%Y", "%Y-%m-%d")
+    return value.astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
+def _message(value: Message | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Message):
+        return value.render(i18n.gettext)
+    return i18n.gettext(value)
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["datetime"] = _datetime
+    env.filters["number"] = i18n.number
+    env.filters["msg"] = _message
+    return env
+
+
+environment = build_environment()
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
+def context_for(request: Request[Any, Any, Any], context: dict[str, Any]) -> dict[str, Any]:
+    token = ScopeState.from_scope(request.scope).csrf_token
+    base = {
+        "request": request,
+        "csrf_token": "" if token is None or not isinstance(token, str) else token,
+        "user": request.scope.get("user"),
+        "actor": request.scope.get("auth"),
+        "lang": i18n.current_language.get(),
+        "path": request.url.path,
+    }
+    base.update(context)
+    return base
+
+
+def render(
+    request: Request[Any, Any, Any],
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    """Render a whole page, or only ``block`` when HTMX asks for a fragment."""
+    tmpl = environment.get_template(template)
+    ctx = context_for(request, context or {})
+    if block is not None and is_htmx(request):
+        body = "".join(tmpl.blocks[block](tmpl.new_context(ctx)))
+    else:
+        body = tmpl.render(ctx)
+    return Response(body, media_type="text/html; charset=utf-8", status_code=status_code, headers=headers)

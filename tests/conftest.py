@@ -1,0 +1,70 @@
+"""Test set-up: the environment is fixed before csms is imported; the database is migrated once.
+
+``scripts/test.sh`` runs the suite twice: PostgreSQL + Redis, then embedded SQLite. Run alone,
+pytest falls back to a temporary SQLite database.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+if not os.environ.get("DATABASE_URL"):
+    _tmp = tempfile.mkdtemp(prefix="csms-test-")
+    os.environ["DATABASE_URL"] = f"sqlite:///{_tmp}/test.sqlite3"
+    os.environ.setdefault("CSMS_VAR_DIR", _tmp)
+os.environ.setdefault("CSMS_VAR_DIR", tempfile.mkdtemp(prefix="csms-var-"))
+os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+
+import uuid  # noqa: E402
+from collections.abc import AsyncIterator  # noqa: E402
+from urllib.parse import urlparse  # noqa: E402
+
+import pytest  # noqa: E402
+
+import core  # noqa: E402,F401
+from core import db  # noqa: E402
+from tests.support import TenantCtx, make_tenant  # noqa: E402
+
+
+async def _recreate_postgres_database(url: str) -> None:
+    import asyncpg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    conn = await asyncpg.connect(
+        host=parsed.hostname, port=parsed.port or 5432, user=parsed.username or "postgres",
+        password=parsed.password or None, database="postgres",
+    )  # fmt: skip
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def database() -> AsyncIterator[None]:
+    url = os.environ["DATABASE_URL"]
+    if url.startswith("postgres"):
+        await _recreate_postgres_database(url)
+    await db.migrate()
+    await db.open_pool(5)
+    yield
+    await db.close_pool()
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+async def cpo() -> TenantCtx:
+    """A fresh CPO tenant with an admin; every test gets its own, so tests never share rows."""
+    return await make_tenant()
+
+
+@pytest.fixture
+async def other_cpo() -> TenantCtx:
+    return await make_tenant()

@@ -1,0 +1,1 @@
+"""Dramatiq broker and actors: the background work of csms."""

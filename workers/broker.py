@@ -1,0 +1,59 @@
+"""The Dramatiq broker: Redis in production, in-process when embedded (no REDIS_URL).
+
+Import this module before any actor module so that actors bind to the right broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import dramatiq
+from dramatiq.middleware import AsyncIO, Middleware
+
+from core.settings import get_settings
+from workers.embedded import EmbeddedBroker
+
+_settings = get_settings()
+
+
+class DatabasePool(Middleware):
+    """`csms worker` processes open the database pool on the loop their async actors run on."""
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from dramatiq.asyncio import get_event_loop_thread
+
+        from core import db
+
+        loop_thread = get_event_loop_thread()
+        if loop_thread is not None:
+            loop_thread.run_coroutine(db.open_pool(_settings.db_pool_size))
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from dramatiq.asyncio import get_event_loop_thread
+
+        from core import db
+
+        loop_thread = get_event_loop_thread()
+        if loop_thread is not None:
+            loop_thread.run_coroutine(db.close_pool())
+
+
+broker: dramatiq.Broker
+if _settings.redis_url:
+    from dramatiq.brokers.redis import RedisBroker
+
+    broker = RedisBroker(url=_settings.redis_url, namespace="csms")
+    broker.add_middleware(AsyncIO())
+    broker.add_middleware(DatabasePool())
+else:
+    broker = EmbeddedBroker()
+
+dramatiq.set_broker(broker)
+
+
+def start_embedded_jobs() -> EmbeddedBroker | None:
+    """Embedded mode runs jobs on the server's event loop; production leaves them to `csms worker`."""
+    if isinstance(broker, EmbeddedBroker):
+        broker.attach(asyncio.get_running_loop())
+        return broker
+    return None
