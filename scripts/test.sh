@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, types, then pytest against PostgreSQL + Redis and against embedded SQLite.
-# Extra arguments go to pytest (e.g. scripts/test.sh -k overview).
+# Extra arguments go to pytest (e.g. scripts/test.sh -k overview). CSMS_TEST_DB / CSMS_TEST_REDIS_DB pick
+# another PostgreSQL database / Redis db number so that parallel runs on one machine do not collide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
@@ -39,8 +40,8 @@ fi
 
 echo "== PostgreSQL + Redis =="
 CSMS_TEST_MODE=production \
-DATABASE_URL="postgresql://postgres@$PGHOST:$PGPORT/csms_test" \
-REDIS_URL="redis://$REDIS_HOST:$REDIS_PORT/15" \
+DATABASE_URL="postgresql://postgres@$PGHOST:$PGPORT/${CSMS_TEST_DB:-csms_test}" \
+REDIS_URL="redis://$REDIS_HOST:$REDIS_PORT/${CSMS_TEST_REDIS_DB:-15}" \
   .venv/bin/pytest -q -p no:cacheprovider "$@"
 
 echo "== embedded SQLite =="
