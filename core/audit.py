@@ -63,4 +63,5 @@ async def history(actor: Actor, entity_type: str, entity_id: int, limit: int = 1
         .order_by(AuditEntry.created_at, ascending=False)
         .order_by(AuditEntry.id, ascending=False)
         .limit(limit)
+        .output(load_json=True)
     )
