@@ -7,7 +7,13 @@ from piccolo.conf.apps import AppConfig, table_finder
 from core.settings import PROJECT_ROOT
 
 # Each area keeps its tables in its own module; list new modules here.
-TABLE_MODULES = ["core.tables", "core.tables_imports", "core.tables_charging", "core.tables_monitoring", "core.tables_commands"]
+TABLE_MODULES = [
+    "core.tables",
+    "core.tables_imports",
+    "core.tables_charging",
+    "core.tables_monitoring",
+    "core.tables_commands",
+]
 
 APP_CONFIG = AppConfig(
     app_name="core",
