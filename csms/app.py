@@ -44,8 +44,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.open_pool(settings.db_pool_size)
+        from workers.actors import register_jobs
         from workers.broker import start_embedded_jobs
 
+        register_jobs()
         jobs = start_embedded_jobs()
         for hook in ocpp_app.STARTUP:
             await hook()

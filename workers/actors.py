@@ -1,8 +1,25 @@
-"""Actors run by `csms worker` (Redis) or in-process (embedded). Import the broker first."""
+"""Actors run by `csms worker` (Redis) or in-process (embedded), and the job names core enqueues them by."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from core import jobs
 from workers import (
     broker,  # noqa: F401 - binds actors to the configured broker
-    import_actors,  # noqa: F401,E402 - bulk imports of stations and charge points
+    import_actors,
 )
+
+# core.jobs name -> actor; csms wires them with register_jobs() at start-up.
+JOBS: dict[str, Any] = {
+    "bulk_import.run": import_actors.run_import,
+}
+
+
+def register_jobs() -> None:
+    for name, actor in JOBS.items():
+        jobs.register(name, actor.send)
+
+
+# `csms worker` only imports this module: its actors may enqueue further jobs through core.jobs too.
+register_jobs()

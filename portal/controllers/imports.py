@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect
 
-from core import bulk_import
+from core import bulk_import, jobs
 from core.bulk_import import ImportMode, JobStatus
 from core.errors import Message, ValidationError
 from core.permissions import Permission
@@ -95,10 +95,7 @@ class ImportController(Controller):
         except ValidationError as exc:
             return await _job_page(request, job_id, dict(exc.errors))
         if bulk_import.runs_in_background(job, mode):
-            # Imported here so that only the portal process that enqueues needs the broker configured.
-            from workers.import_actors import run_import
-
-            run_import.send(job_id)
+            jobs.enqueue("bulk_import.run", job_id)
         else:
             await bulk_import.run_job(job_id)
         return Redirect(f"{URL}/{job_id}", status_code=303)
