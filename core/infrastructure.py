@@ -205,15 +205,29 @@ def _columns(table: Any, data: dict[str, Any]) -> dict[Any, Any]:
     return {getattr(table, key): value for key, value in data.items()}
 
 
+def _window(query: Any, offset: int, limit: int | None) -> Any:
+    """``limit`` rows from ``offset`` (the REST API's pages); no limit: every row."""
+    return query if limit is None else query.limit(limit).offset(offset)
+
+
 # --- locations -----------------------------------------------------------------------------------
 
 
-async def list_locations(actor: Actor, *, include_decommissioned: bool = False) -> list[dict[str, Any]]:
+def _locations_where(actor: Actor, include_decommissioned: bool) -> Any:
     actor.require(Permission.INFRASTRUCTURE_VIEW)
-    query = Location.select().where(Location.tenant.is_in(actor.scope))
-    if not include_decommissioned:
-        query = query.where(Location.decommissioned_at.is_null())
-    return await query.order_by(Location.name)
+    where = Location.tenant.is_in(actor.scope)
+    return where if include_decommissioned else where & Location.decommissioned_at.is_null()
+
+
+async def list_locations(
+    actor: Actor, *, include_decommissioned: bool = False, offset: int = 0, limit: int | None = None
+) -> list[dict[str, Any]]:
+    query = Location.select().where(_locations_where(actor, include_decommissioned))
+    return await _window(query.order_by(Location.name).order_by(Location.id), offset, limit)
+
+
+async def count_locations(actor: Actor, *, include_decommissioned: bool = False) -> int:
+    return await Location.count().where(_locations_where(actor, include_decommissioned))
 
 
 async def get_location(actor: Actor, location_id: int) -> dict[str, Any]:
@@ -279,20 +293,32 @@ async def decommission_location(actor: Actor, location_id: int) -> dict[str, Any
 # --- stations ------------------------------------------------------------------------------------
 
 
-async def list_stations(
-    actor: Actor, *, location_id: int | None = None, include_decommissioned: bool = False
-) -> list[dict[str, Any]]:
+def _stations_where(actor: Actor, location_id: int | None, include_decommissioned: bool) -> Any:
     actor.require(Permission.INFRASTRUCTURE_VIEW)
+    where = ChargingStation.tenant.is_in(actor.scope)
+    if location_id is not None:
+        where &= ChargingStation.location == location_id
+    return where if include_decommissioned else where & ChargingStation.decommissioned_at.is_null()
+
+
+async def list_stations(
+    actor: Actor,
+    *,
+    location_id: int | None = None,
+    include_decommissioned: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
     query = ChargingStation.select(
         *ChargingStation.all_columns(exclude=[ChargingStation.ocpp_password_hash]),
         ChargingStation.location.name.as_alias("location_name"),
         ChargingStation.location.city.as_alias("city"),
-    ).where(ChargingStation.tenant.is_in(actor.scope))
-    if location_id is not None:
-        query = query.where(ChargingStation.location == location_id)
-    if not include_decommissioned:
-        query = query.where(ChargingStation.decommissioned_at.is_null())
-    return await query.order_by(ChargingStation.charge_box_id)
+    ).where(_stations_where(actor, location_id, include_decommissioned))
+    return await _window(query.order_by(ChargingStation.charge_box_id), offset, limit)
+
+
+async def count_stations(actor: Actor, *, location_id: int | None = None, include_decommissioned: bool = False) -> int:
+    return await ChargingStation.count().where(_stations_where(actor, location_id, include_decommissioned))
 
 
 async def get_station(actor: Actor, station_id: int) -> dict[str, Any]:
@@ -480,14 +506,33 @@ async def change_operator(actor: Actor, station_id: int, target_tenant_id: int) 
 # --- charge points -------------------------------------------------------------------------------
 
 
-async def list_charge_points(actor: Actor, *, station_id: int | None = None) -> list[dict[str, Any]]:
+def _charge_points_where(actor: Actor, station_id: int | None, include_decommissioned: bool) -> Any:
     actor.require(Permission.INFRASTRUCTURE_VIEW)
+    where = ChargePoint.tenant.is_in(actor.scope)
+    if station_id is not None:
+        where &= ChargePoint.station == station_id
+    return where if include_decommissioned else where & ChargePoint.decommissioned_at.is_null()
+
+
+async def list_charge_points(
+    actor: Actor,
+    *,
+    station_id: int | None = None,
+    include_decommissioned: bool = True,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
     query = ChargePoint.select(
         *ChargePoint.all_columns(), ChargePoint.station.charge_box_id.as_alias("charge_box_id")
-    ).where(ChargePoint.tenant.is_in(actor.scope))
-    if station_id is not None:
-        query = query.where(ChargePoint.station == station_id)
-    return await query.order_by(ChargePoint.station).order_by(ChargePoint.evse_number)
+    ).where(_charge_points_where(actor, station_id, include_decommissioned))
+    query = query.order_by(ChargePoint.station).order_by(ChargePoint.evse_number)
+    return await _window(query, offset, limit)
+
+
+async def count_charge_points(
+    actor: Actor, *, station_id: int | None = None, include_decommissioned: bool = True
+) -> int:
+    return await ChargePoint.count().where(_charge_points_where(actor, station_id, include_decommissioned))
 
 
 async def get_charge_point(actor: Actor, charge_point_id: int) -> dict[str, Any]:
@@ -604,11 +649,25 @@ async def refresh_charge_point_summary(charge_point_id: int) -> None:
 # --- connectors ----------------------------------------------------------------------------------
 
 
-async def list_connectors(actor: Actor, charge_point_id: int) -> list[dict[str, Any]]:
-    await get_charge_point(actor, charge_point_id)
-    return (
-        await Connector.select().where(Connector.charge_point == charge_point_id).order_by(Connector.connector_number)
-    )
+async def _connectors_where(actor: Actor, charge_point_id: int | None) -> Any:
+    actor.require(Permission.INFRASTRUCTURE_VIEW)
+    if charge_point_id is None:
+        return Connector.tenant.is_in(actor.scope)
+    await get_charge_point(actor, charge_point_id)  # another tenant's charge point is NotFound
+    return Connector.charge_point == charge_point_id
+
+
+async def list_connectors(
+    actor: Actor, charge_point_id: int | None = None, *, offset: int = 0, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The connectors of one charge point, or (no id) of every charge point the actor sees."""
+    query = Connector.select().where(await _connectors_where(actor, charge_point_id))
+    query = query.order_by(Connector.charge_point).order_by(Connector.connector_number)
+    return await _window(query, offset, limit)
+
+
+async def count_connectors(actor: Actor, charge_point_id: int | None = None) -> int:
+    return await Connector.count().where(await _connectors_where(actor, charge_point_id))
 
 
 async def get_connector(actor: Actor, connector_id: int) -> dict[str, Any]:

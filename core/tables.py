@@ -81,6 +81,8 @@ class ApiKey(Table):
     name = Varchar(length=120, default="")
     prefix = Varchar(length=16)
     key_hash = Varchar(length=64, unique=True, index=True)
+    # Permission codes the key grants (core.permissions); NULL: every permission (keys from before key scopes).
+    permissions = JSON(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
