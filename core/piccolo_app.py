@@ -13,6 +13,7 @@ TABLE_MODULES = [
     "core.tables_charging",
     "core.tables_monitoring",
     "core.tables_commands",
+    "core.tables_tariffs",
 ]
 
 APP_CONFIG = AppConfig(
