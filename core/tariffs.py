@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -163,7 +163,7 @@ def check_price_increase(
         for key, (value, per_minute, free) in new_parts.items():
             highest = max(parts[key][0] for parts in old_parts)
             if value > highest and (highest == 0 or _percent(highest, value) > INCREASE_LIMIT_PERCENT):
-                percent = None if highest == 0 else _percent(highest, value).quantize(Decimal("0.01"))
+                percent = None if highest == 0 else _percent(highest, value).quantize(Decimal("0.01"), ROUND_HALF_UP)
                 increases.append(ComponentIncrease(key, highest, value, percent))
             if per_minute > 0:
                 # Free minutes belong to a per-minute price; fewer of them is an increase of that fee.
