@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.api.infrastructure import INFRASTRUCTURE_API
 from portal.api_cards import CardApiController
 from portal.controllers.cards import CardController
 from portal.controllers.dashboard import DashboardController
@@ -12,7 +11,6 @@ from portal.controllers.imports import ImportController
 from portal.controllers.infra_charge_points import ChargePointController, ConnectorController
 from portal.controllers.infra_locations import LocationController
 from portal.controllers.infra_stations import StationController
-from portal.controllers.operations_views import OperationsViewsController
 from portal.controllers.overview import OverviewController
 from portal.controllers.profile import ProfileController
 from portal.controllers.session import SessionController
@@ -22,7 +20,5 @@ PORTAL_HANDLERS: list[Any] = [SessionController, DashboardController]
 PORTAL_HANDLERS += [LocationController, StationController, ChargePointController, ConnectorController]
 PORTAL_HANDLERS += [OverviewController, ImportController]
 PORTAL_HANDLERS += [CardController]
-PORTAL_HANDLERS += [OperationsViewsController]
 PORTAL_HANDLERS += [UserController, GroupController, ProfileController]
 API_HANDLERS: list[Any] = [CardApiController]
-API_HANDLERS += INFRASTRUCTURE_API
