@@ -11,6 +11,7 @@ from portal.controllers.imports import ImportController
 from portal.controllers.infra_charge_points import ChargePointController, ConnectorController
 from portal.controllers.infra_locations import LocationController
 from portal.controllers.infra_stations import StationController
+from portal.controllers.operations_views import OperationsViewsController
 from portal.controllers.overview import OverviewController
 from portal.controllers.profile import ProfileController
 from portal.controllers.session import SessionController
@@ -20,5 +21,6 @@ PORTAL_HANDLERS: list[Any] = [SessionController, DashboardController]
 PORTAL_HANDLERS += [LocationController, StationController, ChargePointController, ConnectorController]
 PORTAL_HANDLERS += [OverviewController, ImportController]
 PORTAL_HANDLERS += [CardController]
+PORTAL_HANDLERS += [OperationsViewsController]
 PORTAL_HANDLERS += [UserController, GroupController, ProfileController]
 API_HANDLERS: list[Any] = [CardApiController]

@@ -29,6 +29,7 @@ STATION_TABS: list[Tab] = [
     Tab("device", "Device details", "/infrastructure/stations/{id}/tab/device"),
     Tab("attributes", "Attributes", "/infrastructure/stations/{id}/tab/attributes"),
     Tab("ocpp", "OCPP communication", "/infrastructure/stations/{id}/tab/ocpp"),
+    Tab("ocpp_log", "OCPP log", "/operations/stations/{id}/log", Permission.OCPP_COMMANDS),
 ]
 
 CHARGE_POINT_TABS: list[Tab] = [

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from core import charging
+from core import charging, monitoring
 from ocpp_cs.connection import StationConnection
 from ocpp_cs.framing import ERRORS_16, Handler, Protocol
 
@@ -62,11 +62,14 @@ async def meter_values(conn: StationConnection, payload: dict[str, Any]) -> dict
 
 
 async def data_transfer(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
-    # The frame itself is kept verbatim in the OCPP message log.
+    # Stored (vendorId, messageId, data and the status answered) for the station's OCPP log page.
     vendor = DATA_TRANSFER_VENDORS.get(payload["vendorId"])
     if vendor is None:
-        return {"status": "UnknownVendorId"}
-    return await vendor(conn, payload.get("messageId", ""), payload.get("data"))
+        result: dict[str, Any] = {"status": "UnknownVendorId"}
+    else:
+        result = await vendor(conn, payload.get("messageId", ""), payload.get("data"))
+    await monitoring.record_data_transfer(_station(conn), payload, str(result.get("status", "")))
+    return result
 
 
 async def diagnostics_status_notification(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
