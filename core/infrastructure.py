@@ -295,7 +295,7 @@ async def decommission_location(actor: Actor, location_id: int) -> dict[str, Any
 
 def _stations_where(actor: Actor, location_id: int | None, include_decommissioned: bool) -> Any:
     actor.require(Permission.INFRASTRUCTURE_VIEW)
-    where = ChargingStation.tenant.is_in(actor.scope)
+    where: Any = ChargingStation.tenant.is_in(actor.scope)
     if location_id is not None:
         where &= ChargingStation.location == location_id
     return where if include_decommissioned else where & ChargingStation.decommissioned_at.is_null()
@@ -314,7 +314,16 @@ async def list_stations(
         ChargingStation.location.name.as_alias("location_name"),
         ChargingStation.location.city.as_alias("city"),
     ).where(_stations_where(actor, location_id, include_decommissioned))
-    return await _window(query.order_by(ChargingStation.charge_box_id), offset, limit)
+    rows: list[dict[str, Any]] = await _window(query.order_by(ChargingStation.charge_box_id), offset, limit)
+    with_password = {
+        row["id"]
+        for row in await ChargingStation.select(ChargingStation.id).where(
+            ChargingStation.id.is_in([r["id"] for r in rows] or [0]) & (ChargingStation.ocpp_password_hash != "")
+        )
+    }
+    for row in rows:
+        row["has_password"] = row["id"] in with_password
+    return rows
 
 
 async def count_stations(actor: Actor, *, location_id: int | None = None, include_decommissioned: bool = False) -> int:
@@ -508,7 +517,7 @@ async def change_operator(actor: Actor, station_id: int, target_tenant_id: int) 
 
 def _charge_points_where(actor: Actor, station_id: int | None, include_decommissioned: bool) -> Any:
     actor.require(Permission.INFRASTRUCTURE_VIEW)
-    where = ChargePoint.tenant.is_in(actor.scope)
+    where: Any = ChargePoint.tenant.is_in(actor.scope)
     if station_id is not None:
         where &= ChargePoint.station == station_id
     return where if include_decommissioned else where & ChargePoint.decommissioned_at.is_null()

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
@@ -82,7 +82,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=[f"^{prefix}" for prefix in PUBLIC_PREFIXES],
     )
     static = create_static_files_router(path="/static", directories=[Path(PROJECT_ROOT) / "static"], name="static")
-    handlers: list[Any] = [health, static, *PORTAL_HANDLERS, *API_HANDLERS, *ocpp_app.HANDLERS]
+    # The OpenAPI document at /api/docs describes the REST API only, not the portal's pages.
+    portal = Router("/", route_handlers=PORTAL_HANDLERS, include_in_schema=False)
+    handlers: list[Any] = [health, static, portal, *API_HANDLERS, *ocpp_app.HANDLERS]
     return Litestar(
         route_handlers=handlers,
         middleware=[session_config.middleware, auth, language_middleware],

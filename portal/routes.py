@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.api.infrastructure import INFRASTRUCTURE_API
 from portal.api_cards import CardApiController
 from portal.controllers.cards import CardController
 from portal.controllers.dashboard import DashboardController
@@ -24,3 +25,4 @@ PORTAL_HANDLERS += [CardController]
 PORTAL_HANDLERS += [OperationsViewsController]
 PORTAL_HANDLERS += [UserController, GroupController, ProfileController]
 API_HANDLERS: list[Any] = [CardApiController]
+API_HANDLERS += INFRASTRUCTURE_API
