@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from core import outbox
 from core.authorization import AuthResult, AuthSource, AuthStatus, authorize
 from core.cards import normalize_uid
 from core.db import transaction
@@ -291,6 +292,7 @@ async def boot(station: dict[str, Any], payload: dict[str, Any]) -> tuple[Regist
         row = await ChargingStation.select(ChargingStation.installation_status).where(
             ChargingStation.id == station["id"]
         )
+    outbox.kick()
     status = registration_status(row[0]["installation_status"] if row else "")
     interval = DEFAULT_HEARTBEAT_INTERVAL if status is RegistrationStatus.ACCEPTED else PENDING_RETRY_INTERVAL
     return status, interval, stamp
@@ -323,7 +325,15 @@ async def _close_stale(station: dict[str, Any], reason: StaleReason, where: Any,
             for row in stale
         ]
     )
+    for session_id in ids:
+        await publish_session_stopped(session_id, station["tenant"])
     return ids
+
+
+async def publish_session_stopped(session_id: int, tenant_id: int) -> None:
+    """In the transaction that ended the session: a CDR is made from it (core.cdrs), once per session."""
+    await outbox.publish("session.stopped", f"session-stopped:{session_id}", {"session_id": session_id,
+                                                                               "tenant_id": tenant_id})
 
 
 async def heartbeat(station: dict[str, Any]) -> datetime:
@@ -521,6 +531,7 @@ async def start_transaction(station: dict[str, Any], payload: dict[str, Any]) ->
             session_id = int(session.id)
         if charge_point is None:
             await record_anomaly(AnomalyKind.UNKNOWN_CONNECTOR, station, {"connector_id": connector_id}, session_id)
+    outbox.kick()
     return session_id, result
 
 
@@ -695,6 +706,8 @@ async def stop_transaction(station: dict[str, Any], payload: dict[str, Any]) -> 
                     ChargingSession.id == session["id"]
                 )
             charge_point_id = session["charge_point"]
+            await publish_session_stopped(session["id"], station["tenant"])
+    outbox.kick()
     if charge_point_id is not None:
         await update_error_rate(charge_point_id, stamp)
     if not id_tag:

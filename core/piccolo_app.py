@@ -14,6 +14,7 @@ TABLE_MODULES = [
     "core.tables_monitoring",
     "core.tables_commands",
     "core.tables_tariffs",
+    "core.tables_cdrs",
 ]
 
 APP_CONFIG = AppConfig(

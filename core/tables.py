@@ -192,6 +192,8 @@ class ChargePoint(Table):
     auth_local_rfid = Boolean(default=True)
     auth_remote = Boolean(default=True)
     auth_direct_payment = Boolean(default=False)
+    # Eichrecht (German calibration law): the meter signs its readings (OCMF) and the charge point is approved.
+    eichrecht_compliant = Boolean(default=False)
     power_type = Varchar(length=12, default="AC_3_PHASE", index=True)  # OCPI PowerType
     max_power_kw = Numeric(digits=(8, 2), default=Decimal("22"))
     connector_standards = Varchar(length=200, default="", index=True)  # "|"-joined, kept by core

@@ -45,10 +45,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.open_pool(settings.db_pool_size)
         from workers.actors import register_jobs
-        from workers.broker import start_embedded_jobs
+        from workers.broker import start_embedded_jobs, start_outbox_relay
 
         register_jobs()
         jobs = start_embedded_jobs()
+        relay = await start_outbox_relay()
         for hook in ocpp_app.STARTUP:
             await hook()
         try:
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             for hook in reversed(ocpp_app.SHUTDOWN):
                 await hook()
+            await relay.stop()
             if jobs is not None:
                 await jobs.drain(timeout=10)
                 jobs.detach()

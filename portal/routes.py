@@ -6,7 +6,9 @@ from typing import Any
 
 from portal.api.infrastructure import INFRASTRUCTURE_API
 from portal.api_cards import CardApiController
+from portal.api_cdrs import CdrApiController
 from portal.controllers.cards import CardController
+from portal.controllers.charging_data import ChargingDataController
 from portal.controllers.dashboard import DashboardController
 from portal.controllers.imports import ImportController
 from portal.controllers.infra_charge_points import ChargePointController, ConnectorController
@@ -26,3 +28,5 @@ PORTAL_HANDLERS += [OperationsViewsController]
 PORTAL_HANDLERS += [UserController, GroupController, ProfileController]
 API_HANDLERS: list[Any] = [CardApiController]
 API_HANDLERS += INFRASTRUCTURE_API
+PORTAL_HANDLERS += [ChargingDataController]
+API_HANDLERS += [CdrApiController]

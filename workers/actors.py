@@ -7,12 +7,14 @@ from typing import Any
 from core import jobs
 from workers import (
     broker,  # noqa: F401 - binds actors to the configured broker
+    cdr_actors,
     import_actors,
 )
 
 # core.jobs name -> actor; csms wires them with register_jobs() at start-up.
 JOBS: dict[str, Any] = {
     "bulk_import.run": import_actors.run_import,
+    "cdrs.build": cdr_actors.build_cdr,
 }
 
 

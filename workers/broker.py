@@ -6,6 +6,7 @@ Import this module before any actor module so that actors bind to the right brok
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import dramatiq
 from dramatiq.middleware import AsyncIO, Middleware
@@ -38,6 +39,26 @@ class DatabasePool(Middleware):
             loop_thread.run_coroutine(db.close_pool())
 
 
+class OutboxRelay(Middleware):
+    """Each `csms worker` process relays the outbox periodically (claims are safe across processes)."""
+
+    relay: Any = None
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from dramatiq.asyncio import get_event_loop_thread
+
+        loop_thread = get_event_loop_thread()
+        if loop_thread is not None:
+            self.relay = loop_thread.run_coroutine(_start_relay(periodic=True))
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from dramatiq.asyncio import get_event_loop_thread
+
+        loop_thread = get_event_loop_thread()
+        if loop_thread is not None and self.relay is not None:
+            loop_thread.run_coroutine(self.relay.stop())
+
+
 broker: dramatiq.Broker
 if _settings.redis_url:
     from dramatiq.brokers.redis import RedisBroker
@@ -45,6 +66,7 @@ if _settings.redis_url:
     broker = RedisBroker(url=_settings.redis_url, namespace="csms")
     broker.add_middleware(AsyncIO())
     broker.add_middleware(DatabasePool())
+    broker.add_middleware(OutboxRelay())  # after DatabasePool: the relay needs the pool
 else:
     broker = EmbeddedBroker()
 
@@ -57,3 +79,17 @@ def start_embedded_jobs() -> EmbeddedBroker | None:
         broker.attach(asyncio.get_running_loop())
         return broker
     return None
+
+
+async def _start_relay(periodic: bool) -> Any:
+    from core.outbox import DEFAULT_INTERVAL_SECONDS, Relay
+
+    relay = Relay(interval=DEFAULT_INTERVAL_SECONDS if periodic else None)
+    relay.start()
+    return relay
+
+
+async def start_outbox_relay() -> Any:
+    """The outbox relay on the server's loop: periodic when jobs run embedded, else only kicked after commits
+    (in production `csms worker` relays periodically; a kick here only cuts the latency). Returns it to stop."""
+    return await _start_relay(periodic=isinstance(broker, EmbeddedBroker))

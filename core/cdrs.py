@@ -1,0 +1,620 @@
+"""Charge detail records: made from finished sessions, listed, filtered, summed, charted and exported.
+
+Pipeline: core.charging ends a session and publishes ``session.stopped`` to the outbox in the same
+transaction; the relay hands it to the job ``cdrs.build`` (workers/cdr_actors.py), which calls
+``on_session_stopped`` through ``outbox.consume``. ``create_cdr`` prices the session with the tariff that was
+active on the charge point when the session started (core.tariffs / core.pricing) and inserts the CDR with
+``ON CONFLICT (session) DO NOTHING``: a repeated stop or a message handed over twice never makes a second CDR.
+
+The pure parts (``cdr_values``, ``signed_data_of``, ``parking_hours`` ...) take plain rows and are unit tested;
+the queries below them serve the "Ladedaten" page, its CSV export and the REST API. Running sessions appear
+in the list with status ACTIVE (they have no CDR yet).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core import outbox, pricing
+from core.charging import FAILED_STOP_REASONS, OPEN_STATUSES, SessionStatus
+from core.context import Actor
+from core.db import is_postgres, transaction
+from core.errors import NotFound
+from core.permissions import Permission
+from core.tables import ChargePoint, ChargingStation, Location, Tenant
+from core.tables_cdrs import Cdr
+from core.tables_charging import ChargingSession, MeterValue
+
+TOPIC = "session.stopped"
+JOB = "cdrs.build"
+outbox.route(TOPIC, JOB)
+
+NO_TARIFF_REMARK = "no tariff"
+HOUR = Decimal(3600)
+ZERO = Decimal(0)
+
+
+class CdrStatus(StrEnum):
+    ACTIVE = "ACTIVE"  # a running session, listed with the CDRs; never stored on a CDR
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"  # closed by csms as stale, or stopped by the station for a fault
+
+
+# core.authorization.AuthSource -> OCPI AuthMethod and OCPI TokenType
+AUTH_METHODS = {"RFID": "WHITELIST", "REMOTE": "COMMAND", "DIRECT_PAYMENT": "AUTH_REQUEST"}
+TOKEN_TYPES = {"RFID": "RFID", "REMOTE": "APP_USER", "DIRECT_PAYMENT": "AD_HOC_USER"}
+AUTH_SOURCES = tuple(AUTH_METHODS)
+SIGNED_NATURE = {"Transaction.Begin": "Start", "Transaction.End": "End"}
+
+
+# --- pure parts -------------------------------------------------------------------------------------------
+
+
+def power_type_of(ocpi_power_type: str | None) -> str:
+    """OCPI PowerType (AC_1_PHASE, AC_3_PHASE, DC) -> the CDR's AC | DC."""
+    return "DC" if (ocpi_power_type or "").upper() == "DC" else "AC"
+
+
+def hours(seconds: float | Decimal) -> Decimal:
+    return (Decimal(str(seconds)) / HOUR).quantize(Decimal("0.000001"))
+
+
+def cdr_status(session_status: str, stop_reason: str) -> CdrStatus:
+    if session_status == SessionStatus.CLOSED_STALE.value or stop_reason in FAILED_STOP_REASONS:
+        return CdrStatus.FAILED
+    return CdrStatus.COMPLETED
+
+
+def signed_data_of(meter_values: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """OCPI SignedData from the session's signed meter values, kept verbatim (OCMF strings stay untouched)."""
+    signed = [m for m in meter_values if m.get("format") == "SignedData" and m.get("value")]
+    if not signed:
+        return None
+    values = [
+        {
+            "nature": SIGNED_NATURE.get(m.get("context", ""), "Intermediate"),
+            "plain_data": "",
+            "signed_data": m["value"],
+            "timestamp": m["timestamp"].isoformat() if isinstance(m.get("timestamp"), datetime) else m.get("timestamp"),
+            "context": m.get("context", ""),
+        }
+        for m in signed
+    ]
+    ocmf = all(str(v["signed_data"]).startswith("OCMF|") for v in values)
+    return {"encoding_method": "OCMF" if ocmf else "", "signed_values": values}
+
+
+def parking_hours(
+    started_at: datetime,
+    stopped_at: datetime,
+    meter_start_wh: int,
+    meter_stop_wh: int,
+    readings: list[tuple[datetime, int]],
+) -> Decimal:
+    """Plugged in without charging: from the first reading that reached the final meter value until the stop.
+
+    ``readings`` are (timestamp, Wh) of the import register. A session that never charged was parked all along.
+    """
+    full_at = started_at if meter_stop_wh <= meter_start_wh else None
+    for at, wh in sorted(readings):
+        if full_at is None and wh >= meter_stop_wh and at >= started_at:
+            full_at = at
+    if full_at is None or full_at >= stopped_at:
+        return ZERO
+    return hours((stopped_at - full_at).total_seconds())
+
+
+def price_of(tariff: pricing.TariffSnapshot | None, facts: pricing.SessionFacts) -> tuple[pricing.Price | None, str]:
+    """The price and a remark: no tariff -> no price and "no tariff"; a session the engine refuses -> its reason."""
+    if tariff is None:
+        return None, NO_TARIFF_REMARK
+    try:
+        return pricing.price_session(tariff, facts), ""
+    except ValueError as exc:
+        return None, f"not priced: {exc}"[:255]
+
+
+def cdr_values(
+    session: dict[str, Any],
+    charge_point: dict[str, Any] | None,
+    station: dict[str, Any],
+    location: dict[str, Any],
+    meter_values: list[dict[str, Any]],
+    tariff: pricing.TariffSnapshot | None,
+    *,
+    currency: str,
+    billable: bool = True,
+) -> dict[str, Any]:
+    """The CDR's columns for a finished session (pure: every input is a row already loaded)."""
+    started_at: datetime = session["started_at"] or session["authorized_at"] or session["created_at"]
+    stopped_at: datetime = max(session["stopped_at"] or started_at, started_at)
+    meter_start = int(session["meter_start_wh"] or 0)
+    final = session["meter_stop_wh"] if session["meter_stop_wh"] is not None else session["last_meter_wh"]
+    meter_stop = int(final or 0)
+    energy_wh = max(0, meter_stop - meter_start)
+    power_type = power_type_of(charge_point["power_type"] if charge_point else None)
+    readings = [
+        (m["timestamp"], int(Decimal(str(m["value"])) * (1000 if m.get("unit") == "kWh" else 1)))
+        for m in meter_values
+        if m.get("measurand") == "Energy.Active.Import.Register" and m.get("format") != "SignedData"
+        and not m.get("phase") and _is_number(m.get("value"))
+    ]  # fmt: skip
+    parking = parking_hours(started_at, stopped_at, meter_start, meter_stop, readings)
+    facts = pricing.SessionFacts(
+        energy_wh=energy_wh, started_at=started_at, stopped_at=stopped_at, power_type=power_type,
+        idle_minutes=parking * 60, time_zone=location.get("time_zone") or "Europe/Berlin",
+    )  # fmt: skip
+    price, remark = price_of(tariff, facts)
+    auth_source = session["auth_source"] or "RFID"
+    flags = session.get("flags") or []
+    return {
+        "tenant": session["tenant"],
+        "session": session["id"],
+        "charge_point": charge_point["id"] if charge_point else None,
+        "station": station["id"],
+        "location": location["id"],
+        "location_name": (location.get("name") or "")[:255],
+        "address": location.get("address") or "",
+        "city": location.get("city") or "",
+        "postal_code": location.get("postal_code") or "",
+        "country": location.get("country") or "",
+        "evse_id": (charge_point or {}).get("evse_id") or "",
+        "charge_box_id": station["charge_box_id"],
+        "connector_id": int(session.get("connector_id") or 0),
+        "power_type": power_type,
+        "start_date_time": started_at,
+        "end_date_time": stopped_at,
+        "total_energy": (Decimal(energy_wh) / 1000).quantize(Decimal("0.001")),
+        "total_time": hours((stopped_at - started_at).total_seconds()),
+        "total_parking_time": parking,
+        "auth_method": AUTH_METHODS.get(auth_source, "WHITELIST"),
+        "auth_source": auth_source,
+        "token_uid": session.get("id_tag") or "",
+        "token_type": TOKEN_TYPES.get(auth_source, "OTHER"),
+        "card": session.get("card"),
+        "tariff": tariff.to_json() if tariff else None,
+        "tariff_code": tariff.code if tariff else "",
+        "price_components": [c.to_json() for c in price.components] if price else [],
+        "currency": price.currency if price else currency,
+        "vat_rate": price.vat_rate if price else ZERO,
+        "total_cost_excl_vat": price.net if price else ZERO,
+        "total_vat": price.vat if price else ZERO,
+        "total_cost_incl_vat": price.gross if price else ZERO,
+        "billable": billable,
+        "remark": remark,
+        "eichrecht_compliant": bool(charge_point and charge_point.get("eichrecht_compliant")),
+        "signed_data": signed_data_of(meter_values),
+        "status": cdr_status(session["status"], session.get("stop_reason") or "").value,
+        "stop_reason": session.get("stop_reason") or "",
+        "flags": list(flags) if isinstance(flags, list) else [],
+    }
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return False
+    return True
+
+
+# --- making CDRs --------------------------------------------------------------------------------------------
+
+
+async def create_cdr(session_id: int) -> int | None:
+    """The CDR of a finished session (made now, or the one made before); None while the session runs."""
+    session = await ChargingSession.select().where(ChargingSession.id == session_id).output(load_json=True).first()
+    if session is None or session["status"] not in (SessionStatus.STOPPED.value, SessionStatus.CLOSED_STALE.value):
+        return None
+    existing = await Cdr.select(Cdr.id).where(Cdr.session == session_id).first()
+    if existing is not None:
+        return int(existing["id"])
+    station = await ChargingStation.select().where(ChargingStation.id == session["station"]).first()
+    if station is None:  # pragma: no cover - sessions cascade with their station
+        return None
+    location = await Location.select().where(Location.id == station["location"]).first() or {"id": None}
+    charge_point = None
+    if session["charge_point"] is not None:
+        charge_point = await ChargePoint.select().where(ChargePoint.id == session["charge_point"]).first()
+    meter_values = await MeterValue.select().where(MeterValue.session == session_id).order_by(MeterValue.timestamp)
+    tariff = None
+    if charge_point is not None:
+        from core.tariffs import tariff_snapshot_for
+
+        tariff = await tariff_snapshot_for(charge_point["id"], session["started_at"] or session["created_at"])
+    tenant = await Tenant.select(Tenant.currency).where(Tenant.id == session["tenant"]).first()
+    values = cdr_values(
+        session, charge_point, station, location, meter_values, tariff, currency=(tenant or {}).get("currency", "")
+    )
+    async with transaction():
+        inserted = (
+            await Cdr.insert(Cdr(**values))
+            .on_conflict(target=Cdr.session, action="DO NOTHING")
+            .returning(Cdr.id)
+        )
+        if inserted:
+            return int(inserted[0]["id"])
+        row = await Cdr.select(Cdr.id).where(Cdr.session == session_id).first()
+    return int(row["id"]) if row else None
+
+
+async def on_session_stopped(payload: dict[str, Any]) -> None:
+    """The outbox handler of ``session.stopped``."""
+    await create_cdr(int(payload["session_id"]))
+
+
+# --- the "Ladedaten" query ----------------------------------------------------------------------------------
+
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
+SORTS = ("start_date_time", "end_date_time", "total_energy", "total_time", "evse_id", "charge_box_id",
+         "session_id", "auth_source", "status", "total_cost_incl_vat")  # fmt: skip
+DISPLAY_TZ = "Europe/Berlin"
+DEFAULT_PERIOD_DAYS = 30
+
+
+@dataclass(frozen=True)
+class CdrQuery:
+    country: str = ""
+    city: str = ""  # city or postal code, from the start
+    street: str = ""
+    eichrecht: str = ""  # "yes" | "no"
+    power: str = ""  # AC | DC
+    auth: str = ""  # AuthSource
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+    status: str = ""  # CdrStatus
+    currency: str = ""
+    sort: str = "start_date_time"
+    descending: bool = True
+    page: int = 1
+    per_page: int = DEFAULT_PAGE_SIZE
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    def has_filters(self) -> bool:
+        return any([self.country, self.city, self.street, self.eichrecht, self.power, self.auth, self.date_from,
+                    self.date_to, self.status, self.currency])  # fmt: skip
+
+    def to_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for key in ("country", "city", "street", "eichrecht", "power", "auth", "status", "currency"):
+            if value := getattr(self, key):
+                params[key] = value
+        if self.date_from:
+            params["from"] = self.date_from.isoformat()
+        if self.date_to:
+            params["to"] = self.date_to.isoformat()
+        params["sort"] = self.sort
+        params["dir"] = "desc" if self.descending else "asc"
+        if self.per_page != DEFAULT_PAGE_SIZE:
+            params["per_page"] = self.per_page
+        return params
+
+
+def _one(params: Mapping[str, Any], key: str, limit: int = 100) -> str:
+    value = params.get(key)
+    if isinstance(value, list | tuple):
+        value = value[0] if value else ""
+    return str(value or "").strip()[:limit]
+
+
+def _date(text: str) -> date | None:
+    with contextlib.suppress(ValueError):
+        return date.fromisoformat(text)
+    with contextlib.suppress(ValueError):
+        return datetime.strptime(text, "%d.%m.%Y").date()
+    return None
+
+
+def parse_query(params: Mapping[str, Any]) -> CdrQuery:
+    """From URL parameters; anything unknown is dropped, never trusted."""
+    def pick(key: str, allowed: tuple[str, ...], upper: bool = True) -> str:
+        value = _one(params, key)
+        value = value.upper() if upper else value.lower()
+        return value if value in allowed else ""
+
+    sort = _one(params, "sort")
+    per_page = _one(params, "per_page")
+    page = _one(params, "page")
+    currency = _one(params, "currency", 3).upper()
+    return CdrQuery(
+        country=_one(params, "country", 3).upper(),
+        city=_one(params, "city", 45),
+        street=_one(params, "street", 45),
+        eichrecht=pick("eichrecht", ("yes", "no"), upper=False),
+        power=pick("power", ("AC", "DC")),
+        auth=pick("auth", AUTH_SOURCES),
+        date_from=_date(_one(params, "from", 10)),
+        date_to=_date(_one(params, "to", 10)),
+        status=pick("status", tuple(CdrStatus)),
+        currency=currency if re.fullmatch(r"[A-Z]{3}", currency) else "",
+        sort=sort if sort in SORTS else "start_date_time",
+        descending=_one(params, "dir") != "asc",
+        page=max(1, int(page)) if page.isdigit() and len(page) < 7 else 1,
+        per_page=int(per_page) if per_page.isdigit() and int(per_page) in PAGE_SIZES else DEFAULT_PAGE_SIZE,
+    )
+
+
+def default_period(q: CdrQuery, today: date | None = None) -> CdrQuery:
+    """The page opens on the last 30 days, as the seed's "Zeitraum: Letzte 30 Tage"."""
+    today = today or datetime.now(ZoneInfo(DISPLAY_TZ)).date()
+    return replace(q, date_from=today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), date_to=today)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(DISPLAY_TZ)).astimezone(UTC)
+
+
+# One row shape for CDRs and running sessions; ``session_id`` is unique over both (one CDR per session).
+_CDR_BRANCH = {
+    "session_id": "c.session", "cdr_id": "c.id", "tenant": "c.tenant", "evse_id": "c.evse_id",
+    "charge_box_id": "c.charge_box_id", "country": "c.country", "city": "c.city", "postal_code": "c.postal_code",
+    "address": "c.address", "start_date_time": "c.start_date_time", "end_date_time": "c.end_date_time",
+    "total_energy": "c.total_energy", "total_time": "c.total_time", "total_parking_time": "c.total_parking_time",
+    "auth_source": "c.auth_source", "token_uid": "c.token_uid", "status": "c.status",
+    "eichrecht_compliant": "c.eichrecht_compliant", "signed": "CASE WHEN c.signed_data IS NULL THEN 0 ELSE 1 END",
+    "power_type": "c.power_type", "currency": "c.currency", "total_cost_excl_vat": "c.total_cost_excl_vat",
+    "total_vat": "c.total_vat", "total_cost_incl_vat": "c.total_cost_incl_vat", "billable": "c.billable",
+    "tariff_code": "c.tariff_code",
+}  # fmt: skip
+_ACTIVE_BRANCH = {
+    "session_id": "s.id", "cdr_id": "NULL", "tenant": "s.tenant", "evse_id": "COALESCE(cp.evse_id, '')",
+    "charge_box_id": "st.charge_box_id", "country": "l.country", "city": "l.city", "postal_code": "l.postal_code",
+    "address": "l.address", "start_date_time": "s.started_at", "end_date_time": "NULL",
+    "total_energy": "s.energy_wh / 1000.0", "total_time": "NULL", "total_parking_time": "NULL",
+    "auth_source": "s.auth_source", "token_uid": "s.id_tag", "status": "'ACTIVE'",
+    "eichrecht_compliant": "COALESCE(cp.eichrecht_compliant, FALSE)", "signed": "0",
+    "power_type": "CASE WHEN cp.power_type = 'DC' THEN 'DC' ELSE 'AC' END", "currency": "''",
+    "total_cost_excl_vat": "NULL", "total_vat": "NULL", "total_cost_incl_vat": "NULL", "billable": "TRUE",
+    "tariff_code": "''",
+}  # fmt: skip
+_CDR_FROM = "cdr c"
+_ACTIVE_FROM = (
+    "charging_session s JOIN charging_station st ON st.id = s.station JOIN location l ON l.id = st.location "
+    "LEFT JOIN charge_point cp ON cp.id = s.charge_point"
+)
+_TOP = "\U0010ffff"
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _branch(actor: Actor, q: CdrQuery, cols: dict[str, str], tables: str, active: bool) -> tuple[str, list[Any]]:
+    parts: list[str] = []
+    args: list[Any] = []
+
+    def add(sql: str, *values: Any) -> None:
+        parts.append(sql)
+        args.extend(values)
+
+    scope = actor.scope
+    add(f"{cols['tenant']} IN ({', '.join('{}' for _ in scope)})", *scope)
+    if active:
+        statuses = [s.value for s in OPEN_STATUSES]
+        add(f"s.status IN ({', '.join('{}' for _ in statuses)})", *statuses)
+    elif q.status:
+        add("c.status = {}", q.status)
+    if q.country:
+        add(f"{cols['country']} = {{}}", q.country)
+    if q.city:
+        city = q.city.lower()
+        add(f"((LOWER({cols['city']}) >= {{}} AND LOWER({cols['city']}) < {{}}) OR "
+            f"({cols['postal_code']} >= {{}} AND {cols['postal_code']} < {{}}))",
+            city, city + _TOP, q.city, q.city + _TOP)  # fmt: skip
+    if q.street:
+        add(f"LOWER({cols['address']}) LIKE {{}} ESCAPE '\\'", "%" + _like_escape(q.street.lower()) + "%")
+    if q.eichrecht:
+        add(f"{cols['eichrecht_compliant']} = {{}}", q.eichrecht == "yes")
+    if q.power:
+        add(f"{cols['power_type']} = {{}}", q.power)
+    if q.auth:
+        add(f"{cols['auth_source']} = {{}}", q.auth)
+    if q.date_from:
+        add(f"{cols['start_date_time']} >= {{}}", _day_start(q.date_from))
+    if q.date_to:
+        add(f"{cols['start_date_time']} < {{}}", _day_start(q.date_to + timedelta(days=1)))
+    if q.currency:
+        add(f"{cols['currency']} = {{}}", q.currency)
+    select = ", ".join(f"{expr} AS {key}" for key, expr in cols.items())
+    return f"SELECT {select} FROM {tables} WHERE {' AND '.join(parts)}", args
+
+
+def rows_sql(actor: Actor, q: CdrQuery) -> tuple[str, list[Any]]:
+    """The filtered rows as one sub-select ``r`` (CDRs, plus running sessions unless filtered out)."""
+    branches = []
+    if q.status != CdrStatus.ACTIVE.value:
+        branches.append(_branch(actor, q, _CDR_BRANCH, _CDR_FROM, active=False))
+    if q.status in ("", CdrStatus.ACTIVE.value) and not q.currency:
+        branches.append(_branch(actor, q, _ACTIVE_BRANCH, _ACTIVE_FROM, active=True))
+    sql = " UNION ALL ".join(b[0] for b in branches)
+    return f"({sql}) r", [a for b in branches for a in b[1]]
+
+
+def _order(q: CdrQuery) -> str:
+    direction = "DESC" if q.descending else "ASC"
+    return f"r.{q.sort} {direction}, r.session_id {direction}"
+
+
+_DECIMALS = {"total_energy": "0.001", "total_time": "0.000001", "total_parking_time": "0.000001",
+             "total_cost_excl_vat": "0.01", "total_vat": "0.01", "total_cost_incl_vat": "0.01"}  # fmt: skip
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
+    """One value type per column on both databases (SQLite gives text and floats out of a UNION)."""
+    for key, exponent in _DECIMALS.items():
+        if row.get(key) is not None:
+            row[key] = Decimal(str(row[key])).quantize(Decimal(exponent))
+    for key in ("start_date_time", "end_date_time"):
+        row[key] = _as_datetime(row.get(key))
+    for key in ("eichrecht_compliant", "signed", "billable"):
+        row[key] = bool(row.get(key))
+    return row
+
+
+async def list_rows(actor: Actor, q: CdrQuery) -> list[dict[str, Any]]:
+    actor.require(Permission.SESSIONS_VIEW)
+    source, args = rows_sql(actor, q)
+    sql = f"SELECT * FROM {source} ORDER BY {_order(q)} LIMIT {int(q.per_page)} OFFSET {int(q.offset)}"
+    return [_clean(row) for row in await Cdr.raw(sql, *args)]
+
+
+async def count(actor: Actor, q: CdrQuery) -> int:
+    actor.require(Permission.SESSIONS_VIEW)
+    source, args = rows_sql(actor, q)
+    result = await Cdr.raw(f"SELECT COUNT(*) AS n FROM {source}", *args)
+    return int(result[0]["n"]) if result else 0
+
+
+async def sums(actor: Actor, q: CdrQuery) -> list[dict[str, Any]]:
+    """Energy and revenue of the filtered rows, per currency (running sessions have none: currency "")."""
+    actor.require(Permission.SESSIONS_VIEW)
+    source, args = rows_sql(actor, q)
+    result = await Cdr.raw(
+        "SELECT r.currency AS currency, COUNT(*) AS sessions, SUM(r.total_energy) AS total_energy, "
+        "SUM(r.total_cost_excl_vat) AS total_cost_excl_vat, SUM(r.total_vat) AS total_vat, "
+        f"SUM(r.total_cost_incl_vat) AS total_cost_incl_vat FROM {source} GROUP BY r.currency ORDER BY r.currency",
+        *args,
+    )
+    for row in result:
+        row["sessions"] = int(row["sessions"])
+        for key in ("total_energy", "total_cost_excl_vat", "total_vat", "total_cost_incl_vat"):
+            row[key] = Decimal(str(row[key] or 0)).quantize(Decimal(_DECIMALS[key]))
+    return list(result)
+
+
+DURATION_BUCKETS: tuple[tuple[str, Decimal | None], ...] = (
+    ("< 15 min", Decimal("0.25")),
+    ("15–60 min", Decimal(1)),
+    ("1–2 h", Decimal(2)),
+    ("2–4 h", Decimal(4)),
+    ("4–8 h", Decimal(8)),
+    ("> 8 h", None),
+)
+
+
+async def chart_data(actor: Actor, q: CdrQuery) -> dict[str, list[tuple[str, Decimal]]]:
+    """Energy per day (UTC days), sessions per auth source and per duration bucket, for the chart view."""
+    actor.require(Permission.SESSIONS_VIEW)
+    source, args = rows_sql(actor, q)
+    day = "substr(r.start_date_time, 1, 10)"  # SQLite keeps ISO text in UTC
+    if is_postgres():
+        day = "to_char(r.start_date_time AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+    per_day = await Cdr.raw(
+        f"SELECT {day} AS day, SUM(r.total_energy) AS energy FROM {source} GROUP BY {day} ORDER BY {day}", *args
+    )
+    by_auth = await Cdr.raw(
+        f"SELECT r.auth_source AS auth, COUNT(*) AS n FROM {source} GROUP BY r.auth_source ORDER BY r.auth_source",
+        *args,
+    )
+    cases = " ".join(
+        f"WHEN r.total_time < {limit} THEN {i}" for i, (_, limit) in enumerate(DURATION_BUCKETS) if limit is not None
+    )
+    by_duration = await Cdr.raw(
+        f"SELECT CASE {cases} ELSE {len(DURATION_BUCKETS) - 1} END AS bucket, COUNT(*) AS n FROM {source} "
+        "WHERE r.total_time IS NOT NULL GROUP BY bucket",
+        *args,
+    )
+    counts = {int(row["bucket"]): int(row["n"]) for row in by_duration}
+    return {
+        "energy_per_day": [(str(r["day"]), Decimal(str(r["energy"] or 0)).quantize(Decimal("0.001"))) for r in per_day],
+        "auth_sources": [(str(r["auth"]), Decimal(int(r["n"]))) for r in by_auth],
+        "durations": [(label, Decimal(counts.get(i, 0))) for i, (label, _) in enumerate(DURATION_BUCKETS)],
+    }
+
+
+EXPORT_BATCH = 5000
+EXPORT_COLUMNS = (
+    "session_id", "cdr_id", "status", "evse_id", "charge_box_id", "country", "city", "postal_code", "address",
+    "start_date_time", "end_date_time", "total_energy", "total_time", "total_parking_time", "power_type",
+    "auth_source", "token_uid", "eichrecht_compliant", "signed", "tariff_code", "currency",
+    "total_cost_excl_vat", "total_vat", "total_cost_incl_vat", "billable",
+)  # fmt: skip
+
+
+async def export_batches(actor: Actor, q: CdrQuery, batch: int = EXPORT_BATCH) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every filtered row, newest first, in batches by keyset (never OFFSET): flat cost for 100,000 rows."""
+    actor.require(Permission.SESSIONS_VIEW)
+    source, args = rows_sql(actor, q)
+    last: tuple[Any, Any] | None = None
+    while True:
+        after, after_args = "", []
+        if last is not None:
+            after = "WHERE (r.start_date_time < {} OR (r.start_date_time = {} AND r.session_id < {})) "
+            after_args = [last[0], last[0], last[1]]
+        sql = (
+            f"SELECT * FROM {source} {after}"
+            f"ORDER BY r.start_date_time DESC, r.session_id DESC LIMIT {int(batch)}"
+        )
+        rows = await Cdr.raw(sql, *args, *after_args)
+        if not rows:
+            return
+        last = (rows[-1]["start_date_time"], rows[-1]["session_id"])
+        yield [_clean(row) for row in rows]
+        if len(rows) < batch:
+            return
+
+
+def _loaded(row: dict[str, Any], *keys: str) -> dict[str, Any]:
+    for key in keys:
+        if isinstance(row.get(key), str):
+            row[key] = json.loads(row[key]) if row[key] else None
+    return row
+
+
+async def get_cdr(actor: Actor, cdr_id: int) -> dict[str, Any]:
+    actor.require(Permission.SESSIONS_VIEW)
+    row = await Cdr.select().where((Cdr.id == cdr_id) & Cdr.tenant.is_in(actor.scope)).output(load_json=True).first()
+    if row is None:
+        raise NotFound("cdr")
+    return _loaded(row, "tariff", "price_components", "signed_data", "flags")
+
+
+async def session_meter_values(actor: Actor, session_id: int, limit: int = 2000) -> list[dict[str, Any]]:
+    """The meter values of one session of the actor's tenants (signed values verbatim)."""
+    actor.require(Permission.SESSIONS_VIEW)
+    owned = await ChargingSession.exists().where(
+        (ChargingSession.id == session_id) & ChargingSession.tenant.is_in(actor.scope)
+    )
+    if not owned:
+        raise NotFound("session")
+    rows: list[dict[str, Any]] = (
+        await MeterValue.select()
+        .where(MeterValue.session == session_id)
+        .order_by(MeterValue.timestamp)
+        .order_by(MeterValue.id)
+        .limit(limit)
+    )
+    return rows
+
+
+async def filter_options(actor: Actor) -> dict[str, list[str]]:
+    """Countries and currencies the tenant's CDRs actually have, for the select boxes."""
+    actor.require(Permission.SESSIONS_VIEW)
+    marks = ", ".join("{}" for _ in actor.scope)
+    options: dict[str, list[str]] = {}
+    for key, sql in (
+        ("country", f"SELECT DISTINCT country AS v FROM location WHERE tenant IN ({marks})"),
+        ("currency", f"SELECT DISTINCT currency AS v FROM cdr WHERE tenant IN ({marks})"),
+    ):
+        options[key] = sorted(str(r["v"]) for r in await Cdr.raw(sql, *actor.scope) if r["v"])
+    return options

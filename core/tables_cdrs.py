@@ -1,0 +1,80 @@
+"""Charge detail records (CDRs): one per finished session, written by core.cdrs from the outbox.
+
+Field names follow the OCPI 2.2.1 CDR object (start_date_time, total_energy, total_time, cdr_token,
+auth_method, signed_data, total_cost ...) so that the OCPI hub can export them without renaming. The
+location and charge point are copied (``CdrLocation`` in OCPI): a CDR keeps what was true when it was made.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Numeric,
+    OnDelete,
+    Serial,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from core.tables import ChargePoint, ChargingStation, Location, Tenant
+from core.tables_charging import ChargingCard, ChargingSession
+
+
+class Cdr(Table):
+    """A charge detail record; ``session`` is unique, so a session never gets two."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    session = ForeignKey(references=ChargingSession, on_delete=OnDelete.cascade, unique=True, index=True)
+    charge_point = ForeignKey(references=ChargePoint, on_delete=OnDelete.set_null, null=True, default=None)
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.set_null, null=True, default=None)
+    location = ForeignKey(references=Location, on_delete=OnDelete.set_null, null=True, default=None)
+    # CdrLocation snapshot
+    location_name = Varchar(length=255, default="")
+    address = Varchar(length=45, default="")  # street and number
+    city = Varchar(length=45, default="", index=True)
+    postal_code = Varchar(length=10, default="")
+    country = Varchar(length=3, default="", index=True)  # ISO 3166-1 alpha-3
+    evse_id = Varchar(length=48, default="")
+    charge_box_id = Varchar(length=64, default="")
+    connector_id = Integer(default=0)
+    power_type = Varchar(length=2, default="AC", index=True)  # AC | DC
+    # times (UTC) and totals
+    start_date_time = Timestamptz(index=True)
+    end_date_time = Timestamptz()
+    total_energy = Numeric(digits=(12, 3), default=Decimal("0"))  # kWh
+    total_time = Numeric(digits=(12, 6), default=Decimal("0"))  # hours, start to end
+    total_parking_time = Numeric(digits=(12, 6), default=Decimal("0"))  # hours plugged in without charging
+    # who charged
+    auth_method = Varchar(length=20, default="WHITELIST")  # OCPI AuthMethod
+    auth_source = Varchar(length=20, default="RFID", index=True)  # core.authorization.AuthSource
+    token_uid = Varchar(length=36, default="")  # OCPI cdr_token.uid (the OCPP idTag)
+    token_type = Varchar(length=12, default="RFID")  # OCPI cdr_token.type
+    card = ForeignKey(references=ChargingCard, on_delete=OnDelete.set_null, null=True, default=None)
+    # price
+    tariff = JSON(null=True, default=None)  # core.pricing.TariffSnapshot.to_json() of the tariff at start
+    tariff_code = Varchar(length=40, default="")
+    price_components = JSON(default=[])  # core.pricing.PriceComponent.to_json() items
+    currency = Varchar(length=3, default="", index=True)
+    vat_rate = Numeric(digits=(5, 2), default=Decimal("0"))
+    total_cost_excl_vat = Numeric(digits=(12, 2), default=Decimal("0"))
+    total_vat = Numeric(digits=(12, 2), default=Decimal("0"))
+    total_cost_incl_vat = Numeric(digits=(12, 2), default=Decimal("0"))
+    # False: priced for the record only (a documentation tariff of a driver group); never invoiced.
+    billable = Boolean(default=True)
+    remark = Varchar(length=255, default="")  # OCPI remark, e.g. why there is no price
+    # Eichrecht
+    eichrecht_compliant = Boolean(default=False, index=True)  # the charge point's flag when the CDR was made
+    signed_data = JSON(null=True, default=None)  # OCPI SignedData: encoding_method + signed_values (verbatim)
+    # how it ended
+    status = Varchar(length=12, default="COMPLETED", index=True)  # core.cdrs.CdrStatus
+    stop_reason = Varchar(length=40, default="")
+    flags = JSON(default=[])  # the session's flags (meter_backwards, ...)
+    created_at = Timestamptz(default=TimestamptzNow())

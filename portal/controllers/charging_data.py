@@ -1,0 +1,110 @@
+"""The "Ladedaten" page: CDRs and running sessions with filters, sums, charts, CSV export and a detail page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, Response, get
+from litestar.response import Stream
+
+from core import cdrs
+from core.cdrs import CdrQuery
+from core.permissions import Permission
+from portal.auth import actor_of, requires
+from portal.templating import is_htmx, render
+
+URL = "/charging-data"
+VIEWS = ("list", "chart")
+
+
+def charging_data_url(q: CdrQuery, path: str = URL, **changes: Any) -> str:
+    params = {**q.to_params(), **({"page": q.page} if q.page > 1 else {}), **changes}
+    return path + "?" + urlencode({k: v for k, v in params.items() if v not in (None, "")}, doseq=True)
+
+
+def _query(request: Request[Any, Any, Any]) -> CdrQuery:
+    params = {key: request.query_params.getall(key) for key in request.query_params}
+    q = cdrs.parse_query(params)
+    # Opened without any parameter: the last 30 days, like the seed's default period.
+    return cdrs.default_period(q) if not params else q
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+async def csv_chunks(rows: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[bytes]:
+    """Semicolon-separated UTF-8 (with BOM for spreadsheets), OCPI field names as header, one batch per chunk."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(cdrs.EXPORT_COLUMNS)
+    yield ("\ufeff" + buffer.getvalue()).encode()
+    async for batch in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([_csv_value(row.get(key)) for key in cdrs.EXPORT_COLUMNS] for row in batch)
+        yield buffer.getvalue().encode()
+
+
+class ChargingDataController(Controller):
+    path = URL
+    guards = [requires(Permission.SESSIONS_VIEW)]
+
+    @get("/", name="charging_data")
+    async def index(self, request: Request[Any, Any, Any], view: str = "list") -> Response[Any]:
+        actor = actor_of(request)
+        q = _query(request)
+        view = view if view in VIEWS else "list"
+        total = await cdrs.count(actor, q)
+        pages = max(1, -(-total // q.per_page))
+        context: dict[str, Any] = {
+            "q": q,
+            "view": view,
+            "total": total,
+            "pages": pages,
+            "sums": await cdrs.sums(actor, q),
+            "link": lambda **changes: charging_data_url(q, **{"view": view if view != "list" else None, **changes}),
+            "export_url": charging_data_url(q, URL + "/export.csv"),
+            "options": {} if is_htmx(request) else await cdrs.filter_options(actor),
+            "auth_sources": cdrs.AUTH_SOURCES,
+            "statuses": list(cdrs.CdrStatus),
+            "page_sizes": cdrs.PAGE_SIZES,
+        }
+        if view == "chart":
+            context["charts"] = await cdrs.chart_data(actor, q)
+        else:
+            context["rows"] = await cdrs.list_rows(actor, q) if q.page <= pages else []
+        return render(request, "charging_data/index.html", context, block="results", headers={"Vary": "HX-Request"})
+
+    @get("/export.csv", name="charging_data_export")
+    async def export(self, request: Request[Any, Any, Any]) -> Stream:
+        actor = actor_of(request)
+        q = _query(request)
+        actor.require(Permission.SESSIONS_VIEW)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M")
+        return Stream(
+            csv_chunks(cdrs.export_batches(actor, q)),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="charging-data-{stamp}.csv"'},
+        )
+
+    @get("/{cdr_id:int}", name="charging_data_detail")
+    async def detail(self, request: Request[Any, Any, Any], cdr_id: int) -> Response[Any]:
+        actor = actor_of(request)
+        cdr = await cdrs.get_cdr(actor, cdr_id)
+        meter_values = await cdrs.session_meter_values(actor, cdr["session"])
+        return render(request, "charging_data/detail.html", {"cdr": cdr, "meter_values": meter_values})
