@@ -11,7 +11,7 @@ from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 
 def engine() -> Engine:
@@ -65,6 +65,12 @@ async def transaction() -> AsyncIterator[Any]:
     current = db.current_transaction.get()
     if current is not None:
         yield current
+        return
+    if isinstance(db, SQLiteEngine):
+        # IMMEDIATE takes the write lock up front (waiting up to the engine's timeout): a deferred transaction
+        # that read first fails at once with "database is locked" when another connection wrote meanwhile.
+        async with db.transaction(transaction_type=TransactionType.immediate) as txn:
+            yield txn
         return
     async with db.transaction() as txn:
         yield txn

@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cookie_secure=settings.cookie_secure,
         header_name="x-csrftoken",
         # Machine doors authenticate per request (API key, station password, OCPI token), not by cookie.
-        exclude=["/api/", "/ocpp/", "/ocpi/"],
+        exclude=["/api/", "/ocpp/", "/station-files/", "/ocpi/"],
     )
     auth = DefineMiddleware(
         AuthenticationMiddleware,

@@ -8,10 +8,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ocpp_cs import files
+from ocpp_cs.bus import start_bus, stop_bus
 from ocpp_cs.msglog import message_log
 from ocpp_cs.transport import ocpp_mount, shutdown_connections
 
-HANDLERS: list[Any] = [ocpp_mount]
-STARTUP: list[Callable[[], Awaitable[None]]] = []
-# Close the sockets first (stations reconnect elsewhere), then write the log rows still buffered.
-SHUTDOWN: list[Callable[[], Awaitable[None]]] = [message_log.flush, shutdown_connections]
+HANDLERS: list[Any] = [ocpp_mount, *files.HANDLERS]
+# The command bus registers itself as core.commands' transport (local registry, or Redis routing).
+STARTUP: list[Callable[[], Awaitable[None]]] = [start_bus]
+# Run in reverse: close the sockets first (stations reconnect elsewhere), write the log rows still buffered,
+# then stop the command bus (its presence keys of the closed stations go with it).
+SHUTDOWN: list[Callable[[], Awaitable[None]]] = [stop_bus, message_log.flush, shutdown_connections]

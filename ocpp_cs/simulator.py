@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import websockets
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as ClientChargePoint
@@ -45,20 +47,31 @@ class _Client(ClientChargePoint):
 
     @on(Action.get_configuration)
     async def on_get_configuration(self, key: list[str] | None = None, **_: Any) -> Any:
-        keys = [{"key": k, "readonly": False, "value": v} for k, v in self.sim.configuration.items()]
+        sim = self.sim
+        keys = [{"key": k, "readonly": k in sim.readonly_keys, "value": v} for k, v in sim.configuration.items()]
         if key:
             keys = [k for k in keys if k["key"] in key]
+            unknown = [k for k in key if k not in sim.configuration]
+            if unknown:
+                return call_result.GetConfiguration(configuration_key=keys, unknown_key=unknown)
         return call_result.GetConfiguration(configuration_key=keys)
 
     @on(Action.change_configuration)
     async def on_change_configuration(self, key: str, value: str, **_: Any) -> Any:
+        if key not in self.sim.configuration:
+            return call_result.ChangeConfiguration(status="NotSupported")
+        if key in self.sim.readonly_keys or "ChangeConfiguration" in self.sim.refuse:
+            return call_result.ChangeConfiguration(status="Rejected")
         self.sim.configuration[key] = value
         return call_result.ChangeConfiguration(status="Accepted")
 
     @on(Action.remote_start_transaction)
     async def on_remote_start(self, id_tag: str, connector_id: int | None = None, **_: Any) -> Any:
         connector = connector_id or 1
-        asyncio.get_running_loop().create_task(self.sim.start_session(connector, id_tag))
+        if "RemoteStartTransaction" in self.sim.refuse or connector in self.sim.sessions:
+            return call_result.RemoteStartTransaction(status="Rejected")
+        # AuthorizeRemoteTxRequests=false (the usual default): no Authorize.req before a remote start.
+        asyncio.get_running_loop().create_task(self.sim.start_session(connector, id_tag, authorize=False))
         return call_result.RemoteStartTransaction(status="Accepted")
 
     @on(Action.remote_stop_transaction)
@@ -70,27 +83,133 @@ class _Client(ClientChargePoint):
         return call_result.RemoteStopTransaction(status="Rejected")
 
     @on(Action.trigger_message)
-    async def on_trigger(self, requested_message: str, **_: Any) -> Any:
+    async def on_trigger(self, requested_message: str, connector_id: int | None = None, **_: Any) -> Any:
         if requested_message == "Heartbeat":
             asyncio.get_running_loop().create_task(self.sim.send(call.Heartbeat()))
+            return call_result.TriggerMessage(status="Accepted")
+        if requested_message == "StatusNotification":
+            status = "Charging" if connector_id in self.sim.sessions else "Available"
+            notification = call.StatusNotification(connector_id=connector_id or 0, error_code="NoError", status=status)
+            asyncio.get_running_loop().create_task(self.sim.send(notification))
             return call_result.TriggerMessage(status="Accepted")
         return call_result.TriggerMessage(status="NotImplemented")
 
     @on(Action.unlock_connector)
     async def on_unlock(self, connector_id: int, **_: Any) -> Any:
-        return call_result.UnlockConnector(status="Unlocked")
+        return call_result.UnlockConnector(status=self._answer("UnlockConnector", "Unlocked", "UnlockFailed"))
 
     @on(Action.reset)
     async def on_reset(self, type: str, **_: Any) -> Any:  # noqa: A002 - OCPP field name
-        return call_result.Reset(status="Accepted")
+        return call_result.Reset(status=self._answer("Reset"))
 
     @on(Action.change_availability)
     async def on_change_availability(self, connector_id: int, type: str, **_: Any) -> Any:  # noqa: A002
-        return call_result.ChangeAvailability(status="Accepted")
+        return call_result.ChangeAvailability(status=self._answer("ChangeAvailability"))
 
     @on(Action.clear_cache)
     async def on_clear_cache(self, **_: Any) -> Any:
-        return call_result.ClearCache(status="Accepted")
+        return call_result.ClearCache(status=self._answer("ClearCache"))
+
+    def _answer(self, action: str, yes: str = "Accepted", no: str = "Rejected") -> str:
+        return no if action in self.sim.refuse else yes
+
+    def _later(self, coro: Any) -> None:
+        self.sim.tasks.add(task := asyncio.get_running_loop().create_task(coro))
+        task.add_done_callback(self.sim.tasks.discard)
+
+    @on(Action.update_firmware)
+    async def on_update_firmware(self, location: str, retrieve_date: str, **_: Any) -> Any:
+        async def install() -> None:
+            for status in ("Downloading", "Downloaded", "Installing", "Installed"):
+                await self.sim.send(call.FirmwareStatusNotification(status=status))
+
+        self._later(install())
+        return call_result.UpdateFirmware()
+
+    @on(Action.get_diagnostics)
+    async def on_get_diagnostics(self, location: str, **_: Any) -> Any:
+        name = f"{self.sim.charge_box_id}-diagnostics.log"
+
+        async def upload() -> None:
+            await self.sim.send(call.DiagnosticsStatusNotification(status="Uploading"))
+            try:
+                async with httpx.AsyncClient(timeout=30) as http:
+                    response = await http.put(f"{location.rstrip('/')}/{name}", content=self.sim.diagnostics)
+                status = "Uploaded" if response.status_code < 300 else "UploadFailed"
+            except httpx.HTTPError:
+                status = "UploadFailed"
+            await self.sim.send(call.DiagnosticsStatusNotification(status=status))
+
+        self._later(upload())
+        return call_result.GetDiagnostics(file_name=name)
+
+    @on(Action.send_local_list)
+    async def on_send_local_list(self, list_version: int, update_type: str, **kwargs: Any) -> Any:
+        if "SendLocalList" in self.sim.refuse:
+            return call_result.SendLocalList(status="Failed")
+        entries = kwargs.get("local_authorization_list") or []
+        if update_type == "Full":
+            self.sim.local_list.clear()
+        for entry in entries:
+            if entry.get("id_tag_info"):
+                self.sim.local_list[entry["id_tag"]] = entry["id_tag_info"]["status"]
+            else:
+                self.sim.local_list.pop(entry["id_tag"], None)
+        self.sim.local_list_version = list_version
+        return call_result.SendLocalList(status="Accepted")
+
+    @on(Action.get_local_list_version)
+    async def on_get_local_list_version(self, **_: Any) -> Any:
+        return call_result.GetLocalListVersion(list_version=self.sim.local_list_version)
+
+    @on(Action.reserve_now)
+    async def on_reserve_now(self, connector_id: int, reservation_id: int, **_: Any) -> Any:
+        if connector_id in self.sim.sessions:
+            return call_result.ReserveNow(status="Occupied")
+        status = self._answer("ReserveNow")
+        if status == "Accepted":
+            self.sim.reservations[reservation_id] = connector_id
+        return call_result.ReserveNow(status=status)
+
+    @on(Action.cancel_reservation)
+    async def on_cancel_reservation(self, reservation_id: int, **_: Any) -> Any:
+        found = self.sim.reservations.pop(reservation_id, None) is not None
+        return call_result.CancelReservation(status="Accepted" if found else "Rejected")
+
+    @on(Action.set_charging_profile)
+    async def on_set_charging_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any], **_: Any) -> Any:
+        status = self._answer("SetChargingProfile")
+        if status == "Accepted":
+            self.sim.charging_profiles[cs_charging_profiles["charging_profile_id"]] = (
+                connector_id, cs_charging_profiles
+            )  # fmt: skip
+        return call_result.SetChargingProfile(status=status)
+
+    @on(Action.clear_charging_profile)
+    async def on_clear_charging_profile(self, id: int | None = None, **_: Any) -> Any:  # noqa: A002
+        if id is not None:
+            found = self.sim.charging_profiles.pop(id, None) is not None
+        else:
+            found = bool(self.sim.charging_profiles)
+            self.sim.charging_profiles.clear()
+        return call_result.ClearChargingProfile(status="Accepted" if found else "Unknown")
+
+    @on(Action.get_composite_schedule)
+    async def on_get_composite_schedule(self, connector_id: int, duration: int, **kwargs: Any) -> Any:
+        profiles = [p for c, p in self.sim.charging_profiles.values() if c in (0, connector_id)]
+        if not profiles:
+            return call_result.GetCompositeSchedule(status="Rejected")
+        schedule = json.loads(json.dumps(profiles[-1]["charging_schedule"], default=float))  # limits arrive as Decimal
+        return call_result.GetCompositeSchedule(
+            status="Accepted", connector_id=connector_id, schedule_start=_now(),
+            charging_schedule={**schedule, "duration": duration},
+        )  # fmt: skip
+
+    @on(Action.data_transfer)
+    async def on_data_transfer(self, vendor_id: str, **kwargs: Any) -> Any:
+        if vendor_id != self.sim.vendor:
+            return call_result.DataTransfer(status="UnknownVendorId")
+        return call_result.DataTransfer(status="Accepted", data=f"echo:{kwargs.get('data', '')}")
 
 
 @dataclass
@@ -105,6 +224,14 @@ class SimulatedStation:
     meter_interval: float = 60.0
     reconnect_delay: float = 1.0
     configuration: dict[str, str] = field(default_factory=lambda: {"HeartbeatInterval": "300"})
+    readonly_keys: set[str] = field(default_factory=set)
+    refuse: set[str] = field(default_factory=set)  # actions this station answers negatively (tests)
+    local_list: dict[str, str] = field(default_factory=dict)
+    local_list_version: int = 0
+    reservations: dict[int, int] = field(default_factory=dict)
+    charging_profiles: dict[int, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    diagnostics: bytes = b"simulated diagnostics\n"
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     sessions: dict[int, Session] = field(default_factory=dict)
     queue: list[Callable[[], Any]] = field(default_factory=list)  # calls made while offline, in order
     boot_status: str = ""
@@ -194,10 +321,11 @@ class SimulatedStation:
             if client is self._client and self.connected.is_set():
                 await self.send(call.Heartbeat())
 
-    async def start_session(self, connector_id: int, id_tag: str) -> Session:
+    async def start_session(self, connector_id: int, id_tag: str, authorize: bool = True) -> Session:
         session = Session(connector_id, id_tag, meter_wh=random.randint(0, 10_000) * 1000)
         self.sessions[connector_id] = session
-        await self.send(call.Authorize(id_tag=id_tag))
+        if authorize:
+            await self.send(call.Authorize(id_tag=id_tag))
         await self.send(call.StatusNotification(connector_id=connector_id, error_code="NoError", status="Preparing"))
         start = call.StartTransaction(
             connector_id=connector_id, id_tag=id_tag, meter_start=session.meter_wh, timestamp=_now()

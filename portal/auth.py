@@ -14,7 +14,7 @@ from core import tenancy
 from core.context import Actor
 from core.permissions import Permission
 
-PUBLIC_PREFIXES = ("/login", "/static", "/health", "/ocpp", "/ocpi", "/lang", "/api/docs", "/favicon")
+PUBLIC_PREFIXES = ("/login", "/static", "/health", "/ocpp", "/ocpi", "/station-files", "/lang", "/api/docs", "/favicon")
 
 
 class AuthenticationMiddleware(AbstractAuthenticationMiddleware):

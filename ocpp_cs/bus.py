@@ -1,0 +1,290 @@
+"""Routing CSMS->station calls to the node that holds the station's websocket.
+
+Embedded (no ``REDIS_URL``): only this node's registry; a station not connected here is offline.
+
+With ``REDIS_URL`` several ``csms serve`` nodes share the stations:
+
+- presence: ``csms:station:<charge_box_id>`` -> node id, set when the station connects, its expiry refreshed
+  every ``PRESENCE_REFRESH`` seconds while connected, deleted on disconnect (only if it still names this node);
+- every node listens on ``csms:node:<node_id>`` for calls and on ``csms:reply:<node_id>`` for replies;
+- a call is ``{"id": correlation id, "reply_to", "charge_box_id", "action", "payload", "timeout"}``; the holding
+  node runs it on the websocket (one call in flight per station, ``StationConnection.call``) and publishes
+  ``{"id", "ok", "result"}`` or ``{"id", "ok": false, "error": offline|timeout|callerror, ...}``;
+- no presence, or nobody listening on the node's channel -> ``StationOffline``; no reply within the timeout
+  plus a grace period -> ``CommandTimeout``.
+
+Payloads are checked against the OCPP JSON schemas of the station's protocol (ocpp_cs.framing) before they leave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from typing import Any
+
+import fastjsonschema
+import redis.asyncio as aioredis
+
+from core import commands
+from core.commands import CommandTimeout, StationCallError, StationOffline
+from core.settings import get_settings
+from ocpp_cs import registry
+from ocpp_cs.connection import CallErrorReceived, StationConnection, StationDisconnected
+from ocpp_cs.v16.handlers import PROTOCOL as OCPP16
+
+log = logging.getLogger("csms.ocpp.bus")
+
+PRESENCE_TTL = 60  # seconds; a crashed node's stations look offline after this
+PRESENCE_REFRESH = 20
+REPLY_GRACE = 5.0  # the holding node answers "timeout" itself; this covers the way back
+
+# Deletes the presence key only when it still names this node (the station may have moved on).
+_DELETE_IF_OURS = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+def presence_key(charge_box_id: str) -> str:
+    return f"csms:station:{charge_box_id}"
+
+
+def node_channel(node_id: str) -> str:
+    return f"csms:node:{node_id}"
+
+
+def reply_channel(node_id: str) -> str:
+    return f"csms:reply:{node_id}"
+
+
+def _schema_problem(name: str, data: dict[str, Any]) -> str | None:
+    validator = OCPP16.validator(name)
+    if validator is None:
+        return f"no OCPP 1.6 schema for {name}"
+    try:
+        validator(data)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        return str(exc.message)
+    return None
+
+
+async def call_local(conn: StationConnection, action: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """One call on a websocket of this node, with the outcomes in core's terms."""
+    try:
+        return await conn.call(action, payload, timeout)
+    except StationDisconnected:
+        raise StationOffline(conn.charge_box_id) from None
+    except TimeoutError:
+        raise CommandTimeout(conn.charge_box_id) from None
+    except CallErrorReceived as exc:
+        raise StationCallError(exc.code, exc.description) from None
+
+
+class CommandBus:
+    """core.commands.StationCommands for this node."""
+
+    def __init__(self, node_id: str, redis_url: str | None) -> None:
+        self.node_id = node_id
+        self.redis_url = redis_url
+        self._redis: aioredis.Redis | None = None
+        self._pubsub: Any = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+
+    # -- StationCommands ---------------------------------------------------------------------------------
+
+    def check_payload(self, action: str, payload: dict[str, Any]) -> str | None:
+        return _schema_problem(action, payload)
+
+    def check_reply(self, action: str, reply: dict[str, Any]) -> str | None:
+        return _schema_problem(f"{action}Response", reply)
+
+    async def send(self, charge_box_id: str, action: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
+        conn = registry.get(charge_box_id)
+        if conn is not None and not conn.closed:
+            return await call_local(conn, action, payload, timeout)
+        if self._redis is None:
+            raise StationOffline(charge_box_id)
+        found = await self._redis.get(presence_key(charge_box_id))
+        node = found.decode() if isinstance(found, bytes) else found
+        if not node or node == self.node_id:  # our own stale entry: the socket is gone
+            raise StationOffline(charge_box_id)
+        correlation = uuid.uuid4().hex
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[correlation] = future
+        try:
+            request = {
+                "type": "call",
+                "id": correlation,
+                "reply_to": reply_channel(self.node_id),
+                "charge_box_id": charge_box_id,
+                "action": action,
+                "payload": payload,
+                "timeout": timeout,
+            }
+            listeners = await self._redis.publish(node_channel(node), json.dumps(request))
+            if not listeners:  # the node is gone without cleaning up
+                await self._redis.eval(_DELETE_IF_OURS, 1, presence_key(charge_box_id), node)  # type: ignore[misc]
+                raise StationOffline(charge_box_id)
+            try:
+                reply = await asyncio.wait_for(future, timeout + REPLY_GRACE)
+            except TimeoutError:
+                raise CommandTimeout(charge_box_id) from None
+        finally:
+            self._waiting.pop(correlation, None)
+        if reply.get("ok"):
+            return dict(reply.get("result") or {})
+        error = reply.get("error")
+        if error == "timeout":
+            raise CommandTimeout(charge_box_id)
+        if error == "callerror":
+            raise StationCallError(str(reply.get("code", "GenericError")), str(reply.get("description", "")))
+        raise StationOffline(charge_box_id)
+
+    # -- presence -----------------------------------------------------------------------------------------
+
+    async def station_connected(self, conn: StationConnection) -> None:
+        if self._redis is not None:
+            await self._redis.set(presence_key(conn.charge_box_id), self.node_id, ex=PRESENCE_TTL)
+
+    async def station_disconnected(self, conn: StationConnection) -> None:
+        if self._redis is not None:
+            await self._redis.eval(_DELETE_IF_OURS, 1, presence_key(conn.charge_box_id), self.node_id)  # type: ignore[misc]
+
+    async def _refresh_presence(self) -> None:
+        while True:
+            await asyncio.sleep(PRESENCE_REFRESH)
+            if self._redis is None:
+                return
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for charge_box_id, conn in list(registry.local.items()):
+                        if not conn.closed:
+                            pipe.set(presence_key(charge_box_id), self.node_id, ex=PRESENCE_TTL)
+                    await pipe.execute()
+            except Exception:
+                log.exception("could not refresh station presence in Redis")
+
+    # -- the node's channels ------------------------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("command bus: Redis subscription failed; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            if message is None or message.get("type") != "message":
+                continue
+            try:
+                data = json.loads(message["data"])
+            except (TypeError, ValueError):
+                log.warning("command bus: dropped a malformed message")
+                continue
+            if data.get("type") == "call":
+                self._spawn(self._serve_call(data))
+            elif data.get("type") == "reply":
+                future = self._waiting.get(str(data.get("id")))
+                if future is not None and not future.done():
+                    future.set_result(data)
+
+    async def _serve_call(self, data: dict[str, Any]) -> None:
+        reply: dict[str, Any] = {"type": "reply", "id": data.get("id")}
+        conn = registry.get(str(data.get("charge_box_id")))
+        try:
+            if conn is None or conn.closed:
+                raise StationOffline(str(data.get("charge_box_id")))
+            result = await call_local(conn, str(data["action"]), dict(data["payload"]), float(data["timeout"]))
+            reply.update(ok=True, result=result)
+        except StationOffline:
+            reply.update(ok=False, error="offline")
+        except CommandTimeout:
+            reply.update(ok=False, error="timeout")
+        except StationCallError as exc:
+            reply.update(ok=False, error="callerror", code=exc.code, description=exc.description)
+        except Exception:
+            log.exception("command bus: serving %s failed", data.get("action"))
+            reply.update(ok=False, error="callerror", code="InternalError", description="the node failed")
+        if self._redis is not None:
+            await self._redis.publish(str(data.get("reply_to")), json.dumps(reply))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        registry.on_connect.append(self.station_connected)
+        registry.on_disconnect.append(self.station_disconnected)
+        if self.redis_url:
+            self._redis = aioredis.Redis.from_url(self.redis_url, decode_responses=True)
+            self._pubsub = self._redis.pubsub()
+            await self._pubsub.subscribe(node_channel(self.node_id), reply_channel(self.node_id))
+            self._spawn(self._listen())
+            self._spawn(self._refresh_presence())
+            for conn in list(registry.local.values()):
+                await self.station_connected(conn)
+        commands.register_transport(self)
+        log.info("command bus started on node %s (%s)", self.node_id, "Redis" if self.redis_url else "local only")
+
+    async def stop(self) -> None:
+        if commands.transport() is self:
+            commands.register_transport(None)
+        for hooks, hook in ((registry.on_connect, self.station_connected),
+                            (registry.on_disconnect, self.station_disconnected)):  # fmt: skip
+            with contextlib.suppress(ValueError):
+                hooks.remove(hook)
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(StationOffline("node stopping"))
+        if self._redis is not None:
+            with contextlib.suppress(Exception):
+                for charge_box_id in list(registry.local):
+                    await self._redis.eval(_DELETE_IF_OURS, 1, presence_key(charge_box_id), self.node_id)  # type: ignore[misc]
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+            with contextlib.suppress(Exception):
+                await self._redis.aclose()
+            self._redis = None
+
+
+_bus: CommandBus | None = None
+
+
+def current() -> CommandBus | None:
+    return _bus
+
+
+async def start_bus() -> None:
+    global _bus
+    if _bus is not None:
+        return
+    settings = get_settings()
+    _bus = CommandBus(settings.node_id, settings.redis_url)
+    await _bus.start()
+
+
+async def stop_bus() -> None:
+    global _bus
+    if _bus is not None:
+        bus, _bus = _bus, None
+        await bus.stop()
+
+
+async def send_command(
+    charge_box_id: str, action: str, payload: dict[str, Any], timeout: float = commands.COMMAND_TIMEOUT
+) -> dict[str, Any]:
+    """The one entry point for a raw OCPP call to a station on any node (core uses it via the registration)."""
+    if _bus is None:
+        raise StationOffline(charge_box_id)
+    return await _bus.send(charge_box_id, action, payload, timeout)
