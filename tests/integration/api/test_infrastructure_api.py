@@ -184,9 +184,7 @@ async def test_pagination(client: httpx.AsyncClient, auth: dict[str, str], cpo: 
         assert response.json()["errors"] and "Traceback" not in response.text
 
 
-async def test_validation_errors_are_clear_json(
-    client: httpx.AsyncClient, auth: dict[str, str], site: Site
-) -> None:
+async def test_validation_errors_are_clear_json(client: httpx.AsyncClient, auth: dict[str, str], site: Site) -> None:
     cases = [
         ("/api/v1/locations", {**LOCATION, "coordinates": {"latitude": "91", "longitude": "9"}},
          "coordinates.latitude"),

@@ -1,0 +1,160 @@
+"""Every /api/v1 route: keys (missing, wrong, revoked, too weak) and tenant isolation, from the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from core import infrastructure, tenancy
+from tests.integration.api.conftest import bearer, json_of
+from tests.integration.infrastructure.conftest import Site
+from tests.support import TenantCtx
+
+RESOURCES = ("locations", "stations", "evses", "connectors")
+PATCHES: dict[str, dict[str, Any]] = {
+    "locations": {"name": "stolen"},
+    "stations": {"name": "stolen", "ocpp_password": "stolen-password-0123"},
+    "evses": {"floor_level": "9"},
+    "connectors": {"max_amperage": 1},
+}
+
+
+async def api_routes(client: httpx.AsyncClient) -> list[tuple[str, str]]:
+    """(method, path) of every infrastructure route the OpenAPI document describes."""
+    paths = json_of(await client.get("/api/docs/openapi.json"))["paths"]
+    return [
+        (method.upper(), path)
+        for path, operations in paths.items()
+        if path.split("/")[3] in RESOURCES
+        for method in operations
+        if method in {"get", "post", "patch", "delete"}
+    ]
+
+
+def foreign_ids(site: Site) -> dict[str, int]:
+    return {
+        "locations": site.location["id"],
+        "stations": site.station["id"],
+        "evses": site.charge_point["id"],
+        "connectors": site.connector["id"],
+    }
+
+
+async def test_openapi_lists_every_resource_with_schemas(client: httpx.AsyncClient) -> None:
+    doc = json_of(await client.get("/api/docs/openapi.json"))
+    for resource in RESOURCES:
+        assert {"get", "post"} <= set(doc["paths"][f"/api/v1/{resource}"])
+        assert {"get", "patch"} <= set(doc["paths"][f"/api/v1/{resource}/{{item_id}}"])
+    for resource in ("locations", "stations", "evses"):
+        assert "post" in doc["paths"][f"/api/v1/{resource}/{{item_id}}/decommission"]
+    assert "delete" in doc["paths"]["/api/v1/connectors/{item_id}"]
+    schemas = doc["components"]["schemas"]
+    assert {"LocationCreate", "LocationUpdate", "StationCreate", "EvseCreate", "ConnectorCreate"} <= set(schemas)
+    location = schemas["LocationCreate"]
+    assert {"name", "address", "city", "postal_code", "country"} <= set(location["required"])
+    assert {"coordinates", "opening_times", "time_zone"} <= set(location["properties"])
+    assert "ocpp_password" in schemas["StationCreate"]["properties"]
+    assert not any(path.startswith(("/infrastructure", "/login")) for path in doc["paths"])  # the API only
+    assert (await client.get("/api/docs")).status_code == 200
+
+
+async def test_every_route_needs_a_valid_key(client: httpx.AsyncClient, cpo: TenantCtx, site: Site, key: str) -> None:
+    routes = await api_routes(client)
+    assert len(routes) >= 19
+    revoked_key, revoked_row = await tenancy.create_api_key(cpo.id, "old")
+    await tenancy.revoke_api_key(cpo.actor, revoked_row["id"])
+    wrong = [{}, {"Authorization": key}, {"Authorization": f"Basic {key}"}, bearer("csms_nope"), bearer(key + "x"),
+             bearer(revoked_key)]  # fmt: skip
+    ids = foreign_ids(site)
+    for method, path in routes:
+        url = path.replace("{item_id}", str(ids[path.split("/")[3]]))
+        for headers in wrong:
+            response = await client.request(method, url, headers=headers, json={})
+            assert response.status_code == 401, (method, url, headers, response.text)
+            assert response.json()["detail"]
+    assert (await client.get("/api/v1/locations", headers=bearer(key))).status_code == 200
+
+
+async def test_another_tenants_ids_are_not_found_on_every_route(
+    client: httpx.AsyncClient, auth: dict[str, str], site: Site, foreign_site: Site
+) -> None:
+    ids = foreign_ids(foreign_site)
+    item_routes = [(m, p) for m, p in await api_routes(client) if "{item_id}" in p]
+    assert len(item_routes) >= 11
+    for method, path in item_routes:
+        url = path.replace("{item_id}", str(ids[path.split("/")[3]]))
+        response = await client.request(
+            method, url, headers=auth, json=PATCHES[path.split("/")[3]] if method == "PATCH" else None
+        )
+        assert response.status_code == 404, (method, url, response.text)
+        assert response.json()["detail"] == "Not found"
+    # Nothing of the foreign site changed.
+    other = await infrastructure.get_location(_actor_of(foreign_site), foreign_site.location["id"])
+    assert other["name"] == foreign_site.location["name"] and other["decommissioned_at"] is None
+    assert len(await infrastructure.list_connectors(_actor_of(foreign_site), foreign_site.charge_point["id"])) == 1
+
+
+def _actor_of(site: Site) -> Any:
+    from core.context import system_actor
+
+    return system_actor(site.location["tenant"])
+
+
+async def test_lists_show_only_own_rows(
+    client: httpx.AsyncClient, auth: dict[str, str], other_auth: dict[str, str], site: Site, foreign_site: Site
+) -> None:
+    for headers, own in ((auth, site), (other_auth, foreign_site)):
+        for resource in RESOURCES:
+            listed = json_of(await client.get(f"/api/v1/{resource}?include_decommissioned=true", headers=headers))
+            assert [item["id"] for item in listed["items"]] == [foreign_ids(own)[resource]], resource
+            assert listed["total"] == 1
+    # Filtering by another tenant's parent finds nothing (or the parent is not found).
+    by_location = json_of(await client.get(f"/api/v1/stations?location_id={foreign_site.location['id']}", headers=auth))
+    assert by_location["items"] == [] and by_location["total"] == 0
+    by_station = json_of(await client.get(f"/api/v1/evses?station_id={foreign_site.station['id']}", headers=auth))
+    assert by_station["items"] == [] and by_station["total"] == 0
+    by_evse = await client.get(f"/api/v1/connectors?charge_point_id={foreign_site.charge_point['id']}", headers=auth)
+    assert by_evse.status_code == 404
+
+
+async def test_cannot_create_under_another_tenants_parent(
+    client: httpx.AsyncClient, auth: dict[str, str], site: Site, foreign_site: Site, unique: str
+) -> None:
+    cases = [
+        ("/api/v1/stations", {"location_id": foreign_site.location["id"], "charge_box_id": f"F-{unique}"},
+         "location_id"),
+        ("/api/v1/evses", {"station_id": foreign_site.station["id"], "evse_number": 7}, "station_id"),
+        ("/api/v1/connectors", {"charge_point_id": foreign_site.charge_point["id"], "connector_number": 4},
+         "charge_point_id"),
+    ]  # fmt: skip
+    for url, body, field in cases:
+        response = await client.post(url, json=body, headers=auth)
+        assert response.status_code == 400 and field in response.json()["errors"], response.text
+    moved = await client.patch(
+        f"/api/v1/stations/{site.station['id']}", json={"location_id": foreign_site.location["id"]}, headers=auth
+    )
+    assert moved.status_code == 400 and "location_id" in moved.json()["errors"]
+    actor = _actor_of(foreign_site)
+    assert len(await infrastructure.list_stations(actor)) == 1
+    assert len(await infrastructure.list_charge_points(actor)) == 1
+    assert len(await infrastructure.list_connectors(actor)) == 1
+
+
+async def test_key_permissions_limit_what_it_may_do(client: httpx.AsyncClient, cpo: TenantCtx, site: Site) -> None:
+    read_key, _ = await tenancy.create_api_key(cpo.id, "reader", ["infrastructure.view"])
+    no_key, _ = await tenancy.create_api_key(cpo.id, "nothing", [])
+    ids = foreign_ids(site)
+    for method, path in await api_routes(client):
+        url = path.replace("{item_id}", str(ids[path.split("/")[3]]))
+        body = {} if method in {"POST", "PATCH"} else None
+        as_reader = await client.request(method, url, headers=bearer(read_key), json=body)
+        if method == "GET":
+            assert as_reader.status_code == 200, (method, url, as_reader.text)
+        else:
+            assert as_reader.status_code == 403, (method, url, as_reader.text)
+        as_nobody = await client.request(method, url, headers=bearer(no_key), json=body)
+        assert as_nobody.status_code == 403, (method, url, as_nobody.text)
+    # Nothing was changed or removed by the refused calls.
+    assert (await infrastructure.get_location(cpo.actor, site.location["id"]))["decommissioned_at"] is None
+    assert len(await infrastructure.list_connectors(cpo.actor, site.charge_point["id"])) == 1
