@@ -81,7 +81,9 @@ class ImportController(Controller):
         job = await bulk_import.get_job(actor_of(request), job_id)
         finished = job["status"] in (JobStatus.DONE, JobStatus.FAILED)
         headers = {"HX-Refresh": "true"} if finished else None
-        return render(request, "infrastructure/imports_job.html", {"job": job}, block="progress", headers=headers)
+        # Opened as a plain link (not by the HTMX poller) it renders the whole job page, which needs ``errors``.
+        context = {"job": job, "errors": {}}
+        return render(request, "infrastructure/imports_job.html", context, block="progress", headers=headers)
 
     @post("/{job_id:int}/run", status_code=303)
     async def run(self, request: AnyRequest, job_id: int) -> Response[Any]:

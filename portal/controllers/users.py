@@ -202,6 +202,7 @@ class GroupController(Controller):
     async def toggle(self, request: AnyRequest, group_id: int) -> Response[str]:
         """One switch flipped with HTMX: saved at once, the switch comes back as it is now stored."""
         actor = actor_of(request)
+        await tenancy.get_group(actor, group_id)  # another tenant's group is not found, whatever was posted
         form = await form_of(request)
         code = str(form.get("permission", ""))
         info = next((i for _, infos in tenancy.permission_areas() for i in infos if i.permission.value == code), None)
