@@ -485,7 +485,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _station_of(actor: Actor, station_id: int) -> dict[str, Any]:
+async def station_of(actor: Actor, station_id: int) -> dict[str, Any]:
     row = await (
         ChargingStation.select(ChargingStation.id, ChargingStation.tenant, ChargingStation.charge_box_id,
                                ChargingStation.connected)  # fmt: skip
@@ -601,7 +601,7 @@ async def start_command(
         station_id = int(charge_point["station"])
     if station_id is None:
         raise NotFound("station")
-    station = await _station_of(actor, station_id)
+    station = await station_of(actor, station_id)
     params = command.spec.parse(raw)
     if command.charge_point == "required" and charge_point is None:
         raise ValidationError({"charge_point_id": Message("Choose a charge point.")})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.api.commands import CommandApiController
 from portal.api.infrastructure import INFRASTRUCTURE_API
 from portal.api_cards import CardApiController
 from portal.api_cdrs import CdrApiController
@@ -30,3 +31,4 @@ API_HANDLERS: list[Any] = [CardApiController]
 API_HANDLERS += INFRASTRUCTURE_API
 PORTAL_HANDLERS += [ChargingDataController]
 API_HANDLERS += [CdrApiController]
+API_HANDLERS += [CommandApiController]

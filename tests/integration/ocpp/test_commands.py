@@ -95,7 +95,9 @@ async def test_every_command_round_trip(
         assert stopped["status"] == "accepted" and stopped["payload"] == {"transactionId": session["id"]}
 
         async def ended() -> bool:
-            row = await ChargingSession.select(ChargingSession.status).where(ChargingSession.id == session["id"]).first()
+            row = (
+                await ChargingSession.select(ChargingSession.status).where(ChargingSession.id == session["id"]).first()
+            )  # noqa: E501
             return row is not None and row["status"] == "STOPPED"
 
         await until(ended)
@@ -181,7 +183,8 @@ async def test_rejected_offline_and_invalid_input(ocpp_url: str, station: Statio
             await commands.execute(actor, "reset", {"type": "Medium"}, station_id=station.id)
         assert "type" in bad_type.value.errors
         with pytest.raises(ValidationError) as unknown_card:
-            await commands.execute(actor, "start", {"id_tag": "DEADBEEF99"}, charge_point_id=station.charge_points[0]["id"])
+            cp_id = station.charge_points[0]["id"]
+            await commands.execute(actor, "start", {"id_tag": "DEADBEEF99"}, charge_point_id=cp_id)
         assert "id_tag" in unknown_card.value.errors
         with pytest.raises(ValidationError):  # start needs a charge point
             await commands.execute(actor, "start", {"id_tag": "AA"}, station_id=station.id)
