@@ -246,7 +246,8 @@ async def tenant_pricing(tenant_id: int) -> tuple[str | None, Decimal, str]:
         await Tariff.select(Tariff.currency).where(Tariff.tenant == tenant_id).order_by(Tariff.id).first()
     )
     fixed = first["currency"] if first else None
-    return fixed, Decimal(str(tenant["vat_rate"])), str(tenant["currency"] or "EUR")
+    vat_rate = Decimal(str(tenant["vat_rate"])).quantize(Decimal("0.01"))  # the same on SQLite and PostgreSQL
+    return fixed, vat_rate, str(tenant["currency"] or "EUR")
 
 
 async def list_tariffs(actor: Actor, *, include_archived: bool = False) -> list[dict[str, Any]]:
@@ -254,7 +255,7 @@ async def list_tariffs(actor: Actor, *, include_archived: bool = False) -> list[
     query = Tariff.select().where(Tariff.tenant.is_in(actor.scope))
     if not include_archived:
         query = query.where(Tariff.archived_at.is_null())
-    rows = await query.order_by(Tariff.name)
+    rows = [_normalised(row) for row in await query.order_by(Tariff.name)]
     if rows:
         counts = await TariffAssignment.raw(
             "SELECT tariff, COUNT(DISTINCT charge_point) AS n FROM tariff_assignment "
@@ -272,6 +273,7 @@ async def get_tariff(actor: Actor, tariff_id: int) -> dict[str, Any]:
     row = await Tariff.select().where((Tariff.id == tariff_id) & Tariff.tenant.is_in(actor.scope)).first()
     if row is None:
         raise NotFound("tariff")
+    row = _normalised(row)
     row["assigned"] = await _is_assigned(row["id"])
     return row
 
@@ -300,7 +302,7 @@ def _currency_error(fixed: str) -> ValidationError:
 
 async def create_tariff(actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
     actor.require(Permission.TARIFFS_MANAGE)
-    data = TARIFF_SPEC.parse(raw)
+    data = _normalised(TARIFF_SPEC.parse(raw))
     tenant_id = actor.tenant_id
     async with transaction():
         fixed, _, default_currency = await tenant_pricing(tenant_id)
@@ -320,7 +322,7 @@ async def create_tariff(actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _normalised(data: dict[str, Any]) -> dict[str, Any]:
-    """Prices at the stored precision, so that 0.4 and 0.4000 are the same price."""
+    """Prices at the stored precision (4 places) on both databases, so that 0.4 and 0.4000 are one price."""
     return {key: Decimal(str(value)).quantize(Decimal("0.0001")) if key in PRICE_NAMES and
             not key.endswith("_from_minute") else value for key, value in data.items()}
 
@@ -333,7 +335,8 @@ async def update_tariff(actor: Actor, tariff_id: int, raw: dict[str, Any], *, pa
         data.pop("currency", None)
     if "currency" in data and data["currency"] != old["currency"]:
         raise _currency_error(old["currency"])
-    changes = audit.diff(_normalised(old), _normalised(data))
+    data = _normalised(data)
+    changes = audit.diff(old, data)
     price_changes = [name for name in changes if name in PRICE_NAMES]
     if price_changes and old["assigned"]:
         raise ValidationError(
@@ -466,6 +469,23 @@ async def charge_point_tariffs(actor: Actor, charge_point_id: int, *, now: datet
     return {"active": active, "scheduled": scheduled, "history": history}
 
 
+async def active_tariffs(
+    actor: Actor, charge_point_ids: Sequence[int], *, now: datetime | None = None
+) -> dict[int, dict[str, dict[str, Any] | None]]:
+    """For a page of charge points: {id: {"active": assignment or None, "scheduled": next scheduled or None}}."""
+    actor.require(Permission.TARIFFS_VIEW)
+    now = now or _now()
+    visible = await ChargePoint.select(ChargePoint.id).where(
+        ChargePoint.id.is_in(list(charge_point_ids) or [0]) & ChargePoint.tenant.is_in(actor.scope)
+    )
+    by_cp = await _assignments_of([row["id"] for row in visible])
+    result: dict[int, dict[str, dict[str, Any] | None]] = {}
+    for cp_id, items in by_cp.items():
+        upcoming = [row for row, start, _ in _active_intervals(items) if start > now]
+        result[cp_id] = {"active": _active_at(items, now), "scheduled": upcoming[0] if upcoming else None}
+    return result
+
+
 async def _visible_charge_points(actor: Actor, charge_point_ids: Sequence[int]) -> list[dict[str, Any]]:
     ids = sorted(set(charge_point_ids))
     if not ids:
@@ -584,8 +604,9 @@ async def assign_tariff(
     return created
 
 
-async def cancel_assignment(actor: Actor, assignment_id: int, *, now: datetime | None = None) -> None:
-    """Cancel a scheduled assignment (valid_from still ahead); it stays in the history, marked cancelled."""
+async def cancel_assignment(actor: Actor, assignment_id: int, *, now: datetime | None = None) -> int:
+    """Cancel a scheduled assignment (valid_from still ahead); it stays in the history, marked cancelled.
+    Returns the charge point's id."""
     actor.require(Permission.TARIFFS_MANAGE)
     now = now or _now()
     row = await TariffAssignment.select().where(
@@ -598,4 +619,5 @@ async def cancel_assignment(actor: Actor, assignment_id: int, *, now: datetime |
     await TariffAssignment.update({TariffAssignment.cancelled_at: now}).where(TariffAssignment.id == assignment_id)
     await audit.record(actor, row["tenant"], "charge_point", row["charge_point"], "tariff_cancel",
                        {"tariff": [row["tariff"], None]})
+    return int(row["charge_point"])
 

@@ -1,0 +1,89 @@
+"""REST API: tariffs and their assignment to charge points, with the same rules as the portal (core.tariffs).
+
+Input fields are core.tariffs.TARIFF_SPEC's (net prices); the answer adds OCPI names where OCPI has one
+(``id``, ``currency``, ``last_updated``) and the gross prices computed with the tenant's VAT rate.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, patch, post
+
+from core import tariffs
+from core.permissions import Permission
+from core.validation import to_raw
+from portal.auth import actor_of, requires
+
+TariffInput = tariffs.TARIFF_SPEC.struct("TariffInput")
+TariffPatch = tariffs.TARIFF_SPEC.struct("TariffPatch", partial=True)
+
+
+class AssignmentInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    charge_point_ids: list[int]  # the charge points' (EVSEs') ids, as in /api/v1/evses
+    valid_from: str  # ISO 8601 date and time; without an offset it is Europe/Berlin local time
+    only_allowed: bool = False  # skip charge points where the 7 % rule refuses valid_from instead of failing
+
+
+def _public(row: dict[str, Any], vat_rate: Decimal) -> dict[str, Any]:
+    data = {key: row[key] for key in ("id", "code", "name", "currency", *tariffs.PRICE_NAMES)}
+    data.update(
+        vat_rate=vat_rate,
+        gross=tariffs.gross_prices(row, vat_rate),
+        assigned=bool(row.get("assigned")),
+        archived=row["archived_at"] is not None,
+        created_at=row["created_at"],
+        last_updated=row["updated_at"],
+    )
+    return data
+
+
+async def _vat(request: Request[Any, Any, Any]) -> Decimal:
+    _, vat_rate, _ = await tariffs.tenant_pricing(actor_of(request).tenant_id)
+    return vat_rate
+
+
+class TariffApiController(Controller):
+    path = "/api/v1/tariffs"
+    tags = ["Tariffs"]
+
+    @get("/", guards=[requires(Permission.TARIFFS_VIEW)], summary="List tariffs")
+    async def list_tariffs(
+        self, request: Request[Any, Any, Any], include_archived: bool = False
+    ) -> list[dict[str, Any]]:
+        rows = await tariffs.list_tariffs(actor_of(request), include_archived=include_archived)
+        vat_rate = await _vat(request)
+        return [_public(row, vat_rate) for row in rows]
+
+    @post("/", guards=[requires(Permission.TARIFFS_MANAGE)], summary="Create a tariff (net prices)")
+    async def create_tariff(self, request: Request[Any, Any, Any], data: TariffInput) -> dict[str, Any]:  # type: ignore[valid-type]
+        raw = {k: v for k, v in to_raw(data).items() if v is not None}
+        return _public(await tariffs.create_tariff(actor_of(request), raw), await _vat(request))
+
+    @get("/{tariff_id:int}", guards=[requires(Permission.TARIFFS_VIEW)], summary="Get a tariff")
+    async def get_tariff(self, request: Request[Any, Any, Any], tariff_id: int) -> dict[str, Any]:
+        return _public(await tariffs.get_tariff(actor_of(request), tariff_id), await _vat(request))
+
+    @patch("/{tariff_id:int}", guards=[requires(Permission.TARIFFS_MANAGE)],
+           summary="Change a tariff (prices only while it was never assigned)")
+    async def update_tariff(self, request: Request[Any, Any, Any], tariff_id: int, data: TariffPatch) -> dict[str, Any]:  # type: ignore[valid-type]
+        row = await tariffs.update_tariff(actor_of(request), tariff_id, to_raw(data), partial=True)
+        return _public(row, await _vat(request))
+
+    @post("/{tariff_id:int}/assignments", guards=[requires(Permission.TARIFFS_MANAGE)],
+          summary="Assign the tariff to charge points from valid_from (7 % rule enforced)")
+    async def assign(self, request: Request[Any, Any, Any], tariff_id: int, data: AssignmentInput) -> dict[str, Any]:
+        valid_from = tariffs.parse_valid_from(data.valid_from)
+        created = await tariffs.assign_tariff(
+            actor_of(request), tariff_id, data.charge_point_ids, valid_from, only_allowed=data.only_allowed
+        )
+        return {
+            "tariff_id": tariff_id,
+            "assignments": [
+                {"id": row["id"], "charge_point_id": row["charge_point"], "valid_from": row["valid_from"]}
+                for row in created
+            ],
+            "skipped_charge_point_ids": sorted(set(data.charge_point_ids) - {row["charge_point"] for row in created}),
+        }
