@@ -1,0 +1,62 @@
+"""The "Ladedaten" page in a real browser: filter the list via HTMX, switch to the chart view, open a CDR."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.e2e.conftest import browser_login, screenshot
+from tests.integration.cdrs.conftest import cdr_of, finished_session, second_location_station
+from tests.integration.ocpp.conftest import make_station
+from tests.support import TenantCtx
+
+pytestmark = pytest.mark.browser
+
+
+async def test_filter_list_chart_view_and_detail(page, cpo: TenantCtx, unique: str) -> None:
+    munich = await make_station(cpo, "BM" + unique)
+    vienna = await second_location_station(cpo, "BW" + unique)
+    now = datetime.now(UTC)
+    for day in range(1, 6):  # within the default period (the last 30 days)
+        await cdr_of(await finished_session(cpo, munich, energy_wh=4000 * day, minutes=20 * day,
+                                            start=now - timedelta(days=day)))  # fmt: skip
+    signed = 'OCMF|{"FV":"1.0","RD":[{"TX":"B","RV":2.5,"RU":"kWh"}]}|{"SD":"30450221"}'
+    dc = await cdr_of(await finished_session(cpo, vienna, energy_wh=30_000, minutes=45, auth_source="REMOTE",
+                                             start=now - timedelta(days=2), signed=signed))  # fmt: skip
+
+    await browser_login(page, cpo.admin["email"], cpo.password)
+    await page.click("nav.mainnav >> text=Ladedaten")
+    count = page.locator("[data-testid=result-count]")
+    await page.wait_for_selector("[data-testid=cd-table]")
+    assert "6 Ergebnisse" in await count.inner_text()
+    await screenshot(page, "charging-data-list")
+
+    await page.select_option("[data-testid=filter-power]", "DC")
+    await page.wait_for_function(
+        "document.querySelector('[data-testid=result-count]').innerText.includes('1 Ergebnis')"
+    )
+    assert "power=DC" in page.url
+    assert "Wien" not in await page.inner_text("[data-testid=cd-table]")  # the table shows ids, the filter worked
+    assert await page.locator("[data-testid=cd-row]").count() == 1
+
+    await page.select_option("[data-testid=filter-power]", "")
+    await page.wait_for_function(
+        "document.querySelector('[data-testid=result-count]').innerText.includes('6 Ergebnisse')"
+    )
+    await page.click("[data-testid=view-chart]")
+    await page.wait_for_selector("svg[data-testid=chart-energy]")
+    bars = page.locator("svg[data-testid=chart-energy] rect.bar")
+    assert await bars.count() == 5  # five days with sessions
+    box = await page.locator("svg[data-testid=chart-energy]").bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 80  # really drawn, not an empty element
+    heights = [float(await bars.nth(i).get_attribute("height") or 0) for i in range(5)]
+    assert all(h > 0 for h in heights)
+    assert await page.locator("svg[data-testid=chart-auth] rect.bar").count() == 2  # RFID card and Remote
+    assert "view=chart" in page.url
+    await screenshot(page, "charging-data-chart")
+
+    await page.goto(f"/charging-data/{dc['id']}")
+    assert "30450221" in await page.inner_text("[data-testid=signed-value]")
+    assert "Eichrechtskonform" in await page.inner_text("[data-testid=cdr-eichrecht]")
+    await screenshot(page, "charging-data-detail")
