@@ -8,6 +8,7 @@ from portal.api.commands import CommandApiController
 from portal.api.infrastructure import INFRASTRUCTURE_API
 from portal.api_cards import CardApiController
 from portal.api_cdrs import CdrApiController
+from portal.api_tariffs import TariffApiController
 from portal.controllers.api_keys import ApiKeyController
 from portal.controllers.cards import CardController
 from portal.controllers.charging_data import ChargingDataController
@@ -20,16 +21,19 @@ from portal.controllers.operations_views import OperationsViewsController
 from portal.controllers.overview import OverviewController
 from portal.controllers.profile import ProfileController
 from portal.controllers.session import SessionController
+from portal.controllers.tariffs import TariffController
 from portal.controllers.users import GroupController, UserController
 
 PORTAL_HANDLERS: list[Any] = [SessionController, DashboardController]
 PORTAL_HANDLERS += [LocationController, StationController, ChargePointController, ConnectorController]
 PORTAL_HANDLERS += [OverviewController, ImportController]
 PORTAL_HANDLERS += [CardController]
+PORTAL_HANDLERS += [TariffController]
 PORTAL_HANDLERS += [OperationsViewsController]
 PORTAL_HANDLERS += [UserController, GroupController, ProfileController]
 PORTAL_HANDLERS += [ApiKeyController]
 API_HANDLERS: list[Any] = [CardApiController]
+API_HANDLERS += [TariffApiController]
 API_HANDLERS += INFRASTRUCTURE_API
 PORTAL_HANDLERS += [ChargingDataController]
 API_HANDLERS += [CdrApiController]
