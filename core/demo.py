@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core import infrastructure, tenancy
+from core import infrastructure, tariffs, tenancy
 from core.context import system_actor
 from core.passwords import hash_password
 from core.permissions import Permission
@@ -73,7 +73,8 @@ class DemoResult:
 
 
 async def load_demo() -> DemoResult:
-    if await Tenant.exists().where(Tenant.slug == DEMO_SLUG):
+    if existing := await Tenant.select(Tenant.id).where(Tenant.slug == DEMO_SLUG).first():
+        await tariffs.ensure_demo_tariff(system_actor(existing["id"], "demo"))  # installs older than tariffs
         return DemoResult(created=False)
     tenant = await tenancy.create_tenant(
         {"slug": DEMO_SLUG, "name": "Demo Company", "kind": "CPO", "country_code": "DE", "party_id": "ISE"}
@@ -138,4 +139,5 @@ async def load_demo() -> DemoResult:
             await ChargePoint.update({ChargePoint.status: next(status_iter, "AVAILABLE")}).where(
                 ChargePoint.id == cp["id"]
             )
+    await tariffs.ensure_demo_tariff(actor)
     return DemoResult(created=True)

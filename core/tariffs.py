@@ -621,3 +621,27 @@ async def cancel_assignment(actor: Actor, assignment_id: int, *, now: datetime |
                        {"tariff": [row["tariff"], None]})
     return int(row["charge_point"])
 
+
+
+DEMO_TARIFF = {
+    "name": "Demo Tarif", "currency": "EUR",
+    "ac_energy_per_kwh": "0.40", "ac_time_per_minute": "0.02", "ac_time_from_minute": 60,
+    "dc_energy_per_kwh": "0.50", "dc_time_per_minute": "0.02", "dc_time_from_minute": 60,
+}  # fmt: skip  # the seed's example (seed 003, "Tarif anlegen")
+
+
+async def ensure_demo_tariff(actor: Actor) -> None:
+    """The demo's tariff, active on every charge point of the tenant that has none; idempotent."""
+    existing = await Tariff.select(Tariff.id).where(
+        (Tariff.tenant == actor.tenant_id) & (Tariff.name == DEMO_TARIFF["name"])
+    ).first()
+    tariff_id = existing["id"] if existing else (await create_tariff(actor, dict(DEMO_TARIFF)))["id"]
+    charge_points = await ChargePoint.select(ChargePoint.id).where(
+        (ChargePoint.tenant == actor.tenant_id) & ChargePoint.decommissioned_at.is_null()
+    )
+    assigned = await TariffAssignment.select(TariffAssignment.charge_point).where(
+        TariffAssignment.tenant == actor.tenant_id
+    )
+    missing = sorted({row["id"] for row in charge_points} - {row["charge_point"] for row in assigned})
+    if missing:
+        await assign_tariff(actor, tariff_id, missing, _now())
