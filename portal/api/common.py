@@ -62,6 +62,7 @@ class Attr:
     field: str = ""
     column: str = ""
     api_type: Any = None
+    out_type: Any = None  # the type in answers, when ``encode`` makes it differ from the input type
     write_only: bool = False
     read_only: bool = False
     encode: Callable[[dict[str, Any]], Any] | None = None
@@ -89,6 +90,7 @@ class Shape:
     spec: FormSpec
     attrs: tuple[Attr, ...]
     computed: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # read-only attributes from a row
+    computed_types: tuple[tuple[str, Any], ...] = ()  # name and type of each computed attribute, for the schema
     _error_names: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -147,6 +149,37 @@ class Shape:
     def struct(self, name: str, *, partial: bool = False) -> type[msgspec.Struct]:
         """The input type of create (``partial=False``) or update (PATCH, ``partial=True``)."""
         return self._struct(name, [(a.name, a) for a in self.attrs if not a.read_only], partial)
+
+    def output_struct(self, name: str) -> type[msgspec.Struct]:
+        """The answer's type, for the OpenAPI document (answers are built by ``to_api``)."""
+        return self._output(name, [(a.name, a) for a in self.attrs if not a.write_only], top=True)
+
+    def _output(self, name: str, attrs: list[tuple[str, Attr]], top: bool = False) -> type[msgspec.Struct]:
+        fields: list[tuple[str, Any, Any]] = [("id", int, msgspec.NODEFAULT)] if top else []
+        groups: dict[str, list[tuple[str, Attr]]] = {}
+        for local, attr in attrs:
+            head, dot, rest = local.partition(".")
+            if dot:
+                if head not in groups:
+                    groups[head] = []
+                    fields.append((head, head, None))  # placeholder, replaced below
+                groups[head].append((rest, attr))
+            else:
+                typ = attr.out_type or attr.api_type or self.spec[attr.spec_field].python_type()
+                fields.append((local, typ | None, None))
+        fields = [
+            (f, self._output(name + "".join(p.title() for p in f.split("_")), groups[f]) | None, None)
+            if isinstance(t, str)
+            else (f, t, d)
+            for f, t, d in fields
+        ]
+        if top:
+            fields += [(n, t | None, None) for n, t in self.computed_types]
+            fields += [(n, datetime | None, None) for n in ("created_at", "last_updated", "decommissioned_at")]
+        return msgspec.defstruct(name, fields, kw_only=True)
+
+    def page_struct(self, name: str, item: type[msgspec.Struct]) -> type[msgspec.Struct]:
+        return msgspec.defstruct(name, [("items", list[item]), ("total", int), ("offset", int), ("limit", int)])  # type: ignore[valid-type]
 
     def to_raw(self, data: msgspec.Struct, *, partial: bool = False) -> dict[str, Any]:
         """A decoded body as the FormSpec's raw mapping. Absent attributes stay absent; on create a

@@ -64,8 +64,8 @@ LOCATION = Shape(
         Attr("postal_code"),
         Attr("state"),
         Attr("country"),
-        Attr("coordinates.latitude", encode=_coordinate("latitude")),
-        Attr("coordinates.longitude", encode=_coordinate("longitude")),
+        Attr("coordinates.latitude", encode=_coordinate("latitude"), out_type=str),
+        Attr("coordinates.longitude", encode=_coordinate("longitude"), out_type=str),
         Attr("time_zone"),
         Attr("opening_times.twentyfourseven"),
         Attr("opening_times.regular_hours", field="opening_hours", api_type=list[RegularHours]),
@@ -94,6 +94,7 @@ STATION = Shape(
         Attr("ocpp_password", write_only=True),
     ),
     computed=_station_extra,
+    computed_types=(("has_password", bool), ("ocpp_url", str)),
 )
 
 Capability = Literal["RFID_READER", "REMOTE_START_STOP_CAPABLE"]
@@ -106,7 +107,7 @@ EVSE = Shape(
         Attr("station_id", column="station"),
         Attr("evse_number"),
         Attr("evse_id"),
-        Attr("status", read_only=True),
+        Attr("status", read_only=True, out_type=str),
         Attr(
             "capabilities",
             api_type=list[Capability],
@@ -119,6 +120,7 @@ EVSE = Shape(
         Attr("floor_level"),
     ),
     computed=lambda row: {"charge_box_id": row.get("charge_box_id")},
+    computed_types=(("charge_box_id", str),),
 )
 
 _CONNECTOR_ATTRS = tuple(Attr(name) for name in CONNECTOR_SPEC.names if name != "charge_point_id")
@@ -251,6 +253,8 @@ def resource_router(res: Resource) -> Router:
     singular = shape.resource
     create_input = res.create_type or shape.struct(f"{singular.title()}Create")
     update_input = shape.struct(f"{singular.title()}Update", partial=True)
+    output = shape.output_struct(singular.title())
+    listing = shape.page_struct(f"{singular.title()}Page", output)
     parent_doc = f"Only those of this {res.parent.removesuffix('_id').replace('_', ' ')}." if res.parent else ""
 
     async def list_items(
@@ -259,27 +263,27 @@ def resource_router(res: Resource) -> Router:
         limit: Limit = DEFAULT_LIMIT,
         include_decommissioned: IncludeDecommissioned = False,
         parent: Annotated[int | None, Parameter(query=res.parent or "parent", description=parent_doc)] = None,
-    ) -> dict[str, Any]:
+    ) -> listing:  # type: ignore[valid-type]
         actor = actor_of(request)
         window = {"include_decommissioned": include_decommissioned}
         rows = await res.list_rows(actor, parent, offset=offset, limit=limit, **window)
         total = await res.count_rows(actor, parent, **window)
         return page([shape.to_api(row) for row in rows], total, offset, limit)
 
-    async def create_item(request: AnyRequest, data: create_input) -> dict[str, Any]:  # type: ignore[valid-type]
+    async def create_item(request: AnyRequest, data: create_input) -> output:  # type: ignore[valid-type]
         with shape.api_names():
             row = await res.create_row(actor_of(request), shape.to_raw(data), data)
         return shape.to_api(row)
 
-    async def get_item(request: AnyRequest, item_id: int) -> dict[str, Any]:
+    async def get_item(request: AnyRequest, item_id: int) -> output:  # type: ignore[valid-type]
         return shape.to_api(await res.get_row(actor_of(request), item_id))
 
-    async def update_item(request: AnyRequest, item_id: int, data: update_input) -> dict[str, Any]:  # type: ignore[valid-type]
+    async def update_item(request: AnyRequest, item_id: int, data: update_input) -> output:  # type: ignore[valid-type]
         with shape.api_names():
             row = await res.update_row(actor_of(request), item_id, shape.to_raw(data, partial=True))
         return shape.to_api(row)
 
-    async def decommission_item(request: AnyRequest, item_id: int) -> dict[str, Any]:
+    async def decommission_item(request: AnyRequest, item_id: int) -> output:  # type: ignore[valid-type]
         assert res.decommission_row is not None
         return shape.to_api(await res.decommission_row(actor_of(request), item_id))
 

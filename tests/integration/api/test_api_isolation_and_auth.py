@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from tests.integration.infrastructure.conftest import Site
 from tests.support import TenantCtx
 
 RESOURCES = ("locations", "stations", "evses", "connectors")
+OWN_ROUTE = re.compile(r"/api/v1/(locations|stations|evses|connectors)(/\{item_id\}(/decommission)?)?")
 PATCHES: dict[str, dict[str, Any]] = {
     "locations": {"name": "stolen"},
     "stations": {"name": "stolen", "ocpp_password": "stolen-password-0123"},
@@ -21,12 +23,13 @@ PATCHES: dict[str, dict[str, Any]] = {
 
 
 async def api_routes(client: httpx.AsyncClient) -> list[tuple[str, str]]:
-    """(method, path) of every infrastructure route the OpenAPI document describes."""
+    """(method, path) of every route of these resources the OpenAPI document describes (other areas may add
+    their own routes below /api/v1/evses; they test them themselves)."""
     paths = json_of(await client.get("/api/docs/openapi.json"))["paths"]
     return [
         (method.upper(), path)
         for path, operations in paths.items()
-        if path.split("/")[3] in RESOURCES
+        if OWN_ROUTE.fullmatch(path)
         for method in operations
         if method in {"get", "post", "patch", "delete"}
     ]
@@ -55,6 +58,12 @@ async def test_openapi_lists_every_resource_with_schemas(client: httpx.AsyncClie
     assert {"name", "address", "city", "postal_code", "country"} <= set(location["required"])
     assert {"coordinates", "opening_times", "time_zone"} <= set(location["properties"])
     assert "ocpp_password" in schemas["StationCreate"]["properties"]
+    assert "ocpp_password" not in schemas["Station"]["properties"]  # write-only
+    assert {"has_password", "ocpp_url"} <= set(schemas["Station"]["properties"])
+    assert {"items", "total", "offset", "limit"} <= set(schemas["EvsePage"]["properties"])
+    listing = doc["paths"]["/api/v1/locations"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert listing["$ref"].endswith("/LocationPage")
+    assert "400" in doc["paths"]["/api/v1/locations"]["post"]["responses"]
     assert not any(path.startswith(("/infrastructure", "/login")) for path in doc["paths"])  # the API only
     assert (await client.get("/api/docs")).status_code == 200
 
