@@ -173,6 +173,7 @@ async def test_group_pages_list_toggles_by_area_translated(
     assert "Kostenfreigabe aktivieren" in text
     switch = text.split('data-testid="switch-users.cost_approval"')[1].split("</label>")[0]
     assert 'data-testid="state">ON<' in switch
+    assert re.search(r'value="users.cost_approval" checked\s+hx-post="/groups/\d+/permission"', switch)
     assert text.count('role="switch"') == len(Permission)
 
 
