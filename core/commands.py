@@ -16,7 +16,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -441,7 +441,7 @@ _COMMANDS = (
             _reserve_now, "optional", "reserve"),
     Command("CancelReservation", "Cancel reservation",
             _spec("cancel_reservation", Field("reservation_id", kind="int", required=True, label="Reservation")),
-            _cancel_reservation, "none", "cancel-reservation"),
+            _cancel_reservation, "optional", "cancel-reservation"),
     Command("SetChargingProfile", "Set charging profile",
             _spec("set_profile", Field("limit", kind="decimal", required=True, min_value=0, max_value=1_000_000,
                                        label="Limit"),
@@ -642,10 +642,23 @@ async def execute(actor: Actor, name: str, raw: dict[str, Any], **kwargs: Any) -
 _background: set[asyncio.Task[Any]] = set()
 
 
-def run_in_background(prepared: PreparedCommand) -> None:
-    task = asyncio.get_running_loop().create_task(prepared.run())
+def run_in_background(
+    prepared: PreparedCommand, runner: Callable[[PreparedCommand], Coroutine[Any, Any, Any]] | None = None
+) -> None:
+    """Send without waiting; ``runner`` may wrap the run (a semaphore for bulk jobs)."""
+    task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(runner(prepared) if runner else prepared.run())
     _background.add(task)
     task.add_done_callback(_background.discard)
+
+
+async def discard(actor: Actor, record_id: int) -> None:
+    """Drop a prepared command that was never sent (its sibling in a bulk job failed the checks)."""
+    actor.require(Permission.OCPP_COMMANDS)
+    await CommandRecord.delete().where(
+        (CommandRecord.id == record_id)
+        & CommandRecord.tenant.is_in(actor.scope)
+        & (CommandRecord.status == CommandStatus.PENDING.value)
+    )
 
 
 # --- reading records ----------------------------------------------------------------------------------

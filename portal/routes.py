@@ -17,6 +17,7 @@ from portal.controllers.imports import ImportController
 from portal.controllers.infra_charge_points import ChargePointController, ConnectorController
 from portal.controllers.infra_locations import LocationController
 from portal.controllers.infra_stations import StationController
+from portal.controllers.operations_commands import OperationsCommandsController
 from portal.controllers.operations_views import OperationsViewsController
 from portal.controllers.overview import OverviewController
 from portal.controllers.profile import ProfileController
@@ -38,3 +39,4 @@ API_HANDLERS += INFRASTRUCTURE_API
 PORTAL_HANDLERS += [ChargingDataController]
 API_HANDLERS += [CdrApiController]
 API_HANDLERS += [CommandApiController]
+PORTAL_HANDLERS += [OperationsCommandsController]

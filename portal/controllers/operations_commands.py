@@ -1,0 +1,235 @@
+"""OCPP commands in the portal: the charge point "Control" tab, the station "Operations" (Betriebsführung)
+and "OCPP parameters" tabs, command results (pending -> result via HTMX polling), diagnostics downloads and
+bulk commands on a selection of stations with progress per station.
+
+Every command goes through core.commands (checks, tenant, record); a command started here runs in a task
+kept by core and its result fragment polls the record until the station answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.response import File
+
+from core import cards, commands, infrastructure
+from core.charging import is_online
+from core.context import Actor
+from core.errors import Conflict, DomainError, Message, ValidationError
+from core.permissions import Permission
+from portal.auth import actor_of, requires
+from portal.controllers.infra_common import AnyRequest, done, flash, form_of, page
+from portal.templating import is_htmx
+
+TEMPLATES = "operations/commands/"
+COMMAND = [requires(Permission.OCPP_COMMANDS)]
+STATION_COMMAND = [requires(Permission.OCPP_COMMANDS, Permission.OPERATIONS_TAB)]
+LABELS = {action: command.label for action, command in commands.CATALOGUE.items()}
+PARAMETER_TIMEOUT = 15.0
+# What may be sent to many stations at once.
+BULK_COMMANDS = ("Reset", "ClearCache", "TriggerMessage", "ChangeAvailability", "ChangeConfiguration", "UpdateFirmware")
+BULK_PARALLEL = 10
+
+
+def raw_command(form: FormMultiDict, command: commands.Command) -> dict[str, Any]:
+    """The command's fields from a form post (lists may come as several values or one text)."""
+    raw: dict[str, Any] = {}
+    for f in command.spec.fields:
+        values = [str(v) for v in form.getall(f.name, []) if str(v).strip()]
+        if not values:
+            continue
+        raw[f.name] = values if f.kind == "list" and len(values) > 1 else values[0]
+    return raw
+
+
+def _error_text(exc: DomainError) -> list[Message]:
+    if isinstance(exc, ValidationError):
+        return list(exc.errors.values())
+    return [exc.message]
+
+
+def result_fragment(request: AnyRequest, record: dict[str, Any] | None, errors: list[Message] | None = None) -> Any:
+    headers = {"HX-Trigger": "commandDone"} if record is not None and record["status"] != "pending" else None
+    response = page(request, TEMPLATES + "_result.html", {"r": record, "command_errors": errors or [],
+                                                           "labels": LABELS})  # fmt: skip
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+async def _start(
+    request: AnyRequest, name: str, *, station_id: int | None = None, charge_point_id: int | None = None, back: str
+) -> Any:
+    actor = actor_of(request)
+    command = commands.find_command(name)
+    raw = raw_command(await form_of(request), command)
+    try:
+        prepared = await commands.start_command(actor, name, raw, station_id=station_id,
+                                                charge_point_id=charge_point_id)  # fmt: skip
+    except (ValidationError, Conflict) as exc:
+        if is_htmx(request):
+            return result_fragment(request, None, _error_text(exc))
+        flash(request, _error_text(exc)[0], kind="error")
+        return done(request, back)
+    commands.run_in_background(prepared)
+    if not is_htmx(request):
+        flash(request, Message("The command was sent to the station."))
+        return done(request, back)
+    return result_fragment(request, await commands.get_command(actor, prepared.record_id))
+
+
+async def _station_context(actor: Actor, station_id: int) -> dict[str, Any]:
+    station = await infrastructure.get_station(actor, station_id)
+    return {"station": station, "online": is_online(station), "labels": LABELS}
+
+
+class OperationsCommandsController(Controller):
+    path = "/operations"
+    guards = [requires(Permission.INFRASTRUCTURE_VIEW)]
+
+    # -- charge point: Control tab ----------------------------------------------------------------------
+
+    @get("/charge-points/{charge_point_id:int}/control")
+    async def control(self, request: AnyRequest, charge_point_id: int) -> Response[str]:
+        actor = actor_of(request)
+        cp = await infrastructure.get_charge_point(actor, charge_point_id)
+        context = await _station_context(actor, cp["station"])
+        context["cp"] = cp
+        if actor.can(Permission.OCPP_COMMANDS):
+            context["session"] = await commands.running_session(actor, charge_point_id)
+            context["cards"] = await cards.list_cards(actor, limit=200)
+            context["reservations"] = [
+                r for r in await commands.active_reservations(actor, cp["station"]) if r["charge_point"] == cp["id"]
+            ]
+            context["history"] = await commands.list_commands(actor, charge_point_id=charge_point_id, limit=10)
+        return page(request, TEMPLATES + "control.html", context)
+
+    @post("/charge-points/{charge_point_id:int}/commands/{name:str}", guards=COMMAND)
+    async def charge_point_command(self, request: AnyRequest, charge_point_id: int, name: str) -> Any:
+        back = f"/infrastructure/charge-points/{charge_point_id}?tab=control"
+        return await _start(request, name, charge_point_id=charge_point_id, back=back)
+
+    # -- station: Operations (Betriebsführung) tab --------------------------------------------------------
+
+    @get("/stations/{station_id:int}/operations", guards=[requires(Permission.OPERATIONS_TAB)])
+    async def operations_tab(self, request: AnyRequest, station_id: int) -> Response[str]:
+        actor = actor_of(request)
+        context = await _station_context(actor, station_id)
+        context["charge_points"] = await infrastructure.list_charge_points(actor, station_id=station_id)
+        context["history"] = await commands.list_commands(actor, station_id=station_id, limit=50)
+        context["triggerable"] = commands.TRIGGERABLE
+        context["purposes"] = commands.PURPOSES
+        return page(request, TEMPLATES + "operations.html", context)
+
+    @get("/stations/{station_id:int}/history", guards=[requires(Permission.OPERATIONS_TAB)])
+    async def history(self, request: AnyRequest, station_id: int) -> Response[str]:
+        actor = actor_of(request)
+        await commands.station_of(actor, station_id)
+        rows = await commands.list_commands(actor, station_id=station_id, limit=50)
+        return page(request, TEMPLATES + "_history.html", {"history": rows, "labels": LABELS})
+
+    @post("/stations/{station_id:int}/commands/{name:str}", guards=STATION_COMMAND)
+    async def station_command(self, request: AnyRequest, station_id: int, name: str) -> Any:
+        back = f"/infrastructure/stations/{station_id}?tab=operations"
+        return await _start(request, name, station_id=station_id, back=back)
+
+    # -- results ------------------------------------------------------------------------------------------
+
+    @get("/commands/{record_id:int}")
+    async def result(self, request: AnyRequest, record_id: int) -> Any:
+        return result_fragment(request, await commands.get_command(actor_of(request), record_id))
+
+    @get("/commands/{record_id:int}/diagnostics", guards=[requires(Permission.OPERATIONS_TAB)])
+    async def diagnostics(self, request: AnyRequest, record_id: int) -> File:
+        path, name = await commands.diagnostics_file(actor_of(request), record_id)
+        return File(path=path, filename=name, media_type="application/octet-stream")
+
+    # -- station: OCPP parameters tab -----------------------------------------------------------------------
+
+    @get("/stations/{station_id:int}/parameters", guards=COMMAND)
+    async def parameters_tab(self, request: AnyRequest, station_id: int) -> Response[str]:
+        context = await _station_context(actor_of(request), station_id)
+        return page(request, TEMPLATES + "parameters.html", context)
+
+    @get("/stations/{station_id:int}/parameters/keys", guards=COMMAND)
+    async def parameter_keys(self, request: AnyRequest, station_id: int) -> Response[str]:
+        actor = actor_of(request)
+        record = await commands.execute(actor, "GetConfiguration", {}, station_id=station_id,
+                                        timeout=PARAMETER_TIMEOUT)  # fmt: skip
+        keys = sorted(record["result"].get("configurationKey") or [], key=lambda k: str(k.get("key")))
+        context = {"station_id": station_id, "r": record, "keys": keys, "labels": LABELS}
+        return page(request, TEMPLATES + "_parameter_keys.html", context)
+
+    @post("/stations/{station_id:int}/parameters", guards=COMMAND)
+    async def change_parameter(self, request: AnyRequest, station_id: int) -> Response[str]:
+        actor = actor_of(request)
+        form = await form_of(request)
+        key, value = str(form.get("key", "")), str(form.get("value", ""))
+        context: dict[str, Any] = {"station_id": station_id, "k": {"key": key, "value": value, "readonly": False}}
+        try:
+            context["changed"] = await commands.execute(actor, "ChangeConfiguration", {"key": key, "value": value},
+                                                  station_id=station_id, timeout=PARAMETER_TIMEOUT)  # fmt: skip
+        except ValidationError as exc:
+            context["command_errors"] = _error_text(exc)
+        return page(request, TEMPLATES + "_parameter_row.html", context)
+
+    # -- bulk commands on a selection of stations -----------------------------------------------------------
+
+    @get("/bulk", guards=COMMAND)
+    async def bulk_form(self, request: AnyRequest, station_id: list[int] | None = None) -> Response[str]:
+        actor = actor_of(request)
+        context = {"stations": await infrastructure.list_stations(actor), "selected": set(station_id or []),
+                   "bulk_commands": BULK_COMMANDS, "labels": LABELS, "triggerable": commands.TRIGGERABLE,
+                   "values": {}}  # fmt: skip
+        return page(request, TEMPLATES + "bulk.html", context)
+
+    @post("/bulk", guards=COMMAND)
+    async def bulk_start(self, request: AnyRequest) -> Any:
+        actor = actor_of(request)
+        form = await form_of(request)
+        name = str(form.get("command", ""))
+        selected = [int(v) for v in form.getall("station_id", []) if str(v).isdigit()]
+        errors: list[Message] = []
+        if name not in BULK_COMMANDS:
+            errors.append(Message("Choose a command."))
+        if not selected:
+            errors.append(Message("Choose at least one station."))
+        job = uuid.uuid4().hex[:16]
+        prepared: list[commands.PreparedCommand] = []
+        if not errors:
+            raw = raw_command(form, commands.find_command(name))
+            try:
+                for station_id in selected:
+                    prepared.append(await commands.start_command(actor, name, raw, station_id=station_id, job=job))
+            except ValidationError as exc:
+                errors = _error_text(exc)
+                for item in prepared:  # nothing half-started: the checks apply to every station alike
+                    await commands.discard(actor, item.record_id)
+        if errors:
+            context = {"stations": await infrastructure.list_stations(actor), "selected": set(selected),
+                       "bulk_commands": BULK_COMMANDS, "labels": LABELS, "triggerable": commands.TRIGGERABLE,
+                       "command_errors": errors, "values": {k: str(v) for k, v in form.items()}}  # fmt: skip
+            return page(request, TEMPLATES + "bulk.html", context, status_code=200 if is_htmx(request) else 400)
+        gate = asyncio.Semaphore(BULK_PARALLEL)
+
+        async def run_one(item: commands.PreparedCommand) -> None:
+            async with gate:
+                await item.run()
+
+        for item in prepared:
+            commands.run_in_background(item, runner=run_one)
+        return done(request, f"/operations/bulk/{job}")
+
+    @get("/bulk/{job:str}", guards=COMMAND)
+    async def bulk_job(self, request: AnyRequest, job: str) -> Response[str]:
+        rows = await commands.list_commands(actor_of(request), job=job, limit=1000)
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+        context = {"job": job, "rows": sorted(rows, key=lambda r: r["charge_box_id"]), "counts": counts,
+                   "running": counts.get("pending", 0) > 0, "labels": LABELS}  # fmt: skip
+        return page(request, TEMPLATES + "bulk_job.html", context, block="progress")
