@@ -553,19 +553,19 @@ async def _send(
 ) -> tuple[CommandStatus, dict[str, Any], str]:
     bus = _transport
     if bus is None:
-        return CommandStatus.OFFLINE, {}, "The OCPP central system is not running on this server."
+        return CommandStatus.OFFLINE, {}, Message("The OCPP central system is not running on this server.").msgid
     try:
         reply = await bus.send(charge_box_id, action, payload, timeout)
     except StationOffline:
-        return CommandStatus.OFFLINE, {}, "The station is not connected."
+        return CommandStatus.OFFLINE, {}, Message("The station is not connected.").msgid
     except (CommandTimeout, TimeoutError):
-        return CommandStatus.TIMEOUT, {}, "The station did not answer in time."
+        return CommandStatus.TIMEOUT, {}, Message("The station did not answer in time.").msgid
     except StationCallError as exc:
         error = {"errorCode": exc.code, "description": exc.description}
-        return CommandStatus.FAILED, error, "The station answered with an error."
+        return CommandStatus.FAILED, error, Message("The station answered with an error.").msgid
     except Exception:
         log.exception("%s: sending %s failed", charge_box_id, action)
-        return CommandStatus.FAILED, {}, "The command could not be sent."
+        return CommandStatus.FAILED, {}, Message("The command could not be sent.").msgid
     problem = bus.check_reply(action, reply)
     if problem is not None:
         return CommandStatus.FAILED, reply, f"The station's answer does not fit OCPP: {problem}"

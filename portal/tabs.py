@@ -29,7 +29,7 @@ STATION_TABS: list[Tab] = [
     Tab("device", "Device details", "/infrastructure/stations/{id}/tab/device"),
     Tab("attributes", "Attributes", "/infrastructure/stations/{id}/tab/attributes"),
     Tab("ocpp", "OCPP communication", "/infrastructure/stations/{id}/tab/ocpp"),
-    Tab("operations", "Operations", "/operations/stations/{id}/operations", Permission.OPERATIONS_TAB),
+    Tab("operations", "Operations management", "/operations/stations/{id}/operations", Permission.OPERATIONS_TAB),
     Tab("ocpp_parameters", "OCPP parameters", "/operations/stations/{id}/parameters", Permission.OCPP_COMMANDS),
     Tab("ocpp_log", "OCPP log", "/operations/stations/{id}/log", Permission.OCPP_COMMANDS),
 ]
