@@ -59,3 +59,13 @@ async def test_create_assign_and_see_tariff(page: Any, cpo: TenantCtx, unique: s
     assert "Demo Tarif" in await page.inner_text("[data-testid=active-tariff]")
     assert "Demo Tarif" in await page.inner_text("[data-testid=tariff-history]")
     await screenshot(page, "tariffs-charge-point-tab")
+
+    # In German the seed's terms appear, and the currency is now fixed by the first tariff.
+    await page.click("[data-testid=lang-de]")
+    await page.wait_for_selector("html[lang=de]")
+    await page.goto("/tariffs/new")
+    form = await page.inner_text("[data-testid=tariff-form]")
+    assert "Preis pro kWh" in form and "gültig ab (min)" in form and "Blockiergebühr" in form
+    assert "Nettopreise" in await page.inner_text("[data-testid=net-notice]")
+    assert await page.locator("[data-testid=currency-warning]").count() == 0
+    await screenshot(page, "tariffs-form-de")
