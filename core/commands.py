@@ -485,6 +485,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+async def stations_of_charge_points(actor: Actor, charge_point_ids: list[int]) -> list[int]:
+    """The stations (of the actor's tenants) the given charge points belong to, each once."""
+    if not charge_point_ids:
+        return []
+    rows = await ChargePoint.select(ChargePoint.station).where(
+        ChargePoint.id.is_in(charge_point_ids[:5000]) & ChargePoint.tenant.is_in(actor.scope)
+    )
+    return sorted({int(row["station"]) for row in rows})
+
+
 async def station_of(actor: Actor, station_id: int) -> dict[str, Any]:
     row = await (
         ChargingStation.select(ChargingStation.id, ChargingStation.tenant, ChargingStation.charge_box_id,

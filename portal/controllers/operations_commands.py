@@ -19,7 +19,7 @@ from litestar.response import File
 from core import cards, commands, infrastructure
 from core.charging import is_online
 from core.context import Actor
-from core.errors import Conflict, DomainError, Message, ValidationError
+from core.errors import Conflict, DomainError, Message, NotFound, ValidationError
 from core.permissions import Permission
 from portal.auth import actor_of, requires
 from portal.controllers.infra_common import AnyRequest, done, flash, form_of, page
@@ -187,6 +187,15 @@ class OperationsCommandsController(Controller):
                    "values": {}}  # fmt: skip
         return page(request, TEMPLATES + "bulk.html", context)
 
+    @post("/bulk/select", guards=COMMAND)
+    async def bulk_select(self, request: AnyRequest) -> Any:
+        """The overview's selection (charge points) -> the bulk form with their stations ticked."""
+        form = await form_of(request)
+        ids = [int(v) for v in form.getall("charge_point_ids", []) if str(v).isdigit()]
+        stations = await commands.stations_of_charge_points(actor_of(request), ids)
+        query = "&".join(f"station_id={station_id}" for station_id in stations)
+        return done(request, "/operations/bulk" + (f"?{query}" if query else ""))
+
     @post("/bulk", guards=COMMAND)
     async def bulk_start(self, request: AnyRequest) -> Any:
         actor = actor_of(request)
@@ -227,6 +236,8 @@ class OperationsCommandsController(Controller):
     @get("/bulk/{job:str}", guards=COMMAND)
     async def bulk_job(self, request: AnyRequest, job: str) -> Response[str]:
         rows = await commands.list_commands(actor_of(request), job=job, limit=1000)
+        if not rows:  # another tenant's job, or none: a job's records are made before the redirect here
+            raise NotFound("command_job")
         counts: dict[str, int] = {}
         for row in rows:
             counts[row["status"]] = counts.get(row["status"], 0) + 1

@@ -175,6 +175,13 @@ async def test_bulk_job(
     ocpp_url: str, portal: httpx.AsyncClient, station: Station, cpo: TenantCtx, unique: str
 ) -> None:
     second = await make_station(cpo, unique + "b")
+    overview = await portal.get("/infrastructure/overview")
+    assert 'data-testid="bulk-commands"' in overview.text
+    chosen = [str(cp["id"]) for cp in station.charge_points + second.charge_points]
+    selection = await portal.post("/operations/bulk/select", follow_redirects=False,
+                                  data={"charge_point_ids": chosen, "_csrf_token": csrf_of(portal)})  # fmt: skip
+    assert selection.status_code == 303
+    assert selection.headers["location"] == f"/operations/bulk?station_id={station.id}&station_id={second.id}"
     form = await portal.get(f"/operations/bulk?station_id={station.id}")
     assert form.status_code == 200 and f'value="{station.id}" checked' in form.text
     missing = await portal.post("/operations/bulk", data={"command": "Reset", "_csrf_token": csrf_of(portal)})
