@@ -604,6 +604,17 @@ async def assign_tariff(
     return created
 
 
+async def list_assignments(actor: Actor, tariff_id: int) -> list[dict[str, Any]]:
+    """Every assignment of a tariff (history included), newest valid_from first."""
+    tariff = await get_tariff(actor, tariff_id)
+    return await (
+        TariffAssignment.select(*_assignment_columns())
+        .where((TariffAssignment.tariff == tariff["id"]) & TariffAssignment.tenant.is_in(actor.scope))
+        .order_by(TariffAssignment.valid_from, ascending=False)
+        .order_by(TariffAssignment.id, ascending=False)
+    )
+
+
 async def cancel_assignment(actor: Actor, assignment_id: int, *, now: datetime | None = None) -> int:
     """Cancel a scheduled assignment (valid_from still ahead); it stays in the history, marked cancelled.
     Returns the charge point's id."""

@@ -40,6 +40,11 @@ def _public(row: dict[str, Any], vat_rate: Decimal) -> dict[str, Any]:
     return data
 
 
+def _assignment(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["id"], "charge_point_id": row["charge_point"], "valid_from": row["valid_from"],
+            "cancelled_at": row.get("cancelled_at"), "created_at": row.get("created_at")}
+
+
 async def _vat(request: Request[Any, Any, Any]) -> Decimal:
     _, vat_rate, _ = await tariffs.tenant_pricing(actor_of(request).tenant_id)
     return vat_rate
@@ -72,6 +77,12 @@ class TariffApiController(Controller):
         row = await tariffs.update_tariff(actor_of(request), tariff_id, to_raw(data), partial=True)
         return _public(row, await _vat(request))
 
+    @get("/{tariff_id:int}/assignments", guards=[requires(Permission.TARIFFS_VIEW)],
+         summary="Assignments of the tariff (history included)")
+    async def list_assignments(self, request: Request[Any, Any, Any], tariff_id: int) -> list[dict[str, Any]]:
+        rows = await tariffs.list_assignments(actor_of(request), tariff_id)
+        return [_assignment(row) for row in rows]
+
     @post("/{tariff_id:int}/assignments", guards=[requires(Permission.TARIFFS_MANAGE)],
           summary="Assign the tariff to charge points from valid_from (7 % rule enforced)")
     async def assign(self, request: Request[Any, Any, Any], tariff_id: int, data: AssignmentInput) -> dict[str, Any]:
@@ -81,9 +92,6 @@ class TariffApiController(Controller):
         )
         return {
             "tariff_id": tariff_id,
-            "assignments": [
-                {"id": row["id"], "charge_point_id": row["charge_point"], "valid_from": row["valid_from"]}
-                for row in created
-            ],
+            "assignments": [_assignment(row) for row in created],
             "skipped_charge_point_ids": sorted(set(data.charge_point_ids) - {row["charge_point"] for row in created}),
         }

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.pricing import PriceSet, TariffSnapshot
 from core.tariffs import check_price_increase, new_code, parse_valid_from, preview
@@ -97,3 +99,18 @@ def test_code_and_valid_from_parsing() -> None:
 def test_preview_is_the_seed_example() -> None:
     price = preview(BASE)
     assert (price.net, price.vat, price.gross) == (Decimal("9.40"), Decimal("1.79"), Decimal("11.19"))
+
+
+factors = st.decimals(min_value=Decimal("0.5"), max_value=Decimal("2"), places=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(factors)
+def test_scaling_every_price_is_judged_by_the_factor(factor: Decimal) -> None:
+    def scaled(prices: PriceSet) -> PriceSet:
+        return replace(prices, energy_per_kwh=prices.energy_per_kwh * factor,
+                       time_per_minute=prices.time_per_minute * factor)
+
+    new = replace(BASE, ac=scaled(BASE.ac), dc=scaled(BASE.dc))
+    check = check_price_increase(new, [BASE], NOW, NOW)
+    assert check.allowed is (factor <= Decimal("1.07"))

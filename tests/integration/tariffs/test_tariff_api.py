@@ -36,6 +36,8 @@ async def test_create_get_patch_and_assign(cpo: TenantCtx, other_cpo: TenantCtx,
         )
         assert assigned.status_code == 201, assigned.text
         assert [a["charge_point_id"] for a in assigned.json()["assignments"]] == [site.charge_point["id"]]
+        history = await client.get(f"/api/v1/tariffs/{tid}/assignments", headers=auth)
+        assert [a["charge_point_id"] for a in history.json()] == [site.charge_point["id"]]
         frozen = await client.patch(f"/api/v1/tariffs/{tid}", json={"ac_energy_per_kwh": "0.50"}, headers=auth)
         assert frozen.status_code == 400 and "cannot change" in frozen.text
         renamed = await client.patch(f"/api/v1/tariffs/{tid}", json={"name": "Renamed"}, headers=auth)
@@ -46,6 +48,7 @@ async def test_create_get_patch_and_assign(cpo: TenantCtx, other_cpo: TenantCtx,
         assert (await client.get(f"/api/v1/tariffs/{tid}", headers=other)).status_code == 404
         assert (await client.patch(f"/api/v1/tariffs/{tid}", json={"name": "x"}, headers=other)).status_code == 404
         assert (await client.get("/api/v1/tariffs", headers=other)).json() == []
+        assert (await client.get(f"/api/v1/tariffs/{tid}/assignments", headers=other)).status_code == 404
         steal_body = {"charge_point_ids": [site.charge_point["id"]], "valid_from": "2030-01-01T00:00"}
         steal = await client.post(f"/api/v1/tariffs/{tid}/assignments", headers=other, json=steal_body)
         assert steal.status_code == 404
