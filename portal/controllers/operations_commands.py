@@ -187,15 +187,6 @@ class OperationsCommandsController(Controller):
                    "values": {}}  # fmt: skip
         return page(request, TEMPLATES + "bulk.html", context)
 
-    @post("/bulk/select", guards=COMMAND)
-    async def bulk_select(self, request: AnyRequest) -> Any:
-        """The overview's selection (charge points) -> the bulk form with their stations ticked."""
-        form = await form_of(request)
-        ids = [int(v) for v in form.getall("charge_point_ids", []) if str(v).isdigit()]
-        stations = await commands.stations_of_charge_points(actor_of(request), ids)
-        query = "&".join(f"station_id={station_id}" for station_id in stations)
-        return done(request, "/operations/bulk" + (f"?{query}" if query else ""))
-
     @post("/bulk", guards=COMMAND)
     async def bulk_start(self, request: AnyRequest) -> Any:
         actor = actor_of(request)

@@ -155,6 +155,62 @@ async def _unknown_station(world: World) -> int:
     return int(await world.get("unknown_station", make))
 
 
+async def _api_key(world: World) -> int:
+    async def make(w: World) -> int:
+        _key, row = await tenancy.create_api_key(w.ctx.id, "security", [])
+        return int(row["id"])
+
+    return int(await world.get("api_key", make))
+
+
+async def _command_record(world: World) -> int:
+    """A GetDiagnostics command (pending, never sent) whose file the station has uploaded."""
+    from core import commands
+    from core.tables_commands import CommandRecord
+
+    station_id = await _station(world)
+
+    async def make(w: World) -> int:
+        prepared = await commands.start_command(
+            w.ctx.actor, "diagnostics", {}, station_id=station_id, job=f"security-{w.ctx.tenant['slug']}"
+        )
+        row = await CommandRecord.select(CommandRecord.upload_token).where(CommandRecord.id == prepared.record_id)
+        assert await commands.store_diagnostics_upload(row[0]["upload_token"], "diag.log", b"diagnostics")
+        return prepared.record_id
+
+    return int(await world.get("command", make))
+
+
+async def _command_job(world: World) -> str:
+    await _command_record(world)
+    return f"security-{world.ctx.tenant['slug']}"
+
+
+async def _cdr(world: World) -> int:
+    """A stopped session written directly (as the CDR tests do) and its CDR made by core.cdrs."""
+    from datetime import UTC, datetime, timedelta
+
+    from core import cdrs
+    from core.tables_charging import ChargingSession
+
+    station_id, charge_point_id = await _station(world), await _charge_point(world)
+
+    async def make(w: World) -> int:
+        start = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
+        session = ChargingSession(
+            tenant=w.ctx.id, station=station_id, charge_point=charge_point_id, connector_id=1, id_tag="AABB01",
+            auth_source="RFID", auth_status="Accepted", started_at=start, stopped_at=start + timedelta(hours=1),
+            meter_start_wh=0, meter_stop_wh=10_000, last_meter_wh=10_000, energy_wh=10_000, status="STOPPED",
+            stop_reason="Local",
+        )  # fmt: skip
+        await session.save()
+        cdr_id = await cdrs.create_cdr(int(session.id))
+        assert cdr_id is not None
+        return cdr_id
+
+    return int(await world.get("cdr", make))
+
+
 def fixed(value: str) -> Factory:
     """A parameter that is not an id: the same value in every tenant."""
 
@@ -177,6 +233,16 @@ TARGETS: dict[str, Factory | dict[str, Factory]] = {
     "tariff_id": _tariff,
     "assignment_id": _tariff_assignment,
     "unknown_id": _unknown_station,
+    "key_id": _api_key,
+    "record_id": _command_record,
+    "cdr_id": _cdr,
+    "job": {"/operations/bulk/": _command_job},
+    "name": {  # a command that fits the route: for the whole station, or for one charge point
+        "/api/v1/stations/": fixed("reset"),
+        "/api/v1/evses/": fixed("unlock"),
+        "/operations/stations/": fixed("reset"),
+        "/operations/charge-points/": fixed("unlock"),
+    },
     "key": {"/infrastructure/stations/": fixed("info")},
     "kind": {"/operations/anomalies/": fixed("anomaly")},
     "item_id": {

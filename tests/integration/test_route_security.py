@@ -4,7 +4,7 @@ For each protected route (everything outside portal.auth.PUBLIC_PREFIXES; the OC
 their own credentials and tests):
 (a) without a login: a redirect to /login (portal) or 401 (REST API);
 (b) a user without the route's permission: 403 (a user with an empty group, and a user holding every switch
-    except the ones the route's guards require);
+    except the ones the route's guards require; for the REST API the same with API keys);
 (c) a form post without the CSRF token: 403;
 (d) ids of ANOTHER tenant in the path: 404 (and the own tenant's ids work for GET, so the 404 is not an
     accident of a wrong URL). Path parameters come from tests/integration/security_targets.py.
@@ -82,15 +82,20 @@ class Setup:
     admin: httpx.AsyncClient
     anonymous: httpx.AsyncClient
     api: httpx.AsyncClient
-    clients: dict[frozenset[str], httpx.AsyncClient]  # logged-in non-admins by their permission switches
+    clients: dict[tuple[bool, frozenset[str]], httpx.AsyncClient]  # by (REST API?, permission switches)
 
-    async def client_with(self, permissions: frozenset[str]) -> httpx.AsyncClient:
-        if permissions not in self.clients:
-            user = await make_user(self.own.ctx.id, permissions=sorted(permissions))
+    async def client_with(self, permissions: frozenset[str], *, api: bool = False) -> httpx.AsyncClient:
+        """A logged-in non-admin whose one group holds ``permissions``, or an API key granting just those."""
+        if (api, permissions) not in self.clients:
             client = app_client()
-            await login(client, user["email"])
-            self.clients[permissions] = client
-        return self.clients[permissions]
+            if api:
+                key, _ = await tenancy.create_api_key(self.own.ctx.id, "limited", sorted(permissions))
+                client.headers["authorization"] = f"Bearer {key}"
+            else:
+                user = await make_user(self.own.ctx.id, permissions=sorted(permissions))
+                await login(client, user["email"])
+            self.clients[(api, permissions)] = client
+        return self.clients[(api, permissions)]
 
 
 @pytest.fixture(scope="module")
@@ -155,10 +160,10 @@ async def test_without_login_the_route_asks_for_one(route: Route, setup: Setup) 
         assert response.headers["location"].startswith("/login?next=")
 
 
-@pytest.mark.parametrize("route", PORTAL_ROUTES, ids=str)
+@pytest.mark.parametrize("route", ROUTES, ids=str)
 async def test_without_the_permission_the_route_is_forbidden(route: Route, setup: Setup) -> None:
     url = await _url(route, setup.own)
-    nobody = await setup.client_with(frozenset())
+    nobody = await setup.client_with(frozenset(), api=route.api)
     if (route.method, route.path) in LOGIN_ONLY:
         assert not route.permissions, f"{route} is listed as login-only but has a permission guard"
         if route.method == "GET":
@@ -171,7 +176,7 @@ async def test_without_the_permission_the_route_is_forbidden(route: Route, setup
     assert response.status_code == 403, (str(route), response.status_code)
     assert "Traceback" not in response.text
     everything_else = frozenset(p.value for p in ALL_PERMISSIONS - route.permissions)
-    response = await _call(await setup.client_with(everything_else), route, url)
+    response = await _call(await setup.client_with(everything_else, api=route.api), route, url)
     assert response.status_code == 403, (str(route), "with every other switch", response.status_code)
 
 
