@@ -34,6 +34,8 @@ from portal.controllers.infra_common import (
 )
 
 MANAGE = [requires(Permission.TARIFFS_MANAGE)]
+# Choosing charge points reads the advanced overview, which needs the infrastructure view.
+WIZARD = [requires(Permission.TARIFFS_MANAGE, Permission.INFRASTRUCTURE_VIEW)]
 # The wizard's own filters: a subset of the advanced overview's, parsed and applied by core.overview.
 WIZARD_FILTERS = ("country", "city", "street", "power", "connector", "protocol", "q")
 EXAMPLES = (tariffs.PreviewSession(Decimal(22), 90, "AC"), tariffs.PreviewSession(Decimal(40), 45, "DC"))
@@ -149,7 +151,7 @@ class TariffController(Controller):
 
     # --- assignment wizard -----------------------------------------------------------------------------------
 
-    @get("/assign", guards=MANAGE)
+    @get("/assign", guards=WIZARD)
     async def choose(self, request: AnyRequest, mode: str = "points") -> Response[str]:
         """Step 1 "Auswählen": charge points by selection or by filter (the overview's filter code)."""
         actor = actor_of(request)
@@ -171,7 +173,7 @@ class TariffController(Controller):
         }
         return page(request, "tariffs/assign_choose.html", context, block="results")
 
-    @post("/assign/tariff", guards=MANAGE)
+    @post("/assign/tariff", guards=WIZARD)
     async def choose_tariff(self, request: AnyRequest) -> Response[str]:
         """Step 2 "Tarif zuweisen": tariff and valid-from for the chosen charge points."""
         actor = actor_of(request)
