@@ -10,6 +10,7 @@ Each resource's ``Shape`` below is the one place that maps OCPI 2.2.1 names to o
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -50,8 +51,8 @@ class RegularHours(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _coordinate(column: str) -> Callable[[Row], str | None]:
-    """OCPI sends coordinates as decimal strings."""
-    return lambda row: None if row.get(column) is None else str(row[column])
+    """OCPI sends coordinates as strings with 5 to 7 decimals; we send the 7 we store, on every database."""
+    return lambda row: None if row.get(column) is None else f"{Decimal(str(row[column])):.7f}"
 
 
 LOCATION = Shape(

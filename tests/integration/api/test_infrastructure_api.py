@@ -30,7 +30,7 @@ LOCATION = {
 
 async def test_location_crud(client: httpx.AsyncClient, auth: dict[str, str], cpo: TenantCtx) -> None:
     created = json_of(await client.post("/api/v1/locations", json=LOCATION, headers=auth), 201)
-    assert created["coordinates"] == {"latitude": "53.5459", "longitude": "9.9666"}
+    assert created["coordinates"] == {"latitude": "53.5459000", "longitude": "9.9666000"}  # OCPI: 5-7 decimals
     assert created["opening_times"] == LOCATION["opening_times"]
     assert created["operator"] == LOCATION["operator"] and created["publish"] is True
     assert created["decommissioned_at"] is None and created["last_updated"]
@@ -46,7 +46,7 @@ async def test_location_crud(client: httpx.AsyncClient, auth: dict[str, str], cp
         )
     )
     assert patched["city"] == "Altona" and patched["name"] == "Depot Nord"  # only what was sent changes
-    assert patched["coordinates"] == {"latitude": "53.55", "longitude": "9.9666"}
+    assert patched["coordinates"] == {"latitude": "53.5500000", "longitude": "9.9666000"}
     assert patched["operator"] == {**LOCATION["operator"], "website": ""}  # null clears
     stored = await infrastructure.get_location(cpo.actor, location_id)
     assert stored["city"] == "Altona" and stored["operator_website"] == ""
