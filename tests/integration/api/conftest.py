@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from core import tenancy
-from tests.integration.infrastructure.conftest import Site, make_site
+from tests.integration.infrastructure.conftest import foreign_site, site  # noqa: F401 - the same sites as the portal tests
 from tests.support import TenantCtx, app_client
 
 
@@ -39,16 +39,6 @@ async def auth(key: str) -> dict[str, str]:
 async def other_auth(other_cpo: TenantCtx) -> dict[str, str]:
     created, _ = await tenancy.create_api_key(other_cpo.id, "other")
     return bearer(created)
-
-
-@pytest.fixture
-async def site(cpo: TenantCtx, unique: str) -> Site:
-    return await make_site(cpo, unique)
-
-
-@pytest.fixture
-async def foreign_site(other_cpo: TenantCtx, unique: str) -> Site:
-    return await make_site(other_cpo, "X" + unique)
 
 
 def json_of(response: httpx.Response, status: int = 200) -> Any:
