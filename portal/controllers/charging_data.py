@@ -6,7 +6,6 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,19 +34,7 @@ def _query(request: Request[Any, Any, Any]) -> CdrQuery:
     return cdrs.default_period(q) if not params else q
 
 
-def _csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
-async def csv_chunks(rows: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[bytes]:
+async def csv_chunks(rows: AsyncIterator[list[tuple[Any, ...]]]) -> AsyncIterator[bytes]:
     """Semicolon-separated UTF-8 (with BOM for spreadsheets), OCPI field names as header, one batch per chunk."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
@@ -56,7 +43,7 @@ async def csv_chunks(rows: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator
     async for batch in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([_csv_value(row.get(key)) for key in cdrs.EXPORT_COLUMNS] for row in batch)
+        writer.writerows(batch)
         yield buffer.getvalue().encode()
 
 
