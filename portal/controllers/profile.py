@@ -23,7 +23,8 @@ from portal.controllers.infra_common import (
 
 
 def _context(user: dict[str, Any], values: dict[str, Any], errors: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"profile": user, "values": values, "errors": errors, "languages": LANGUAGES, **extra}
+    areas = tenancy.permission_areas()
+    return {"profile": user, "values": values, "errors": errors, "languages": LANGUAGES, "areas": areas, **extra}
 
 
 class ProfileController(Controller):

@@ -305,6 +305,7 @@ async def test_profile_name_language_and_password(member_client: tuple[httpx.Asy
     client, member = member_client
     page = await client.get("/profile")
     assert page.status_code == 200 and member["email"] in page.text and 'data-testid="profile-link"' in page.text
+    assert "Standard des Mandanten" in page.text and "Noch keine." in page.text  # no permissions yet
     assert (await client.get("/users")).status_code == 403
     saved = await post_form(client, "/profile", {"name": "Erika Muster", "language": "en"})
     assert saved.status_code == 303
