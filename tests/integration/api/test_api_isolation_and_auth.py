@@ -156,7 +156,7 @@ async def test_key_permissions_limit_what_it_may_do(client: httpx.AsyncClient, c
     ids = foreign_ids(site)
     for method, path in await api_routes(client):
         url = path.replace("{item_id}", str(ids[path.split("/")[3]]))
-        body = {} if method in {"POST", "PATCH"} else None
+        body: dict[str, Any] | None = {} if method in {"POST", "PATCH"} else None
         as_reader = await client.request(method, url, headers=bearer(read_key), json=body)
         if method == "GET":
             assert as_reader.status_code == 200, (method, url, as_reader.text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from core import audit, infrastructure
@@ -11,7 +13,7 @@ from tests.integration.api.conftest import json_of
 from tests.integration.infrastructure.conftest import Site
 from tests.support import TenantCtx
 
-LOCATION = {
+LOCATION: dict[str, Any] = {
     "name": "Depot Nord",
     "address": "Hafenstr. 5",
     "city": "Hamburg",
