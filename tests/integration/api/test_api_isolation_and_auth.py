@@ -167,3 +167,20 @@ async def test_key_permissions_limit_what_it_may_do(client: httpx.AsyncClient, c
     # Nothing was changed or removed by the refused calls.
     assert (await infrastructure.get_location(cpo.actor, site.location["id"]))["decommissioned_at"] is None
     assert len(await infrastructure.list_connectors(cpo.actor, site.charge_point["id"])) == 1
+
+
+async def test_reseller_key_sees_its_sub_cpos_and_not_the_other_way(client: httpx.AsyncClient, unique: str) -> None:
+    from tests.integration.infrastructure.conftest import make_site
+    from tests.support import make_tenant
+
+    reseller = await make_tenant(kind="RESELLER")
+    sub, sibling = await make_tenant(parent_id=reseller.id), await make_tenant(parent_id=reseller.id)
+    sub_site, sibling_site = await make_site(sub, "S" + unique), await make_site(sibling, "T" + unique)
+    reseller_key, _ = await tenancy.create_api_key(reseller.id)
+    sub_key, _ = await tenancy.create_api_key(sub.id)
+    seen = json_of(await client.get("/api/v1/stations", headers=bearer(reseller_key)))
+    assert {s["id"] for s in seen["items"]} == {sub_site.station["id"], sibling_site.station["id"]}
+    own = json_of(await client.get("/api/v1/stations", headers=bearer(sub_key)))
+    assert [s["id"] for s in own["items"]] == [sub_site.station["id"]]
+    sibling_station = await client.get(f"/api/v1/stations/{sibling_site.station['id']}", headers=bearer(sub_key))
+    assert sibling_station.status_code == 404

@@ -212,10 +212,12 @@ async def test_validation_errors_are_clear_json(client: httpx.AsyncClient, auth:
     assert not_json.status_code == 400 and "Traceback" not in not_json.text
 
 
-async def test_lists_filter_by_parent(client: httpx.AsyncClient, auth: dict[str, str], cpo: TenantCtx) -> None:
+async def test_lists_filter_by_parent(
+    client: httpx.AsyncClient, auth: dict[str, str], cpo: TenantCtx, unique: str
+) -> None:
     from tests.integration.infrastructure.conftest import make_site
 
-    one, two = await make_site(cpo, "one"), await make_site(cpo, "two")
+    one, two = await make_site(cpo, "A" + unique), await make_site(cpo, "B" + unique)
     stations = json_of(await client.get(f"/api/v1/stations?location_id={one.location['id']}", headers=auth))
     assert [s["id"] for s in stations["items"]] == [one.station["id"]] and stations["total"] == 1
     evses = json_of(await client.get(f"/api/v1/evses?station_id={two.station['id']}", headers=auth))
