@@ -282,6 +282,29 @@ LOGIN_ONLY: frozenset[tuple[str, str]] = frozenset(
 )
 
 
+# Routes meant to be reachable without a login (besides OCPP and OCPI, which check their own credentials).
+# Anything else under portal.auth.PUBLIC_PREFIXES is flagged: a prefix like "/lang" also opens "/language...".
+PUBLIC_ROUTES: frozenset[str] = frozenset(
+    {
+        "/health",
+        "/login",
+        "/lang",
+        "/lang/{language:str}",
+        "/static/{file_path:path}",
+        "/api/docs",
+        "/api/docs/{path:str}",
+        "/api/docs/openapi.json",
+        "/api/docs/swagger",
+        "/api/docs/scalar",
+        "/api/docs/oauth2-redirect.html",
+        # GetDiagnostics uploads: the station authenticates with the command's unguessable token.
+        "/station-files/diagnostics/{token:str}",
+        "/station-files/diagnostics/{token:str}/{filename:str}",
+    }
+)
+OWN_CREDENTIALS = ("/ocpp/", "/ocpi/")
+
+
 class MissingTarget(LookupError):
     pass
 

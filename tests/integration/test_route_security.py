@@ -25,7 +25,16 @@ from litestar.routes import HTTPRoute
 from core import tenancy
 from core.permissions import ALL_PERMISSIONS, Permission
 from portal.auth import PUBLIC_PREFIXES
-from tests.integration.security_targets import BODIES, LOGIN_ONLY, QUERIES, MissingTarget, World, factory_for
+from tests.integration.security_targets import (
+    BODIES,
+    LOGIN_ONLY,
+    OWN_CREDENTIALS,
+    PUBLIC_ROUTES,
+    QUERIES,
+    MissingTarget,
+    World,
+    factory_for,
+)
 from tests.support import TenantCtx, app_client, csrf_of, login, make_tenant, make_user
 
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
@@ -147,6 +156,23 @@ def test_the_app_has_routes_to_check() -> None:
     assert {"/", "/users", "/groups", "/profile", "/infrastructure/locations"} <= paths
     assert not any(p.startswith(("/login", "/static", "/ocpp", "/api/docs")) for p in paths)
     assert len(ROUTES) > 50
+
+
+def test_public_routes_are_only_the_intended_ones() -> None:
+    from csms.app import create_app
+
+    unexpected = [
+        route.path
+        for route in create_app().routes
+        if isinstance(route, HTTPRoute)
+        and route.path.startswith(PUBLIC_PREFIXES)
+        and not (route.path + "/").startswith(OWN_CREDENTIALS)
+        and route.path not in PUBLIC_ROUTES
+    ]
+    assert unexpected == [], (
+        "these routes are reachable without a login through portal.auth.PUBLIC_PREFIXES; if that is meant, "
+        "list them in PUBLIC_ROUTES in tests/integration/security_targets.py"
+    )
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=str)
