@@ -7,7 +7,8 @@ their own credentials and tests):
     guards require a user holding every other switch; for the REST API the same with API keys);
 (c) a form post without the CSRF token: 403;
 (d) ids of ANOTHER tenant in the path: 404 (and the own tenant's ids work for GET, so the 404 is not an
-    accident of a wrong URL). Path parameters come from tests/integration/security_targets.py.
+    accident of a wrong URL). The caller is a sub-CPO: its reseller's ids are another tenant's too, while the
+    reseller's staff see the sub-CPO's objects. Path parameters come from tests/integration/security_targets.py.
 """
 
 from __future__ import annotations
@@ -86,11 +87,14 @@ ROUTES_WITH_PARAMS = [r for r in ROUTES if r.params]
 
 @dataclass
 class Setup:
-    own: World
-    foreign: World
+    own: World  # a sub-CPO of ``reseller``
+    foreign: World  # an unrelated CPO
+    reseller: World
     admin: httpx.AsyncClient
     anonymous: httpx.AsyncClient
     api: httpx.AsyncClient
+    reseller_admin: httpx.AsyncClient
+    reseller_api: httpx.AsyncClient
     clients: dict[tuple[bool, frozenset[str]], httpx.AsyncClient]  # by (REST API?, permission switches)
 
     async def client_with(self, permissions: frozenset[str], *, api: bool = False) -> httpx.AsyncClient:
@@ -109,19 +113,27 @@ class Setup:
 
 @pytest.fixture(scope="module")
 async def setup() -> AsyncIterator[Setup]:
-    own: TenantCtx = await make_tenant()
+    reseller: TenantCtx = await make_tenant(kind="RESELLER")
+    own: TenantCtx = await make_tenant(parent_id=reseller.id)
     foreign: TenantCtx = await make_tenant()
-    admin = app_client()
-    await login(admin, own.admin["email"])
     anonymous = app_client()
     await anonymous.get("/login")  # a CSRF cookie, so that (a) is about the login and not the token
-    key, _ = await tenancy.create_api_key(own.id, "route security")
+    admin, api = await _clients(own)
+    reseller_admin, reseller_api = await _clients(reseller)
+    state = Setup(World(own), World(foreign), World(reseller), admin, anonymous, api, reseller_admin, reseller_api, {})
+    yield state
+    for client in (admin, anonymous, api, reseller_admin, reseller_api, *state.clients.values()):
+        await client.aclose()
+
+
+async def _clients(ctx: TenantCtx) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
+    """The tenant's admin logged into the portal, and a REST API client with a key granting everything."""
+    admin = app_client()
+    await login(admin, ctx.admin["email"])
+    key, _ = await tenancy.create_api_key(ctx.id, "route security")
     api = app_client()
     api.headers["authorization"] = f"Bearer {key}"
-    state = Setup(World(own), World(foreign), admin, anonymous, api, {})
-    yield state
-    for client in (admin, anonymous, api, *state.clients.values()):
-        await client.aclose()
+    return admin, api
 
 
 async def _url(route: Route, world: World, *, strict: bool = False) -> str:
@@ -213,12 +225,22 @@ async def test_a_post_without_csrf_token_is_refused(route: Route, setup: Setup) 
     assert response.status_code == 403, (str(route), response.status_code)
 
 
+@pytest.mark.parametrize("other", ["unrelated CPO", "parent reseller"])
 @pytest.mark.parametrize("route", ROUTES_WITH_PARAMS, ids=str)
-async def test_another_tenants_ids_are_not_found(route: Route, setup: Setup) -> None:
+async def test_another_tenants_ids_are_not_found(route: Route, other: str, setup: Setup) -> None:
+    """A sub-CPO's staff neither reach an unrelated tenant's objects nor their reseller's."""
     client = setup.api if route.api else setup.admin
-    response = await _call(client, route, await _url(route, setup.foreign, strict=True), caller=setup.own)
+    world = setup.foreign if other == "unrelated CPO" else setup.reseller
+    response = await _call(client, route, await _url(route, world, strict=True), caller=setup.own)
     assert response.status_code == 404, (str(route), response.status_code, response.text[:300])
     assert "Traceback" not in response.text
     if route.method == "GET":
         own = await _call(client, route, await _url(route, setup.own))
         assert own.status_code < 400, (str(route), "with the own tenant's ids", own.status_code)
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES_WITH_PARAMS if r.method == "GET"], ids=str)
+async def test_a_reseller_sees_its_sub_cpos_objects(route: Route, setup: Setup) -> None:
+    client = setup.reseller_api if route.api else setup.reseller_admin
+    response = await _call(client, route, await _url(route, setup.own, strict=True))
+    assert response.status_code < 400, (str(route), "reseller on its sub-CPO's ids", response.status_code)
