@@ -49,14 +49,30 @@ class OutboxRelay(Middleware):
 
         loop_thread = get_event_loop_thread()
         if loop_thread is not None:
-            self.relay = loop_thread.run_coroutine(_start_relay(periodic=True))
+            self.relay = loop_thread.run_coroutine(self._start())
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         from dramatiq.asyncio import get_event_loop_thread
 
         loop_thread = get_event_loop_thread()
         if loop_thread is not None and self.relay is not None:
-            loop_thread.run_coroutine(self.relay.stop())
+            loop_thread.run_coroutine(self._stop(self.relay))
+
+    @staticmethod
+    async def _start() -> Any:
+        from core import db
+
+        # The relay holds the pool open itself (the pool is counted): its first pass must not start a
+        # transaction on a bare connection while the pool is still being opened.
+        await db.open_pool(_settings.db_pool_size)
+        return await _start_relay(periodic=True)
+
+    @staticmethod
+    async def _stop(relay: Any) -> None:
+        from core import db
+
+        await relay.stop()
+        await db.close_pool()
 
 
 broker: dramatiq.Broker
