@@ -196,6 +196,10 @@ async def test_without_login_the_route_asks_for_one(route: Route, setup: Setup) 
     else:
         assert response.status_code == 303, response.text
         assert response.headers["location"].startswith("/login?next=")
+        if route.method == "GET":  # an HTMX request is told where to go instead of swapping the login page in
+            url = await _url(route, setup.own)
+            fragment = await setup.anonymous.get(url, headers={"hx-request": "true"}, follow_redirects=False)
+            assert fragment.status_code == 401 and fragment.headers["hx-redirect"].startswith("/login?next=")
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=str)
