@@ -648,6 +648,18 @@ async def execute(actor: Actor, name: str, raw: dict[str, Any], **kwargs: Any) -
     return await prepared.run()
 
 
+async def expire_abandoned() -> None:
+    """Commands left pending by a node that stopped mid-call: marked timeout once no node can still answer."""
+    cutoff = _now() - timedelta(seconds=MAX_TIMEOUT + 60)
+    await CommandRecord.update(
+        {
+            CommandRecord.status: CommandStatus.TIMEOUT.value,
+            CommandRecord.message: Message("No result: the server stopped before the station answered.").msgid,
+            CommandRecord.finished_at: _now(),
+        }
+    ).where((CommandRecord.status == CommandStatus.PENDING.value) & (CommandRecord.created_at < cutoff))
+
+
 # Commands started by the portal run in tasks kept here (a task without a reference may be collected).
 _background: set[asyncio.Task[Any]] = set()
 

@@ -272,6 +272,10 @@ async def start_bus() -> None:
     settings = get_settings()
     _bus = CommandBus(settings.node_id, settings.redis_url)
     await _bus.start()
+    try:
+        await commands.expire_abandoned()
+    except Exception:  # a start-up tidy-up must not keep the node from serving
+        log.exception("could not expire abandoned commands")
 
 
 async def stop_bus() -> None:

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -200,8 +201,8 @@ async def test_call_error_timeout_and_one_call_in_flight(ocpp_url: str, station:
     actor = cpo.actor
     async with raw_socket(ocpp_url, station) as ws:
         # CALLERROR from the station
-        task = asyncio.create_task(commands.execute(actor, "ClearCache", {}, station_id=station.id, timeout=5))
-        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        task = asyncio.create_task(commands.execute(actor, "ClearCache", {}, station_id=station.id, timeout=20))
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
         assert frame[0] == 2 and frame[2] == "ClearCache" and frame[3] == {}
         await ws.send(json.dumps([4, frame[1], "NotSupported", "no cache here", {}]))
         failed = await task
@@ -211,24 +212,24 @@ async def test_call_error_timeout_and_one_call_in_flight(ocpp_url: str, station:
         # No answer: timeout
         timed_out = await commands.execute(actor, "ClearCache", {}, station_id=station.id, timeout=0.5)
         assert timed_out["status"] == "timeout"
-        await asyncio.wait_for(ws.recv(), 5)  # the unanswered call
+        await asyncio.wait_for(ws.recv(), 15)  # the unanswered call
 
         # Two commands at once: the second CALL only goes out after the first is answered.
-        first = asyncio.create_task(commands.execute(actor, "reset", {}, station_id=station.id, timeout=5))
-        second = asyncio.create_task(commands.execute(actor, "ClearCache", {}, station_id=station.id, timeout=5))
-        call_one = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        first = asyncio.create_task(commands.execute(actor, "reset", {}, station_id=station.id, timeout=20))
+        second = asyncio.create_task(commands.execute(actor, "ClearCache", {}, station_id=station.id, timeout=20))
+        call_one = json.loads(await asyncio.wait_for(ws.recv(), 15))
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(ws.recv(), 0.4)
         await ws.send(json.dumps([3, call_one[1], {"status": "Accepted"}]))
-        call_two = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        call_two = json.loads(await asyncio.wait_for(ws.recv(), 15))
         assert {call_one[2], call_two[2]} == {"Reset", "ClearCache"}
         await ws.send(json.dumps([3, call_two[1], {"status": "Rejected"}]))
         results = {r["action"]: r["status"] for r in await asyncio.gather(first, second)}
         assert results[call_one[2]] == "accepted" and results[call_two[2]] == "rejected"
 
         # A reply that does not fit the schema is a failure, not a success.
-        task = asyncio.create_task(commands.execute(actor, "reset", {}, station_id=station.id, timeout=5))
-        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        task = asyncio.create_task(commands.execute(actor, "reset", {}, station_id=station.id, timeout=20))
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
         await ws.send(json.dumps([3, frame[1], {"status": "Maybe"}]))
         assert (await task)["status"] == "failed"
 
@@ -262,3 +263,14 @@ async def test_diagnostics_upload_endpoint(ocpp_url: str, station: Station, cpo:
         assert answer.status_code == 200, answer.text
     path, name = await commands.diagnostics_file(cpo.actor, record["id"])
     assert name == "station.log" and path.read_bytes() == b"multipart body"
+
+
+async def test_abandoned_pending_commands_expire(station: Station, cpo: TenantCtx) -> None:
+    old = CommandRecord(tenant=cpo.id, station=station.id, action="Reset", status="pending",
+                        created_at=datetime.now(UTC) - timedelta(hours=1))  # fmt: skip
+    fresh = CommandRecord(tenant=cpo.id, station=station.id, action="Reset", status="pending")
+    await old.save()
+    await fresh.save()
+    await commands.expire_abandoned()
+    assert (await commands.get_command(cpo.actor, old.id))["status"] == "timeout"
+    assert (await commands.get_command(cpo.actor, fresh.id))["status"] == "pending"  # may still be answered

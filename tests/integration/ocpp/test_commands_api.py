@@ -81,7 +81,7 @@ async def test_timeout_and_call_error(ocpp_url: str, api: httpx.AsyncClient, sta
         assert slow.status_code == 504 and slow.json()["status"] == "timeout"
         await ws.recv()
         pending = asyncio.create_task(api.post(f"/api/v1/stations/{station.id}/commands/ClearCache"))
-        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
         await ws.send(json.dumps([4, frame[1], "InternalError", "boom", {}]))
         failed = await pending
         assert failed.status_code == 200 and failed.json()["status"] == "failed"
