@@ -47,6 +47,7 @@ async def test_admin_creates_group_and_user_who_sees_only_permitted_areas(page: 
     await page.goto("/users")
     row = page.locator("[data-testid=user-row]", has_text=email)
     assert f"Techniker {suffix}" in await row.inner_text()
+    await screenshot(page, "users-list")
     await page.click("[data-testid=logout]")
     await page.wait_for_url("**/login")
 

@@ -283,6 +283,9 @@ async def test_reseller_manages_its_sub_cpos_users(unique: str) -> None:
         assert created.status_code == 303, created.text
         user = await _user_by_email(f"sub-{unique}@example.test")
         assert user["tenant"] == sub.id
+        page = await client.get(f"/users/{user['id']}")
+        assert 'data-testid="user-tenant"' in page.text and sub.tenant["name"] in page.text
+        assert f"Sub {unique}" in page.text  # the sub-CPO's groups are offered for its user
         foreign = await post_form(
             client, "/users", {"email": f"x-{unique}@example.test", "password": PASSWORD, "tenant": str(stranger.id)}
         )
