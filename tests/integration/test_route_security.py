@@ -61,7 +61,8 @@ def _guard_permissions(handler: Any) -> frozenset[Permission]:
     found: set[Permission] = set()
     for guard in handler.resolve_guards():
         function = getattr(guard, "func", guard)  # Litestar wraps sync guards
-        found.update(inspect.getclosurevars(function).nonlocals.get("permissions", ()))
+        if inspect.isfunction(function):  # portal.auth.requires(...) keeps its switches in the closure
+            found.update(inspect.getclosurevars(function).nonlocals.get("permissions", ()))
     return frozenset(found)
 
 
