@@ -18,6 +18,7 @@ from typing import Any
 from piccolo.query import WhereRaw
 
 from core import audit, charging, infrastructure
+from core.authorization import AuthSource
 from core.context import Actor
 from core.db import transaction
 from core.errors import Message, NotFound, ValidationError
@@ -226,8 +227,6 @@ class MonitorFilter:
         cls, stage: str = "", auth_source: str = "", period: str = "24h", query: str = "",
         charge_point_id: int | None = None,
     ) -> MonitorFilter:  # fmt: skip
-        from core.authorization import AuthSource
-
         return cls(
             stage=stage if stage in {s.value for s in Stage} else "",
             auth_source=auth_source if auth_source in {s.value for s in AuthSource} else "",
