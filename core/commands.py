@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from core.authorization import AuthSource, authorize
 from core.cards import normalize_uid
@@ -115,6 +116,7 @@ class CommandContext:
     params: dict[str, Any]
     record_id: int
     upload_token: str = ""
+    time_zone: str = "UTC"  # the station's location: a date and time without offset is local there
     # Set by a builder: run after the station answered (status, reply).
     after: Callable[[CommandStatus, dict[str, Any]], Awaitable[None]] | None = None
 
@@ -140,14 +142,21 @@ def _ocpp_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _parse_when(value: str) -> datetime | None:
+def _parse_when(value: str, time_zone: str = "UTC") -> datetime | None:
+    """ISO date and time; without an offset it is local time at the station (its location's time zone)."""
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo:
+        return parsed
+    try:
+        zone: Any = ZoneInfo(time_zone)
+    except (ValueError, KeyError):
+        zone = UTC
+    return parsed.replace(tzinfo=zone)
 
 
 def _check_when(value: str) -> Message | None:
@@ -264,7 +273,7 @@ async def _trigger_message(ctx: CommandContext) -> dict[str, Any]:
 
 
 async def _update_firmware(ctx: CommandContext) -> dict[str, Any]:
-    when = _parse_when(ctx.params.get("retrieve_date") or "") or datetime.now(UTC)
+    when = _parse_when(ctx.params.get("retrieve_date") or "", ctx.time_zone) or datetime.now(UTC)
     payload = {"location": ctx.params["location"], "retrieveDate": _ocpp_time(when)}
     return _optional(payload, retries=ctx.params.get("retries"), retryInterval=ctx.params.get("retry_interval"))
 
@@ -276,7 +285,7 @@ def upload_url(token: str) -> str:
 async def _get_diagnostics(ctx: CommandContext) -> dict[str, Any]:
     payload: dict[str, Any] = {"location": upload_url(ctx.upload_token)}
     for name, key in (("start_time", "startTime"), ("stop_time", "stopTime")):
-        when = _parse_when(ctx.params.get(name) or "")
+        when = _parse_when(ctx.params.get(name) or "", ctx.time_zone)
         if when is not None:
             payload[key] = _ocpp_time(when)
     return _optional(payload, retries=ctx.params.get("retries"), retryInterval=ctx.params.get("retry_interval"))
@@ -498,7 +507,8 @@ async def stations_of_charge_points(actor: Actor, charge_point_ids: list[int]) -
 async def station_of(actor: Actor, station_id: int) -> dict[str, Any]:
     row = await (
         ChargingStation.select(ChargingStation.id, ChargingStation.tenant, ChargingStation.charge_box_id,
-                               ChargingStation.connected)  # fmt: skip
+                               ChargingStation.connected,
+                               ChargingStation.location.time_zone.as_alias("time_zone"))  # fmt: skip
         .where(
             (ChargingStation.id == station_id)
             & ChargingStation.tenant.is_in(actor.scope)
@@ -627,7 +637,8 @@ async def start_command(
         upload_token=secrets.token_urlsafe(24) if command.action == "GetDiagnostics" else "",
     )
     await record.save()
-    ctx = CommandContext(actor, station, charge_point, params, int(record.id), upload_token=record.upload_token)
+    ctx = CommandContext(actor, station, charge_point, params, int(record.id), upload_token=record.upload_token,
+                         time_zone=station.get("time_zone") or "UTC")  # fmt: skip
     try:
         payload = await command.build(ctx)
         problem = _transport.check_payload(command.action, payload) if _transport is not None else None

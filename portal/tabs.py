@@ -38,6 +38,7 @@ CHARGE_POINT_TABS: list[Tab] = [
     Tab("control", "Control", "/operations/charge-points/{id}/control"),
     Tab("configuration", "Configuration", "/infrastructure/charge-points/{id}/tab/configuration"),
     Tab("device", "Device details", "/infrastructure/charge-points/{id}/tab/device"),
+    Tab("ocpp_parameters", "OCPP parameters", "/operations/charge-points/{id}/parameters", Permission.OCPP_COMMANDS),
     Tab("tariffs", "Tariffs", "/tariffs/charge-points/{id}/tab", Permission.TARIFFS_VIEW),
 ]
 

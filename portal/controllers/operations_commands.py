@@ -155,6 +155,13 @@ class OperationsCommandsController(Controller):
         context = await _station_context(actor_of(request), station_id)
         return page(request, TEMPLATES + "parameters.html", context)
 
+    @get("/charge-points/{charge_point_id:int}/parameters", guards=COMMAND)
+    async def charge_point_parameters_tab(self, request: AnyRequest, charge_point_id: int) -> Response[str]:
+        """The charge point page shows its station's OCPP parameters (OCPP 1.6 configures the station)."""
+        actor = actor_of(request)
+        cp = await infrastructure.get_charge_point(actor, charge_point_id)
+        return page(request, TEMPLATES + "parameters.html", await _station_context(actor, cp["station"]))
+
     @get("/stations/{station_id:int}/parameters/keys", guards=COMMAND)
     async def parameter_keys(self, request: AnyRequest, station_id: int) -> Response[str]:
         actor = actor_of(request)
@@ -186,6 +193,15 @@ class OperationsCommandsController(Controller):
                    "bulk_commands": BULK_COMMANDS, "labels": LABELS, "triggerable": commands.TRIGGERABLE,
                    "values": {}}  # fmt: skip
         return page(request, TEMPLATES + "bulk.html", context)
+
+    @post("/bulk/select", guards=COMMAND)
+    async def bulk_select(self, request: AnyRequest) -> Any:
+        """The overview's selection (charge points) -> the bulk form with their stations ticked."""
+        form = await form_of(request)
+        ids = [int(v) for v in form.getall("charge_point_ids", []) if str(v).isdigit()]
+        stations = await commands.stations_of_charge_points(actor_of(request), ids)
+        query = "&".join(f"station_id={station_id}" for station_id in stations)
+        return done(request, "/operations/bulk" + (f"?{query}" if query else ""))
 
     @post("/bulk", guards=COMMAND)
     async def bulk_start(self, request: AnyRequest) -> Any:

@@ -274,3 +274,12 @@ async def test_abandoned_pending_commands_expire(station: Station, cpo: TenantCt
     await commands.expire_abandoned()
     assert (await commands.get_command(cpo.actor, old.id))["status"] == "timeout"
     assert (await commands.get_command(cpo.actor, fresh.id))["status"] == "pending"  # may still be answered
+
+
+async def test_times_without_offset_are_local_at_the_station(station: Station, cpo: TenantCtx) -> None:
+    record = await commands.execute(cpo.actor, "UpdateFirmware", {"location": "https://fw.example.test/a.bin",
+                                    "retrieve_date": "2026-12-01T10:00"}, station_id=station.id)  # fmt: skip
+    assert record["status"] == "offline" and record["payload"]["retrieveDate"] == "2026-12-01T09:00:00Z"
+    explicit = await commands.execute(cpo.actor, "GetDiagnostics", {"start_time": "2026-07-01T10:00:00+00:00"},
+                                      station_id=station.id)  # fmt: skip
+    assert explicit["payload"]["startTime"] == "2026-07-01T10:00:00Z"

@@ -133,6 +133,8 @@ async def test_operations_tab_and_diagnostics_download(
 async def test_parameters_tab(ocpp_url: str, portal: httpx.AsyncClient, station: Station) -> None:
     shell = await portal.get(f"/operations/stations/{station.id}/parameters", headers=HX)
     assert f'hx-get="/operations/stations/{station.id}/parameters/keys"' in shell.text
+    on_cp = await portal.get(f"/operations/charge-points/{station.charge_points[0]['id']}/parameters", headers=HX)
+    assert f'hx-get="/operations/stations/{station.id}/parameters/keys"' in on_cp.text
     offline = await portal.get(f"/operations/stations/{station.id}/parameters/keys", headers=HX)
     assert 'data-status="offline"' in offline.text and 'data-testid="retry"' in offline.text
     config = {"HeartbeatInterval": "300", "ChargePointModel": "Sim", "MeterValueSampleInterval": "60"}
