@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import redis.asyncio as aioredis
 from core import tenancy
 from core.tables_charging import ChargingCard
 from ocpp_cs.bus import presence_key
-from tests.integration.ocpp.conftest import Station, _free_port
+from tests.integration.ocpp.conftest import Station, _free_port, raw_socket
 from tests.integration.ocpp.test_commands import simulated, until
 from tests.support import TenantCtx
 
@@ -106,7 +107,41 @@ async def test_command_through_another_node(
         await until(gone)
         offline = await api_b.post(f"/api/v1/stations/{station.id}/commands/reset", json={"type": "Soft"})
         assert offline.status_code == 409 and offline.json()["status"] == "offline"
+
+        # A bare websocket on node A: CALLERROR and timeout come back to node B, and commands from both nodes
+        # reach the station one at a time.
+        async with (
+            httpx.AsyncClient(base_url=node_a, headers=auth, timeout=30) as api_a,
+            raw_socket(node_a.replace("http://", "ws://") + "/ocpp", station) as ws,
+        ):
+            await until(lambda: _present(cache, station.charge_box_id))
+            url = f"/api/v1/stations/{station.id}/commands"
+            pending = asyncio.create_task(api_b.post(f"{url}/ClearCache"))
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
+            await ws.send(json.dumps([4, frame[1], "NotSupported", "no cache", {}]))
+            failed = (await pending).json()
+            assert failed["status"] == "failed" and failed["result"]["errorCode"] == "NotSupported"
+
+            slow = await api_b.post(f"{url}/ClearCache?timeout=0.5")
+            assert slow.status_code == 504 and slow.json()["status"] == "timeout"
+            await asyncio.wait_for(ws.recv(), 15)  # the call nobody answered
+
+            from_b = asyncio.create_task(api_b.post(f"{url}/reset"))
+            from_a = asyncio.create_task(api_a.post(f"{url}/ClearCache"))
+            first = json.loads(await asyncio.wait_for(ws.recv(), 15))
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(ws.recv(), 0.5)
+            await ws.send(json.dumps([3, first[1], {"status": "Accepted"}]))
+            second = json.loads(await asyncio.wait_for(ws.recv(), 15))
+            await ws.send(json.dumps([3, second[1], {"status": "Accepted"}]))
+            assert {first[2], second[2]} == {"Reset", "ClearCache"}
+            answers = [(await task).json()["status"] for task in (from_b, from_a)]
+            assert answers == ["accepted", "accepted"]
     await cache.aclose()
+
+
+async def _present(cache: aioredis.Redis, charge_box_id: str) -> bool:
+    return await cache.get(presence_key(charge_box_id)) == "test-node-a"
 
 
 async def _charging(sim: object) -> bool:
