@@ -77,6 +77,11 @@ async def test_filters_select_the_right_rows(data: Data) -> None:
     assert await only(**{"from": "2026-10-02"}) == set()
     rows = await cdrs.list_rows(actor, cdrs.parse_query({**PERIOD, "sort": "total_energy", "dir": "asc"}))
     assert [r["session_id"] for r in rows][-1] == data.vienna["session"]
+    charts = await cdrs.chart_data(actor, base)
+    assert sum(energy for _, energy in charts["energy_per_day"]) == Decimal("47.500")  # CDRs and the running one
+    assert dict(charts["auth_sources"]) == {"RFID": 3, "REMOTE": 1}
+    assert dict(charts["durations"])["15–60 min"] == 1 and dict(charts["durations"])["2–4 h"] == 0
+    assert dict(charts["durations"])["4–8 h"] == 1  # 240 minutes
     sums = {s["currency"]: s for s in await cdrs.sums(actor, base)}
     assert sums["EUR"]["total_energy"] == Decimal("45.000") and sums["EUR"]["sessions"] == 3
     assert sums[""]["total_energy"] == Decimal("2.500")  # the running session
