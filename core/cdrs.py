@@ -30,6 +30,7 @@ from core.charging import FAILED_STOP_REASONS, OPEN_STATUSES, SessionStatus
 from core.context import Actor
 from core.db import is_postgres, transaction
 from core.errors import NotFound
+from core.overview import _TOP, _like_escape, _one  # the overview's parameter and text-prefix helpers
 from core.permissions import Permission
 from core.tables import ChargePoint, ChargingStation, Location, Tenant
 from core.tables_cdrs import Cdr
@@ -304,13 +305,6 @@ class CdrQuery:
         return params
 
 
-def _one(params: Mapping[str, Any], key: str, limit: int = 100) -> str:
-    value = params.get(key)
-    if isinstance(value, list | tuple):
-        value = value[0] if value else ""
-    return str(value or "").strip()[:limit]
-
-
 def _date(text: str) -> date | None:
     with contextlib.suppress(ValueError):
         return date.fromisoformat(text)
@@ -389,13 +383,6 @@ _ACTIVE_FROM = (
     "charging_session s JOIN charging_station st ON st.id = s.station JOIN location l ON l.id = st.location "
     "LEFT JOIN charge_point cp ON cp.id = s.charge_point"
 )
-_TOP = "\U0010ffff"
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 @dataclass(frozen=True)
 class _Shape:
     """What a query takes from each branch: which columns, and optionally an order, a limit and a keyset start."""
