@@ -745,6 +745,30 @@ async def list_commands(
     return await query.order_by(CommandRecord.id, ascending=False).limit(limit).output(load_json=True)
 
 
+HEARTBEAT_WAIT = timedelta(seconds=10)
+
+
+async def heartbeat_check(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The connectivity test (TriggerMessage Heartbeat) end to end: did the heartbeat arrive, and when.
+
+    None for other commands; otherwise {"ms": milliseconds from sending until the heartbeat arrived or None,
+    "waiting": True while it may still come}.
+    """
+    if record["action"] != "TriggerMessage" or (record["payload"] or {}).get("requestedMessage") != "Heartbeat":
+        return None
+    row = await ChargingStation.select(ChargingStation.last_heartbeat_at).where(
+        ChargingStation.id == record["station"]
+    ).first()
+    arrived = row["last_heartbeat_at"] if row else None
+    if arrived is not None and arrived >= record["created_at"]:
+        return {"ms": int((arrived - record["created_at"]).total_seconds() * 1000), "waiting": False}
+    finished = record["finished_at"]
+    waiting = record["status"] == CommandStatus.PENDING.value or (
+        record["status"] == CommandStatus.ACCEPTED.value and finished is not None and _now() - finished < HEARTBEAT_WAIT
+    )
+    return {"ms": None, "waiting": waiting}
+
+
 async def active_reservations(actor: Actor, station_id: int) -> list[dict[str, Any]]:
     """Accepted ReserveNow commands of a station that have not expired or been cancelled."""
     reserved = await list_commands(actor, station_id=station_id, action="ReserveNow", limit=50)

@@ -52,10 +52,13 @@ def _error_text(exc: DomainError) -> list[Message]:
     return [exc.message]
 
 
-def result_fragment(request: AnyRequest, record: dict[str, Any] | None, errors: list[Message] | None = None) -> Any:
+async def result_fragment(
+    request: AnyRequest, record: dict[str, Any] | None, errors: list[Message] | None = None
+) -> Any:
+    heartbeat = await commands.heartbeat_check(record) if record is not None else None
     headers = {"HX-Trigger": "commandDone"} if record is not None and record["status"] != "pending" else None
     response = page(request, TEMPLATES + "_result.html", {"r": record, "command_errors": errors or [],
-                                                           "labels": LABELS})  # fmt: skip
+                                                           "labels": LABELS, "heartbeat": heartbeat})  # fmt: skip
     if headers:
         response.headers.update(headers)
     return response
@@ -72,14 +75,14 @@ async def _start(
                                                 charge_point_id=charge_point_id)  # fmt: skip
     except (ValidationError, Conflict) as exc:
         if is_htmx(request):
-            return result_fragment(request, None, _error_text(exc))
+            return await result_fragment(request, None, _error_text(exc))
         flash(request, _error_text(exc)[0], kind="error")
         return done(request, back)
     commands.run_in_background(prepared)
     if not is_htmx(request):
         flash(request, Message("The command was sent to the station."))
         return done(request, back)
-    return result_fragment(request, await commands.get_command(actor, prepared.record_id))
+    return await result_fragment(request, await commands.get_command(actor, prepared.record_id))
 
 
 async def _station_context(actor: Actor, station_id: int) -> dict[str, Any]:
@@ -141,7 +144,7 @@ class OperationsCommandsController(Controller):
 
     @get("/commands/{record_id:int}")
     async def result(self, request: AnyRequest, record_id: int) -> Any:
-        return result_fragment(request, await commands.get_command(actor_of(request), record_id))
+        return await result_fragment(request, await commands.get_command(actor_of(request), record_id))
 
     @get("/commands/{record_id:int}/diagnostics", guards=[requires(Permission.OPERATIONS_TAB)])
     async def diagnostics(self, request: AnyRequest, record_id: int) -> File:

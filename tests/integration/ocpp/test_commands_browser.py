@@ -55,6 +55,8 @@ async def test_control_operations_and_parameters_in_the_browser(
         await page.click("[data-testid=connectivity-test]")
         await page.wait_for_selector("[data-testid=round-trip]", timeout=15000)
         assert "Antwortzeit" in await page.inner_text("[data-testid=round-trip]")
+        await page.wait_for_selector("[data-testid=heartbeat-received]", timeout=15000)
+        assert "Heartbeat nach" in await page.inner_text("[data-testid=heartbeat-received]")
         await page.wait_for_selector("[data-testid=command-history] >> text=Nachricht anfordern")
         await screenshot(page, "commands-betriebsfuehrung-connectivity")
 

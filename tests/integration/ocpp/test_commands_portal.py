@@ -102,6 +102,14 @@ async def test_operations_tab_and_diagnostics_download(
         heartbeat = {"requested_message": "Heartbeat"}
         connectivity = await finished(portal, await hx_post(portal, f"{base}/trigger", heartbeat))
         assert status_of(connectivity) == "accepted" and re.search(r"\d+ ms", connectivity)
+        record_id = re.search(r'data-id="(\d+)"', connectivity)
+        assert record_id is not None  # the fragment keeps polling until the triggered heartbeat arrived
+
+        async def heartbeat_seen() -> bool:
+            html = (await portal.get(f"/operations/commands/{record_id.group(1)}", headers=HX)).text
+            return 'data-testid="heartbeat-received"' in html
+
+        await until(heartbeat_seen)
         hard = await finished(portal, await hx_post(portal, f"{base}/reset", {"type": "Hard"}))
         assert status_of(hard) == "accepted"
         bad = await hx_post(portal, f"{base}/update-firmware", {"location": "not a url"})
