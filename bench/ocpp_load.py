@@ -304,11 +304,19 @@ async def _seed(n: int) -> int:
     return int(tenant["id"])
 
 
-def _start_node(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [str(ROOT / ".venv/bin/csms"), "serve", "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+def _start_node(port: int, env: dict[str, str], lean_ws: bool) -> subprocess.Popen[bytes]:
+    """`csms serve`; with ``lean_ws`` the same app on uvicorn's sans-I/O websockets without permessage-deflate
+    (the deflate state alone is about 46 KB per connection, see docs/benchmarks.md)."""
+    command = [str(ROOT / ".venv/bin/csms"), "serve", "--port", str(port), "--log-level", "warning"]
+    if lean_ws:
+        command = [
+            sys.executable, "-c",
+            "import uvicorn; uvicorn.run('csms.app:create_app', factory=True, host='127.0.0.1', "
+            f"port={port}, log_level='warning', ws='websockets-sansio', ws_per_message_deflate=False, "
+            "ws_max_size=65536)",
+        ]  # fmt: skip
+    log = Path(tempfile.gettempdir()) / f"csms-bench-node-{port}.log"  # a pipe nobody reads could block the node
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("w"))
 
 
 async def _wait_port(port: int, timeout: float = 60) -> None:
@@ -429,6 +437,18 @@ async def _ours_db_rate(tenant_id: int, count: int, concurrency: int) -> tuple[f
 # --- main -------------------------------------------------------------------------------------------------
 
 
+async def _collect(out: Any, reports: int) -> tuple[int, int, float, list[float]]:
+    """Sum one phase's reports of every generator: (count, second count, longest seconds, all latencies)."""
+    count = other = 0
+    seconds = 0.0
+    latencies: list[float] = []
+    for _ in range(reports):
+        _, n, m, took, lat = await asyncio.to_thread(out.get)
+        count, other, seconds = count + n, other + m, max(seconds, took)
+        latencies += lat
+    return count, other, seconds, latencies
+
+
 async def main(args: argparse.Namespace) -> None:
     os.environ["DATABASE_URL"] = args.postgres_url
     os.environ.setdefault("SECRET_KEY", "bench-secret-key-that-is-long-enough-0123456789")
@@ -451,7 +471,7 @@ async def main(args: argparse.Namespace) -> None:
 
     env = {**os.environ, "DB_POOL_SIZE": str(args.node_pool), "PYTHONUNBUFFERED": "1"}
     ports = [_free_port() for _ in range(args.nodes)]
-    nodes = [_start_node(port, {**env, "CSMS_NODE_ID": f"bench{i}"}) for i, port in enumerate(ports)]
+    nodes = [_start_node(port, {**env, "CSMS_NODE_ID": f"bench{i}"}, args.lean_ws) for i, port in enumerate(ports)]
     try:
         for port in ports:
             await _wait_port(port)
@@ -481,15 +501,7 @@ async def main(args: argparse.Namespace) -> None:
             proc.start()
             gens.append(proc)
 
-        connected = failures = 0
-        connect_time = 0.0
-        boot_ms: list[float] = []
-        for _ in gens:
-            _, n, failed, seconds, lat = await asyncio.to_thread(out.get)
-            connected += n
-            failures += failed
-            connect_time = max(connect_time, seconds)
-            boot_ms += lat
+        connected, failures, connect_time, boot_ms = await _collect(out, len(gens))
         await asyncio.sleep(args.settle)
         rss_after = [_rss_kb(node.pid) for node in nodes]
         per_conn = [
@@ -508,27 +520,11 @@ async def main(args: argparse.Namespace) -> None:
               f"MeterValues every {args.meter_interval:.0f} s) ...", flush=True)  # fmt: skip
         await asyncio.sleep(args.duration)
         throughput.set()
-        calls = errors = 0
-        steady = 0.0
-        lat_all: list[float] = []
-        for _ in gens:
-            _, n, err, seconds, lat = await asyncio.to_thread(out.get)
-            calls += n
-            errors += err
-            steady = max(steady, seconds)
-            lat_all += lat
+        calls, errors, steady, lat_all = await _collect(out, len(gens))
         print(f"steady: {calls} calls in {steady:.0f} s = {calls / steady:.1f} calls/s ({2 * calls / steady:.1f} "
               f"frames/s), errors {errors}; latency p50 {_pct(lat_all, 0.5):.1f} ms, p99 "
               f"{_pct(lat_all, 0.99):.1f} ms, max {max(lat_all, default=float('nan')):.1f} ms", flush=True)  # fmt: skip
-        tp_calls = clients = 0
-        tp_seconds = 0.0
-        tp_lat: list[float] = []
-        for _ in gens:
-            _, n, c, seconds, lat = await asyncio.to_thread(out.get)
-            tp_calls += n
-            clients += c
-            tp_seconds = max(tp_seconds, seconds)
-            tp_lat += lat
+        tp_calls, clients, tp_seconds, tp_lat = await _collect(out, len(gens))
         e2e_rate = tp_calls / tp_seconds if tp_seconds else 0.0
         print(f"throughput (websocket end to end, {clients} stations back to back, {len(nodes)} node(s)): "
               f"{e2e_rate:.0f} MeterValues/s, latency p50 {_pct(tp_lat, 0.5):.1f} ms p99 "
@@ -588,6 +584,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--node-pool", type=int, default=20, help="database pool size per node")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/csms_bench_ocpp")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--lean-ws", action="store_true", help="nodes without permessage-deflate, sans-I/O websockets")
     parser.add_argument("--profile", action="store_true", help="cProfile the in-process full handler run")
     parser.add_argument("--use-redis", action="store_true", help="Redis presence/routing even with one node")
     return parser.parse_args()

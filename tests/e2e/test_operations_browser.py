@@ -66,6 +66,14 @@ async def test_monitor_and_live_log_while_a_station_charges(
         await page.wait_for_selector("[data-testid=cp-last-session]")
         assert tag in await page.inner_text("[data-testid=cp-last-session]")
         await screenshot(page, "ops-charge-point-last-session")
+
+        await page.goto("/operations/anomalies")
+        await page.wait_for_selector("[data-testid=flagged-sessions]")
+        assert "Auffälligkeiten" in await page.inner_text("h1")
+        await screenshot(page, "ops-anomalies")
+        await page.goto("/operations/unknown-stations")
+        await page.wait_for_selector("[data-testid=unknown-settings]")
+        await screenshot(page, "ops-unknown-stations")
     finally:
         await sim.stop()
         runner.cancel()
