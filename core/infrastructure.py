@@ -261,6 +261,8 @@ async def update_location(actor: Actor, location_id: int, raw: dict[str, Any]) -
     actor.require(Permission.INFRASTRUCTURE_MANAGE)
     current = await get_location(actor, location_id)
     data = LOCATION_SPEC.parse(raw, partial=True)
+    if "opening_hours" in data:  # cleared: no regular hours, as on create
+        data["opening_hours"] = data["opening_hours"] or []
     changes = audit.diff(current, data)
     if changes:
         async with transaction():
@@ -384,6 +386,8 @@ async def update_station(actor: Actor, station_id: int, raw: dict[str, Any]) -> 
     actor.require(Permission.INFRASTRUCTURE_MANAGE)
     current = await get_station(actor, station_id)
     data = STATION_SPEC.parse(raw, partial=True)
+    if "attributes" in data:  # cleared: no attributes, as on create
+        data["attributes"] = data["attributes"] or {}
     if "location_id" in data:
         location = await _visible_location(actor, data.pop("location_id"))
         if location["tenant"] != current["tenant"]:

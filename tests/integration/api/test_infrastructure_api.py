@@ -224,3 +224,30 @@ async def test_lists_filter_by_parent(
     assert [e["id"] for e in evses["items"]] == [two.charge_point["id"]]
     connectors = json_of(await client.get("/api/v1/connectors", headers=auth))
     assert {c["id"] for c in connectors["items"]} == {one.connector["id"], two.connector["id"]}
+
+
+async def test_null_in_patch_clears_or_is_refused(client: httpx.AsyncClient, auth: dict[str, str], site: Site) -> None:
+    location_url = f"/api/v1/locations/{site.location['id']}"
+    cleared = json_of(
+        await client.patch(
+            location_url, json={"opening_times": None, "coordinates": None, "parking_restrictions": None}, headers=auth
+        )
+    )
+    assert cleared["opening_times"] == {"twentyfourseven": True, "regular_hours": []}
+    assert cleared["coordinates"] == {"latitude": None, "longitude": None} and cleared["parking_restrictions"] == []
+    required = await client.patch(location_url, json={"name": None}, headers=auth)
+    assert required.status_code == 400 and required.json()["errors"] == {"name": "This field is required."}
+    station = json_of(
+        await client.patch(
+            f"/api/v1/stations/{site.station['id']}",
+            json={"attributes": None, "products": None, "ocpp_password": None},
+            headers=auth,
+        )
+    )
+    assert station["attributes"] == {} and station["products"] == [] and station["has_password"] is True
+    evse = json_of(
+        await client.patch(
+            f"/api/v1/evses/{site.charge_point['id']}", json={"evse_id": None, "capabilities": None}, headers=auth
+        )
+    )
+    assert evse["evse_id"] is None and evse["capabilities"] == []
