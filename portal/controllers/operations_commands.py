@@ -224,7 +224,7 @@ class OperationsCommandsController(Controller):
             try:
                 for station_id in selected:
                     prepared.append(await commands.start_command(actor, name, raw, station_id=station_id, job=job))
-            except ValidationError as exc:
+            except DomainError as exc:  # invalid input, or a station that is not the actor's
                 errors = _error_text(exc)
                 for item in prepared:  # nothing half-started: the checks apply to every station alike
                     await commands.discard(actor, item.record_id)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from core import tenancy
+from core.tables_commands import CommandRecord
 from tests.integration.ocpp.conftest import Station, make_station
 from tests.integration.ocpp.test_commands import card, public_url, simulated, until  # noqa: F401 - fixture
 from tests.support import TenantCtx, app_client, csrf_of, login, make_user
@@ -182,9 +183,14 @@ async def test_permissions(portal: httpx.AsyncClient, station: Station, cpo: Ten
 
 
 async def test_bulk_job(
-    ocpp_url: str, portal: httpx.AsyncClient, station: Station, cpo: TenantCtx, unique: str
+    ocpp_url: str, portal: httpx.AsyncClient, station: Station, cpo: TenantCtx, other_cpo: TenantCtx, unique: str
 ) -> None:
     second = await make_station(cpo, unique + "b")
+    foreign = await make_station(other_cpo, unique + "f")
+    mixed = {"command": "ClearCache", "station_id": [str(station.id), str(foreign.id)], "_csrf_token": csrf_of(portal)}
+    refused = await portal.post("/operations/bulk", data=mixed)
+    assert refused.status_code == 400 and 'data-testid="command-errors"' in refused.text
+    assert await CommandRecord.count().where(CommandRecord.station == station.id) == 0  # nothing half-sent
     overview = await portal.get("/infrastructure/overview")
     assert 'data-testid="bulk-commands"' in overview.text
     chosen = [str(cp["id"]) for cp in station.charge_points + second.charge_points]
