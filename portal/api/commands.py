@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Body, Parameter
+from litestar.response import File
 
 from core import commands
 from core.errors import NotFound
@@ -75,6 +76,11 @@ class CommandApiController(Controller):
         actor = actor_of(request)
         await commands.station_of(actor, station_id)
         return [public(r) for r in await commands.list_commands(actor, station_id=station_id)]
+
+    @get("/commands/{record_id:int}/diagnostics", guards=COMMAND, summary="The file a GetDiagnostics uploaded")
+    async def diagnostics(self, request: AnyRequest, record_id: int) -> File:
+        path, name = await commands.diagnostics_file(actor_of(request), record_id)
+        return File(path=path, filename=name, media_type="application/octet-stream")
 
     @get("/commands/{record_id:int}", guards=COMMAND, summary="One command and its result")
     async def get_command(self, request: AnyRequest, record_id: int) -> dict[str, Any]:

@@ -103,3 +103,23 @@ async def test_other_tenant_and_permissions(
         assert (await other.get(f"/api/v1/commands/{mine.json()['id']}")).status_code == 404
     async with app_client() as anonymous:
         assert (await anonymous.post(f"/api/v1/stations/{station.id}/commands/reset")).status_code == 401
+
+
+async def test_diagnostics_download(
+    ocpp_url: str, api: httpx.AsyncClient, station: Station, other_cpo: TenantCtx
+) -> None:
+    record = (await api.post(f"/api/v1/stations/{station.id}/commands/GetDiagnostics")).json()
+    assert record["status"] == "offline"
+    assert (await api.get(f"/api/v1/commands/{record['id']}/diagnostics")).status_code == 404  # nothing uploaded
+    token = record["payload"]["location"].rsplit("/", 1)[1]
+    base = ocpp_url.replace("ws://", "http://").removesuffix("/ocpp")
+    async with httpx.AsyncClient(base_url=base) as station_http:
+        put = await station_http.put(f"/station-files/diagnostics/{token}/box.tar.gz", content=b"\x1f\x8b data")
+        assert put.status_code == 201
+    download = await api.get(f"/api/v1/commands/{record['id']}/diagnostics")
+    assert download.status_code == 200 and download.content == b"\x1f\x8b data"
+    assert "box.tar.gz" in download.headers["content-disposition"]
+    key, _ = await tenancy.create_api_key(other_cpo.id, "other")
+    async with app_client() as other:
+        other.headers["Authorization"] = f"Bearer {key}"
+        assert (await other.get(f"/api/v1/commands/{record['id']}/diagnostics")).status_code == 404
