@@ -683,6 +683,21 @@ async def count_connectors(actor: Actor, charge_point_id: int | None = None) -> 
     return await Connector.count().where(await _connectors_where(actor, charge_point_id))
 
 
+async def connectors_of(actor: Actor, charge_point_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The connectors of several charge points in one query, by charge point id (another tenant's: none)."""
+    actor.require(Permission.INFRASTRUCTURE_VIEW)
+    rows = (
+        await Connector.select()
+        .where(Connector.charge_point.is_in(charge_point_ids or [0]) & Connector.tenant.is_in(actor.scope))
+        .order_by(Connector.charge_point)
+        .order_by(Connector.connector_number)
+    )
+    grouped: dict[int, list[dict[str, Any]]] = {cp_id: [] for cp_id in charge_point_ids}
+    for row in rows:
+        grouped[row["charge_point"]].append(row)
+    return grouped
+
+
 async def get_connector(actor: Actor, connector_id: int) -> dict[str, Any]:
     actor.require(Permission.INFRASTRUCTURE_VIEW)
     row = await Connector.select().where((Connector.id == connector_id) & Connector.tenant.is_in(actor.scope)).first()

@@ -98,6 +98,11 @@ STATION = Shape(
     computed_types=(("has_password", bool), ("ocpp_url", str)),
 )
 
+_CONNECTOR_ATTRS = tuple(Attr(name) for name in CONNECTOR_SPEC.names if name != "charge_point_id")
+CONNECTOR = Shape("connector", CONNECTOR_SPEC, (Attr("charge_point_id", column="charge_point"), *_CONNECTOR_ATTRS))
+EVSE_CONNECTOR = Shape("connector", CONNECTOR_SPEC, _CONNECTOR_ATTRS)
+ConnectorOutput = CONNECTOR.output_struct("Connector")
+
 Capability = Literal["RFID_READER", "REMOTE_START_STOP_CAPABLE"]
 _CAPABILITIES: dict[str, str] = {"RFID_READER": "auth_local_rfid", "REMOTE_START_STOP_CAPABLE": "auth_remote"}
 
@@ -120,13 +125,13 @@ EVSE = Shape(
         Attr("physical_reference"),
         Attr("floor_level"),
     ),
-    computed=lambda row: {"charge_box_id": row.get("charge_box_id")},
-    computed_types=(("charge_box_id", str),),
+    # OCPI nests the connectors in the EVSE; they come along read-only (change them under /connectors).
+    computed=lambda row: {
+        "charge_box_id": row.get("charge_box_id"),
+        "connectors": [CONNECTOR.to_api(c) for c in row.get("connectors", [])],
+    },
+    computed_types=(("charge_box_id", str), ("connectors", list[ConnectorOutput])),  # type: ignore[valid-type]
 )
-
-_CONNECTOR_ATTRS = tuple(Attr(name) for name in CONNECTOR_SPEC.names if name != "charge_point_id")
-CONNECTOR = Shape("connector", CONNECTOR_SPEC, (Attr("charge_point_id", column="charge_point"), *_CONNECTOR_ATTRS))
-EVSE_CONNECTOR = Shape("connector", CONNECTOR_SPEC, _CONNECTOR_ATTRS)
 
 
 # --- what each resource calls in core --------------------------------------------------------------
@@ -146,7 +151,15 @@ class Resource:
     decommission_row: Callable[[Actor, int], Awaitable[Row]] | None = None
     delete_row: Callable[[Actor, int], Awaitable[None]] | None = None
     create_type: Any = None  # defaults to the shape's create struct
+    output_type: Any = None  # defaults to the shape's output struct
+    with_children: Callable[[Actor, list[Row]], Awaitable[None]] | None = None  # adds nested rows before answering
     decommissionable: bool = True
+
+
+async def _with_connectors(actor: Actor, rows: list[Row]) -> None:
+    by_charge_point = await infrastructure.connectors_of(actor, [row["id"] for row in rows])
+    for row in rows:
+        row["connectors"] = by_charge_point.get(row["id"], [])
 
 
 async def _create_location(actor: Actor, raw: Row, _: Any) -> Row:
@@ -225,10 +238,11 @@ RESOURCES = (
              decommission_row=infrastructure.decommission_station),
     Resource("evses", "Charge points (EVSEs)", EVSE, "station_id", _list_evses, _count_evses,
              infrastructure.get_charge_point, _create_evse, infrastructure.update_charge_point,
-             decommission_row=infrastructure.decommission_charge_point, create_type=EvseCreate),
+             decommission_row=infrastructure.decommission_charge_point, create_type=EvseCreate,
+             with_children=_with_connectors),
     Resource("connectors", "Connectors", CONNECTOR, "charge_point_id", _list_connectors, _count_connectors,
              infrastructure.get_connector, _create_connector, infrastructure.update_connector,
-             delete_row=infrastructure.delete_connector, decommissionable=False),
+             delete_row=infrastructure.delete_connector, decommissionable=False, output_type=ConnectorOutput),
 )  # fmt: skip
 
 
@@ -254,7 +268,7 @@ def resource_router(res: Resource) -> Router:
     singular = shape.resource
     create_input = res.create_type or shape.struct(f"{singular.title()}Create")
     update_input = shape.struct(f"{singular.title()}Update", partial=True)
-    output = shape.output_struct(singular.title())
+    output = res.output_type or shape.output_struct(singular.title())
     listing = shape.page_struct(f"{singular.title()}Page", output)
     parent_doc = f"Only those of this {res.parent.removesuffix('_id').replace('_', ' ')}." if res.parent else ""
 
@@ -269,24 +283,33 @@ def resource_router(res: Resource) -> Router:
         window = {"include_decommissioned": include_decommissioned}
         rows = await res.list_rows(actor, parent, offset=offset, limit=limit, **window)
         total = await res.count_rows(actor, parent, **window)
-        return page([shape.to_api(row) for row in rows], total, offset, limit)
+        return page(await answer(actor, *rows), total, offset, limit)
+
+    async def answer(actor: Actor, *rows: Row) -> list[Row]:
+        if res.with_children is not None:
+            await res.with_children(actor, list(rows))
+        return [shape.to_api(row) for row in rows]
 
     async def create_item(request: AnyRequest, data: create_input) -> output:  # type: ignore[valid-type]
+        actor = actor_of(request)
         with shape.api_names():
-            row = await res.create_row(actor_of(request), shape.to_raw(data), data)
-        return shape.to_api(row)
+            row = await res.create_row(actor, shape.to_raw(data), data)
+        return (await answer(actor, row))[0]
 
     async def get_item(request: AnyRequest, item_id: int) -> output:  # type: ignore[valid-type]
-        return shape.to_api(await res.get_row(actor_of(request), item_id))
+        actor = actor_of(request)
+        return (await answer(actor, await res.get_row(actor, item_id)))[0]
 
     async def update_item(request: AnyRequest, item_id: int, data: update_input) -> output:  # type: ignore[valid-type]
+        actor = actor_of(request)
         with shape.api_names():
-            row = await res.update_row(actor_of(request), item_id, shape.to_raw(data, partial=True))
-        return shape.to_api(row)
+            row = await res.update_row(actor, item_id, shape.to_raw(data, partial=True))
+        return (await answer(actor, row))[0]
 
     async def decommission_item(request: AnyRequest, item_id: int) -> output:  # type: ignore[valid-type]
         assert res.decommission_row is not None
-        return shape.to_api(await res.decommission_row(actor_of(request), item_id))
+        actor = actor_of(request)
+        return (await answer(actor, await res.decommission_row(actor, item_id)))[0]
 
     async def delete_item(request: AnyRequest, item_id: int) -> None:
         assert res.delete_row is not None

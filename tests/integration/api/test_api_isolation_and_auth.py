@@ -61,6 +61,7 @@ async def test_openapi_lists_every_resource_with_schemas(client: httpx.AsyncClie
     assert "ocpp_password" not in schemas["Station"]["properties"]  # write-only
     assert {"has_password", "ocpp_url"} <= set(schemas["Station"]["properties"])
     assert {"items", "total", "offset", "limit"} <= set(schemas["EvsePage"]["properties"])
+    assert schemas["Evse"]["properties"]["connectors"]["oneOf"][0]["items"]["$ref"].endswith("/Connector")
     listing = doc["paths"]["/api/v1/locations"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert listing["$ref"].endswith("/LocationPage")
     assert "400" in doc["paths"]["/api/v1/locations"]["post"]["responses"]

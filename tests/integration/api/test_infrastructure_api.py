@@ -124,6 +124,7 @@ async def test_evse_crud_with_capabilities_and_first_connector(
     assert connectors["total"] == 1
     assert connectors["items"][0]["standard"] == "IEC_62196_T2_COMBO"
     assert connectors["items"][0]["max_electric_power"] == 150000
+    assert created["connectors"] == connectors["items"]  # nested as in OCPI's EVSE
 
     patched = json_of(
         await client.patch(
@@ -222,6 +223,7 @@ async def test_lists_filter_by_parent(
     assert [s["id"] for s in stations["items"]] == [one.station["id"]] and stations["total"] == 1
     evses = json_of(await client.get(f"/api/v1/evses?station_id={two.station['id']}", headers=auth))
     assert [e["id"] for e in evses["items"]] == [two.charge_point["id"]]
+    assert [c["id"] for c in evses["items"][0]["connectors"]] == [two.connector["id"]]
     connectors = json_of(await client.get("/api/v1/connectors", headers=auth))
     assert {c["id"] for c in connectors["items"]} == {one.connector["id"], two.connector["id"]}
 
