@@ -522,7 +522,11 @@ async def station_of(actor: Actor, station_id: int) -> dict[str, Any]:
 
 
 async def _charge_point_of(actor: Actor, charge_point_id: int, station_id: int | None = None) -> dict[str, Any]:
-    query = ChargePoint.select().where((ChargePoint.id == charge_point_id) & ChargePoint.tenant.is_in(actor.scope))
+    query = ChargePoint.select().where(
+        (ChargePoint.id == charge_point_id)
+        & ChargePoint.tenant.is_in(actor.scope)
+        & ChargePoint.decommissioned_at.is_null()
+    )
     if station_id is not None:
         query = query.where(ChargePoint.station == station_id)
     row = await query.first()

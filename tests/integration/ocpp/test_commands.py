@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from core import commands, tenancy
+from core import commands, infrastructure, tenancy
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.settings import get_settings
 from core.tables_charging import ChargingCard, ChargingSession
@@ -248,6 +248,9 @@ async def test_isolation_and_permission(
     record = await commands.execute(cpo.actor, "reset", {}, station_id=station.id)
     with pytest.raises(NotFound):
         await commands.get_command(other_cpo.actor, record["id"])
+    await infrastructure.decommission_charge_point(cpo.actor, station.charge_points[1]["id"])
+    with pytest.raises(NotFound):  # out of service: no commands
+        await commands.execute(cpo.actor, "unlock", {}, charge_point_id=station.charge_points[1]["id"])
     viewer = await tenancy.actor_for_user(await make_user(cpo.id, permissions=["infrastructure.view"]))
     with pytest.raises(PermissionDenied):
         await commands.execute(viewer, "reset", {}, station_id=station.id)
