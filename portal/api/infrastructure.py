@@ -153,7 +153,6 @@ class Resource:
     create_type: Any = None  # defaults to the shape's create struct
     output_type: Any = None  # defaults to the shape's output struct
     with_children: Callable[[Actor, list[Row]], Awaitable[None]] | None = None  # adds nested rows before answering
-    decommissionable: bool = True
 
 
 async def _with_connectors(actor: Actor, rows: list[Row]) -> None:
@@ -242,7 +241,7 @@ RESOURCES = (
              with_children=_with_connectors),
     Resource("connectors", "Connectors", CONNECTOR, "charge_point_id", _list_connectors, _count_connectors,
              infrastructure.get_connector, _create_connector, infrastructure.update_connector,
-             delete_row=infrastructure.delete_connector, decommissionable=False, output_type=ConnectorOutput),
+             delete_row=infrastructure.delete_connector, output_type=ConnectorOutput),
 )  # fmt: skip
 
 
@@ -318,7 +317,7 @@ def resource_router(res: Resource) -> Router:
 
     if not res.parent:
         _drop_params(list_items, "parent")
-    if not res.decommissionable:
+    if res.decommission_row is None:  # nothing is ever decommissioned, so there is nothing to include
         _drop_params(list_items, "include_decommissioned")
 
     item = "/{item_id:int}"
