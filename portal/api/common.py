@@ -54,7 +54,7 @@ class Attr:
     ``name`` is the API name, dotted when nested (``coordinates.latitude``); ``field`` the FormSpec
     field behind it (default: the last part of the name); ``column`` the row key it is read from
     (default: ``field``). ``encode``/``decode`` convert when one attribute stands for several fields
-    (``capabilities`` for the three ``auth_*`` switches): ``decode`` turns the API value into fields,
+    (``capabilities`` for the ``auth_*`` switches): ``decode`` turns the API value into fields,
     ``encode`` a row into the API value; ``fields`` names the fields for error messages.
     """
 
@@ -122,21 +122,12 @@ class Shape:
 
     def _struct(self, name: str, attrs: list[tuple[str, Attr]], partial: bool) -> type[msgspec.Struct]:
         """``attrs``: (local name, attribute); nested groups become their own Struct."""
-        groups: dict[str, list[tuple[str, Attr]]] = {}
-        members: list[tuple[str, Any, bool]] = []  # (name, type, required)
-        for local, attr in attrs:
-            head, dot, rest = local.partition(".")
-            if dot:
-                if head not in groups:
-                    groups[head] = []
-                    members.append((head, None, False))
-                groups[head].append((rest, attr))
-            else:
-                members.append((local, self._type_of(attr), not partial and self._required(attr)))
         fields: list[tuple[str, Any, Any]] = []
-        for member, typ, required in members:
-            if typ is None:
-                typ = self._struct(name + "".join(p.title() for p in member.split("_")), groups[member], partial)
+        for member, item in _members(attrs):
+            if isinstance(item, list):
+                typ, required = self._struct(_nested_name(name, member), item, partial), False
+            else:
+                typ, required = self._type_of(item), not partial and self._required(item)
             if required:
                 fields.append((member, typ, msgspec.NODEFAULT))
             elif partial:
@@ -156,23 +147,12 @@ class Shape:
 
     def _output(self, name: str, attrs: list[tuple[str, Attr]], top: bool = False) -> type[msgspec.Struct]:
         fields: list[tuple[str, Any, Any]] = [("id", int, msgspec.NODEFAULT)] if top else []
-        groups: dict[str, list[tuple[str, Attr]]] = {}
-        for local, attr in attrs:
-            head, dot, rest = local.partition(".")
-            if dot:
-                if head not in groups:
-                    groups[head] = []
-                    fields.append((head, head, None))  # placeholder, replaced below
-                groups[head].append((rest, attr))
+        for member, item in _members(attrs):
+            if isinstance(item, list):
+                typ = self._output(_nested_name(name, member), item)
             else:
-                typ = attr.out_type or attr.api_type or self.spec[attr.spec_field].python_type()
-                fields.append((local, typ | None, None))
-        fields = [
-            (f, self._output(name + "".join(p.title() for p in f.split("_")), groups[f]) | None, None)
-            if isinstance(t, str)
-            else (f, t, d)
-            for f, t, d in fields
-        ]
+                typ = item.out_type or item.api_type or self.spec[item.spec_field].python_type()
+            fields.append((member, typ | None, None))
         if top:
             fields += [(n, t | None, None) for n, t in self.computed_types]
             fields += [(n, datetime | None, None) for n in ("created_at", "last_updated", "decommissioned_at")]
@@ -232,6 +212,22 @@ class Shape:
             yield
         except ValidationError as exc:
             raise self.api_error(exc) from None
+
+
+def _members(attrs: list[tuple[str, Attr]]) -> list[tuple[str, Attr | list[tuple[str, Attr]]]]:
+    """The top-level members in order: an attribute, or the (rest of the name, attribute) pairs of a nested object."""
+    members: dict[str, Any] = {}
+    for local, attr in attrs:
+        head, dot, rest = local.partition(".")
+        if dot:
+            members.setdefault(head, []).append((rest, attr))
+        else:
+            members[local] = attr
+    return list(members.items())
+
+
+def _nested_name(parent: str, member: str) -> str:
+    return parent + "".join(part.title() for part in member.split("_"))
 
 
 def _lookup(body: dict[str, Any], dotted: str) -> tuple[bool, Any]:
