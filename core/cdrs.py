@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import outbox, pricing
-from core.charging import FAILED_STOP_REASONS, OPEN_STATUSES, SessionStatus
+from core.charging import FAILED_STOP_REASONS, OPEN_STATUSES, SessionStatus, StaleReason
 from core.context import Actor
 from core.db import is_postgres, transaction
 from core.errors import NotFound
@@ -217,8 +217,8 @@ async def create_cdr(session_id: int) -> int | None:
     session = await ChargingSession.select().where(ChargingSession.id == session_id).output(load_json=True).first()
     if session is None or session["status"] not in (SessionStatus.STOPPED.value, SessionStatus.CLOSED_STALE.value):
         return None
-    existing = await Cdr.select(Cdr.id).where(Cdr.session == session_id).first()
-    if existing is not None:
+    existing = await Cdr.select(Cdr.id, Cdr.status, Cdr.stop_reason).where(Cdr.session == session_id).first()
+    if existing is not None and not _superseded(existing, session):
         return int(existing["id"])
     station = await ChargingStation.select().where(ChargingStation.id == session["station"]).first()
     if station is None:  # pragma: no cover - sessions cascade with their station
@@ -238,6 +238,11 @@ async def create_cdr(session_id: int) -> int | None:
         session, charge_point, station, location, meter_values, tariff, currency=(tenant or {}).get("currency", "")
     )
     async with transaction():
+        if existing is not None:
+            # The station's own stop of a session csms had closed as stale: its final reading replaces the guess.
+            changes = {getattr(Cdr, key): value for key, value in values.items() if key not in ("tenant", "session")}
+            await Cdr.update(changes).where((Cdr.id == existing["id"]) & (Cdr.stop_reason == existing["stop_reason"]))
+            return int(existing["id"])
         inserted = (
             await Cdr.insert(Cdr(**values))
             .on_conflict(target=Cdr.session, action="DO NOTHING")
@@ -247,6 +252,12 @@ async def create_cdr(session_id: int) -> int | None:
             return int(inserted[0]["id"])
         row = await Cdr.select(Cdr.id).where(Cdr.session == session_id).first()
     return int(row["id"]) if row else None
+
+
+def _superseded(cdr: dict[str, Any], session: dict[str, Any]) -> bool:
+    """A CDR made when csms closed the session as stale, and the station has sent the real stop since."""
+    stale_reasons = {reason.value for reason in StaleReason}
+    return cdr["stop_reason"] in stale_reasons and session["status"] == SessionStatus.STOPPED.value
 
 
 async def on_session_stopped(payload: dict[str, Any]) -> None:

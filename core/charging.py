@@ -330,10 +330,14 @@ async def _close_stale(station: dict[str, Any], reason: StaleReason, where: Any,
     return ids
 
 
-async def publish_session_stopped(session_id: int, tenant_id: int) -> None:
-    """In the transaction that ended the session: a CDR is made from it (core.cdrs), once per session."""
-    await outbox.publish("session.stopped", f"session-stopped:{session_id}", {"session_id": session_id,
-                                                                               "tenant_id": tenant_id})
+async def publish_session_stopped(session_id: int, tenant_id: int, *, after_stale: bool = False) -> None:
+    """In the transaction that ended the session: a CDR is made from it (core.cdrs), once per session.
+
+    The late StopTransaction of a session csms had closed as stale publishes once more: its final reading
+    corrects the CDR made at the time.
+    """
+    key = f"session-stopped:{session_id}" + (":final" if after_stale else "")
+    await outbox.publish("session.stopped", key, {"session_id": session_id, "tenant_id": tenant_id})
 
 
 async def heartbeat(station: dict[str, Any]) -> datetime:
@@ -706,7 +710,8 @@ async def stop_transaction(station: dict[str, Any], payload: dict[str, Any]) -> 
                     ChargingSession.id == session["id"]
                 )
             charge_point_id = session["charge_point"]
-            await publish_session_stopped(session["id"], station["tenant"])
+            after_stale = session["status"] == SessionStatus.CLOSED_STALE.value
+            await publish_session_stopped(session["id"], station["tenant"], after_stale=after_stale)
     outbox.kick()
     if charge_point_id is not None:
         await update_error_rate(charge_point_id, stamp)

@@ -19,7 +19,7 @@ T0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 _offsets = itertools.count()
 
 
-async def deliver_session_stopped(session_id: int, timeout: float = 15.0) -> dict[str, Any]:
+async def deliver_session_stopped(session_id: int, timeout: float = 15.0, suffix: str = "") -> dict[str, Any]:
     """Wait until the outbox message of the session is handled, whoever runs the job; returns the outbox row.
 
     Embedded mode: the app's relay and in-process broker do it. Production mode: the app's relay hands the
@@ -29,7 +29,7 @@ async def deliver_session_stopped(session_id: int, timeout: float = 15.0) -> dic
     from workers.cdr_actors import build_cdr
     from workers.embedded import EmbeddedBroker
 
-    key = f"session-stopped:{session_id}"
+    key = f"session-stopped:{session_id}{suffix}"
     deadline = asyncio.get_running_loop().time() + timeout
     consumer = None if isinstance(broker, EmbeddedBroker) else broker.consume("cdrs", prefetch=10, timeout=200)
     run = getattr(build_cdr.fn, "__wrapped__", build_cdr.fn)

@@ -127,7 +127,7 @@ async def test_session_without_tariff_gets_a_cdr_without_cost(
     assert Decimal(str(cdr["total_energy"])) == Decimal("4.000") and cdr["eichrecht_compliant"] is False
 
 
-async def test_stale_sessions_closed_by_a_reboot_get_failed_cdrs(
+async def test_stale_sessions_get_failed_cdrs_corrected_by_a_late_stop(
     client: ClientChargePoint, cpo: TenantCtx, station: Station, unique: str
 ) -> None:
     tag = f"CC{unique[:6]}".upper()
@@ -138,6 +138,16 @@ async def test_stale_sessions_closed_by_a_reboot_get_failed_cdrs(
     await deliver_session_stopped(int(begin.transaction_id))
     cdr = await Cdr.select().where(Cdr.session == begin.transaction_id).first()
     assert cdr is not None and cdr["status"] == "FAILED" and cdr["stop_reason"] == "STATION_REBOOTED"
+    # After the reboot the station sends the StopTransaction it kept: the final reading corrects the CDR.
+    tx = begin.transaction_id
+    late = call.StopTransaction(meter_stop=7000, timestamp=ts(datetime.now(UTC)), transaction_id=tx, reason="Local")
+    await client.call(late)
+    await deliver_session_stopped(int(begin.transaction_id), suffix=":final")
+    rows = await Cdr.select().where(Cdr.session == begin.transaction_id)
+    assert len(rows) == 1 and rows[0]["id"] == cdr["id"]
+    assert rows[0]["status"] == "COMPLETED" and rows[0]["stop_reason"] == "Local"
+    assert Decimal(str(rows[0]["total_energy"])) == Decimal("7.000")
+    assert await cdrs.create_cdr(int(begin.transaction_id)) == cdr["id"]  # nothing left to correct
 
 
 async def test_publish_needs_the_change_transaction_and_stores_a_key_once(unique: str) -> None:
