@@ -296,10 +296,6 @@ class CdrQuery:
     def offset(self) -> int:
         return (self.page - 1) * self.per_page
 
-    def has_filters(self) -> bool:
-        return any([self.country, self.city, self.street, self.eichrecht, self.power, self.auth, self.date_from,
-                    self.date_to, self.status, self.currency])  # fmt: skip
-
     def to_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {}
         for key in ("country", "city", "street", "eichrecht", "power", "auth", "status", "currency"):
@@ -317,11 +313,14 @@ class CdrQuery:
 
 
 def _date(text: str) -> date | None:
+    """ISO or German date; years outside 1900-2999 are ignored (they would overflow in time zone arithmetic)."""
+    parsed = None
     with contextlib.suppress(ValueError):
-        return date.fromisoformat(text)
-    with contextlib.suppress(ValueError):
-        return datetime.strptime(text, "%d.%m.%Y").date()
-    return None
+        parsed = date.fromisoformat(text)
+    if parsed is None:
+        with contextlib.suppress(ValueError):
+            parsed = datetime.strptime(text, "%d.%m.%Y").date()
+    return parsed if parsed is not None and 1900 <= parsed.year <= 2999 else None
 
 
 def parse_query(params: Mapping[str, Any]) -> CdrQuery:

@@ -145,6 +145,8 @@ def test_query_parsing_drops_what_it_does_not_know() -> None:
     assert (q.date_from, q.date_to) == (date(2026, 11, 1), date(2026, 12, 31))
     assert (q.sort, q.descending, q.page, q.per_page) == ("start_date_time", False, 1, cdrs.DEFAULT_PAGE_SIZE)
     assert cdrs.parse_query(q.to_params()) == q
+    odd = cdrs.parse_query({"from": "0001-01-01", "to": "9999-12-31"})
+    assert (odd.date_from, odd.date_to) == (None, None)
     period = cdrs.default_period(cdrs.CdrQuery(), today=date(2026, 11, 30))
     assert (period.date_from, period.date_to) == (date(2026, 11, 1), date(2026, 11, 30))
 
