@@ -100,7 +100,10 @@ class _Client(ClientChargePoint):
 
     @on(Action.reset)
     async def on_reset(self, type: str, **_: Any) -> Any:  # noqa: A002 - OCPP field name
-        return call_result.Reset(status=self._answer("Reset"))
+        status = self._answer("Reset")
+        if status == "Accepted" and self.sim.reboot_on_reset:
+            self._later(self.sim.reboot(f"{type}Reset"))
+        return call_result.Reset(status=status)
 
     @on(Action.change_availability)
     async def on_change_availability(self, connector_id: int, type: str, **_: Any) -> Any:  # noqa: A002
@@ -231,6 +234,8 @@ class SimulatedStation:
     reservations: dict[int, int] = field(default_factory=dict)
     charging_profiles: dict[int, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     diagnostics: bytes = b"simulated diagnostics\n"
+    reboot_on_reset: bool = False  # a real station restarts after an accepted Reset (csms simulate does)
+    boots: int = 0
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     sessions: dict[int, Session] = field(default_factory=dict)
     queue: list[Callable[[], Any]] = field(default_factory=list)  # calls made while offline, in order
@@ -306,6 +311,7 @@ class SimulatedStation:
             call.BootNotification(charge_point_vendor=self.vendor, charge_point_model=self.model)
         )
         self.boot_status = boot.status
+        self.boots += 1
         self.connected.set()
         await self._send_queued()
         for connector in range(0, self.connectors + 1):
@@ -404,6 +410,13 @@ class SimulatedStation:
                 await self.stop_session(connector)
             await asyncio.sleep(random.uniform(5, 60))
 
+    async def reboot(self, reason: str) -> None:
+        """After an accepted Reset: end the sessions (StopTransaction with the reset as reason), restart, boot."""
+        await asyncio.sleep(0.2)  # the Reset.conf goes out first
+        for connector in list(self.sessions):
+            await self.stop_session(connector, reason)
+        await self.drop_connection()
+
     async def drop_connection(self) -> None:
         """Simulate a network loss: the socket closes, the station reconnects after ``reconnect_delay``."""
         self.connected.clear()
@@ -427,7 +440,8 @@ async def run_many(
     on_ready: Callable[[list[SimulatedStation]], Awaitable[None]] | None = None,
 ) -> None:
     """``csms simulate``: run stations until cancelled; a share of them charges with the given id tags."""
-    sims = [SimulatedStation(url, cb, password, meter_interval=meter_interval) for cb in charge_box_ids]
+    sims = [SimulatedStation(url, cb, password, meter_interval=meter_interval, reboot_on_reset=True)
+            for cb in charge_box_ids]  # fmt: skip
     tasks = [asyncio.create_task(sim.run()) for sim in sims]
     if id_tags:
         for sim in sims[: max(1, int(len(sims) * charging_share))]:

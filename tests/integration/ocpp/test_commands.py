@@ -286,3 +286,18 @@ async def test_times_without_offset_are_local_at_the_station(station: Station, c
     explicit = await commands.execute(cpo.actor, "GetDiagnostics", {"start_time": "2026-07-01T10:00:00+00:00"},
                                       station_id=station.id)  # fmt: skip
     assert explicit["payload"]["startTime"] == "2026-07-01T10:00:00Z"
+
+
+async def test_simulated_station_reboots_after_reset(ocpp_url: str, station: Station, cpo: TenantCtx) -> None:
+    async with simulated(ocpp_url, station, reboot_on_reset=True) as sim:
+        assert sim.boots == 1
+        reset = await commands.execute(cpo.actor, "reset", {"type": "Soft"}, station_id=station.id)
+        assert reset["status"] == "accepted"
+
+        async def booted_again() -> bool:
+            return sim.boots == 2 and sim.connected.is_set()
+
+        await until(booted_again)
+        again = await commands.execute(cpo.actor, "ClearCache", {}, station_id=station.id)
+        assert again["status"] == "accepted"
+
