@@ -1,0 +1,155 @@
+"""MeterValues group commit (core.charging.meter_batcher): many frames per transaction, each answered only after
+its data is committed, and the checks per session exactly as if the frames came one by one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import websockets
+from ocpp.v16 import ChargePoint as ClientChargePoint
+from ocpp.v16 import call
+
+from core import charging
+from core.tables_charging import Anomaly, ChargingCard, ChargingSession, MeterValue
+from tests.integration.ocpp.conftest import OCPP16, Station, basic, make_station
+from tests.support import TenantCtx
+
+
+def ts(offset: int = 0) -> str:
+    return (datetime(2026, 11, 2, 8, 0, tzinfo=UTC) + timedelta(seconds=offset)).isoformat().replace("+00:00", "Z")
+
+
+def frame(tx: int | None, wh: int, offset: int, connector: int = 1) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "connectorId": connector,
+        "meterValue": [{"timestamp": ts(offset), "sampledValue": [{"value": str(wh), "unit": "Wh"}]}],
+    }
+    if tx is not None:
+        payload["transactionId"] = tx
+    return payload
+
+
+def as_actor(st: Station) -> dict[str, Any]:
+    return {"id": st.id, "tenant": st.row["tenant"], "charge_box_id": st.charge_box_id}
+
+
+async def open_session(cpo: TenantCtx, st: Station, tag: str, meter_start: int = 1000) -> int:
+    await ChargingCard(tenant=cpo.id, uid=tag).save()
+    tx, result = await charging.start_transaction(
+        as_actor(st), {"connectorId": 1, "idTag": tag, "meterStart": meter_start, "timestamp": ts()}
+    )
+    assert result.status.value == "Accepted"
+    return tx
+
+
+async def session(tx: int) -> dict[str, Any]:
+    row = await ChargingSession.select().where(ChargingSession.id == tx).output(load_json=True).first()
+    assert row is not None
+    return row
+
+
+@pytest.fixture
+async def stations(cpo: TenantCtx, unique: str) -> list[Station]:
+    return [await make_station(cpo, f"{unique}B{n}", points=1) for n in range(4)]
+
+
+async def test_one_batch_flags_only_the_session_that_went_backwards(
+    cpo: TenantCtx, stations: list[Station], unique: str
+) -> None:
+    txs = [await open_session(cpo, st, f"B{n}{unique[:6]}".upper()) for n, st in enumerate(stations[:3])]
+    before = (charging.meter_batcher.batches, charging.meter_batcher.frames)
+    # Submitted together: one group. Session 0 goes forward twice, session 1 goes backwards in its second
+    # frame, session 2 sends an out-of-order timestamp, station 3 names a transaction it does not own.
+    await asyncio.gather(
+        charging.meter_values(as_actor(stations[0]), frame(txs[0], 1500, 60)),
+        charging.meter_values(as_actor(stations[1]), frame(txs[1], 2000, 60)),
+        charging.meter_values(as_actor(stations[2]), frame(txs[2], 1800, 120)),
+        charging.meter_values(as_actor(stations[3]), frame(txs[0], 9999, 60)),
+        charging.meter_values(as_actor(stations[0]), frame(txs[0], 1700, 120)),
+        charging.meter_values(as_actor(stations[1]), frame(txs[1], 1900, 120)),
+        charging.meter_values(as_actor(stations[2]), frame(txs[2], 1900, 90)),
+    )
+    batches, frames = charging.meter_batcher.batches - before[0], charging.meter_batcher.frames - before[1]
+    assert frames == 7 and batches < frames  # grouped (usually all 7 in one transaction)
+    first, second, third = [await session(tx) for tx in txs]
+    assert (first["last_meter_wh"], first["energy_wh"], first["flags"]) == (1700, 700, [])
+    assert (second["last_meter_wh"], second["flags"]) == (1900, ["meter_backwards"])
+    assert (third["last_meter_wh"], third["flags"]) == (1900, ["timestamp_out_of_order"])
+    assert third["last_meter_at"] == datetime(2026, 11, 2, 8, 2, tzinfo=UTC)
+    # The foreign transaction id: stored without a session, recorded as unknown for station 3 only.
+    anomalies = await Anomaly.select(Anomaly.station, Anomaly.kind, Anomaly.detail).where(
+        Anomaly.station.is_in([st.id for st in stations])
+    ).output(load_json=True)  # fmt: skip
+    assert [(a["station"], a["kind"], a["detail"]["transaction_id"]) for a in anomalies] == [
+        (stations[3].id, "unknown_transaction", txs[0])
+    ]
+    values = await MeterValue.select(MeterValue.session, MeterValue.value).where(
+        MeterValue.station.is_in([st.id for st in stations])
+    ).order_by(MeterValue.id)  # fmt: skip
+    assert [(v["session"], v["value"]) for v in values] == [
+        (txs[0], "1500"), (txs[1], "2000"), (txs[2], "1800"), (None, "9999"),
+        (txs[0], "1700"), (txs[1], "1900"), (txs[2], "1900"),
+    ]  # fmt: skip
+
+
+async def test_a_bad_frame_fails_alone(cpo: TenantCtx, stations: list[Station], unique: str) -> None:
+    tx = await open_session(cpo, stations[0], f"C0{unique[:6]}".upper())
+    results = await asyncio.gather(
+        charging.meter_values(as_actor(stations[0]), frame(tx, 1100, 60)),
+        charging.meter_values(as_actor(stations[1]), {"connectorId": "not a number", "meterValue": []}),
+        charging.meter_values(as_actor(stations[0]), frame(tx, 1200, 120)),
+        return_exceptions=True,
+    )
+    assert results[0] is None and results[2] is None and isinstance(results[1], ValueError)
+    assert (await session(tx))["last_meter_wh"] == 1200
+    assert await MeterValue.count().where(MeterValue.station == stations[0].id) == 2
+
+
+@pytest.fixture
+async def clients(ocpp_url: str, stations: list[Station]) -> AsyncIterator[list[ClientChargePoint]]:
+    sockets, tasks, cps = [], [], []
+    for st in stations:
+        ws = await websockets.connect(
+            f"{ocpp_url}/{st.charge_box_id}",
+            subprotocols=OCPP16,
+            additional_headers=basic(st.charge_box_id, st.password),
+        )
+        cp = ClientChargePoint(st.charge_box_id, ws, response_timeout=10)
+        sockets.append(ws)
+        tasks.append(asyncio.create_task(cp.start()))
+        cps.append(cp)
+    yield cps
+    for task in tasks:
+        task.cancel()
+    for ws in sockets:
+        await ws.close()
+
+
+async def test_concurrent_stations_over_websockets_see_their_data_after_the_reply(
+    cpo: TenantCtx, stations: list[Station], clients: list[ClientChargePoint], unique: str
+) -> None:
+    txs = []
+    for n, cp in enumerate(clients):
+        tag = f"D{n}{unique[:6]}".upper()
+        await ChargingCard(tenant=cpo.id, uid=tag).save()
+        start = await cp.call(call.StartTransaction(connector_id=1, id_tag=tag, meter_start=0, timestamp=ts()))
+        txs.append(start.transaction_id)
+
+    async def run(n: int, cp: ClientChargePoint) -> None:
+        for step in range(1, 6):
+            wh = 100 * step if not (n == 1 and step == 4) else 50  # station 1 goes backwards once
+            await cp.call(call.MeterValues(connector_id=1, transaction_id=txs[n], meter_value=[
+                {"timestamp": ts(60 * step), "sampledValue": [{"value": str(wh), "unit": "Wh"}]}]))  # fmt: skip
+            # Answered means committed: the reading is already visible to any other connection.
+            assert await MeterValue.exists().where((MeterValue.session == txs[n]) & (MeterValue.value == str(wh)))
+            assert (await session(txs[n]))["last_meter_wh"] == wh
+
+    await asyncio.gather(*(run(n, cp) for n, cp in enumerate(clients)))
+    rows = [await session(tx) for tx in txs]
+    assert [r["flags"] for r in rows] == [[], ["meter_backwards"], [], []]
+    assert [r["energy_wh"] for r in rows] == [500, 500, 500, 500]
+    assert [await MeterValue.count().where(MeterValue.session == tx) for tx in txs] == [5, 5, 5, 5]
