@@ -305,16 +305,10 @@ async def _seed(n: int) -> int:
 
 
 def _start_node(port: int, env: dict[str, str], lean_ws: bool) -> subprocess.Popen[bytes]:
-    """`csms serve`; with ``lean_ws`` the same app on uvicorn's sans-I/O websockets without permessage-deflate
-    (the deflate state alone is about 46 KB per connection, see docs/benchmarks.md)."""
+    """`csms serve` (since 2026-11-25 itself on uvicorn's sans-I/O websockets without permessage-deflate; the
+    deflate state alone is about 46 KB per connection, see docs/benchmarks.md). ``lean_ws`` is kept for old
+    command lines and changes nothing."""
     command = [str(ROOT / ".venv/bin/csms"), "serve", "--port", str(port), "--log-level", "warning"]
-    if lean_ws:
-        command = [
-            sys.executable, "-c",
-            "import uvicorn; uvicorn.run('csms.app:create_app', factory=True, host='127.0.0.1', "
-            f"port={port}, log_level='warning', ws='websockets-sansio', ws_per_message_deflate=False, "
-            "ws_max_size=65536)",
-        ]  # fmt: skip
     log = Path(tempfile.gettempdir()) / f"csms-bench-node-{port}.log"  # a pipe nobody reads could block the node
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("w"))
 
@@ -584,7 +578,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--node-pool", type=int, default=20, help="database pool size per node")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/csms_bench_ocpp")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
-    parser.add_argument("--lean-ws", action="store_true", help="nodes without permessage-deflate, sans-I/O websockets")
+    parser.add_argument("--lean-ws", action="store_true", help="no-op: csms serve now runs lean websockets itself")
     parser.add_argument("--profile", action="store_true", help="cProfile the in-process full handler run")
     parser.add_argument("--use-redis", action="store_true", help="Redis presence/routing even with one node")
     return parser.parse_args()

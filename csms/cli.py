@@ -72,6 +72,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         ws_max_size=65536,
+        # Sans-I/O websockets without permessage-deflate: the zlib state alone costs ~46 KB per station socket
+        # (docs/benchmarks.md); OCPP frames are small JSON, so compression buys nothing worth that.
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
         **ssl,
     )
     return 0
