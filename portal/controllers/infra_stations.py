@@ -62,6 +62,9 @@ def _secret(station: dict[str, Any], password: str) -> dict[str, Any]:
     }
 
 
+OWN_TAB_KEYS = frozenset(t.key for t in STATION_TABS if t.url.startswith("/infrastructure/stations/"))
+
+
 class StationController(Controller):
     path = "/infrastructure/stations"
     guards = [requires(Permission.INFRASTRUCTURE_VIEW)]
@@ -115,7 +118,7 @@ class StationController(Controller):
     @get("/{station_id:int}/tab/{key:str}")
     async def tab(self, request: AnyRequest, station_id: int, key: str) -> Response[str]:
         actor = actor_of(request)
-        if key not in {t.key for t in STATION_TABS}:
+        if key not in OWN_TAB_KEYS:  # other areas serve their tabs from their own controllers
             raise NotFoundException()
         station = loaded(await infrastructure.get_station(actor, station_id))
         return page(request, f"infrastructure/station_tab_{key}.html", await self._tab_context(actor, station, key))

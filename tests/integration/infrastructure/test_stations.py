@@ -106,6 +106,9 @@ async def test_data_sheet_tabs_and_deep_link(admin_client: httpx.AsyncClient, si
     assert "Add charge point" in sheet.text and 'data-testid="audit-history"' in sheet.text
     base = f"/infrastructure/stations/{station_id}/tab"
     assert "München" in (await admin_client.get(f"{base}/address")).text
+    # A tab served by another area's controller is not this route's: a clean 404, never a missing template.
+    assert (await admin_client.get(f"{base}/ocpp_log")).status_code == 404
+    assert (await admin_client.get(f"{base}/no-such-tab")).status_code == 404
     assert "openstreetmap.org" in (await admin_client.get(f"{base}/map")).text
     device = await admin_client.get(f"{base}/device")
     assert "ABB" in device.text and "Terra" in device.text
