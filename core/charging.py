@@ -8,6 +8,7 @@ station sent before it returns, and the handler answers only afterwards: an ackn
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
@@ -57,15 +58,31 @@ _verified: dict[tuple[str, str], bool] = {}
 _VERIFIED_MAX = 100_000
 
 
+_verifying: dict[tuple[str, str], asyncio.Task[bool]] = {}
+
+
+def _verify_done(key: tuple[str, str], task: asyncio.Task[bool]) -> None:
+    if _verifying.get(key) is task:
+        del _verifying[key]
+    if task.cancelled() or task.exception() is not None:
+        return
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[key] = task.result()
+
+
 async def _verify_cached(password_hash: str, password: str) -> bool:
+    """Argon2 verify once per (hash, password); concurrent misses of the same pair share one verification."""
     key = (password_hash, hashlib.sha256(password.encode()).hexdigest())
     if key in _verified:
         return _verified[key]
-    ok = await asyncio.to_thread(verify_password, password_hash, password)
-    if len(_verified) >= _VERIFIED_MAX:
-        _verified.clear()
-    _verified[key] = ok
-    return ok
+    task = _verifying.get(key)
+    if task is None or task.get_loop() is not asyncio.get_running_loop():
+        task = asyncio.ensure_future(asyncio.to_thread(verify_password, password_hash, password))
+        _verifying[key] = task
+        task.add_done_callback(functools.partial(_verify_done, key))
+    # Shielded: one station giving up (socket closed) does not cancel the verification the others wait for.
+    return await asyncio.shield(task)
 
 
 async def authenticate_station(
@@ -291,11 +308,12 @@ async def boot(station: dict[str, Any], payload: dict[str, Any]) -> tuple[Regist
     values[ChargingStation.last_message_at] = stamp
     values[ChargingStation.updated_at] = stamp
     async with transaction():
-        await ChargingStation.update(values).where(ChargingStation.id == station["id"])
-        await _close_stale(station, StaleReason.STATION_REBOOTED, ChargingSession.station == station["id"], stamp)
-        row = await ChargingStation.select(ChargingStation.installation_status).where(
-            ChargingStation.id == station["id"]
+        row = await (
+            ChargingStation.update(values)
+            .where(ChargingStation.id == station["id"])
+            .returning(ChargingStation.installation_status)
         )
+        await _close_stale(station, StaleReason.STATION_REBOOTED, ChargingSession.station == station["id"], stamp)
     outbox.kick()
     status = registration_status(row[0]["installation_status"] if row else "")
     interval = DEFAULT_HEARTBEAT_INTERVAL if status is RegistrationStatus.ACCEPTED else PENDING_RETRY_INTERVAL

@@ -153,3 +153,27 @@ async def test_concurrent_stations_over_websockets_see_their_data_after_the_repl
     assert [r["flags"] for r in rows] == [[], ["meter_backwards"], [], []]
     assert [r["energy_wh"] for r in rows] == [500, 500, 500, 500]
     assert [await MeterValue.count().where(MeterValue.session == tx) for tx in txs] == [5, 5, 5, 5]
+
+
+async def test_concurrent_connects_share_one_password_verification(
+    stations: list[Station], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = charging.verify_password
+
+    def counting(password_hash: str, password: str) -> bool:
+        calls.append(password_hash)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(charging, "verify_password", counting)
+    st = stations[0]
+    results = await asyncio.gather(
+        *(charging.authenticate_station(st.charge_box_id, st.charge_box_id, st.password) for _ in range(8)),
+        charging.authenticate_station(st.charge_box_id, st.charge_box_id, "wrong-password"),
+    )
+    assert [outcome for outcome, _ in results] == [charging.StationLookup.OK] * 8 + [
+        charging.StationLookup.UNAUTHORIZED
+    ]
+    assert len(calls) == 2  # one Argon2 verification for the 8 right ones, one for the wrong password
+    outcome, _ = await charging.authenticate_station(st.charge_box_id, st.charge_box_id, st.password)
+    assert outcome is charging.StationLookup.OK and len(calls) == 2  # cached
