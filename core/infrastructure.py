@@ -179,6 +179,8 @@ CHARGE_POINT_SPEC = FormSpec(
         Field("auth_local_rfid", kind="bool", default=True),
         Field("auth_remote", kind="bool", default=True),
         Field("auth_direct_payment", kind="bool", default=False),
+        # Calibration law (Eichrecht): the meter signs its readings; CDRs and charging data show it.
+        Field("eichrecht_compliant", kind="bool", default=False),
     ),
 )
 

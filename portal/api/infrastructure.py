@@ -122,6 +122,7 @@ EVSE = Shape(
             decode=lambda caps: {column: cap in (caps or []) for cap, column in _CAPABILITIES.items()},
         ),
         Attr("auth_direct_payment"),
+        Attr("eichrecht_compliant"),
         Attr("physical_reference"),
         Attr("floor_level"),
     ),

@@ -132,6 +132,10 @@ async def test_evse_crud_with_capabilities_and_first_connector(
         )
     )
     assert patched["capabilities"] == ["REMOTE_START_STOP_CAPABLE"] and patched["floor_level"] == "-1"
+    assert created["eichrecht_compliant"] is False
+    flagged = await client.patch(f"/api/v1/evses/{evse_id}", json={"eichrecht_compliant": True}, headers=auth)
+    eichrecht = json_of(flagged)
+    assert eichrecht["eichrecht_compliant"] is True and eichrecht["capabilities"] == ["REMOTE_START_STOP_CAPABLE"]
     unknown = await client.patch(f"/api/v1/evses/{evse_id}", json={"capabilities": ["TELEPORT"]}, headers=auth)
     assert unknown.status_code == 400 and list(unknown.json()["errors"]) == ["capabilities[0]"]
     status_is_read_only = await client.patch(f"/api/v1/evses/{evse_id}", json={"status": "AVAILABLE"}, headers=auth)

@@ -82,13 +82,15 @@ async def test_configuration_tab_updates_the_charge_point(
     htmx = {"x-csrftoken": csrf_of(admin_client), "hx-request": "true"}
     bad = await admin_client.post(url, data={"evse_number": "1", "evse_id": "XX"}, headers=htmx)
     assert bad.status_code == 200 and "Not a valid EVSE-ID" in bad.text and 'value="XX"' in bad.text
-    changes = {"evse_number": "1", "evse_id": f"DE*ISE*E{cp_id}X7*1", "floor_level": "-1", "auth_direct_payment": "on"}
+    changes = {"evse_number": "1", "evse_id": f"DE*ISE*E{cp_id}X7*1", "floor_level": "-1", "auth_direct_payment": "on",
+               "eichrecht_compliant": "on"}
     good = await admin_client.post(url, data=changes, headers=htmx)
     assert good.status_code == 200
     assert good.headers["hx-redirect"] == f"/infrastructure/charge-points/{cp_id}?tab=configuration"
     cp = await infrastructure.get_charge_point(cpo.actor, cp_id)
     assert cp["evse_id"] == f"DE*ISE*E{cp_id}X7*1" and cp["floor_level"] == "-1"
     assert cp["auth_direct_payment"] is True and cp["auth_local_rfid"] is False
+    assert cp["eichrecht_compliant"] is True
     page = await admin_client.get(good.headers["hx-redirect"])
     assert "The changes were saved." in page.text and 'data-tab="configuration" class="active"' in page.text
 
