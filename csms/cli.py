@@ -14,6 +14,7 @@ from typing import Any
 
 import core  # noqa: F401 - sets PICCOLO_CONF
 from core.errors import DomainError, ValidationError
+from core.permissions import Permission
 
 
 def _run(coro: Coroutine[Any, Any, Any]) -> Any:
@@ -157,7 +158,8 @@ def cmd_apikey_create(args: argparse.Namespace) -> int:
 
     async def work() -> Any:
         tenant = await tenancy.get_tenant_by_slug(args.tenant)
-        return await tenancy.create_api_key(tenant["id"], args.name or "")
+        # No --permission: the operator's key grants everything (least privilege: name the switches).
+        return await tenancy.create_api_key(tenant["id"], args.name or "", args.permission or None)
 
     key, _ = _run(_with_db(work))
     print(key)
@@ -221,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     ac = apikey.add_parser("create", help="create an API key; printed once")
     ac.add_argument("--tenant", required=True, help="tenant slug")
     ac.add_argument("--name", default="")
+    ac.add_argument(
+        "--permission", action="append", choices=[p.value for p in Permission], metavar="CODE",
+        help="grant only this permission (repeatable); without it the key grants every permission",
+    )  # fmt: skip
     ac.set_defaults(fn=cmd_apikey_create)
     return parser
 

@@ -9,6 +9,7 @@ import uuid
 
 from core import tenancy
 from core.demo import DEMO_SLUG
+from core.permissions import Permission
 from core.tables import ChargePoint, ChargingStation, Location, StaffUser, Tenant
 
 
@@ -62,6 +63,13 @@ async def test_tenant_user_and_apikey_commands() -> None:
     assert actor is not None
     tenant = await tenancy.get_tenant_by_slug(slug)
     assert actor.tenant_id == tenant["id"]
+    assert actor.can(Permission.USERS_MANAGE)  # no --permission: the operator's key grants every switch
+    reader = csms("apikey", "create", "--tenant", slug, "--permission", "infrastructure.view").stdout.strip()
+    limited = await tenancy.actor_for_api_key(reader)
+    assert limited is not None
+    assert limited.can(Permission.INFRASTRUCTURE_VIEW) and not limited.can(Permission.INFRASTRUCTURE_MANAGE)
+    unknown = csms("apikey", "create", "--tenant", slug, "--permission", "everything")
+    assert unknown.returncode == 2 and "invalid choice" in unknown.stderr and "Traceback" not in unknown.stderr
 
 
 async def test_bad_input_is_a_clear_error_not_a_traceback() -> None:
