@@ -17,7 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from core import outbox
+from core import bulk, outbox
 from core.authorization import AuthResult, AuthSource, AuthStatus, authorize
 from core.cards import normalize_uid
 from core.db import transaction
@@ -717,7 +717,6 @@ _METER_COLUMNS = (
     "station", "session", "connector_id", "timestamp", "measurand", "phase", "context", "location", "unit",
     "format", "value", "created_at",
 )  # fmt: skip
-_METER_ROWS_PER_INSERT = 2000  # x 12 parameters stays below PostgreSQL's 32,767
 
 
 def _meter_params(
@@ -748,32 +747,18 @@ def _meter_params(
     return rows
 
 
-async def _insert_meter_params(rows: list[tuple[Any, ...]]) -> None:
-    """One parametrised multi-row INSERT (valid on PostgreSQL and SQLite) per chunk."""
-    table = MeterValue._meta.tablename
-    columns = ", ".join(f'"{c}"' for c in _METER_COLUMNS)
-    one = "(" + ", ".join("{}" for _ in _METER_COLUMNS) + ")"
-    for start in range(0, len(rows), _METER_ROWS_PER_INSERT):
-        chunk = rows[start : start + _METER_ROWS_PER_INSERT]
-        sql = f'INSERT INTO "{table}" ({columns}) VALUES ' + ", ".join(one for _ in chunk)  # noqa: S608
-        await MeterValue.raw(sql, *[value for row in chunk for value in row])
+_SESSION_METER_UPDATE = (
+    f'UPDATE "{ChargingSession._meta.tablename}" SET "updated_at" = {{}}, "last_meter_wh" = {{}}, '  # noqa: S608
+    '"energy_wh" = COALESCE({}, "energy_wh"), "last_meter_at" = {}, "flags" = {} WHERE "id" = {}'
+)
 
 
-async def _update_session_meter(session: dict[str, Any], stamp: datetime) -> None:
-    table = ChargingSession._meta.tablename
+def _session_meter_params(session: dict[str, Any], stamp: datetime) -> tuple[Any, ...]:
     energy = None
     if session["last_meter_wh"] is not None:
         energy = max(0, session["last_meter_wh"] - session["meter_start_wh"])
-    await ChargingSession.raw(
-        f'UPDATE "{table}" SET "updated_at" = {{}}, "last_meter_wh" = {{}}, "energy_wh" = COALESCE({{}}, "energy_wh"), '  # noqa: S608
-        '"last_meter_at" = {}, "flags" = {} WHERE "id" = {}',
-        stamp,
-        session["last_meter_wh"],
-        energy,
-        session["last_meter_at"],
-        json.dumps(list(session["flags"] or [])),
-        session["id"],
-    )
+    flags = json.dumps(list(session["flags"] or []))
+    return (stamp, session["last_meter_wh"], energy, session["last_meter_at"], flags, session["id"])
 
 
 async def _write_meter_batch(items: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
@@ -815,12 +800,10 @@ async def _write_meter_batch(items: list[tuple[dict[str, Any], dict[str, Any]]])
             elif session is not None:
                 _reading_values(session, meter_value, {})
                 touched[session["id"]] = session
-        if meter_rows:
-            await _insert_meter_params(meter_rows)
+        await bulk.insert_rows(MeterValue, _METER_COLUMNS, meter_rows)
         if anomalies:
             await Anomaly.insert(*anomalies)
-        for session in touched.values():
-            await _update_session_meter(session, stamp)
+        await bulk.execute_many(_SESSION_METER_UPDATE, [_session_meter_params(s, stamp) for s in touched.values()])
 
 
 class _MeterBatcher:
