@@ -544,7 +544,11 @@ async def main(args: argparse.Namespace) -> None:
 
         profiler = cProfile.Profile()
         profiler.enable()
+    from core import charging
+
+    batched = (charging.meter_batcher.batches, charging.meter_batcher.frames)
     db_rate, cpu_per_frame = await _ours_db_rate(tenant_id, args.inprocess, args.db_concurrency)
+    per_batch = (charging.meter_batcher.frames - batched[1]) / max(1, charging.meter_batcher.batches - batched[0])
     if profiler is not None:
         import pstats
 
@@ -556,7 +560,8 @@ async def main(args: argparse.Namespace) -> None:
     print(f"  stock ocpp ChargePoint.route_message, validation on : {stock:9.0f} /s   1.0x")
     print(f"  csms framing (decode + schema + dispatch), no-op      : {ours:9.0f} /s  {ours / stock:5.1f}x")
     print(f"  csms full handler incl. DB write ({args.db_concurrency} stations)     : {db_rate:9.0f} /s  "
-          f"{db_rate / stock:5.1f}x  ({cpu_per_frame * 1e6:.0f} us CPU/frame in this process)")  # fmt: skip
+          f"{db_rate / stock:5.1f}x  ({cpu_per_frame * 1e6:.0f} us CPU/frame in this process, "
+          f"{per_batch:.1f} frames per group commit)")  # fmt: skip
     print(f"  csms end to end over websockets (phase 4)            : {e2e_rate:9.0f} /s  {e2e_rate / stock:5.1f}x")
     await db.close_pool()
 
