@@ -3,17 +3,23 @@
 The ORM builds each statement in Python (a few hundred microseconds for a many-row INSERT); the OCPP hot
 paths (MeterValues group commit, the message log) write the same few statements thousands of times a second,
 so they send fixed, parametrised SQL instead. Statements are written with ``{}`` for each parameter.
+``GroupCommit`` gathers concurrent writes of such a path into one transaction.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from collections.abc import Sequence
-from typing import Any
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 from piccolo.table import Table
 
 from core.db import is_postgres, transaction
+
+log = logging.getLogger("csms.bulk")
+T = TypeVar("T")
 
 ROWS_PER_INSERT = 1000  # x parameters per row stays below PostgreSQL's 32,767 and SQLite's 32,766
 
@@ -50,3 +56,65 @@ async def insert_rows(table: type[Table], columns: Sequence[str], rows: Sequence
                 await txn.connection.execute(statement, *args)
             else:
                 await txn.connection.execute(statement, args)
+
+
+class GroupCommit(Generic[T]):
+    """Items submitted within a few milliseconds are written by one ``write_batch`` call (one transaction);
+    ``submit`` returns only after that commit. When a batch fails, each item is written on its own with
+    ``write_one``, so one bad item fails alone and every caller gets its own outcome."""
+
+    def __init__(
+        self,
+        name: str,
+        write_batch: Callable[[list[T]], Awaitable[None]],
+        write_one: Callable[[T], Awaitable[None]],
+        delay: float = 0.002,
+        max_items: int = 1000,
+    ) -> None:
+        self.name = name
+        self._write_batch = write_batch
+        self._write_one = write_one
+        self.delay = delay
+        self.max_items = max_items
+        self._pending: list[tuple[T, asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0  # transactions written, and the items in them (for tests and the benchmark)
+        self.frames = 0
+
+    async def submit(self, item: T) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        if self._task is not None and self._task.get_loop() is not loop:  # a new event loop (tests): start over
+            self._pending = [entry for entry in self._pending if entry[1].get_loop() is loop]
+            self._task = None
+        self._pending.append((item, future))
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._run())
+        await future
+
+    async def _run(self) -> None:
+        while self._pending:
+            await asyncio.sleep(self.delay)
+            batch, self._pending = self._pending[: self.max_items], self._pending[self.max_items :]
+            self.batches += 1
+            self.frames += len(batch)
+            await self._write(batch)
+
+    async def _write(self, batch: list[tuple[T, asyncio.Future[None]]]) -> None:
+        try:
+            await self._write_batch([item for item, _ in batch])
+        except Exception:
+            log.warning("%s: batch of %d failed; writing them one by one", self.name, len(batch), exc_info=True)
+            for item, future in batch:
+                try:
+                    await self._write_one(item)
+                except Exception as exc:  # noqa: BLE001 - handed to the waiting caller
+                    if not future.done():
+                        future.set_exception(exc)
+                else:
+                    if not future.done():
+                        future.set_result(None)
+            return
+        for _, future in batch:
+            if not future.done():
+                future.set_result(None)

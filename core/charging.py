@@ -151,12 +151,33 @@ async def station_disconnected(station_id: int) -> None:
     await ChargingStation.update({ChargingStation.connected: False}).where(ChargingStation.id == station_id)
 
 
+_SEEN = f'UPDATE "{ChargingStation._meta.tablename}" SET "last_message_at" = {{}} WHERE "id" = {{}}'  # noqa: S608
+_HEARD = (
+    f'UPDATE "{ChargingStation._meta.tablename}" SET "last_message_at" = {{}}, "last_heartbeat_at" = {{}} '  # noqa: S608
+    'WHERE "id" = {}'
+)
+
+
+async def _write_seen_batch(items: list[tuple[int, bool, datetime]]) -> None:
+    async with transaction():
+        await bulk.execute_many(_HEARD, [(stamp, stamp, sid) for sid, heartbeat, stamp in items if heartbeat])
+        await bulk.execute_many(_SEEN, [(stamp, sid) for sid, heartbeat, stamp in items if not heartbeat])
+
+
+async def _write_seen_one(item: tuple[int, bool, datetime]) -> None:
+    await _write_seen_batch([item])
+
+
+# Heartbeats (and the periodic "last message" stamp) of many stations go to the database in one transaction.
+seen_batcher: bulk.GroupCommit[tuple[int, bool, datetime]] = bulk.GroupCommit(
+    "last seen", _write_seen_batch, _write_seen_one
+)
+
+
 async def station_seen(station_id: int, heartbeat: bool = False) -> datetime:
+    """Stamp the station's last message (and heartbeat); returns once committed, with others seen meanwhile."""
     stamp = now()
-    values: dict[Any, Any] = {ChargingStation.last_message_at: stamp}
-    if heartbeat:
-        values[ChargingStation.last_heartbeat_at] = stamp
-    await ChargingStation.update(values).where(ChargingStation.id == station_id)
+    await seen_batcher.submit((station_id, heartbeat, stamp))
     return stamp
 
 
@@ -806,60 +827,18 @@ async def _write_meter_batch(items: list[tuple[dict[str, Any], dict[str, Any]]])
         await bulk.execute_many(_SESSION_METER_UPDATE, [_session_meter_params(s, stamp) for s in touched.values()])
 
 
-class _MeterBatcher:
-    def __init__(self) -> None:
-        self._pending: list[tuple[dict[str, Any], dict[str, Any], asyncio.Future[None]]] = []
-        self._task: asyncio.Task[None] | None = None
-        self.batches = 0  # transactions written, and the frames in them (for tests and the benchmark)
-        self.frames = 0
-
-    async def submit(self, station: dict[str, Any], payload: dict[str, Any]) -> None:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        if self._task is not None and self._task.get_loop() is not loop:  # a new event loop (tests): start over
-            self._pending = [item for item in self._pending if item[2].get_loop() is loop]
-            self._task = None
-        self._pending.append((station, payload, future))
-        if self._task is None or self._task.done():
-            self._task = loop.create_task(self._run())
-        await future
-
-    async def _run(self) -> None:
-        while self._pending:
-            await asyncio.sleep(GROUP_COMMIT_DELAY)
-            batch, self._pending = self._pending[:GROUP_COMMIT_MAX], self._pending[GROUP_COMMIT_MAX:]
-            self.batches += 1
-            self.frames += len(batch)
-            await self._write(batch)
-
-    @staticmethod
-    async def _write(batch: list[tuple[dict[str, Any], dict[str, Any], asyncio.Future[None]]]) -> None:
-        try:
-            await _write_meter_batch([(station, payload) for station, payload, _ in batch])
-        except Exception:
-            # One bad frame must not fail the others: write each on its own and answer each with its own outcome.
-            log.warning("MeterValues batch of %d failed; writing them one by one", len(batch), exc_info=True)
-            for station, payload, future in batch:
-                try:
-                    await _meter_values_one(station, payload)
-                except Exception as exc:  # noqa: BLE001 - handed to the waiting handler
-                    if not future.done():
-                        future.set_exception(exc)
-                else:
-                    if not future.done():
-                        future.set_result(None)
-            return
-        for _, _, future in batch:
-            if not future.done():
-                future.set_result(None)
+async def _write_meter_one(item: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    await _meter_values_one(*item)
 
 
-meter_batcher = _MeterBatcher()
+meter_batcher: bulk.GroupCommit[tuple[dict[str, Any], dict[str, Any]]] = bulk.GroupCommit(
+    "MeterValues", _write_meter_batch, _write_meter_one, GROUP_COMMIT_DELAY, GROUP_COMMIT_MAX
+)
 
 
 async def meter_values(station: dict[str, Any], payload: dict[str, Any]) -> None:
     """Store a MeterValues.req; returns once it is committed (with the other frames of its group)."""
-    await meter_batcher.submit(station, payload)
+    await meter_batcher.submit((station, payload))
 
 
 async def stop_transaction(station: dict[str, Any], payload: dict[str, Any]) -> AuthResult | None:

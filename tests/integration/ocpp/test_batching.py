@@ -177,3 +177,20 @@ async def test_concurrent_connects_share_one_password_verification(
     assert len(calls) == 2  # one Argon2 verification for the 8 right ones, one for the wrong password
     outcome, _ = await charging.authenticate_station(st.charge_box_id, st.charge_box_id, st.password)
     assert outcome is charging.StationLookup.OK and len(calls) == 2  # cached
+
+
+async def test_heartbeats_of_many_stations_share_one_commit(stations: list[Station]) -> None:
+    from core.tables import ChargingStation
+
+    before = (charging.seen_batcher.batches, charging.seen_batcher.frames)
+    stamps = await asyncio.gather(
+        *(charging.station_seen(st.id, heartbeat=n % 2 == 0) for n, st in enumerate(stations))
+    )
+    assert charging.seen_batcher.frames - before[1] == 4 and charging.seen_batcher.batches - before[0] < 4
+    rows = await ChargingStation.select(
+        ChargingStation.id, ChargingStation.last_message_at, ChargingStation.last_heartbeat_at
+    ).where(ChargingStation.id.is_in([st.id for st in stations])).order_by(ChargingStation.id)  # fmt: skip
+    by_id = {row["id"]: row for row in rows}
+    for n, (st, stamp) in enumerate(zip(stations, stamps, strict=True)):
+        assert by_id[st.id]["last_message_at"] == stamp
+        assert by_id[st.id]["last_heartbeat_at"] == (stamp if n % 2 == 0 else None)
