@@ -600,31 +600,6 @@ def energy_wh(sampled: dict[str, Any]) -> int | None:
     return int(value)
 
 
-def _meter_rows(station_id: int, session_id: int | None, connector_id: int, meter_value: list[Any]) -> list[MeterValue]:
-    rows = []
-    for entry in meter_value:
-        at = parse_timestamp(entry.get("timestamp"))
-        for sampled in entry.get("sampledValue", []):
-            rows.append(
-                MeterValue(
-                    station=station_id,
-                    session=session_id,
-                    connector_id=connector_id,
-                    timestamp=at,
-                    measurand=sampled.get("measurand", ENERGY_REGISTER),
-                    phase=sampled.get("phase", ""),
-                    context=sampled.get("context", "Sample.Periodic"),
-                    location=sampled.get("location", ""),
-                    unit=sampled.get(
-                        "unit", "Wh" if sampled.get("measurand", ENERGY_REGISTER).startswith("Energy") else ""
-                    ),
-                    format=sampled.get("format", "Raw"),
-                    value=str(sampled.get("value", "")),
-                )
-            )
-    return rows
-
-
 def _check_readings(session: dict[str, Any], meter_value: list[Any]) -> tuple[set[str], int | None, datetime | None]:
     """Flags for readings going backwards or timestamps out of order; returns the newest register reading."""
     flags: set[str] = set()
@@ -712,8 +687,9 @@ async def _meter_values_one(station: dict[str, Any], payload: dict[str, Any]) ->
     meter_value = payload.get("meterValue", [])
     async with transaction():
         session = await _session_of(station, int(transaction_id)) if transaction_id is not None else None
-        await MeterValue.insert(
-            *_meter_rows(station["id"], session["id"] if session else None, connector_id, meter_value)
+        session_id = session["id"] if session else None
+        await bulk.insert_rows(
+            MeterValue, _METER_COLUMNS, _meter_params(station["id"], session_id, connector_id, meter_value, now())
         )
         if transaction_id is not None and session is None:
             await record_anomaly(
@@ -743,7 +719,7 @@ _METER_COLUMNS = (
 def _meter_params(
     station_id: int, session_id: int | None, connector_id: int, meter_value: list[Any], stamp: datetime
 ) -> list[tuple[Any, ...]]:
-    """The same rows as ``_meter_rows`` as plain tuples in ``_METER_COLUMNS`` order (no ORM objects)."""
+    """The rows of a meterValue list as plain tuples in ``_METER_COLUMNS`` order (no ORM objects)."""
     rows = []
     for entry in meter_value:
         at = parse_timestamp(entry.get("timestamp"))
@@ -855,7 +831,9 @@ async def stop_transaction(station: dict[str, Any], payload: dict[str, Any]) -> 
         session = await _session_of(station, transaction_id)
         if session is None:
             if transaction_data:
-                await MeterValue.insert(*_meter_rows(station["id"], None, 0, transaction_data))
+                await bulk.insert_rows(
+                    MeterValue, _METER_COLUMNS, _meter_params(station["id"], None, 0, transaction_data, stamp)
+                )
             await record_anomaly(
                 AnomalyKind.UNKNOWN_TRANSACTION,
                 station,
@@ -865,7 +843,9 @@ async def stop_transaction(station: dict[str, Any], payload: dict[str, Any]) -> 
             pass  # the same StopTransaction again after a lost confirmation: already stored
         else:
             if transaction_data:
-                await MeterValue.insert(*_meter_rows(station["id"], session["id"], 0, transaction_data))
+                await bulk.insert_rows(
+                    MeterValue, _METER_COLUMNS, _meter_params(station["id"], session["id"], 0, transaction_data, stamp)
+                )
             extra: dict[Any, Any] = {
                 ChargingSession.status: SessionStatus.STOPPED.value,
                 ChargingSession.stopped_at: stopped_at,
