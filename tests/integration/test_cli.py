@@ -58,7 +58,9 @@ async def test_tenant_user_and_apikey_commands() -> None:
     row = await StaffUser.select().where(StaffUser.email == email).first()
     assert row is not None and row["is_admin"]
     assert row["password_hash"].startswith("$argon2")
-    key = csms("apikey", "create", "--tenant", slug).stdout.strip()
+    created = csms("apikey", "create", "--tenant", slug)
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
     actor = await tenancy.actor_for_api_key(key)
     assert actor is not None
     tenant = await tenancy.get_tenant_by_slug(slug)
