@@ -20,11 +20,12 @@ import uuid  # noqa: E402
 from collections.abc import AsyncIterator  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
+import httpx  # noqa: E402
 import pytest  # noqa: E402
 
 import core  # noqa: E402,F401
 from core import db  # noqa: E402
-from tests.support import TenantCtx, make_tenant  # noqa: E402
+from tests.support import TenantCtx, app_client, login, make_tenant, post_form  # noqa: E402
 
 
 async def _recreate_postgres_database(url: str) -> None:
@@ -68,3 +69,12 @@ async def cpo() -> TenantCtx:
 @pytest.fixture
 async def other_cpo() -> TenantCtx:
     return await make_tenant()
+
+
+@pytest.fixture
+async def admin_client(cpo: TenantCtx) -> AsyncIterator[httpx.AsyncClient]:
+    """The portal, logged in as ``cpo``'s admin, in English (tests match English texts)."""
+    async with app_client() as client:
+        await login(client, cpo.admin["email"])
+        await post_form(client, "/lang", {"language": "en", "next": "/"})
+        yield client

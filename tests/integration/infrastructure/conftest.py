@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
 from core import infrastructure
-from tests.support import TenantCtx, app_client, login, post_form
+from tests.support import TenantCtx
 
 
 @dataclass
@@ -45,10 +43,3 @@ async def site(cpo: TenantCtx, unique: str) -> Site:
 async def foreign_site(other_cpo: TenantCtx, unique: str) -> Site:
     return await make_site(other_cpo, "X" + unique)
 
-
-@pytest.fixture
-async def admin_client(cpo: TenantCtx) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client() as client:
-        await login(client, cpo.admin["email"])
-        await post_form(client, "/lang", {"language": "en", "next": "/"})
-        yield client

@@ -47,11 +47,8 @@ async def _call(ws: Any, unique_id: str, action: str, payload: dict[str, Any]) -
 
 
 @pytest.fixture
-async def staff(cpo: TenantCtx) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client() as client:
-        await login(client, cpo.admin["email"])
-        await post_form(client, "/lang", {"language": "en", "next": "/"})
-        yield client
+def staff(admin_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return admin_client
 
 
 @pytest.fixture

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
 from core import infrastructure, tariffs
 from tests.integration.infrastructure.conftest import Site, make_site
-from tests.support import TenantCtx, app_client, login, post_form
+from tests.support import TenantCtx
 
 SEED_PRICES = {
     "name": "Demo Tarif",
@@ -47,10 +45,3 @@ async def foreign_site(other_cpo: TenantCtx, unique: str) -> Site:
 async def tariff(cpo: TenantCtx) -> dict[str, Any]:
     return await tariffs.create_tariff(cpo.actor, prices())
 
-
-@pytest.fixture
-async def admin_client(cpo: TenantCtx) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client() as client:
-        await login(client, cpo.admin["email"])
-        await post_form(client, "/lang", {"language": "en", "next": "/"})
-        yield client

@@ -16,14 +16,6 @@ from core.tables import AuditEntry, StaffUser
 from tests.support import PASSWORD, TenantCtx, app_client, csrf_of, login, make_tenant, make_user, post_form
 
 
-@pytest.fixture
-async def admin_client(cpo: TenantCtx) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client() as client:
-        await login(client, cpo.admin["email"])
-        await post_form(client, "/lang", {"language": "en", "next": "/"})
-        yield client
-
-
 async def _user_by_email(email: str) -> dict:
     row = await StaffUser.select().where(StaffUser.email == email).first()
     assert row is not None
