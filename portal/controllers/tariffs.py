@@ -86,6 +86,19 @@ def _ids_from(values: list[Any]) -> list[int]:
     return sorted(i for i in ids if i is not None)
 
 
+def _wizard_choice(form: Any) -> tuple[list[int], dict[str, str]]:
+    """The charge points, tariff and valid-from carried through the wizard's last steps."""
+    ids = _ids_from(form.getall("charge_point_ids", []))
+    return ids, {"tariff_id": str(form.get("tariff_id", "")), "valid_from": str(form.get("valid_from", ""))}
+
+
+def _chosen_tariff(values: dict[str, str]) -> int:
+    tariff_id = parse_id(values["tariff_id"])
+    if tariff_id is None:
+        raise ValidationError({"tariff_id": Message("This field is required.")})
+    return tariff_id
+
+
 class TariffController(Controller):
     path = "/tariffs"
     guards = [requires(Permission.TARIFFS_VIEW)]
@@ -207,12 +220,9 @@ class TariffController(Controller):
         """Step 3 "Prüfen": what happens per charge point, with the 7 % rule's verdict."""
         actor = actor_of(request)
         form = await form_of(request)
-        ids = _ids_from(form.getall("charge_point_ids", []))
-        values = {"tariff_id": str(form.get("tariff_id", "")), "valid_from": str(form.get("valid_from", ""))}
-        tariff_id = parse_id(values["tariff_id"])
+        ids, values = _wizard_choice(form)
         try:
-            if tariff_id is None:
-                raise ValidationError({"tariff_id": Message("This field is required.")})
+            tariff_id = _chosen_tariff(values)
             valid_from = tariffs.parse_valid_from(values["valid_from"])
             reviews = await tariffs.review_assignment(actor, tariff_id, ids, valid_from)
         except ValidationError as exc:
@@ -234,14 +244,10 @@ class TariffController(Controller):
     async def confirm(self, request: AnyRequest) -> Response[Any]:
         actor = actor_of(request)
         form = await form_of(request)
-        ids = _ids_from(form.getall("charge_point_ids", []))
-        values = {"tariff_id": str(form.get("tariff_id", "")), "valid_from": str(form.get("valid_from", ""))}
-        tariff_id = parse_id(values["tariff_id"])
+        ids, values = _wizard_choice(form)
         try:
-            if tariff_id is None:
-                raise ValidationError({"tariff_id": Message("This field is required.")})
             created = await tariffs.assign_tariff(
-                actor, tariff_id, ids, tariffs.parse_valid_from(values["valid_from"]),
+                actor, _chosen_tariff(values), ids, tariffs.parse_valid_from(values["valid_from"]),
                 only_allowed=form.get("only_allowed") == "on",
             )
         except ValidationError as exc:
