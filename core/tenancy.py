@@ -171,6 +171,11 @@ async def get_user(user_id: int) -> dict[str, Any] | None:
     return await StaffUser.select().where(StaffUser.id == user_id).first()
 
 
+def session_stamp(user: dict[str, Any]) -> str:
+    """Kept in the portal session at login; a new password changes it, which ends the user's other sessions."""
+    return sha256_hex("session:" + str(user["password_hash"]))[:24]
+
+
 # --- users and groups -----------------------------------------------------------------------
 
 

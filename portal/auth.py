@@ -29,7 +29,7 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
             return AuthenticationResult(user=None, auth=actor)
         user_id = connection.session.get("user_id") if "session" in connection.scope else None
         user = await tenancy.get_user(int(user_id)) if user_id else None
-        if user is None or not user["active"]:
+        if user is None or not user["active"] or connection.session.get("stamp") != tenancy.session_stamp(user):
             raise NotAuthorizedException("Please log in.")
         return AuthenticationResult(user=user, auth=await tenancy.actor_for_user(user))
 

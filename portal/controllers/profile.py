@@ -69,5 +69,11 @@ class ProfileController(Controller):
             user = await tenancy.get_profile(actor)
             context = _context(user, form_values(user, PROFILE_SPEC), {}, password_errors=exc.errors)
             return page(request, "users/profile.html", context, status_code=form_error_status(request))
+        # Other sessions of this user end with the old password; this one carries on with the new stamp.
+        session = dict(request.session or {})
+        me = await tenancy.get_user(actor.user_id or 0)
+        if me is not None:
+            session["stamp"] = tenancy.session_stamp(me)
+            request.set_session(session)
         flash(request, Message("Your password was changed."))
         return done(request, "/profile")

@@ -46,7 +46,10 @@ class SessionController(Controller):
         chosen = request.session.get("lang") if request.session else None
         tenant = await tenancy.get_tenant(user["tenant"])
         request.clear_session()
-        request.set_session({"user_id": user["id"], "lang": chosen, "tenant_lang": tenancy.tenant_language(tenant)})
+        request.set_session({
+            "user_id": user["id"], "stamp": tenancy.session_stamp(user), "lang": chosen,
+            "tenant_lang": tenancy.tenant_language(tenant),
+        })  # fmt: skip
         return Redirect(safe_next(data.get("next")), status_code=303)
 
     @post("/logout", status_code=303)
