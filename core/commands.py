@@ -16,6 +16,7 @@ import logging
 import re
 import secrets
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,7 @@ from core.authorization import AuthSource, authorize
 from core.cards import normalize_uid
 from core.charging import OPEN_STATUSES, SessionStatus, record_authorization
 from core.context import Actor
-from core.errors import Conflict, Message, NotFound, ValidationError
+from core.errors import Conflict, DomainError, Message, NotFound, ValidationError
 from core.permissions import Permission
 from core.settings import get_settings
 from core.tables import ChargePoint, ChargingStation
@@ -686,6 +687,44 @@ def run_in_background(
     task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(runner(prepared) if runner else prepared.run())
     _background.add(task)
     task.add_done_callback(_background.discard)
+
+
+# What may be sent to many stations at once, and how many of them are called at the same time.
+BULK_COMMANDS = ("Reset", "ClearCache", "TriggerMessage", "ChangeAvailability", "ChangeConfiguration", "UpdateFirmware")
+BULK_PARALLEL = 10
+
+
+async def start_bulk(actor: Actor, name: str, raw: dict[str, Any], station_ids: list[int]) -> str:
+    """One command to many stations; returns the job id its records share.
+
+    All or nothing: every station is checked (and its record made) before the first call goes out, so a
+    foreign station or bad input refuses the whole job instead of leaving it half-sent.
+    """
+    errors: dict[str, Message] = {}
+    if name not in BULK_COMMANDS:
+        errors["command"] = Message("Choose a command.")
+    if not station_ids:
+        errors["station_id"] = Message("Choose at least one station.")
+    if errors:
+        raise ValidationError(errors)
+    job = uuid.uuid4().hex[:16]
+    prepared: list[PreparedCommand] = []
+    try:
+        for station_id in station_ids:
+            prepared.append(await start_command(actor, name, raw, station_id=station_id, job=job))
+    except DomainError:
+        for item in prepared:
+            await discard(actor, item.record_id)
+        raise
+    gate = asyncio.Semaphore(BULK_PARALLEL)
+
+    async def run_one(item: PreparedCommand) -> None:
+        async with gate:
+            await item.run()
+
+    for item in prepared:
+        run_in_background(item, runner=run_one)
+    return job
 
 
 async def discard(actor: Actor, record_id: int) -> None:

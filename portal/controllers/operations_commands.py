@@ -8,8 +8,6 @@ kept by core and its result fragment polls the record until the station answered
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from typing import Any
 
 from litestar import Controller, Response, get, post
@@ -30,9 +28,6 @@ COMMAND = [requires(Permission.OCPP_COMMANDS)]
 STATION_COMMAND = [requires(Permission.OCPP_COMMANDS, Permission.OPERATIONS_TAB)]
 LABELS = {action: command.label for action, command in commands.CATALOGUE.items()}
 PARAMETER_TIMEOUT = 15.0
-# What may be sent to many stations at once.
-BULK_COMMANDS = ("Reset", "ClearCache", "TriggerMessage", "ChangeAvailability", "ChangeConfiguration", "UpdateFirmware")
-BULK_PARALLEL = 10
 
 
 def raw_command(form: FormMultiDict, command: commands.Command) -> dict[str, Any]:
@@ -193,7 +188,7 @@ class OperationsCommandsController(Controller):
     async def bulk_form(self, request: AnyRequest, station_id: list[int] | None = None) -> Response[str]:
         actor = actor_of(request)
         context = {"stations": await infrastructure.list_stations(actor), "selected": set(station_id or []),
-                   "bulk_commands": BULK_COMMANDS, "labels": LABELS, "triggerable": commands.TRIGGERABLE,
+                   "bulk_commands": commands.BULK_COMMANDS, "labels": LABELS, "triggerable": commands.TRIGGERABLE,
                    "values": {}}  # fmt: skip
         return page(request, TEMPLATES + "bulk.html", context)
 
@@ -212,35 +207,14 @@ class OperationsCommandsController(Controller):
         form = await form_of(request)
         name = str(form.get("command", ""))
         selected = [int(v) for v in form.getall("station_id", []) if str(v).isdigit()]
-        errors: list[Message] = []
-        if name not in BULK_COMMANDS:
-            errors.append(Message("Choose a command."))
-        if not selected:
-            errors.append(Message("Choose at least one station."))
-        job = uuid.uuid4().hex[:16]
-        prepared: list[commands.PreparedCommand] = []
-        if not errors:
-            raw = raw_command(form, commands.find_command(name))
-            try:
-                for station_id in selected:
-                    prepared.append(await commands.start_command(actor, name, raw, station_id=station_id, job=job))
-            except DomainError as exc:  # invalid input, or a station that is not the actor's
-                errors = _error_text(exc)
-                for item in prepared:  # nothing half-started: the checks apply to every station alike
-                    await commands.discard(actor, item.record_id)
-        if errors:
+        raw = raw_command(form, commands.find_command(name)) if name in commands.BULK_COMMANDS else {}
+        try:
+            job = await commands.start_bulk(actor, name, raw, selected)
+        except DomainError as exc:  # invalid input, or a station that is not the actor's
             context = {"stations": await infrastructure.list_stations(actor), "selected": set(selected),
-                       "bulk_commands": BULK_COMMANDS, "labels": LABELS, "triggerable": commands.TRIGGERABLE,
-                       "command_errors": errors, "values": {k: str(v) for k, v in form.items()}}  # fmt: skip
+                       "bulk_commands": commands.BULK_COMMANDS, "labels": LABELS, "triggerable": commands.TRIGGERABLE,
+                       "command_errors": _error_text(exc), "values": {k: str(v) for k, v in form.items()}}  # fmt: skip
             return page(request, TEMPLATES + "bulk.html", context, status_code=200 if is_htmx(request) else 400)
-        gate = asyncio.Semaphore(BULK_PARALLEL)
-
-        async def run_one(item: commands.PreparedCommand) -> None:
-            async with gate:
-                await item.run()
-
-        for item in prepared:
-            commands.run_in_background(item, runner=run_one)
         return done(request, f"/operations/bulk/{job}")
 
     @get("/bulk/{job:str}", guards=COMMAND)
