@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -16,6 +13,7 @@ from core import cdrs
 from core.cdrs import CdrQuery
 from core.permissions import Permission
 from portal.auth import actor_of, requires
+from portal.csv_export import csv_download
 from portal.templating import is_htmx, render
 
 URL = "/charging-data"
@@ -32,19 +30,6 @@ def _query(request: Request[Any, Any, Any]) -> CdrQuery:
     q = cdrs.parse_query(params)
     # Opened without any parameter: the last 30 days, like the seed's default period.
     return cdrs.default_period(q) if not params else q
-
-
-async def csv_chunks(rows: AsyncIterator[list[tuple[Any, ...]]]) -> AsyncIterator[bytes]:
-    """Semicolon-separated UTF-8 (with BOM for spreadsheets), OCPI field names as header, one batch per chunk."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(cdrs.EXPORT_COLUMNS)
-    yield ("\ufeff" + buffer.getvalue()).encode()
-    async for batch in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(batch)
-        yield buffer.getvalue().encode()
 
 
 class ChargingDataController(Controller):
@@ -83,11 +68,9 @@ class ChargingDataController(Controller):
         q = _query(request)
         actor.require(Permission.SESSIONS_VIEW)
         stamp = datetime.now().strftime("%Y%m%d-%H%M")
-        return Stream(
-            csv_chunks(cdrs.export_batches(actor, q)),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="charging-data-{stamp}.csv"'},
-        )
+        # Semicolon-separated UTF-8 with BOM (spreadsheets), OCPI field names as header.
+        return csv_download(f"charging-data-{stamp}.csv", cdrs.EXPORT_COLUMNS, cdrs.export_batches(actor, q),
+                            delimiter=";", bom=True)  # fmt: skip
 
     @get("/{cdr_id:int}", name="charging_data_detail")
     async def detail(self, request: Request[Any, Any, Any], cdr_id: int) -> Response[Any]:

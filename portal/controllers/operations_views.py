@@ -7,8 +7,6 @@ adopting an unknown station and the tenant's "allow unknown stations" switch als
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,6 +22,7 @@ from core.monitoring import LogFilter, MonitorFilter
 from core.permissions import Permission
 from portal.auth import actor_of, requires
 from portal.controllers.infra_common import AnyRequest, done, flash, form_error_status, form_of, page
+from portal.csv_export import csv_download
 from portal.templating import render
 
 MANAGE = [requires(Permission.INFRASTRUCTURE_MANAGE)]
@@ -99,25 +98,13 @@ class OperationsViewsController(Controller):
         flt = LogFilter.of(action, direction, period)
         station = await infrastructure.get_station(actor, station_id)  # 404 before the stream starts
 
-        async def lines() -> AsyncIterator[str]:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(["id", "time_utc", "direction", "message_type", "action", "unique_id", "payload"])
+        async def batches() -> AsyncIterator[list[list[Any]]]:
             async for batch in monitoring.iter_station_log(actor, station_id, flt):
-                for row in batch:
-                    writer.writerow([row["id"], row["created_at"].isoformat(), row["direction"], row["message_type"],
-                                     row["action"], row["unique_id"], row["payload"]])  # fmt: skip
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-            yield buffer.getvalue()
+                yield [[row["id"], row["created_at"].isoformat(), row["direction"], row["message_type"],
+                        row["action"], row["unique_id"], row["payload"]] for row in batch]  # fmt: skip
 
-        filename = f"ocpp-log-{station['charge_box_id']}.csv"
-        return Stream(
-            lines(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        header = ["id", "time_utc", "direction", "message_type", "action", "unique_id", "payload"]
+        return csv_download(f"ocpp-log-{station['charge_box_id']}.csv", header, batches())
 
     # --- Freischaltmonitor ----------------------------------------------------------------------------------
 
