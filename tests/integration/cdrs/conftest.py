@@ -12,7 +12,7 @@ from core import cdrs, infrastructure
 from core.tables import ChargePoint, OutboxMessage
 from core.tables_cdrs import Cdr
 from core.tables_charging import ChargingSession, MeterValue
-from tests.integration.ocpp.conftest import Station, make_station, ocpp_url, station  # noqa: F401 - fixtures
+from tests.integration.ocpp.conftest import Station, client, make_station, ocpp_url, station  # noqa: F401 - fixtures
 from tests.support import TenantCtx
 
 T0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import websockets
 from ocpp.v16 import ChargePoint as ClientChargePoint
 from ocpp.v16 import call
 
@@ -20,7 +18,7 @@ from core.tables import ChargePoint, OutboxMessage
 from core.tables_cdrs import Cdr
 from core.tables_charging import ChargingCard
 from tests.integration.cdrs.conftest import deliver_session_stopped, finished_session
-from tests.integration.ocpp.conftest import OCPP16, Station, basic
+from tests.integration.ocpp.conftest import Station
 from tests.support import TenantCtx
 
 OCMF_BEGIN = (
@@ -32,16 +30,6 @@ OCMF_BEGIN = (
 OCMF_END = OCMF_BEGIN.replace('"TX":"B","RV":1.000', '"TX":"E","RV":23.000')
 
 
-@pytest.fixture
-async def client(ocpp_url: str, station: Station) -> AsyncIterator[ClientChargePoint]:
-    async with websockets.connect(
-        f"{ocpp_url}/{station.charge_box_id}", subprotocols=OCPP16,
-        additional_headers=basic(station.charge_box_id, station.password),
-    ) as ws:  # fmt: skip
-        cp = ClientChargePoint(station.charge_box_id, ws, response_timeout=10)
-        task = asyncio.create_task(cp.start())
-        yield cp
-        task.cancel()
 
 
 def ts(at: datetime) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import uvicorn
 import websockets
+from ocpp.v16 import ChargePoint as ClientChargePoint
 from websockets.typing import Subprotocol
 
 from core import infrastructure
@@ -102,3 +103,16 @@ async def station_row(st: Station) -> dict[str, Any]:
     row = await ChargingStation.select().where(ChargingStation.id == st.id).output(load_json=True).first()
     assert row is not None
     return row
+
+
+@pytest.fixture
+async def client(ocpp_url: str, station: Station) -> AsyncIterator[ClientChargePoint]:
+    """The ``ocpp`` library's own client ChargePoint, connected as ``station``."""
+    async with websockets.connect(
+        f"{ocpp_url}/{station.charge_box_id}", subprotocols=OCPP16,
+        additional_headers=basic(station.charge_box_id, station.password),
+    ) as ws:  # fmt: skip
+        cp = ClientChargePoint(station.charge_box_id, ws, response_timeout=10)
+        task = asyncio.create_task(cp.start())
+        yield cp
+        task.cancel()

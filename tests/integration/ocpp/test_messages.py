@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ from ocpp.v16 import call
 
 from core.tables import ChargePoint
 from core.tables_charging import Anomaly, ChargingCard, ChargingSession, MeterValue, StatusEvent
-from tests.integration.ocpp.conftest import OCPP16, Station, basic, raw_socket, station_row
+from tests.integration.ocpp.conftest import Station, raw_socket, station_row
 from tests.support import TenantCtx
 
 
@@ -23,16 +22,6 @@ def ts(offset: int = 0) -> str:
     return (datetime(2026, 11, 1, 12, 0, tzinfo=UTC) + timedelta(seconds=offset)).isoformat().replace("+00:00", "Z")
 
 
-@pytest.fixture
-async def client(ocpp_url: str, station: Station) -> AsyncIterator[ClientChargePoint]:
-    async with websockets.connect(
-        f"{ocpp_url}/{station.charge_box_id}", subprotocols=OCPP16,
-        additional_headers=basic(station.charge_box_id, station.password),
-    ) as ws:  # fmt: skip
-        cp = ClientChargePoint(station.charge_box_id, ws, response_timeout=10)
-        task = asyncio.create_task(cp.start())
-        yield cp
-        task.cancel()
 
 
 async def _card(ctx: TenantCtx, uid: str, **values: Any) -> None:
