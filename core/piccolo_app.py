@@ -15,6 +15,7 @@ TABLE_MODULES = [
     "core.tables_commands",
     "core.tables_tariffs",
     "core.tables_cdrs",
+    "core.tables_driver_groups",
 ]
 
 APP_CONFIG = AppConfig(

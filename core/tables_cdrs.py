@@ -25,6 +25,7 @@ from piccolo.table import Table
 
 from core.tables import ChargePoint, ChargingStation, Location, Tenant
 from core.tables_charging import ChargingCard, ChargingSession
+from core.tables_driver_groups import DriverGroup
 
 
 class Cdr(Table):
@@ -69,6 +70,7 @@ class Cdr(Table):
     total_cost_incl_vat = Numeric(digits=(12, 2), default=Decimal("0"))
     # False: priced for the record only (a documentation tariff of a driver group); never invoiced.
     billable = Boolean(default=True)
+    driver_group = ForeignKey(references=DriverGroup, on_delete=OnDelete.set_null, null=True, default=None)
     remark = Varchar(length=255, default="")  # OCPI remark, e.g. why there is no price
     # Eichrecht
     eichrecht_compliant = Boolean(default=False, index=True)  # the charge point's flag when the CDR was made

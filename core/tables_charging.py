@@ -19,9 +19,13 @@ from piccolo.columns import (
     Varchar,
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 from core.tables import ChargePoint, ChargingStation, Tenant
+
+_DRIVER_GROUP = LazyTableReference("DriverGroup", module_path="core.tables_driver_groups")
+_TARIFF = LazyTableReference("Tariff", module_path="core.tables_tariffs")
 
 
 class ChargingCard(Table):
@@ -35,6 +39,8 @@ class ChargingCard(Table):
     status = Varchar(length=10, default="ACTIVE")  # core.cards.CardStatus
     valid_until = Timestamptz(null=True, default=None)
     owner_note = Text(default="")
+    driver_group = ForeignKey(references=_DRIVER_GROUP, on_delete=OnDelete.set_null, null=True, default=None,
+                              index=True)  # a Nutzergruppe (core.driver_groups)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -51,6 +57,12 @@ class ChargingSession(Table):
     card = ForeignKey(references=ChargingCard, on_delete=OnDelete.set_null, null=True, default=None)
     auth_source = Varchar(length=20, default="RFID")  # core.authorization.AuthSource
     auth_status = Varchar(length=20, default="")  # OCPP idTagInfo.status given at start
+    # The card's driver group and its tariff and mode when the session started: later edits of the group
+    # do not change how a past session is priced (core.driver_groups, core.cdrs).
+    driver_group = ForeignKey(references=_DRIVER_GROUP, on_delete=OnDelete.set_null, null=True, default=None,
+                              index=True)
+    driver_group_tariff = ForeignKey(references=_TARIFF, on_delete=OnDelete.set_null, null=True, default=None)
+    driver_group_tariff_mode = Varchar(length=10, default="")  # core.driver_groups.TariffMode or ""
     authorized_at = Timestamptz(null=True, default=None)
     started_at = Timestamptz(null=True, default=None, index=True)  # the station's timestamp
     stopped_at = Timestamptz(null=True, default=None)
