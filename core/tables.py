@@ -165,6 +165,9 @@ class ChargingStation(Table):
     boot_info = JSON(default={})  # last BootNotification: iccid, imsi, meter type/serial, ...
     firmware_status = Varchar(length=30, default="")  # last FirmwareStatusNotification
     diagnostics_status = Varchar(length=30, default="")  # last DiagnosticsStatusNotification
+    # Eichrecht: the meter's public key (upper-case hex of the DER SubjectPublicKeyInfo, core.ocmf) that its
+    # signed readings (OCMF) are verified with; "" until the CPO enters it from the station's label.
+    meter_public_key = Text(default="")
     decommissioned_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -75,6 +75,10 @@ class Cdr(Table):
     # Eichrecht
     eichrecht_compliant = Boolean(default=False, index=True)  # the charge point's flag when the CDR was made
     signed_data = JSON(null=True, default=None)  # OCPI SignedData: encoding_method + signed_values (verbatim)
+    # core.ocmf.SignatureStatus of the signed data ("" when made before signatures were checked) and the
+    # result behind it (readings, meter, problems); checked again when the station's public key changes.
+    signature_status = Varchar(length=24, default="", index=True)
+    signature_check = JSON(null=True, default=None)
     # how it ended
     status = Varchar(length=12, default="COMPLETED", index=True)  # core.cdrs.CdrStatus
     stop_reason = Varchar(length=40, default="")
