@@ -558,6 +558,7 @@ async def start_transaction(station: dict[str, Any], payload: dict[str, Any]) ->
             "card": result.card_id,
             "auth_source": source.value,
             "auth_status": result.status.value,
+            **result.session_terms(),
             "started_at": started_at,
             "meter_start_wh": meter_start,
             "last_meter_wh": meter_start,
