@@ -8,6 +8,7 @@ from portal.api.commands import CommandApiController
 from portal.api.infrastructure import INFRASTRUCTURE_API
 from portal.api_cards import CardApiController
 from portal.api_cdrs import CdrApiController
+from portal.api_sessions import SessionApiController
 from portal.api_tariffs import TariffApiController
 from portal.controllers.api_keys import ApiKeyController
 from portal.controllers.cards import CardController
@@ -37,6 +38,6 @@ API_HANDLERS: list[Any] = [CardApiController]
 API_HANDLERS += [TariffApiController]
 API_HANDLERS += INFRASTRUCTURE_API
 PORTAL_HANDLERS += [ChargingDataController]
-API_HANDLERS += [CdrApiController]
+API_HANDLERS += [CdrApiController, SessionApiController]
 API_HANDLERS += [CommandApiController]
 PORTAL_HANDLERS += [OperationsCommandsController]

@@ -186,11 +186,10 @@ async def _command_job(world: World) -> str:
     return f"security-{world.ctx.tenant['slug']}"
 
 
-async def _cdr(world: World) -> int:
-    """A stopped session written directly (as the CDR tests do) and its CDR made by core.cdrs."""
+async def _session(world: World) -> int:
+    """A stopped session written directly (as the CDR tests do)."""
     from datetime import UTC, datetime, timedelta
 
-    from core import cdrs
     from core.tables_charging import ChargingSession
 
     station_id, charge_point_id = await _station(world), await _charge_point(world)
@@ -204,7 +203,19 @@ async def _cdr(world: World) -> int:
             stop_reason="Local",
         )  # fmt: skip
         await session.save()
-        cdr_id = await cdrs.create_cdr(int(session.id))
+        return int(session.id)
+
+    return int(await world.get("session", make))
+
+
+async def _cdr(world: World) -> int:
+    """The CDR of the world's stopped session, made by core.cdrs."""
+    from core import cdrs
+
+    session_id = await _session(world)
+
+    async def make(w: World) -> int:
+        cdr_id = await cdrs.create_cdr(session_id)
         assert cdr_id is not None
         return cdr_id
 
@@ -236,6 +247,7 @@ TARGETS: dict[str, Factory | dict[str, Factory]] = {
     "key_id": _api_key,
     "record_id": _command_record,
     "cdr_id": _cdr,
+    "session_id": _session,
     "job": {"/operations/bulk/": _command_job},
     "name": {  # a command that fits the route: for the whole station, or for one charge point
         "/api/v1/stations/": fixed("reset"),
