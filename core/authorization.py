@@ -8,12 +8,21 @@ now, and by OCPI (a roaming token's real-time authorization) and direct payment 
    does not allow is ``Invalid`` with reason ``auth_type_not_allowed``;
 2. the charging card of the charge point's tenant with that uid: missing -> ``Invalid`` (``unknown_card``),
    blocked -> ``Blocked``, past ``valid_until`` -> ``Expired``;
-3. an open session of the same id tag anywhere in the tenant -> ``ConcurrentTx`` (OCPP 1.6 meaning: the tag is
+3. the card's driver group (core.driver_groups), if it has one: an archived group -> ``Blocked``
+   (``driver_group_archived``); a group whose scope does not cover the charge point -> ``Invalid``
+   (``outside_driver_group_scope``). Station-wide Authorize names no charge point, so the scope is checked at
+   StartTransaction;
+4. an open session of the same id tag anywhere in the tenant -> ``ConcurrentTx`` (OCPP 1.6 meaning: the tag is
    already in a transaction), unless the caller passes ``ignore_session_id`` (the session being started).
 
+Why these statuses: OCPP 1.6 has no "not at this location" (2.0.1's ``NotAtThisLocation``). ``Blocked`` says "this
+identifier may not charge" - true everywhere for a card of an archived group, like a blocked card. Outside the
+scope the card is fine but not here, which 1.6 can only say with ``Invalid`` (as for an auth type the charge point
+does not allow); a station caches idTagInfo only for itself, so neither status leaks to other charge points.
+
 A remote start from the portal or API carries an id tag chosen by staff: it must still be a card of the tenant
-(driver groups and OCPI tokens extend step 2 in later issues). The result carries the OCPP status, a reason code
-for logs and the authorization monitor, and the card row id.
+(OCPI tokens extend step 2 in a later issue). The result carries the OCPP status, a reason code for logs and the
+authorization monitor, the card row id and the driver group's terms that the session records at its start.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from core import driver_groups
 from core.cards import normalize_uid
 from core.tables_charging import ChargingCard, ChargingSession
 
@@ -51,10 +61,17 @@ class AuthResult:
     reason: str  # machine-readable: accepted, unknown_card, blocked, expired, auth_type_not_allowed, ...
     card_id: int | None = None
     expiry: datetime | None = None
+    driver_group: dict[str, Any] | None = None  # the card's group row (id, tariff, tariff_mode, ...)
 
     @property
     def accepted(self) -> bool:
         return self.status is AuthStatus.ACCEPTED
+
+    def session_terms(self) -> dict[str, Any]:
+        """The driver group columns a session records at its start (core.driver_groups.session_terms).
+
+        Only an accepted start charges under the group's terms; a refused one does not count as its use."""
+        return driver_groups.session_terms(self.driver_group if self.accepted else None)
 
     def id_tag_info(self) -> dict[str, Any]:
         """The OCPP 1.6 idTagInfo object."""
@@ -87,9 +104,9 @@ async def authorize(
     uid = normalize_uid(id_tag)
     if not uid:
         return AuthResult(AuthStatus.INVALID, "unknown_card")
-    cards = await ChargingCard.select(ChargingCard.id, ChargingCard.status, ChargingCard.valid_until).where(
-        (ChargingCard.tenant == tenant_id) & (ChargingCard.uid == uid)
-    )
+    cards = await ChargingCard.select(
+        ChargingCard.id, ChargingCard.status, ChargingCard.valid_until, ChargingCard.driver_group
+    ).where((ChargingCard.tenant == tenant_id) & (ChargingCard.uid == uid))
     if not cards:
         return AuthResult(AuthStatus.INVALID, "unknown_card")
     card = cards[0]
@@ -99,6 +116,13 @@ async def authorize(
     valid_until = card["valid_until"]
     if valid_until is not None and valid_until <= at:
         return AuthResult(AuthStatus.EXPIRED, "expired", card["id"], valid_until)
+    group = None
+    if card["driver_group"] is not None:
+        group = await driver_groups.group_of_card(card["driver_group"])
+        if group is not None and group["archived_at"] is not None:
+            return AuthResult(AuthStatus.BLOCKED, "driver_group_archived", card["id"], driver_group=group)
+        if group is not None and charge_point is not None and not await driver_groups.covers(group, charge_point):
+            return AuthResult(AuthStatus.INVALID, "outside_driver_group_scope", card["id"], driver_group=group)
     open_query = ChargingSession.exists().where(
         (ChargingSession.tenant == tenant_id)
         & (ChargingSession.id_tag == uid)
@@ -107,5 +131,5 @@ async def authorize(
     if ignore_session_id is not None:
         open_query = open_query.where(ChargingSession.id != ignore_session_id)
     if await open_query:
-        return AuthResult(AuthStatus.CONCURRENT_TX, "concurrent_transaction", card["id"], valid_until)
-    return AuthResult(AuthStatus.ACCEPTED, "accepted", card["id"], valid_until)
+        return AuthResult(AuthStatus.CONCURRENT_TX, "concurrent_transaction", card["id"], valid_until, group)
+    return AuthResult(AuthStatus.ACCEPTED, "accepted", card["id"], valid_until, group)

@@ -3,7 +3,9 @@
 Pipeline: core.charging ends a session and publishes ``session.stopped`` to the outbox in the same
 transaction; the relay hands it to the job ``cdrs.build`` (workers/cdr_actors.py), which calls
 ``on_session_stopped`` through ``outbox.consume``. ``create_cdr`` prices the session with the tariff that was
-active on the charge point when the session started (core.tariffs / core.pricing) and inserts the CDR with
+active on the charge point when the session started (core.tariffs / core.pricing), or with the tariff of the
+driver group the session started under (core.driver_groups: a documentation tariff gives a CDR with the full
+price that is not ``billable``; a group without tariff charges free), and inserts the CDR with
 ``ON CONFLICT (session) DO NOTHING``: a repeated stop or a message handed over twice never makes a second CDR.
 
 The pure parts (``cdr_values``, ``signed_data_of``, ``parking_hours`` ...) take plain rows and are unit tested;
@@ -29,6 +31,7 @@ from core import outbox, pricing
 from core.charging import FAILED_STOP_REASONS, OPEN_STATUSES, SessionStatus, StaleReason
 from core.context import Actor
 from core.db import is_postgres, transaction
+from core.driver_groups import session_pricing
 from core.errors import NotFound
 from core.overview import _TOP, _like_escape, _one  # the overview's parameter and text-prefix helpers
 from core.permissions import Permission
@@ -183,6 +186,7 @@ def cdr_values(
         "token_uid": session.get("id_tag") or "",
         "token_type": TOKEN_TYPES.get(auth_source, "OTHER"),
         "card": session.get("card"),
+        "driver_group": session.get("driver_group"),
         "tariff": tariff.to_json() if tariff else None,
         "tariff_code": tariff.code if tariff else "",
         "price_components": [c.to_json() for c in price.components] if price else [],
@@ -228,15 +232,21 @@ async def create_cdr(session_id: int) -> int | None:
     if session["charge_point"] is not None:
         charge_point = await ChargePoint.select().where(ChargePoint.id == session["charge_point"]).first()
     meter_values = await MeterValue.select().where(MeterValue.session == session_id).order_by(MeterValue.timestamp)
-    tariff = None
-    if charge_point is not None:
-        from core.tariffs import tariff_snapshot_for
+    from core.tariffs import tariff_snapshot, tariff_snapshot_for
 
+    terms = session_pricing(session)
+    tariff = None
+    if terms.tariff_id is not None:
+        tariff = await tariff_snapshot(terms.tariff_id)
+    elif terms.use_charge_point_tariff and charge_point is not None:
         tariff = await tariff_snapshot_for(charge_point["id"], session["started_at"] or session["created_at"])
     tenant = await Tenant.select(Tenant.currency).where(Tenant.id == session["tenant"]).first()
     values = cdr_values(
-        session, charge_point, station, location, meter_values, tariff, currency=(tenant or {}).get("currency", "")
+        session, charge_point, station, location, meter_values, tariff, currency=(tenant or {}).get("currency", ""),
+        billable=terms.billable,
     )
+    if terms.remark:
+        values["remark"] = terms.remark
     async with transaction():
         if existing is not None:
             # The station's own stop of a session csms had closed as stale: its final reading replaces the guess.

@@ -13,6 +13,8 @@ class Permission(StrEnum):
     TARIFFS_VIEW = "tariffs.view"
     TARIFFS_MANAGE = "tariffs.manage"
     ROAMING_MANAGE = "roaming.manage"
+    DRIVER_GROUPS_VIEW = "driver_groups.view"
+    DRIVER_GROUPS_MANAGE = "driver_groups.manage"
     SESSIONS_VIEW = "sessions.view"
     OCPP_COMMANDS = "ocpp.commands"
     USERS_MANAGE = "users.manage"
@@ -46,6 +48,12 @@ CATALOGUE: tuple[PermissionInfo, ...] = (
     PermissionInfo(Permission.TARIFFS_VIEW, "Tariffs", "View tariffs"),
     PermissionInfo(Permission.TARIFFS_MANAGE, "Tariffs", "Create and assign tariffs"),
     PermissionInfo(Permission.ROAMING_MANAGE, "Roaming", "Manage contract groups and roaming"),
+    PermissionInfo(Permission.DRIVER_GROUPS_VIEW, "Driver groups", "View driver groups"),
+    PermissionInfo(
+        Permission.DRIVER_GROUPS_MANAGE,
+        "Driver groups",
+        "Create and change driver groups, their tariff, scope and charging cards",
+    ),
     PermissionInfo(Permission.SESSIONS_VIEW, "Charging data", "View sessions and charging data"),
     PermissionInfo(Permission.OCPP_COMMANDS, "Operations", "Send OCPP commands to stations"),
     PermissionInfo(Permission.USERS_MANAGE, "User management", "Manage users and user groups"),

@@ -6,6 +6,8 @@ Names fit a later CDR / pricing step (tariff and price columns come with that is
 
 from __future__ import annotations
 
+from typing import Any
+
 from piccolo.columns import (
     JSON,
     BigInt,
@@ -39,8 +41,9 @@ class ChargingCard(Table):
     status = Varchar(length=10, default="ACTIVE")  # core.cards.CardStatus
     valid_until = Timestamptz(null=True, default=None)
     owner_note = Text(default="")
-    driver_group = ForeignKey(references=_DRIVER_GROUP, on_delete=OnDelete.set_null, null=True, default=None,
-                              index=True)  # a Nutzergruppe (core.driver_groups)
+    driver_group: ForeignKey[Any] = ForeignKey(  # a Nutzergruppe (core.driver_groups)
+        references=_DRIVER_GROUP, on_delete=OnDelete.set_null, null=True, default=None, index=True
+    )
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -59,9 +62,12 @@ class ChargingSession(Table):
     auth_status = Varchar(length=20, default="")  # OCPP idTagInfo.status given at start
     # The card's driver group and its tariff and mode when the session started: later edits of the group
     # do not change how a past session is priced (core.driver_groups, core.cdrs).
-    driver_group = ForeignKey(references=_DRIVER_GROUP, on_delete=OnDelete.set_null, null=True, default=None,
-                              index=True)
-    driver_group_tariff = ForeignKey(references=_TARIFF, on_delete=OnDelete.set_null, null=True, default=None)
+    driver_group: ForeignKey[Any] = ForeignKey(
+        references=_DRIVER_GROUP, on_delete=OnDelete.set_null, null=True, default=None, index=True
+    )
+    driver_group_tariff: ForeignKey[Any] = ForeignKey(
+        references=_TARIFF, on_delete=OnDelete.set_null, null=True, default=None
+    )
     driver_group_tariff_mode = Varchar(length=10, default="")  # core.driver_groups.TariffMode or ""
     authorized_at = Timestamptz(null=True, default=None)
     started_at = Timestamptz(null=True, default=None, index=True)  # the station's timestamp

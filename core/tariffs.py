@@ -7,9 +7,10 @@ Decisions (see docs/tariffs.md):
   and is your default currency for all subsequent tariffs", seed 003).
 * Each tariff gets a stable code ``CPO`` + UTC creation time (``CPO20240723073331``), unique per tenant.
 * Editing: the name can always change. Prices can change only while the tariff has never been assigned. Once a
-  tariff is (or was, or will be) active on a charge point its prices are frozen, so assignment history is price
-  history and every CDR's tariff snapshot matches what the portal shows. New prices = a new tariff ("Copy")
-  assigned with a valid-from date, which is where the 7 % rule is checked per charge point.
+  tariff is (or was, or will be) active on a charge point, or is (was) a driver group's tariff, its prices are
+  frozen, so assignment history is price history and every CDR's tariff snapshot matches what the portal shows.
+  New prices = a new tariff ("Copy") assigned with a valid-from date, which is where the 7 % rule is checked per
+  charge point.
 * Assignments are never overwritten: a new row with a later ``valid_from`` supersedes the previous one; a
   scheduled (future) assignment can be cancelled, which marks it and keeps it in the history.
 * The 7 % rule (``check_price_increase``, pure): compared per price component (AC energy, AC per minute, AC
@@ -37,6 +38,8 @@ from core.overview import OverviewQuery, build_where
 from core.permissions import Permission
 from core.pricing import Price, PriceSet, SessionFacts, TariffSnapshot, gross_unit_price, price_session
 from core.tables import ChargePoint, Tenant
+from core.tables_charging import ChargingSession
+from core.tables_driver_groups import DriverGroup
 from core.tables_tariffs import Tariff, TariffAssignment
 from core.validation import Field, FormSpec
 
@@ -279,10 +282,15 @@ async def get_tariff(actor: Actor, tariff_id: int) -> dict[str, Any]:
 
 
 async def _is_assigned(tariff_id: int) -> bool:
+    """Assigned to charge points, or used by a driver group or a session that charged under one: a CDR built
+    later must find the prices of the session's start."""
+    if await TariffAssignment.exists().where(
+        (TariffAssignment.tariff == tariff_id) & TariffAssignment.cancelled_at.is_null()
+    ):
+        return True
     return bool(
-        await TariffAssignment.exists().where(
-            (TariffAssignment.tariff == tariff_id) & TariffAssignment.cancelled_at.is_null()
-        )
+        await DriverGroup.exists().where(DriverGroup.tariff == tariff_id)
+        or await ChargingSession.exists().where(ChargingSession.driver_group_tariff == tariff_id)
     )
 
 
@@ -444,9 +452,16 @@ async def tariff_snapshot_for(charge_point_id: int, at: datetime) -> TariffSnaps
     active = _active_at(assignments, at)
     if active is None:
         return None
-    tariff = await Tariff.select().where(Tariff.id == active["tariff"]).first()
-    tenant = await Tenant.select(Tenant.vat_rate).where(Tenant.id == active["tenant"]).first()
-    if tariff is None or tenant is None:
+    return await tariff_snapshot(active["tariff"])
+
+
+async def tariff_snapshot(tariff_id: int) -> TariffSnapshot | None:
+    """One tariff as a snapshot with its tenant's current VAT rate (also a driver group's tariff, core.cdrs)."""
+    tariff = await Tariff.select().where(Tariff.id == tariff_id).first()
+    if tariff is None:
+        return None
+    tenant = await Tenant.select(Tenant.vat_rate).where(Tenant.id == tariff["tenant"]).first()
+    if tenant is None:
         return None
     return snapshot_of(tariff, Decimal(str(tenant["vat_rate"])))
 
