@@ -51,8 +51,13 @@ async def _pricing_context(request: AnyRequest, values: dict[str, Any]) -> dict[
     actor = actor_of(request)
     fixed, vat_rate, default_currency = await tariffs.tenant_pricing(actor.tenant_id)
     currency = fixed or str(values.get("currency") or default_currency)
-    context: dict[str, Any] = {"vat_rate": vat_rate, "currency": currency, "fixed_currency": fixed,
-                               "default_currency": default_currency, "currencies": tariffs.CURRENCIES}
+    context: dict[str, Any] = {
+        "vat_rate": vat_rate,
+        "currency": currency,
+        "fixed_currency": fixed,
+        "default_currency": default_currency,
+        "currencies": tariffs.CURRENCIES,
+    }
     try:
         raw = {key: values[key] for key in tariffs.PRICE_NAMES if key in values}
         data = tariffs.TARIFF_SPEC.parse({"name": "preview", **raw})
@@ -66,8 +71,12 @@ async def _pricing_context(request: AnyRequest, values: dict[str, Any]) -> dict[
 
 
 async def _form_page(
-    request: AnyRequest, values: dict[str, Any], *, tariff: dict[str, Any] | None = None,
-    errors: dict[str, Message] | None = None, status_code: int = 200,
+    request: AnyRequest,
+    values: dict[str, Any],
+    *,
+    tariff: dict[str, Any] | None = None,
+    errors: dict[str, Message] | None = None,
+    status_code: int = 200,
 ) -> Response[str]:
     context = {"tariff": tariff, "values": values, "errors": errors or {}, **await _pricing_context(request, values)}
     if tariff is not None:
@@ -151,8 +160,9 @@ class TariffController(Controller):
         try:
             await tariffs.update_tariff(actor, tariff_id, raw)
         except ValidationError as exc:
-            return await _form_page(request, raw, tariff=tariff, errors=field_errors(exc),
-                                    status_code=form_error_status(request))
+            return await _form_page(
+                request, raw, tariff=tariff, errors=field_errors(exc), status_code=form_error_status(request)
+            )
         flash(request, Message("Tariff saved."))
         return done(request, f"/tariffs/{tariff_id}")
 
@@ -177,11 +187,22 @@ class TariffController(Controller):
         active = await tariffs.active_tariffs(actor, [row["id"] for row in rows])
         filters = {key: str(params[key][0]) for key in WIZARD_FILTERS if params.get(key) and params[key][0]}
         preselected = set(_ids_from(params.get("charge_point_ids", [])))
+        # Ticks on other pages or hidden by the filter travel along as hidden fields, so paging and filtering
+        # inside the wizard never forget them.
+        carried = sorted(preselected - {row["id"] for row in rows})
         context = {
-            "mode": "filter" if mode == "filter" else "points", "rows": rows, "total": total, "q": q,
-            "filters": filters, "active": active, "preselected": preselected,
-            "pages": max(1, -(-total // q.per_page)), "filter_query": urlencode(filters),
-            "options": await overview.filter_options(actor), "standards": CONNECTOR_STANDARDS,
+            "mode": "filter" if mode == "filter" else "points",
+            "rows": rows,
+            "total": total,
+            "q": q,
+            "filters": filters,
+            "active": active,
+            "preselected": preselected,
+            "carried": carried,
+            "pages": max(1, -(-total // q.per_page)),
+            "filter_query": urlencode(filters),
+            "options": await overview.filter_options(actor),
+            "standards": CONNECTOR_STANDARDS,
             "protocols": OCPP_VERSIONS,
         }
         return page(request, "tariffs/assign_choose.html", context, block="results")
@@ -196,23 +217,35 @@ class TariffController(Controller):
             ids = await tariffs.charge_point_ids_for_filter(actor, _query_from(params))
         else:
             ids = _ids_from(form.getall("charge_point_ids", []))
-        values = {"tariff_id": str(form.get("tariff_id", "")),
-                  "valid_from": str(form.get("valid_from", "")) or _local_input(datetime.now(UTC))}
+        values = {
+            "tariff_id": str(form.get("tariff_id", "")),
+            "valid_from": str(form.get("valid_from", "")) or _local_input(datetime.now(UTC)),
+        }
         errors: dict[str, Message] = {}
         if not ids:
             errors["charge_points"] = Message("Choose at least one charge point.")
         elif len(ids) > tariffs.MAX_CHARGE_POINTS_PER_ASSIGNMENT:
-            errors["charge_points"] = Message("At most %(max)s charge points at once.",
-                                              {"max": tariffs.MAX_CHARGE_POINTS_PER_ASSIGNMENT})
+            errors["charge_points"] = Message(
+                "At most %(max)s charge points at once.", {"max": tariffs.MAX_CHARGE_POINTS_PER_ASSIGNMENT}
+            )
         return await self._step2(request, ids, values, errors)
 
     async def _step2(
-        self, request: AnyRequest, ids: list[int], values: dict[str, Any], errors: dict[str, Message],
+        self,
+        request: AnyRequest,
+        ids: list[int],
+        values: dict[str, Any],
+        errors: dict[str, Message],
         status_code: int = 200,
     ) -> Response[str]:
         options = await tariffs.list_tariffs(actor_of(request))
-        context = {"ids": ids, "id_list": ",".join(map(str, ids)), "tariffs": options, "values": values,
-                   "errors": errors}
+        context = {
+            "ids": ids,
+            "id_list": ",".join(map(str, ids)),
+            "tariffs": options,
+            "values": values,
+            "errors": errors,
+        }
         return page(request, "tariffs/assign_tariff.html", context, status_code=status_code)
 
     @post("/assign/review", guards=MANAGE)
@@ -233,8 +266,14 @@ class TariffController(Controller):
         tariff = await tariffs.get_tariff(actor, tariff_id)
         refused = [r for r in reviews if not r.check.allowed]
         context = {
-            "ids": ids, "id_list": ",".join(map(str, ids)), "values": values, "tariff": tariff, "reviews": reviews,
-            "refused": refused, "allowed_count": len(reviews) - len(refused), "valid_from": valid_from,
+            "ids": ids,
+            "id_list": ",".join(map(str, ids)),
+            "values": values,
+            "tariff": tariff,
+            "reviews": reviews,
+            "refused": refused,
+            "allowed_count": len(reviews) - len(refused),
+            "valid_from": valid_from,
             "earliest": max((r.check.earliest_valid_from for r in refused), default=None),
             "labels": tariffs.COMPONENT_LABELS,
         }
@@ -247,7 +286,10 @@ class TariffController(Controller):
         ids, values = _wizard_choice(form)
         try:
             created = await tariffs.assign_tariff(
-                actor, _chosen_tariff(values), ids, tariffs.parse_valid_from(values["valid_from"]),
+                actor,
+                _chosen_tariff(values),
+                ids,
+                tariffs.parse_valid_from(values["valid_from"]),
                 only_allowed=form.get("only_allowed") == "on",
             )
         except ValidationError as exc:
@@ -269,4 +311,3 @@ class TariffController(Controller):
         charge_point_id = await tariffs.cancel_assignment(actor_of(request), assignment_id)
         flash(request, Message("Scheduled tariff cancelled."))
         return done(request, f"/infrastructure/charge-points/{charge_point_id}?tab=tariffs")
-

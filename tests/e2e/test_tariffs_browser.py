@@ -33,9 +33,7 @@ async def test_create_assign_and_see_tariff(page: Any, cpo: TenantCtx, unique: s
     # The preview is rendered by the server while typing (HTMX), with the seed's example numbers.
     preview = page.locator("[data-testid=preview-ac]")
     await preview.wait_for()
-    await page.wait_for_function(
-        "document.querySelector('[data-testid=preview-ac]').innerText.includes('11.19')"
-    )
+    await page.wait_for_function("document.querySelector('[data-testid=preview-ac]').innerText.includes('11.19')")
     assert "9.40 EUR net + 1.79 EUR VAT = 11.19 EUR" in await preview.inner_text()
     assert "0.4760" in await page.inner_text("[data-testid=gross-ac-kwh]")
     await screenshot(page, "tariffs-form")
@@ -47,8 +45,10 @@ async def test_create_assign_and_see_tariff(page: Any, cpo: TenantCtx, unique: s
     await page.click("[data-testid=assign-tariff]")
     await page.check(f"[data-testid=select-cp][value='{site.charge_point['id']}']")
     await page.click("[data-testid=wizard-next]")
-    await page.select_option("[data-testid=tariff-select]", label=await page.locator(
-        "[data-testid=tariff-select] option", has_text="Demo Tarif").inner_text())
+    await page.select_option(
+        "[data-testid=tariff-select]",
+        label=await page.locator("[data-testid=tariff-select] option", has_text="Demo Tarif").inner_text(),
+    )
     await page.click("[data-testid=wizard-next]")
     await page.wait_for_selector("[data-testid=review-ok]")
     await screenshot(page, "tariffs-review")
@@ -69,3 +69,31 @@ async def test_create_assign_and_see_tariff(page: Any, cpo: TenantCtx, unique: s
     assert "Nettopreise" in await page.inner_text("[data-testid=net-notice]")
     assert await page.locator("[data-testid=currency-warning]").count() == 0
     await screenshot(page, "tariffs-form-de")
+
+
+async def test_wizard_keeps_ticks_while_filtering(page: Any, cpo: TenantCtx, unique: str) -> None:
+    first, second = await make_site(cpo, "A" + unique), await make_site(cpo, "B" + unique)
+    await browser_login(page, cpo.admin["email"], cpo.password)
+    await page.click("[data-testid=lang-en]")
+    await page.wait_for_selector("html[lang=en]")
+
+    await page.goto("/tariffs/assign")
+    await page.check(f"[data-testid=select-cp][value='{first.charge_point['id']}']")
+    # Filtering hides the ticked charge point; the tick travels along instead of being lost.
+    await page.fill("[data-testid=filter-search]", f"CB-B{unique}")
+    await page.press("[data-testid=filter-search]", "Enter")
+    await page.wait_for_selector(f"[data-testid=carried-cp][value='{first.charge_point['id']}']", state="attached")
+    assert await page.locator("[data-testid=select-cp]").count() == 1
+    assert "not shown here" in await page.inner_text("[data-testid=selected-count]")
+    await page.check(f"[data-testid=select-cp][value='{second.charge_point['id']}']")
+    await page.click("[data-testid=wizard-next]")
+    assert "2 charge points chosen" in await page.inner_text("[data-testid=chosen-count]")
+
+    # Unticking a visible charge point does drop it.
+    await page.go_back()
+    await page.goto(
+        f"/tariffs/assign?charge_point_ids={first.charge_point['id']}&charge_point_ids={second.charge_point['id']}"
+    )
+    await page.uncheck(f"[data-testid=select-cp][value='{first.charge_point['id']}']")
+    await page.click("[data-testid=wizard-next]")
+    assert "1 charge point chosen" in await page.inner_text("[data-testid=chosen-count]")
