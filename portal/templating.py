@@ -12,7 +12,7 @@ from litestar import Request, Response
 from litestar.utils.scope.state import ScopeState
 
 from core.errors import Message
-from portal import i18n
+from portal import audit_labels, i18n
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -33,6 +33,20 @@ def _message(value: Message | str | None) -> str:
     return i18n.gettext(value)
 
 
+def _audit_field(key: str) -> str:
+    label = audit_labels.audit_field(key)
+    return label.render(i18n.gettext) if isinstance(label, Message) else label
+
+
+def _audit_value(value: Any) -> str:
+    shown = audit_labels.audit_value(value)
+    if isinstance(shown, datetime):
+        return _datetime(shown)
+    if isinstance(shown, Message):
+        return shown.render(i18n.gettext)
+    return str(shown)
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -45,6 +59,8 @@ def build_environment() -> Environment:
     env.filters["datetime"] = _datetime
     env.filters["number"] = i18n.number
     env.filters["msg"] = _message
+    env.filters["audit_field"] = _audit_field
+    env.filters["audit_value"] = _audit_value
     return env
 
 

@@ -125,3 +125,28 @@ async def test_location_without_coordinates_shows_hint_instead_of_map(
     page = await admin_client.get(f"/infrastructure/locations/{location['id']}")
     assert "No coordinates recorded yet." in page.text
     assert "openstreetmap.org" not in page.text
+
+
+async def test_history_names_fields_by_their_form_labels(
+    admin_client: httpx.AsyncClient, cpo: TenantCtx, site: Site
+) -> None:
+    from portal.i18n import current_language
+    from portal.templating import build_environment
+
+    location_id = site.location["id"]
+    await infrastructure.update_location(cpo.actor, location_id, {"twentyfourseven": False, "city": "Köln"})
+    detail = await admin_client.get(f"/infrastructure/locations/{location_id}")
+    history = detail.text[detail.text.index('data-testid="audit-history"') :]
+    assert "Open 24/7</span>: Yes → No" in history and "City</span>: München → Köln" in history
+    assert "twentyfourseven:" not in history and "True" not in history
+    assert "State</span>: – → –" not in history  # empty before and after: nothing to show
+
+    env = build_environment()
+    token = current_language.set("de")
+    try:
+        assert env.filters["audit_field"]("twentyfourseven") == "Rund um die Uhr geöffnet (24/7)"
+        assert env.filters["audit_value"](True) == "Ja" and env.filters["audit_value"](None) == "–"
+        assert env.filters["audit_value"]("2026-10-01T08:00:00+00:00") == "01.10.2026 10:00"
+        assert env.filters["audit_field"]("a_new_field") == "a_new_field"
+    finally:
+        current_language.reset(token)

@@ -1,0 +1,74 @@
+"""How the audit history names fields and shows values: the forms' own labels, "Yes"/"No", local times.
+
+The history stores raw field names and JSON values (core.audit); this maps them to the words staff know from
+the forms. A field missing here is shown by its raw name, so a new field never breaks the page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from core.errors import Message
+
+FIELD_LABELS: dict[str, Message] = {
+    # locations, stations, charge points, connectors
+    "name": Message("Name"), "address": Message("Street and number"), "postal_code": Message("Postal code"),
+    "city": Message("City"), "state": Message("State"), "country": Message("Country"),
+    "latitude": Message("Latitude"), "longitude": Message("Longitude"), "time_zone": Message("Time zone"),
+    "hotline": Message("Hotline"), "directions": Message("Directions"), "floor_level": Message("Floor level"),
+    "opening_hours": Message("Opening hours"), "twentyfourseven": Message("Open 24/7"),
+    "parking_type": Message("Parking type"), "parking_restrictions": Message("Parking restrictions"),
+    "operator_name": Message("Operator name"), "operator_email": Message("Operator e-mail"),
+    "operator_website": Message("Operator website"), "publish": Message("Publish (roaming and maps)"),
+    "show_as_poi": Message("Show as point of interest"), "access_type": Message("Access"),
+    "location": Message("Location"), "location_id": Message("Location"), "station": Message("Station"),
+    "station_id": Message("Station"), "charge_box_id": Message("Charge box id"), "vendor": Message("Vendor"),
+    "model": Message("Model"), "serial_number": Message("Serial number"),
+    "firmware_version": Message("Firmware"), "ocpp_version": Message("OCPP version"),
+    "ocpp_password": Message("OCPP password"), "installation_status": Message("Installation status"),
+    "products": Message("Products"), "technician_name": Message("Technician"),
+    "technician_email": Message("Technician e-mail"), "technician_phone": Message("Technician phone"),
+    "meter_public_key": Message("Meter public key (calibration law)"), "evse_id": Message("EVSE-ID"),
+    "evse_number": Message("Number on the station"), "physical_reference": Message("Physical reference"),
+    "power_type": Message("Power type"), "max_power_kw": Message("Max. power (kW)"),
+    "auth_local_rfid": Message("Local RFID"), "auth_remote": Message("Remote"),
+    "auth_direct_payment": Message("Direct Payment"), "eichrecht_compliant": Message("Calibration-law compliant"),
+    "status": Message("Status"), "connector_number": Message("Connector number"), "standard": Message("Standard"),
+    "format": Message("Format"), "max_voltage": Message("Max. voltage (V)"),
+    "max_amperage": Message("Max. current (A)"), "max_electric_power": Message("Max. power (W)"),
+    # cards, tariffs, driver groups
+    "uid": Message("Card uid (RFID, hex)"), "label": Message("Label"), "visual_number": Message("Printed number"),
+    "valid_until": Message("Valid until"), "owner_note": Message("Owner note"), "currency": Message("Currency"),
+    "code": Message("Code"), "tariff": Message("Tariff"), "tariff_id": Message("Tariff"), "kind": Message("Kind"),
+    "card": Message("Charging card"), "driver_group": Message("Driver group"), "tariff_mode": Message("Tariff mode"),
+    "scope": Message("Scope"), "location_ids": Message("Locations"), "note": Message("Note"),
+    "parking_per_minute": Message("Parking price per minute"),
+    "parking_from_minute": Message("Free parking minutes"), "valid_from": Message("Valid from (date & time)"),
+    # users and user groups
+    "email": Message("E-mail"), "language": Message("Language"), "active": Message("Active (may log in)"),
+    "is_admin": Message("Administrator (holds every permission)"), "password": Message("Password"),
+    "description": Message("Description"), "permissions": Message("Permissions"), "groups": Message("Groups"),
+}  # fmt: skip
+
+
+def audit_field(key: str) -> Message | str:
+    return FIELD_LABELS.get(key, key)
+
+
+def audit_value(value: Any) -> Any:
+    """A stored value as the forms show it; booleans become Yes/No, ISO times local times, lists comma lists."""
+    if value is None or value == "":
+        return "–"
+    if value is True:
+        return Message("Yes")
+    if value is False:
+        return Message("No")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "–"
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
