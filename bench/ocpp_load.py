@@ -403,7 +403,7 @@ async def _ours_db_rate(tenant_id: int, count: int, concurrency: int) -> tuple[f
         .limit(concurrency)
     )
 
-    async def sink(_: str) -> None:
+    async def sink(_: dict[str, Any]) -> None:
         return None
 
     work = []

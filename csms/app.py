@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,23 @@ from portal.middleware import language_middleware
 from portal.routes import API_HANDLERS, PORTAL_HANDLERS
 
 log = logging.getLogger("csms")
+
+
+class StationSocketsFirst:
+    """The ASGI app `csms serve` runs: station websockets ``/ocpp/{charge_box_id}`` go straight to the OCPP
+    endpoint, everything else (and the lifespan) to Litestar. A station socket lives for days; through
+    Litestar it would keep Litestar's middleware frames and its copy of the scope alive for that long."""
+
+    __slots__ = ("litestar",)
+
+    def __init__(self, litestar: Litestar) -> None:
+        self.litestar = litestar
+
+    def __call__(self, scope: Any, receive: Any, send: Any) -> Awaitable[None]:
+        # Not a coroutine function: it hands on the callee's coroutine, so no frame of it stays suspended.
+        if scope["type"] == "websocket" and scope["path"].startswith(ocpp_app.PATH_PREFIX):
+            return ocpp_app.endpoint(scope, receive, send)
+        return self.litestar(scope, receive, send)
 
 
 @get("/health", include_in_schema=False)
@@ -101,3 +118,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+
+
+def create_asgi(settings: Settings | None = None) -> StationSocketsFirst:
+    """What `csms serve` (csms.server.server_config) serves: the Litestar app behind the station-socket router."""
+    return StationSocketsFirst(create_app(settings))

@@ -64,21 +64,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ssl = {"ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile}
     mode = "embedded (SQLite, in-process jobs)" if settings.embedded_jobs and settings.is_sqlite else "production"
     print(f"csms serving on http://{args.host}:{args.port} - {mode}", flush=True)
-    uvicorn.run(
-        "csms.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-        ws_max_size=65536,
-        # Sans-I/O websockets without permessage-deflate: the zlib state alone costs ~46 KB per station socket
-        # (docs/benchmarks.md); OCPP frames are small JSON, so compression buys nothing worth that.
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,
-        **ssl,
-    )
+    from csms.app import create_asgi
+    from csms.server import server_config
+
+    config = server_config(create_asgi(settings), host=args.host, port=args.port, log_level=args.log_level, **ssl)
+    uvicorn.Server(config).run()
     return 0
 
 

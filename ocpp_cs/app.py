@@ -1,6 +1,7 @@
 """What the OCPP central system contributes to the server: route handlers and start/stop hooks.
 
-csms/app.py mounts HANDLERS and runs the hooks in the app's lifespan.
+csms/app.py mounts HANDLERS, routes station websockets under PATH_PREFIX to ``endpoint`` ahead of Litestar,
+and runs the hooks in the app's lifespan.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from typing import Any
 from ocpp_cs import files
 from ocpp_cs.bus import start_bus, stop_bus
 from ocpp_cs.msglog import message_log
-from ocpp_cs.transport import ocpp_mount, shutdown_connections
+from ocpp_cs.transport import PATH_PREFIX, ocpp_endpoint, ocpp_mount, shutdown_connections
+
+__all__ = ["HANDLERS", "PATH_PREFIX", "SHUTDOWN", "STARTUP", "endpoint"]
+endpoint = ocpp_endpoint
 
 HANDLERS: list[Any] = [ocpp_mount, *files.HANDLERS]
 # The command bus registers itself as core.commands' transport (local registry, or Redis routing).

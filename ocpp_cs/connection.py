@@ -32,11 +32,25 @@ class StationDisconnected(Exception):
     """The websocket closed before the station answered."""
 
 
-SendText = Callable[[str], Awaitable[None]]
+# The ASGI send of the station's websocket.
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class StationConnection:
-    """A live websocket of one station on this node."""
+    """A live websocket of one station on this node. Thousands of them sit idle for minutes, so the object is
+    kept small: slots, and the call lock made only when the CSMS first calls the station."""
+
+    __slots__ = (
+        "_call_lock",
+        "_pending",
+        "_send",
+        "charge_box_id",
+        "closed",
+        "ocpp_version",
+        "remote_addr",
+        "station_id",
+        "tenant_id",
+    )
 
     def __init__(
         self,
@@ -44,7 +58,7 @@ class StationConnection:
         station_id: int,
         tenant_id: int,
         ocpp_version: str,
-        send_text: SendText,
+        send: Send,
         remote_addr: str = "",
     ) -> None:
         self.charge_box_id = charge_box_id
@@ -52,21 +66,25 @@ class StationConnection:
         self.tenant_id = tenant_id
         self.ocpp_version = ocpp_version
         self.remote_addr = remote_addr
-        self._send_text = send_text
+        self._send = send
         # At most one CSMS->station call in flight (OCPP 1.6 section 4.1.1).
-        self._call_lock = asyncio.Lock()
+        self._call_lock: asyncio.Lock | None = None
         self._pending: tuple[str, asyncio.Future[dict[str, Any]]] | None = None
         self.closed = False
-        # Set by the transport: closes this socket when a newer connection of the same station replaces it.
-        self.closer: Callable[[], Awaitable[None]] | None = None
 
     async def send_frame(self, text: str, message_type: int, unique_id: str, action: str = "") -> None:
         message_log.add(self.station_id, self.charge_box_id, "out", message_type, unique_id, action, text)
-        await self._send_text(text)
+        await self._send({"type": "websocket.send", "text": text})
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the socket (a newer connection of the station replaced it, or the server stops)."""
+        await self._send({"type": "websocket.close", "code": code, "reason": reason})
 
     async def call(self, action: str, payload: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
         if self.closed:
             raise StationDisconnected(self.charge_box_id)
+        if self._call_lock is None:
+            self._call_lock = asyncio.Lock()
         async with self._call_lock:
             if self.closed:
                 raise StationDisconnected(self.charge_box_id)

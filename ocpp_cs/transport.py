@@ -1,9 +1,11 @@
 """The websocket endpoint ``/ocpp/{charge_box_id}``: handshake checks, the receive loop, the registry.
 
-It is a raw ASGI app mounted into Litestar, because the checks must answer the HTTP upgrade request itself
-(401 / 404 / 400 through the ASGI "websocket.http.response" extension, which uvicorn supports) and because
-the per-frame path must stay lean. Order of the checks: subprotocol (400), station known (404), Basic
-credentials (401); only then the upgrade is accepted.
+It is a raw ASGI app, because the checks must answer the HTTP upgrade request itself (401 / 404 / 400 through
+the ASGI "websocket.http.response" extension, which uvicorn supports) and because the per-frame path and the
+per-socket memory must stay lean: `csms serve` routes station websockets to it ahead of Litestar
+(csms.app.create_asgi); the Litestar mount below serves the rest (a plain HTTP request gets 426). Order of
+the checks: subprotocol (400), station known (404), Basic credentials (401); only then the upgrade is
+accepted.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ log = logging.getLogger("csms.ocpp")
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+PATH_PREFIX = "/ocpp/"
 
 # Subprotocols in order of preference; OCPP 2.0.1 adds its Protocol here.
 PROTOCOLS: dict[str, framing.Protocol] = {OCPP16.subprotocol: OCPP16}
@@ -85,9 +89,8 @@ async def _deny(
 def charge_box_id_of(scope: Scope) -> str:
     path = unquote(scope.get("raw_path", b"").decode("latin-1")) if scope.get("raw_path") else scope["path"]
     path = path.split("?", 1)[0]
-    marker = "/ocpp/"
-    idx = path.find(marker)
-    tail = path[idx + len(marker) :] if idx >= 0 else path.lstrip("/")
+    idx = path.find(PATH_PREFIX)
+    tail = path[idx + len(PATH_PREFIX) :] if idx >= 0 else path.lstrip("/")
     return tail.strip("/")
 
 
@@ -131,12 +134,14 @@ async def ocpp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
             await _deny(scope, send, 401, "unauthorized", [(b"www-authenticate", b'Basic realm="OCPP"')])
         return
 
+    # The handshake headers (credentials among them) are not read again while the socket lives for days.
+    scope["headers"] = []
     await send({"type": "websocket.accept", "subprotocol": protocol.subprotocol})
-    await run_connection(scope, receive, send, station, protocol, remote)
+    await run_connection(receive, send, station, protocol, remote)
 
 
 async def run_connection(
-    scope: Scope, receive: Receive, send: Send, station: dict[str, Any], protocol: framing.Protocol, remote: str
+    receive: Receive, send: Send, station: dict[str, Any], protocol: framing.Protocol, remote: str
 ) -> None:
     charge_box_id = station["charge_box_id"]
     conn = StationConnection(
@@ -144,7 +149,7 @@ async def run_connection(
         station_id=station["id"],
         tenant_id=station["tenant"],
         ocpp_version=protocol.subprotocol.removeprefix("ocpp"),
-        send_text=lambda text: send({"type": "websocket.send", "text": text}),
+        send=send,
         remote_addr=remote,
     )
     await charging.station_connected(conn.station_id)
@@ -157,7 +162,7 @@ async def run_connection(
         await _run_hook(hook, conn)
     log.info("%s connected from %s (%s)", charge_box_id, remote, protocol.subprotocol)
     try:
-        await _receive_loop(conn, protocol, receive, send)
+        await _receive_loop(conn, protocol, receive)
     finally:
         conn.mark_closed()
         if registry.local.get(charge_box_id) is conn:
@@ -177,18 +182,13 @@ async def _run_hook(hook: Any, conn: StationConnection) -> None:
 
 async def _close_replaced(previous: StationConnection) -> None:
     previous.mark_closed()
-    if previous.closer is not None:
-        try:
-            await previous.closer()
-        except Exception:  # already gone
-            log.debug("%s: previous socket already closed", previous.charge_box_id)
+    try:
+        await previous.close(1000, "replaced by a new connection")
+    except Exception:  # already gone
+        log.debug("%s: previous socket already closed", previous.charge_box_id)
 
 
-async def _receive_loop(conn: StationConnection, protocol: framing.Protocol, receive: Receive, send: Send) -> None:
-    async def closer() -> None:
-        await send({"type": "websocket.close", "code": 1000, "reason": "replaced by a new connection"})
-
-    conn.closer = closer
+async def _receive_loop(conn: StationConnection, protocol: framing.Protocol, receive: Receive) -> None:
     last_seen = time.monotonic()
     station_id, charge_box_id = conn.station_id, conn.charge_box_id
     while True:
@@ -237,11 +237,10 @@ async def shutdown_connections() -> None:
     """Server stop: close every station socket (1012 service restart) so stations reconnect to another node."""
     for conn in list(registry.local.values()):
         conn.mark_closed()
-        if conn.closer is not None:
-            try:
-                await conn.closer()
-            except Exception:  # already gone
-                log.debug("%s: socket already closed at shutdown", conn.charge_box_id)
+        try:
+            await conn.close(1012, "service restart")
+        except Exception:  # already gone
+            log.debug("%s: socket already closed at shutdown", conn.charge_box_id)
 
 
 class _DeniedHandshakeFilter(logging.Filter):

@@ -32,12 +32,12 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 async def ocpp_url() -> AsyncIterator[str]:
-    """``ws://127.0.0.1:<port>/ocpp`` of the app, with the websocket limits of ``csms serve``."""
-    from csms.app import create_app
+    """``ws://127.0.0.1:<port>/ocpp`` of the app, served the way ``csms serve`` serves it."""
+    from csms.app import create_asgi
+    from csms.server import server_config
 
     port = _free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning", ws_max_size=65536)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(create_asgi(), host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
         await asyncio.sleep(0.05)
