@@ -1,22 +1,34 @@
-"""REST API: charging cards (``GET``/``POST /api/v1/cards``), described by core.cards.CARD_SPEC."""
+"""REST API: charging cards (``GET``/``POST /api/v1/cards``), described by core.cards.CARD_SPEC.
+
+A card's driver group is ``driver_group_id``; ``PATCH /api/v1/cards/{id}`` with ``{"driver_group_id": n}`` moves
+the card into a group (``null`` takes it out), with the rules of core.driver_groups.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, patch, post
 
-from core import cards
+from core import cards, driver_groups
 from core.permissions import Permission
 from portal.auth import actor_of, requires
 
 CardInput = cards.CARD_SPEC.struct("CardInput")
 
 
+
+
+class CardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    driver_group_id: int | None
+
+
 def _public(card: dict[str, Any]) -> dict[str, Any]:
-    return {key: card[key] for key in ("id", "uid", "label", "visual_number", "status", "valid_until", "owner_note",
+    data = {key: card[key] for key in ("id", "uid", "label", "visual_number", "status", "valid_until", "owner_note",
                                        "created_at", "updated_at")}  # fmt: skip
+    data["driver_group_id"] = card.get("driver_group")
+    return data
 
 
 class CardApiController(Controller):
@@ -31,3 +43,14 @@ class CardApiController(Controller):
     async def create_card(self, request: Request[Any, Any, Any], data: CardInput) -> dict[str, Any]:  # type: ignore[valid-type]
         raw = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
         return _public(await cards.create_card(actor_of(request), raw))
+
+    @get("/{card_id:int}", guards=[requires(Permission.INFRASTRUCTURE_VIEW)], summary="Get a charging card")
+    async def get_card(self, request: Request[Any, Any, Any], card_id: int) -> dict[str, Any]:
+        return _public(await cards.get_card(actor_of(request), card_id))
+
+    @patch("/{card_id:int}", guards=[requires(Permission.INFRASTRUCTURE_VIEW, Permission.DRIVER_GROUPS_MANAGE)],
+           summary="Move a charging card into a driver group (null: out of its group)")
+    async def update_card(self, request: Request[Any, Any, Any], card_id: int, data: CardPatch) -> dict[str, Any]:
+        actor = actor_of(request)
+        await driver_groups.set_card_group(actor, card_id, data.driver_group_id)
+        return _public(await cards.get_card(actor, card_id))

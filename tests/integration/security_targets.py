@@ -222,6 +222,32 @@ async def _cdr(world: World) -> int:
     return int(await world.get("cdr", make))
 
 
+async def _card(world: World) -> int:
+    from core import cards
+
+    async def make(w: World) -> dict[str, Any]:
+        return await cards.create_card(w.ctx.actor, {"uid": "5EC0A1"})
+
+    return int((await world.get("card", make))["id"])
+
+
+async def _driver_group(world: World) -> int:
+    from core import driver_groups
+
+    async def make(w: World) -> dict[str, Any]:
+        return await driver_groups.create_group(w.ctx.actor, {"name": "Security", "kind": "CARDS_ONLY"})
+
+    return int((await world.get("driver_group", make))["id"])
+
+
+async def _card_member_body(world: World) -> dict[str, Any]:
+    return {"card_id": await _card(world)}
+
+
+async def _card_group_body(_: World) -> dict[str, Any]:
+    return {"driver_group_id": None}
+
+
 def fixed(value: str) -> Factory:
     """A parameter that is not an id: the same value in every tenant."""
 
@@ -248,6 +274,8 @@ TARGETS: dict[str, Factory | dict[str, Factory]] = {
     "record_id": _command_record,
     "cdr_id": _cdr,
     "session_id": _session,
+    "card_id": _card,
+    "driver_group_id": _driver_group,
     "job": {"/operations/bulk/": _command_job},
     "name": {  # a command that fits the route: for the whole station, or for one charge point
         "/api/v1/stations/": fixed("reset"),
@@ -275,6 +303,8 @@ async def _assignment_body(world: World) -> dict[str, Any]:
 # own objects: only the path's ids are another tenant's.
 BODIES: dict[str, Callable[[World], Awaitable[dict[str, Any]]]] = {
     "/api/v1/tariffs/{tariff_id:int}/assignments": _assignment_body,
+    "/api/v1/driver-groups/{driver_group_id:int}/cards": _card_member_body,
+    "/api/v1/cards/{card_id:int}": _card_group_body,
 }
 
 # Required query parameters of a route (path as Litestar spells it), so that it reaches its handler.

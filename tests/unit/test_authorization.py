@@ -44,3 +44,50 @@ async def test_charge_point_auth_types(cpo: TenantCtx, unique: str) -> None:
     assert (await authorize(cpo.id, CP_ALL, uid, AuthSource.DIRECT_PAYMENT)).reason == "auth_type_not_allowed"
     # Station-wide Authorize (no charge point) only looks at the card.
     assert (await authorize(cpo.id, None, uid)).accepted
+
+
+async def test_driver_group_archive_and_scope(cpo: TenantCtx, unique: str) -> None:
+    """Cards of an archived group are Blocked everywhere; outside the group's scope Invalid; without group as before."""
+    from core import driver_groups, infrastructure
+    from core.tables_charging import ChargingSession
+
+    actor = cpo.actor
+    here, there = [
+        await infrastructure.create_location(
+            actor, {"name": f"{name} {unique}", "address": "Hauptstr. 1", "postal_code": "80331", "city": "München",
+                    "country": "DEU", "latitude": "48.1", "longitude": "11.5"})  # fmt: skip
+        for name in ("Here", "There")
+    ]
+    points = []
+    for n, location in enumerate((here, there)):
+        station, _ = await infrastructure.create_station(
+            actor, {"location_id": location["id"], "charge_box_id": f"AZ{n}-{unique}"})
+        points.append(await infrastructure.create_charge_point(actor, {"station_id": station["id"], "evse_number": 1}))
+    cp_here, cp_there = [{**CP_ALL, "id": cp["id"]} for cp in points]
+    group = await driver_groups.create_group(
+        actor, {"name": "Gäste", "kind": "CARDS_ONLY", "scope": "CHOSEN", "location_ids": [str(here["id"])]})
+    uid = f"D1{unique[:6]}".upper()
+    card = ChargingCard(tenant=cpo.id, uid=uid)
+    await card.save()
+    await driver_groups.set_card_group(actor, card.id, group["id"])
+    loner = f"D2{unique[:6]}".upper()
+    await ChargingCard(tenant=cpo.id, uid=loner).save()
+
+    accepted = await authorize(cpo.id, cp_here, uid)
+    assert accepted.accepted and accepted.driver_group is not None
+    assert accepted.session_terms()["driver_group"] == group["id"]
+    outside = await authorize(cpo.id, cp_there, uid)
+    assert (outside.status, outside.reason) == (AuthStatus.INVALID, "outside_driver_group_scope")
+    assert outside.session_terms()["driver_group"] is None  # a refused start does not count as the group's use
+    assert (await authorize(cpo.id, None, uid)).accepted  # station-wide Authorize: the scope waits for the start
+    assert (await authorize(cpo.id, cp_there, loner)).accepted  # a card without group: as before
+
+    await driver_groups.update_group(actor, group["id"], {"scope": "ALL"})
+    assert (await authorize(cpo.id, cp_there, uid)).accepted
+
+    await driver_groups.archive_group(actor, group["id"])
+    for cp in (cp_here, None):
+        archived = await authorize(cpo.id, cp, uid)
+        assert (archived.status, archived.reason) == (AuthStatus.BLOCKED, "driver_group_archived")
+    # Archiving does not count as use; no session was made here, so the group may still be deleted.
+    assert not await ChargingSession.exists().where(ChargingSession.driver_group == group["id"])
