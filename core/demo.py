@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core import infrastructure, tariffs, tenancy
+from core import driver_groups, infrastructure, tariffs, tenancy
 from core.context import system_actor
 from core.passwords import hash_password
 from core.permissions import Permission
@@ -74,7 +74,9 @@ class DemoResult:
 
 async def load_demo() -> DemoResult:
     if existing := await Tenant.select(Tenant.id).where(Tenant.slug == DEMO_SLUG).first():
-        await tariffs.ensure_demo_tariff(system_actor(existing["id"], "demo"))  # installs older than tariffs
+        actor = system_actor(existing["id"], "demo")
+        await tariffs.ensure_demo_tariff(actor)  # installs older than tariffs
+        await driver_groups.ensure_demo_group(actor, str(tariffs.DEMO_TARIFF["name"]))  # and than driver groups
         return DemoResult(created=False)
     tenant = await tenancy.create_tenant(
         {"slug": DEMO_SLUG, "name": "Demo Company", "kind": "CPO", "country_code": "DE", "party_id": "ISE"}
@@ -140,4 +142,5 @@ async def load_demo() -> DemoResult:
                 ChargePoint.id == cp["id"]
             )
     await tariffs.ensure_demo_tariff(actor)
+    await driver_groups.ensure_demo_group(actor, str(tariffs.DEMO_TARIFF["name"]))
     return DemoResult(created=True)

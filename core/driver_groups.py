@@ -481,11 +481,12 @@ async def set_card_group(actor: Actor, card_id: int, group_id: int | None) -> No
         await audit.record(
             actor, card["tenant"], "card", card_id, "update", {"driver_group": [card["driver_group"], group_id]}
         )
-        for changed, action in ((card["driver_group"], "remove_card"), (group_id, "add_card")):
-            if changed is not None:
-                await audit.record(
-                    actor, card["tenant"], "driver_group", changed, action, {"card": [None, card["uid"]]}
-                )
+        if card["driver_group"] is not None:
+            change = {"card": [card["uid"], None]}
+            await audit.record(actor, card["tenant"], "driver_group", card["driver_group"], "remove_card", change)
+        if group_id is not None:
+            change = {"card": [None, card["uid"]]}
+            await audit.record(actor, card["tenant"], "driver_group", group_id, "add_card", change)
 
 
 async def remove_card(actor: Actor, group_id: int, card_id: int) -> None:
@@ -517,3 +518,30 @@ async def choices(actor: Actor) -> dict[str, list[dict[str, Any]]]:
         .order_by(Location.name)
     )
     return {"tariffs": tariffs, "locations": locations}
+
+
+DEMO_GROUP = {"name": "Gäste", "kind": GroupKind.CARDS_ONLY.value}
+DEMO_GUEST_CARD = {"uid": "6A570001", "label": "Gast 1", "visual_number": "GAST-0001"}
+
+
+async def ensure_demo_group(actor: Actor, tariff_name: str) -> None:
+    """The demo's "Gäste" group (cards only; the named tariff documents its sessions) with one guest card;
+    idempotent, and added to demo installs older than driver groups."""
+    from core import cards
+
+    exists = await DriverGroup.exists().where(
+        (DriverGroup.tenant == actor.tenant_id) & (DriverGroup.name == DEMO_GROUP["name"])
+    )
+    if exists:
+        return
+    tariff = (
+        await Tariff.select(Tariff.id).where((Tariff.tenant == actor.tenant_id) & (Tariff.name == tariff_name)).first()
+    )
+    group = await create_group(actor, {**DEMO_GROUP, "tariff_id": tariff["id"] if tariff else None})
+    card = (
+        await ChargingCard.select(ChargingCard.id)
+        .where((ChargingCard.tenant == actor.tenant_id) & (ChargingCard.uid == DEMO_GUEST_CARD["uid"]))
+        .first()
+    )
+    card_id = card["id"] if card else (await cards.create_card(actor, dict(DEMO_GUEST_CARD)))["id"]
+    await set_card_group(actor, card_id, group["id"])

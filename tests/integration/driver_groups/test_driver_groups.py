@@ -155,3 +155,19 @@ async def test_viewer_sees_but_cannot_change(cpo: TenantCtx) -> None:
         page = await client.get(f"/driver-groups/{group['id']}")
         assert page.status_code == 200 and 'data-testid="archive"' not in page.text
         assert (await post_form(client, f"/driver-groups/{group['id']}/archive", {})).status_code == 403
+
+
+async def test_demo_has_a_guest_group_with_a_documentation_tariff() -> None:
+    from core.demo import DEMO_SLUG, load_demo
+    from core.tables import Tenant
+    from core.tables_driver_groups import DriverGroup
+
+    await load_demo()
+    await load_demo()
+    tenant = await Tenant.select(Tenant.id).where(Tenant.slug == DEMO_SLUG).first()
+    assert tenant is not None
+    groups = await DriverGroup.select().where(DriverGroup.tenant == tenant["id"])
+    assert [(g["name"], g["kind"], g["tariff_mode"]) for g in groups] == [("Gäste", "CARDS_ONLY", "DOCUMENT")]
+    assert groups[0]["tariff"] is not None
+    cards = await ChargingCard.select(ChargingCard.uid).where(ChargingCard.driver_group == groups[0]["id"])
+    assert [c["uid"] for c in cards] == [driver_groups.DEMO_GUEST_CARD["uid"]]
