@@ -27,12 +27,13 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core import outbox, pricing
+from core import ocmf, outbox, pricing
 from core.charging import FAILED_STOP_REASONS, OPEN_STATUSES, SessionStatus, StaleReason
 from core.context import Actor
 from core.db import is_postgres, transaction
 from core.driver_groups import session_pricing
 from core.errors import NotFound
+from core.infrastructure import METER_KEY_TOPIC
 from core.overview import _TOP, _like_escape, _one  # the overview's parameter and text-prefix helpers
 from core.permissions import Permission
 from core.tables import ChargePoint, ChargingStation, Location, Tenant
@@ -42,6 +43,10 @@ from core.tables_charging import ChargingSession, MeterValue
 TOPIC = "session.stopped"
 JOB = "cdrs.build"
 outbox.route(TOPIC, JOB)
+# Published by core.infrastructure when a station's meter public key changes: its CDRs are checked again.
+CHECK_JOB = "cdrs.check_signatures"
+outbox.route(METER_KEY_TOPIC, CHECK_JOB)
+CHECK_BATCH = 500
 
 NO_TARIFF_REMARK = "no tariff"
 HOUR = Decimal(3600)
@@ -94,8 +99,16 @@ def signed_data_of(meter_values: list[dict[str, Any]]) -> dict[str, Any] | None:
         }
         for m in signed
     ]
-    ocmf = all(str(v["signed_data"]).startswith("OCMF|") for v in values)
-    return {"encoding_method": "OCMF" if ocmf else "", "signed_values": values}
+    is_ocmf = all(str(v["signed_data"]).startswith(ocmf.PREFIX) for v in values)
+    return {"encoding_method": "OCMF" if is_ocmf else "", "signed_values": values}
+
+
+def signature_check_of(
+    signed_data: dict[str, Any] | None, public_key: str | None, meter_start_wh: int | None, meter_stop_wh: int | None
+) -> dict[str, Any]:
+    """The Eichrecht result of a CDR's signed data (core.ocmf.check_session) against the station's key."""
+    texts = [str(v.get("signed_data") or "") for v in (signed_data or {}).get("signed_values", [])]
+    return ocmf.check_session(texts, public_key, meter_start_wh=meter_start_wh, meter_stop_wh=meter_stop_wh)
 
 
 def parking_hours(
@@ -161,6 +174,9 @@ def cdr_values(
     price, remark = price_of(tariff, facts)
     auth_source = session["auth_source"] or "RFID"
     flags = session.get("flags") or []
+    signed_data = signed_data_of(meter_values)
+    # The stop of a session closed as stale is a guess, not a reading to compare the signed end with.
+    check = signature_check_of(signed_data, station.get("meter_public_key"), meter_start, session["meter_stop_wh"])
     return {
         "tenant": session["tenant"],
         "session": session["id"],
@@ -198,7 +214,9 @@ def cdr_values(
         "billable": billable,
         "remark": remark,
         "eichrecht_compliant": bool(charge_point and charge_point.get("eichrecht_compliant")),
-        "signed_data": signed_data_of(meter_values),
+        "signed_data": signed_data,
+        "signature_status": check["status"],
+        "signature_check": check,
         "status": cdr_status(session["status"], session.get("stop_reason") or "").value,
         "stop_reason": session.get("stop_reason") or "",
         "flags": list(flags) if isinstance(flags, list) else [],
@@ -275,6 +293,47 @@ async def on_session_stopped(payload: dict[str, Any]) -> None:
     await create_cdr(int(payload["session_id"]))
 
 
+async def check_signatures(station_id: int) -> int:
+    """Check the signed data of the station's CDRs again with its current key; returns how many were checked.
+
+    Runs in the outbox handler's transaction; reads in id order by keyset so that a station with many CDRs is
+    never loaded at once.
+    """
+    station = await ChargingStation.select(ChargingStation.meter_public_key).where(
+        ChargingStation.id == station_id
+    ).first()
+    if station is None:
+        return 0
+    checked, after = 0, 0
+    while True:
+        rows = (
+            await Cdr.select(
+                Cdr.id, Cdr.signed_data, Cdr.session.meter_start_wh.as_alias("meter_start_wh"),
+                Cdr.session.meter_stop_wh.as_alias("meter_stop_wh"),
+            )
+            .where((Cdr.station == station_id) & (Cdr.id > after) & Cdr.signed_data.is_not_null())
+            .order_by(Cdr.id)
+            .limit(CHECK_BATCH)
+            .output(load_json=True)
+        )  # fmt: skip
+        for row in rows:
+            check = signature_check_of(
+                row["signed_data"], station["meter_public_key"], row["meter_start_wh"], row["meter_stop_wh"]
+            )
+            await Cdr.update({Cdr.signature_status: check["status"], Cdr.signature_check: check}).where(
+                Cdr.id == row["id"]
+            )
+        checked += len(rows)
+        if len(rows) < CHECK_BATCH:
+            return checked
+        after = rows[-1]["id"]
+
+
+async def on_meter_key_changed(payload: dict[str, Any]) -> None:
+    """The outbox handler of ``station.meter_key_changed``."""
+    await check_signatures(int(payload["station_id"]))
+
+
 # --- the "Ladedaten" query ----------------------------------------------------------------------------------
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -291,6 +350,7 @@ class CdrQuery:
     city: str = ""  # city or postal code, from the start
     street: str = ""
     eichrecht: str = ""  # "yes" | "no"
+    signature: str = ""  # core.ocmf.SignatureStatus of the signed data
     power: str = ""  # AC | DC
     auth: str = ""  # AuthSource
     date_from: date | None = None
@@ -308,7 +368,7 @@ class CdrQuery:
 
     def to_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {}
-        for key in ("country", "city", "street", "eichrecht", "power", "auth", "status", "currency"):
+        for key in ("country", "city", "street", "eichrecht", "signature", "power", "auth", "status", "currency"):
             if value := getattr(self, key):
                 params[key] = value
         if self.date_from:
@@ -349,6 +409,7 @@ def parse_query(params: Mapping[str, Any]) -> CdrQuery:
         city=_one(params, "city", 45),
         street=_one(params, "street", 45),
         eichrecht=pick("eichrecht", ("yes", "no"), upper=False),
+        signature=pick("signature", tuple(ocmf.SignatureStatus)),
         power=pick("power", ("AC", "DC")),
         auth=pick("auth", AUTH_SOURCES),
         date_from=_date(_one(params, "from", 10)),
@@ -380,6 +441,7 @@ _CDR_BRANCH = {
     "total_energy": "c.total_energy", "total_time": "c.total_time", "total_parking_time": "c.total_parking_time",
     "auth_source": "c.auth_source", "token_uid": "c.token_uid", "status": "c.status",
     "eichrecht_compliant": "c.eichrecht_compliant", "signed": "(c.signed_data IS NOT NULL)",
+    "signature_status": "c.signature_status",
     "power_type": "c.power_type", "currency": "c.currency", "total_cost_excl_vat": "c.total_cost_excl_vat",
     "total_vat": "c.total_vat", "total_cost_incl_vat": "c.total_cost_incl_vat", "billable": "c.billable",
     "tariff_code": "c.tariff_code",
@@ -392,7 +454,7 @@ _ACTIVE_BRANCH = {
     "total_energy": "s.energy_wh / 1000.0", "total_time": "CAST(NULL AS NUMERIC)",
     "total_parking_time": "CAST(NULL AS NUMERIC)",
     "auth_source": "s.auth_source", "token_uid": "s.id_tag", "status": "'ACTIVE'",
-    "eichrecht_compliant": "COALESCE(cp.eichrecht_compliant, FALSE)", "signed": "FALSE",
+    "eichrecht_compliant": "COALESCE(cp.eichrecht_compliant, FALSE)", "signed": "FALSE", "signature_status": "''",
     "power_type": "CASE WHEN cp.power_type = 'DC' THEN 'DC' ELSE 'AC' END", "currency": "''",
     "total_cost_excl_vat": "CAST(NULL AS NUMERIC)", "total_vat": "CAST(NULL AS NUMERIC)",
     "total_cost_incl_vat": "CAST(NULL AS NUMERIC)", "billable": "TRUE",
@@ -464,6 +526,8 @@ def _branch(
         add(f"LOWER({cols['address']}) LIKE {{}} ESCAPE '\\'", "%" + _like_escape(q.street.lower()) + "%")
     if q.eichrecht:
         add(f"{cols['eichrecht_compliant']} = {{}}", q.eichrecht == "yes")
+    if q.signature:
+        add(f"{cols['signature_status']} = {{}}", q.signature)
     if q.power:
         add(f"{cols['power_type']} = {{}}", q.power)
     if q.auth:
@@ -621,7 +685,7 @@ EXPORT_BATCH = 5000
 EXPORT_COLUMNS = (
     "session_id", "cdr_id", "status", "evse_id", "charge_box_id", "country", "city", "postal_code", "address",
     "start_date_time", "end_date_time", "total_energy", "total_time", "total_parking_time", "power_type",
-    "auth_source", "token_uid", "eichrecht_compliant", "signed", "tariff_code", "currency",
+    "auth_source", "token_uid", "eichrecht_compliant", "signed", "signature_status", "tariff_code", "currency",
     "total_cost_excl_vat", "total_vat", "total_cost_incl_vat", "billable",
 )  # fmt: skip
 
@@ -667,7 +731,7 @@ async def get_cdr(actor: Actor, cdr_id: int) -> dict[str, Any]:
     row = await Cdr.select().where((Cdr.id == cdr_id) & Cdr.tenant.is_in(actor.scope)).output(load_json=True).first()
     if row is None:
         raise NotFound("cdr")
-    return _loaded(row, "tariff", "price_components", "signed_data", "flags")
+    return _loaded(row, "tariff", "price_components", "signed_data", "signature_check", "flags")
 
 
 async def session_meter_values(actor: Actor, session_id: int, limit: int = 2000) -> list[dict[str, Any]]:

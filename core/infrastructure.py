@@ -15,7 +15,7 @@ from zoneinfo import available_timezones
 
 from piccolo.query.functions.aggregate import Count
 
-from core import audit
+from core import audit, ocmf, outbox
 from core.context import Actor
 from core.db import transaction
 from core.errors import Message, NotFound, ValidationError
@@ -85,6 +85,7 @@ OCPP_VERSIONS = ("1.6", "2.0.1")
 PRODUCTS = ("eOperate professional AC", "eOperate professional DC", "360.SUPPORT")
 CHARGE_BOX_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:+\-]{0,47}"
 MIN_STATION_PASSWORD = 16  # OCPP security profile 1 (BasicAuthPassword 16..40)
+METER_KEY_TOPIC = "station.meter_key_changed"  # outbox topic; core.cdrs checks the station's CDRs again
 _TIMEZONES = frozenset(available_timezones())
 
 
@@ -165,6 +166,9 @@ STATION_SPEC = FormSpec(
         Field("show_as_poi", kind="bool", default=True),
         Field("products", kind="list", choices=PRODUCTS),
         Field("attributes", kind="json"),
+        # Eichrecht: the meter's public key as on the station's label (hex of the DER key, or PEM)
+        Field("meter_public_key", kind="text", max_length=2000, checks=(ocmf.check_public_key,),
+              label="Public key of the calibrated meter (hex of the DER SubjectPublicKeyInfo, or PEM)"),
     ),
 )
 
@@ -368,6 +372,7 @@ async def create_station(actor: Actor, raw: dict[str, Any]) -> tuple[dict[str, A
     await _check_charge_box_id_free(data["charge_box_id"])
     password = data.pop("ocpp_password") or new_secret(18)
     data["attributes"] = data.get("attributes") or {}
+    data["meter_public_key"] = ocmf.normalise_public_key(data.get("meter_public_key") or "")
     station = ChargingStation(
         tenant=location["tenant"], location=location["id"], ocpp_password_hash=hash_password(password), **data
     )
@@ -397,6 +402,9 @@ async def update_station(actor: Actor, station_id: int, raw: dict[str, Any]) -> 
         data["location"] = location["id"]
     if "charge_box_id" in data and data["charge_box_id"] != current["charge_box_id"]:
         await _check_charge_box_id_free(data["charge_box_id"], exclude_id=station_id)
+    if "meter_public_key" in data:
+        data["meter_public_key"] = ocmf.normalise_public_key(data["meter_public_key"] or "")
+    key_changed = data.get("meter_public_key", current["meter_public_key"]) != current["meter_public_key"]
     password = data.pop("ocpp_password", None)
     values = _columns(ChargingStation, data)
     if password:
@@ -409,6 +417,12 @@ async def update_station(actor: Actor, station_id: int, raw: dict[str, Any]) -> 
                 ChargingStation.id == station_id
             )
             await audit.record(actor, current["tenant"], "station", station_id, "update", changes)
+            if key_changed:  # the station's CDRs are checked again with the new key (core.cdrs)
+                stamp = _now().isoformat()
+                await outbox.publish(METER_KEY_TOPIC, f"meter-key:{station_id}:{stamp}",
+                                     {"station_id": station_id, "tenant_id": current["tenant"]})  # fmt: skip
+        if key_changed:
+            outbox.kick()
     return await get_station(actor, station_id)
 
 
@@ -449,7 +463,8 @@ async def clone_station(actor: Actor, station_id: int, new_charge_box_id: str) -
     actor.require(Permission.INFRASTRUCTURE_MANAGE)
     source = await get_station(actor, station_id)
     raw = {key: source[key] for key in STATION_SPEC.names if key in source and key != "charge_box_id"}
-    raw.update(location_id=source["location"], charge_box_id=new_charge_box_id, serial_number="")
+    # a copy has its own meter: serial number and meter key are not copied
+    raw.update(location_id=source["location"], charge_box_id=new_charge_box_id, serial_number="", meter_public_key="")
     async with transaction():
         station, password = await create_station(actor, raw)
         for cp in await ChargePoint.select().where(ChargePoint.station == station_id).order_by(ChargePoint.evse_number):

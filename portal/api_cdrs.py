@@ -1,7 +1,9 @@
 """REST API: charge detail records (``GET /api/v1/cdrs`` with the charging data filters, ``GET /api/v1/cdrs/{id}``).
 
-List parameters are those of the "Ladedaten" page (country, city, street, eichrecht, power, auth, from, to,
-status, currency, sort, dir, page, per_page); running sessions are listed with status ACTIVE and no ``id``.
+List parameters are those of the "Ladedaten" page (country, city, street, eichrecht, signature, power, auth,
+from, to, status, currency, sort, dir, page, per_page); running sessions are listed with status ACTIVE and no
+``id``. Each item carries ``signature_status`` (core.ocmf.SignatureStatus); one CDR also ``signature_check``
+(signed begin and end readings, meter, identification, findings), the Eichrecht data of its receipt.
 """
 
 from __future__ import annotations

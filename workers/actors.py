@@ -15,6 +15,7 @@ from workers import (
 JOBS: dict[str, Any] = {
     "bulk_import.run": import_actors.run_import,
     "cdrs.build": cdr_actors.build_cdr,
+    "cdrs.check_signatures": cdr_actors.check_signatures,
 }
 
 

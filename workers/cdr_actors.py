@@ -1,4 +1,5 @@
-"""CDRs from finished sessions: the outbox hands each ``session.stopped`` message to ``build_cdr``."""
+"""CDRs from finished sessions: the outbox hands each ``session.stopped`` message to ``build_cdr``, and each
+``station.meter_key_changed`` message to ``check_signatures`` (the station's CDRs checked with its new key)."""
 
 from __future__ import annotations
 
@@ -12,3 +13,8 @@ from workers import broker  # noqa: F401 - binds the actor to the configured bro
 @dramatiq.actor(queue_name="cdrs", max_retries=0, time_limit=300_000)
 async def build_cdr(message_id: int) -> None:
     await outbox.consume(message_id, cdrs.on_session_stopped)
+
+
+@dramatiq.actor(queue_name="cdrs", max_retries=0, time_limit=600_000)
+async def check_signatures(message_id: int) -> None:
+    await outbox.consume(message_id, cdrs.on_meter_key_changed)

@@ -11,6 +11,7 @@ from litestar.response import Stream
 
 from core import cdrs
 from core.cdrs import CdrQuery
+from core.ocmf import SignatureStatus
 from core.permissions import Permission
 from portal.auth import actor_of, requires
 from portal.csv_export import csv_download
@@ -54,6 +55,7 @@ class ChargingDataController(Controller):
             "options": {} if is_htmx(request) else await cdrs.filter_options(actor),
             "auth_sources": cdrs.AUTH_SOURCES,
             "statuses": list(cdrs.CdrStatus),
+            "signature_statuses": list(SignatureStatus),
             "page_sizes": cdrs.PAGE_SIZES,
         }
         if view == "chart":

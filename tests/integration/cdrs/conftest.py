@@ -20,35 +20,37 @@ _offsets = itertools.count()
 
 
 async def deliver_session_stopped(session_id: int, timeout: float = 15.0, suffix: str = "") -> dict[str, Any]:
-    """Wait until the outbox message of the session is handled, whoever runs the job; returns the outbox row.
+    return await deliver(f"session-stopped:{session_id}{suffix}", timeout)
+
+
+async def deliver(dedupe_key: str, timeout: float = 15.0) -> dict[str, Any]:
+    """Wait until the outbox message with this key is handled, whoever runs the job; returns the outbox row.
 
     Embedded mode: the app's relay and in-process broker do it. Production mode: the app's relay hands the
-    message to Redis; the test then plays `csms worker` and runs the actor on what it takes off the queue.
+    message to Redis; the test then plays `csms worker` and runs the actor it names on what it takes off the queue.
     """
     from workers.broker import broker
-    from workers.cdr_actors import build_cdr
     from workers.embedded import EmbeddedBroker
 
-    key = f"session-stopped:{session_id}{suffix}"
     deadline = asyncio.get_running_loop().time() + timeout
     consumer = None if isinstance(broker, EmbeddedBroker) else broker.consume("cdrs", prefetch=10, timeout=200)
-    run = getattr(build_cdr.fn, "__wrapped__", build_cdr.fn)
     try:
         while asyncio.get_running_loop().time() < deadline:
-            row = await OutboxMessage.select().where(OutboxMessage.dedupe_key == key).first()
+            row = await OutboxMessage.select().where(OutboxMessage.dedupe_key == dedupe_key).first()
             if row is not None and row["delivered_at"] is not None:
                 return row
             if consumer is not None:
                 message = await asyncio.to_thread(next, consumer)
                 if message is not None:
-                    await run(*message.args)
+                    fn = broker.get_actor(message.actor_name).fn
+                    await getattr(fn, "__wrapped__", fn)(*message.args)
                     consumer.ack(message)
             else:
                 await asyncio.sleep(0.05)
     finally:
         if consumer is not None:
             consumer.close()
-    raise AssertionError(f"outbox message {key} was not delivered in {timeout} s")
+    raise AssertionError(f"outbox message {dedupe_key} was not delivered in {timeout} s")
 
 
 async def finished_session(
