@@ -109,6 +109,6 @@ class DriverGroupApiController(Controller):
         await driver_groups.set_card_group(actor, data.card_id, driver_group_id)
         return {"driver_group_id": driver_group_id, "card_id": data.card_id}
 
-    @delete("/{driver_group_id:int}/cards/{card_id:int}", guards=MANAGE, summary="Take a charging card out of the group")
+    @delete("/{driver_group_id:int}/cards/{card_id:int}", guards=MANAGE, summary="Take a card out of the group")
     async def remove_card(self, request: Request[Any, Any, Any], driver_group_id: int, card_id: int) -> None:
         await driver_groups.remove_card(actor_of(request), driver_group_id, card_id)
