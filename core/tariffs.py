@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -620,14 +621,9 @@ async def assign_tariff(
 
 
 async def list_assignments(actor: Actor, tariff_id: int) -> list[dict[str, Any]]:
-    """Every assignment of a tariff (history included), newest valid_from first."""
+    """Every assignment of a tariff (history included, each with its state), newest valid_from first."""
     tariff = await get_tariff(actor, tariff_id)
-    return await (
-        TariffAssignment.select(*_assignment_columns())
-        .where((TariffAssignment.tariff == tariff["id"]) & TariffAssignment.tenant.is_in(actor.scope))
-        .order_by(TariffAssignment.valid_from, ascending=False)
-        .order_by(TariffAssignment.id, ascending=False)
-    )
+    return await find_assignments(actor, tariff_id=tariff["id"])
 
 
 async def cancel_assignment(actor: Actor, assignment_id: int, *, now: datetime | None = None) -> int:
@@ -647,6 +643,74 @@ async def cancel_assignment(actor: Actor, assignment_id: int, *, now: datetime |
                        {"tariff": [row["tariff"], None]})
     return int(row["charge_point"])
 
+
+
+class AssignmentState(StrEnum):
+    ACTIVE = "ACTIVE"  # the tariff in force on its charge point now
+    SCHEDULED = "SCHEDULED"  # will be in force from valid_from
+    PAST = "PAST"  # was in force, replaced since
+    SUPERSEDED = "SUPERSEDED"  # never in force: another assignment took its place before it began
+    CANCELLED = "CANCELLED"
+
+
+def assignment_states(assignments: list[dict[str, Any]], now: datetime) -> dict[int, AssignmentState]:
+    """The state of each assignment of ONE charge point at ``now``."""
+    intervals = {row["id"]: (start, until) for row, start, until in _active_intervals(assignments)}
+    states: dict[int, AssignmentState] = {}
+    for row in assignments:
+        if row["cancelled_at"] is not None:
+            states[row["id"]] = AssignmentState.CANCELLED
+        elif row["id"] not in intervals:
+            states[row["id"]] = AssignmentState.SUPERSEDED
+        else:
+            start, until = intervals[row["id"]]
+            if start > now:
+                states[row["id"]] = AssignmentState.SCHEDULED
+            elif until is None or until > now:
+                states[row["id"]] = AssignmentState.ACTIVE
+            else:
+                states[row["id"]] = AssignmentState.PAST
+    return states
+
+
+async def find_assignments(
+    actor: Actor, *, charge_point_id: int | None = None, tariff_id: int | None = None,
+    state: AssignmentState | None = None, now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Assignments of the actor's tenants, each with its ``state``, newest valid_from first.
+
+    The state of an assignment depends on the other assignments of its charge point, so those are read along.
+    """
+    actor.require(Permission.TARIFFS_VIEW)
+    now = now or _now()
+    where: Any = TariffAssignment.tenant.is_in(actor.scope)
+    if charge_point_id is not None:
+        where &= TariffAssignment.charge_point == charge_point_id
+    if tariff_id is not None:
+        where &= TariffAssignment.tariff == tariff_id
+    wanted = await TariffAssignment.select(*_assignment_columns()).where(where)
+    by_cp = await _assignments_of(sorted({row["charge_point"] for row in wanted}))
+    states: dict[int, AssignmentState] = {}
+    for items in by_cp.values():
+        states.update(assignment_states(items, now))
+    result = []
+    for row in wanted:
+        row["state"] = states[row["id"]]
+        if state is None or row["state"] == state:
+            result.append(row)
+    result.sort(key=lambda a: (a["valid_from"], a["id"]), reverse=True)
+    return result
+
+
+async def get_assignment(actor: Actor, assignment_id: int, *, now: datetime | None = None) -> dict[str, Any]:
+    actor.require(Permission.TARIFFS_VIEW)
+    row = await TariffAssignment.select(TariffAssignment.charge_point).where(
+        (TariffAssignment.id == assignment_id) & TariffAssignment.tenant.is_in(actor.scope)
+    ).first()
+    if row is None:
+        raise NotFound("tariff_assignment")
+    rows = await find_assignments(actor, charge_point_id=row["charge_point"], now=now)
+    return next(r for r in rows if r["id"] == assignment_id)
 
 
 DEMO_TARIFF = {

@@ -7,10 +7,11 @@ Input fields are core.tariffs.TARIFF_SPEC's (net prices); the answer adds OCPI n
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, patch, post
+from litestar.params import Parameter
 
 from core import tariffs
 from core.permissions import Permission
@@ -41,8 +42,12 @@ def _public(row: dict[str, Any], vat_rate: Decimal) -> dict[str, Any]:
 
 
 def _assignment(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "charge_point_id": row["charge_point"], "valid_from": row["valid_from"],
-            "cancelled_at": row.get("cancelled_at"), "created_at": row.get("created_at")}
+    data = {"id": row["id"], "tariff_id": row["tariff"], "charge_point_id": row["charge_point"],
+            "valid_from": row["valid_from"], "cancelled_at": row.get("cancelled_at"),
+            "created_at": row.get("created_at")}  # fmt: skip
+    if "state" in row:
+        data.update(state=row["state"], tariff_name=row["tariff_name"], tariff_code=row["tariff_code"])
+    return data
 
 
 async def _vat(request: Request[Any, Any, Any]) -> Decimal:
@@ -95,3 +100,30 @@ class TariffApiController(Controller):
             "assignments": [_assignment(row) for row in created],
             "skipped_charge_point_ids": sorted(set(data.charge_point_ids) - {row["charge_point"] for row in created}),
         }
+
+
+class TariffAssignmentApiController(Controller):
+    path = "/api/v1/tariff-assignments"
+    tags = ["Tariffs"]
+
+    @get("/", guards=[requires(Permission.TARIFFS_VIEW)],
+         summary="Assignments with their state (ACTIVE, SCHEDULED, PAST, SUPERSEDED, CANCELLED), newest first")
+    async def find(
+        self, request: Request[Any, Any, Any], charge_point_id: int | None = None, tariff_id: int | None = None,
+        assignment_state: Annotated[tariffs.AssignmentState | None, Parameter(query="state")] = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        rows = await tariffs.find_assignments(
+            actor_of(request), charge_point_id=charge_point_id, tariff_id=tariff_id, state=assignment_state
+        )
+        return [_assignment(row) for row in rows]
+
+    @get("/{assignment_id:int}", guards=[requires(Permission.TARIFFS_VIEW)], summary="One assignment")
+    async def get_assignment(self, request: Request[Any, Any, Any], assignment_id: int) -> dict[str, Any]:
+        return _assignment(await tariffs.get_assignment(actor_of(request), assignment_id))
+
+    @post("/{assignment_id:int}/cancel", guards=[requires(Permission.TARIFFS_MANAGE)], status_code=200,
+          summary="Cancel a scheduled assignment (it stays in the history)")  # fmt: skip
+    async def cancel(self, request: Request[Any, Any, Any], assignment_id: int) -> dict[str, Any]:
+        actor = actor_of(request)
+        await tariffs.cancel_assignment(actor, assignment_id)
+        return _assignment(await tariffs.get_assignment(actor, assignment_id))

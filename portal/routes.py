@@ -10,7 +10,7 @@ from portal.api_cards import CardApiController
 from portal.api_cdrs import CdrApiController
 from portal.api_driver_groups import DriverGroupApiController
 from portal.api_sessions import SessionApiController
-from portal.api_tariffs import TariffApiController
+from portal.api_tariffs import TariffApiController, TariffAssignmentApiController
 from portal.controllers.api_keys import ApiKeyController
 from portal.controllers.cards import CardController
 from portal.controllers.charging_data import ChargingDataController
@@ -37,7 +37,7 @@ PORTAL_HANDLERS += [OperationsViewsController]
 PORTAL_HANDLERS += [UserController, GroupController, ProfileController]
 PORTAL_HANDLERS += [ApiKeyController]
 API_HANDLERS: list[Any] = [CardApiController, DriverGroupApiController]
-API_HANDLERS += [TariffApiController]
+API_HANDLERS += [TariffApiController, TariffAssignmentApiController]
 API_HANDLERS += INFRASTRUCTURE_API
 PORTAL_HANDLERS += [ChargingDataController]
 API_HANDLERS += [CdrApiController, SessionApiController]

@@ -39,13 +39,21 @@ def test_just_above_seven_percent_needs_thirty_days() -> None:
     assert not check.allowed and check.earliest_valid_from == NOW + timedelta(days=30)
     (increase,) = check.increases
     assert (increase.component, increase.previous, increase.new, increase.percent) == (
-        "ac_energy_per_kwh", Decimal("0.40"), Decimal("0.4281"), Decimal("7.03"))
+        "ac_energy_per_kwh",
+        Decimal("0.40"),
+        Decimal("0.4281"),
+        Decimal("7.03"),
+    )
 
 
 @pytest.mark.parametrize(
     ("ahead", "allowed"),
-    [(timedelta(days=29), False), (timedelta(days=30) - timedelta(seconds=1), False), (timedelta(days=30), True),
-     (timedelta(days=45), True)],
+    [
+        (timedelta(days=29), False),
+        (timedelta(days=30) - timedelta(seconds=1), False),
+        (timedelta(days=30), True),
+        (timedelta(days=45), True),
+    ],
 )
 def test_lead_time_edges(ahead: timedelta, allowed: bool) -> None:
     new = with_ac(energy_per_kwh=Decimal("0.60"))
@@ -108,9 +116,25 @@ factors = st.decimals(min_value=Decimal("0.5"), max_value=Decimal("2"), places=4
 @given(factors)
 def test_scaling_every_price_is_judged_by_the_factor(factor: Decimal) -> None:
     def scaled(prices: PriceSet) -> PriceSet:
-        return replace(prices, energy_per_kwh=prices.energy_per_kwh * factor,
-                       time_per_minute=prices.time_per_minute * factor)
+        return replace(
+            prices, energy_per_kwh=prices.energy_per_kwh * factor, time_per_minute=prices.time_per_minute * factor
+        )
 
     new = replace(BASE, ac=scaled(BASE.ac), dc=scaled(BASE.dc))
     check = check_price_increase(new, [BASE], NOW, NOW)
     assert check.allowed is (factor <= Decimal("1.07"))
+
+
+def test_assignment_states_of_one_charge_point() -> None:
+    from core.tariffs import AssignmentState, assignment_states
+
+    now = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+    def row(id_: int, days: int, cancelled: bool = False) -> dict[str, object]:
+        return {"id": id_, "valid_from": now + timedelta(days=days), "cancelled_at": now if cancelled else None}
+
+    rows = [row(1, -10), row(2, -5), row(3, 5), row(4, 7, cancelled=True), row(5, 9), row(6, 9)]
+    assert assignment_states(rows, now) == {  # type: ignore[arg-type]
+        1: AssignmentState.PAST, 2: AssignmentState.ACTIVE, 3: AssignmentState.SCHEDULED,
+        4: AssignmentState.CANCELLED, 5: AssignmentState.SUPERSEDED, 6: AssignmentState.SCHEDULED,
+    }  # fmt: skip

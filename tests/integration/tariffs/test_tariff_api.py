@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core import tariffs, tenancy
+from core.tables_tariffs import TariffAssignment
 from tests.integration.infrastructure.conftest import Site
 from tests.support import TenantCtx, app_client
 
-BODY = {"name": "API Tarif", "currency": "EUR", "ac_energy_per_kwh": "0.40", "ac_time_per_minute": "0.02",
-        "ac_time_from_minute": 60, "dc_energy_per_kwh": "0.50"}
+BODY = {
+    "name": "API Tarif",
+    "currency": "EUR",
+    "ac_energy_per_kwh": "0.40",
+    "ac_time_per_minute": "0.02",
+    "ac_time_from_minute": 60,
+    "dc_energy_per_kwh": "0.50",
+}
 
 
 async def test_create_get_patch_and_assign(cpo: TenantCtx, other_cpo: TenantCtx, site: Site) -> None:
@@ -63,14 +70,61 @@ async def test_seven_percent_rule_through_the_api(cpo: TenantCtx, site: Site) ->
     dear = await tariffs.create_tariff(cpo.actor, {**BODY, "name": "Dear", "ac_energy_per_kwh": "0.50"})
     url = f"/api/v1/tariffs/{dear['id']}/assignments"
     async with app_client() as client:
-        early = await client.post(url, headers=auth, json={"charge_point_ids": [site.charge_point["id"]],
-                                                           "valid_from": (now + timedelta(days=29)).isoformat()})
+        early = await client.post(
+            url,
+            headers=auth,
+            json={"charge_point_ids": [site.charge_point["id"]], "valid_from": (now + timedelta(days=29)).isoformat()},
+        )
         assert early.status_code == 400 and "30 days" in early.text
-        skipped = await client.post(url, headers=auth, json={"charge_point_ids": [site.charge_point["id"]],
-                                                             "valid_from": (now + timedelta(days=29)).isoformat(),
-                                                             "only_allowed": True})
+        skipped = await client.post(
+            url,
+            headers=auth,
+            json={
+                "charge_point_ids": [site.charge_point["id"]],
+                "valid_from": (now + timedelta(days=29)).isoformat(),
+                "only_allowed": True,
+            },
+        )
         assert skipped.status_code == 201 and skipped.json()["skipped_charge_point_ids"] == [site.charge_point["id"]]
         in_30_days = (now + timedelta(days=30, minutes=1)).isoformat()
-        late = await client.post(url, headers=auth,
-                                 json={"charge_point_ids": [site.charge_point["id"]], "valid_from": in_30_days})
+        late = await client.post(
+            url, headers=auth, json={"charge_point_ids": [site.charge_point["id"]], "valid_from": in_30_days}
+        )
         assert late.status_code == 201 and len(late.json()["assignments"]) == 1
+
+
+async def test_assignments_with_states_one_and_cancel(cpo: TenantCtx, other_cpo: TenantCtx, site: Site) -> None:
+    key, _ = await tenancy.create_api_key(cpo.id, "tariffs")
+    other_key, _ = await tenancy.create_api_key(other_cpo.id, "tariffs")
+    auth, other = {"Authorization": f"Bearer {key}"}, {"Authorization": f"Bearer {other_key}"}
+    cp = site.charge_point["id"]
+    now = datetime.now(UTC)
+    async with app_client() as client:
+        tid = (await client.post("/api/v1/tariffs", json=BODY, headers=auth)).json()["id"]
+        for days in (-3, -1):  # the past, as earlier assignments left it (the API only schedules ahead)
+            await TariffAssignment(
+                tenant=cpo.id, tariff=tid, charge_point=cp, valid_from=now + timedelta(days=days)
+            ).save()
+        body = {"charge_point_ids": [cp], "valid_from": (now + timedelta(days=40)).isoformat()}
+        assert (await client.post(f"/api/v1/tariffs/{tid}/assignments", json=body, headers=auth)).status_code == 201
+        rows = (await client.get("/api/v1/tariff-assignments", params={"charge_point_id": cp}, headers=auth)).json()
+        assert [r["state"] for r in rows] == ["SCHEDULED", "ACTIVE", "PAST"]
+        assert rows[0]["tariff_name"] == "API Tarif" and rows[0]["tariff_id"] == tid
+        scheduled = rows[0]["id"]
+        only = await client.get("/api/v1/tariff-assignments", params={"state": "ACTIVE"}, headers=auth)
+        assert [r["id"] for r in only.json()] == [rows[1]["id"]]
+        assert (
+            await client.get("/api/v1/tariff-assignments", params={"state": "nonsense"}, headers=auth)
+        ).status_code == 400
+        one = (await client.get(f"/api/v1/tariff-assignments/{scheduled}", headers=auth)).json()
+        assert one["state"] == "SCHEDULED" and one["charge_point_id"] == cp
+
+        assert (await client.get(f"/api/v1/tariff-assignments/{scheduled}", headers=other)).status_code == 404
+        assert (await client.post(f"/api/v1/tariff-assignments/{scheduled}/cancel", headers=other)).status_code == 404
+        assert (await client.get("/api/v1/tariff-assignments", headers=other)).json() == []
+        cancelled = await client.post(f"/api/v1/tariff-assignments/{scheduled}/cancel", headers=auth)
+        assert cancelled.status_code == 200 and cancelled.json()["state"] == "CANCELLED"
+        again = await client.post(f"/api/v1/tariff-assignments/{rows[1]['id']}/cancel", headers=auth)
+        assert again.status_code == 409 and "scheduled" in again.text
+        by_tariff = (await client.get(f"/api/v1/tariffs/{tid}/assignments", headers=auth)).json()
+        assert [r["state"] for r in by_tariff] == ["CANCELLED", "ACTIVE", "PAST"]
