@@ -1,14 +1,18 @@
-"""The "Ladedaten" page in a real browser: filter the list via HTMX, switch to the chart view, open a CDR."""
+"""The "Ladedaten" page in a real browser: filter the list via HTMX, switch to the chart view, open a CDR; the EKA
+column with the signature check."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
+from core import infrastructure
 from tests.e2e.conftest import browser_login, screenshot
 from tests.integration.cdrs.conftest import cdr_of, finished_session, second_location_station
 from tests.integration.ocpp.conftest import make_station
+from tests.ocmf_signing import payload, public_hex, sign
 from tests.support import TenantCtx
 
 pytestmark = pytest.mark.browser
@@ -60,3 +64,43 @@ async def test_filter_list_chart_view_and_detail(page, cpo: TenantCtx, unique: s
     assert "30450221" in await page.inner_text("[data-testid=signed-value]")
     assert "Eichrechtskonform" in await page.inner_text("[data-testid=cdr-eichrecht]")
     await screenshot(page, "charging-data-detail")
+
+
+async def test_eka_column_shows_the_signature_check(page, cpo: TenantCtx, unique: str) -> None:
+    meter = ec.generate_private_key(ec.BrainpoolP256R1())
+    st = await make_station(cpo, "BE" + unique)
+    await infrastructure.update_station(cpo.actor, st.id, {"meter_public_key": public_hex(meter)})
+    now = datetime.now(UTC)
+    document = sign(meter, payload(("B", 0.0), ("E", 10.0)), "ECDSA-brainpool256r1-SHA256")
+    valid = await cdr_of(await finished_session(cpo, st, energy_wh=10_000, start=now - timedelta(hours=3),
+                                                signed=document))  # fmt: skip
+    tampered = await cdr_of(await finished_session(cpo, st, energy_wh=10_000, start=now - timedelta(hours=2),
+                                                   signed=document.replace('"RV":10.0', '"RV":12.0')))  # fmt: skip
+    unsigned = await cdr_of(await finished_session(cpo, st, energy_wh=500, start=now - timedelta(hours=1)))
+
+    await browser_login(page, cpo.admin["email"], cpo.password)
+    await page.goto("/charging-data")
+    await page.wait_for_selector("[data-testid=cd-table]")
+    header = await page.inner_text("[data-testid=cd-table] thead")
+    assert "EKA" in header
+
+    async def eka(cdr: dict) -> str:
+        return await page.inner_text(f"[data-testid=cd-row][data-session='{cdr['session']}'] [data-testid=cd-eka]")
+
+    assert "geprüft" in await eka(valid)
+    assert "ungültig" in await eka(tampered)
+    assert "nicht signiert" in await eka(unsigned)
+    await screenshot(page, "charging-data-eka")
+
+    await page.select_option("[data-testid=filter-signature]", "INVALID_SIGNATURE")
+    await page.wait_for_function(
+        "document.querySelector('[data-testid=result-count]').innerText.includes('1 Ergebnis')"
+    )
+    assert "signature=INVALID_SIGNATURE" in page.url
+    rows = page.locator("[data-testid=cd-row]")
+    assert await rows.count() == 1 and await rows.first.get_attribute("data-session") == str(tampered["session"])
+
+    await page.goto(f"/charging-data/{valid['id']}")
+    assert "geprüft" in await page.inner_text("[data-testid=signature-status]")
+    assert "10.0 kWh" in await page.inner_text("[data-testid=signed-end]")
+    await screenshot(page, "charging-data-detail-eka")
