@@ -141,15 +141,32 @@ async def record_unknown_station(charge_box_id: str, remote_addr: str) -> bool:
 
 
 async def station_connected(station_id: int) -> None:
-    stamp = now()
-    await ChargingStation.update({ChargingStation.connected: True, ChargingStation.last_message_at: stamp}).where(
-        ChargingStation.id == station_id
-    )
+    await connected_batcher.submit((station_id, now()))
 
 
 async def station_disconnected(station_id: int) -> None:
     await ChargingStation.update({ChargingStation.connected: False}).where(ChargingStation.id == station_id)
 
+
+_CONNECTED = (
+    f'UPDATE "{ChargingStation._meta.tablename}" SET "connected" = {{}}, "last_message_at" = {{}} '  # noqa: S608
+    'WHERE "id" = {}'
+)
+
+
+async def _write_connected_batch(items: list[tuple[int, datetime]]) -> None:
+    async with transaction():
+        await bulk.execute_many(_CONNECTED, [(True, stamp, station_id) for station_id, stamp in items])
+
+
+async def _write_connected_one(item: tuple[int, datetime]) -> None:
+    await _write_connected_batch([item])
+
+
+# Connected flags of a reconnect storm share transactions.
+connected_batcher: bulk.GroupCommit[tuple[int, datetime]] = bulk.GroupCommit(
+    "connected", _write_connected_batch, _write_connected_one
+)
 
 _SEEN = f'UPDATE "{ChargingStation._meta.tablename}" SET "last_message_at" = {{}} WHERE "id" = {{}}'  # noqa: S608
 _HEARD = (
@@ -387,50 +404,80 @@ async def heartbeat(station: dict[str, Any]) -> datetime:
     return await station_seen(station["id"], heartbeat=True)
 
 
-async def status_notification(station: dict[str, Any], payload: dict[str, Any]) -> None:
-    connector_id = int(payload["connectorId"])
-    ocpp_status = payload["status"]
-    error_code = payload.get("errorCode", "NoError")
-    stamp = now()
-    at = parse_timestamp(payload.get("timestamp"), stamp)
-    charge_point = await _charge_point_of(station, connector_id)
-    async with transaction():
-        await StatusEvent.insert(
-            StatusEvent(
-                tenant=station["tenant"],
-                station=station["id"],
-                charge_point=charge_point["id"] if charge_point else None,
-                connector_id=connector_id,
-                status=ocpp_status,
-                error_code=error_code,
-                info=payload.get("info", ""),
-                vendor_id=payload.get("vendorId", ""),
-                vendor_error_code=payload.get("vendorErrorCode", ""),
-                timestamp=at,
-            )
-        )
-        if charge_point is not None:
-            await ChargePoint.update(
-                {
-                    ChargePoint.status: OCPP_TO_EVSE_STATUS.get(ocpp_status, "UNKNOWN"),
-                    ChargePoint.status_detail: ocpp_status,
-                    ChargePoint.error_code: "" if error_code == "NoError" else error_code,
-                    ChargePoint.status_updated_at: at,
-                }
-            ).where(ChargePoint.id == charge_point["id"])
+_STATUS_EVENT_COLUMNS = (
+    "tenant", "station", "charge_point", "connector_id", "status", "error_code", "info", "vendor_id",
+    "vendor_error_code", "timestamp", "created_at",
+)  # fmt: skip
+_CHARGE_POINT_STATUS = (
+    f'UPDATE "{ChargePoint._meta.tablename}" SET "status" = {{}}, "status_detail" = {{}}, "error_code" = {{}}, '  # noqa: S608
+    '"status_updated_at" = {} WHERE "id" = {}'
+)
+StatusItem = tuple[dict[str, Any], dict[str, Any], datetime]  # (station, StatusNotification.req, received at)
+
+
+async def _write_status_batch(items: list[StatusItem]) -> None:
+    """StatusNotifications of many stations: one select of their charge points, then one transaction with one
+    multi-row INSERT of the events and the charge point updates pipelined (in arrival order)."""
+    station_ids = sorted({station["id"] for station, _, _ in items})
+    points = await ChargePoint.select(ChargePoint.id, ChargePoint.station, ChargePoint.evse_number).where(
+        ChargePoint.station.is_in(station_ids) & ChargePoint.decommissioned_at.is_null()
+    )
+    point_of = {(p["station"], p["evse_number"]): p["id"] for p in points}
+    events: list[tuple[Any, ...]] = []
+    point_updates: list[tuple[Any, ...]] = []
+    sessions: list[tuple[int, int, SessionStatus, datetime]] = []
+    unknown: list[tuple[dict[str, Any], int]] = []
+    for station, payload, stamp in items:
+        connector_id = int(payload["connectorId"])
+        ocpp_status = payload["status"]
+        error_code = payload.get("errorCode", "NoError")
+        at = parse_timestamp(payload.get("timestamp"), stamp)
+        point_id = point_of.get((station["id"], connector_id)) if connector_id > 0 else None
+        events.append(
+            (station["tenant"], station["id"], point_id, connector_id, ocpp_status, error_code,
+             payload.get("info", ""), payload.get("vendorId", ""), payload.get("vendorErrorCode", ""), at, stamp)
+        )  # fmt: skip
+        if point_id is not None:
+            evse_status = OCPP_TO_EVSE_STATUS.get(ocpp_status, "UNKNOWN")
+            shown_error = "" if error_code == "NoError" else error_code
+            point_updates.append((evse_status, ocpp_status, shown_error, at, point_id))
             session_status = _SESSION_STATUS_OF.get(ocpp_status)
             if session_status is not None:
-                await ChargingSession.update(
-                    {ChargingSession.status: session_status, ChargingSession.updated_at: stamp}
-                ).where(
-                    (ChargingSession.station == station["id"])
-                    & (ChargingSession.connector_id == connector_id)
-                    & ChargingSession.status.is_in([s.value for s in OPEN_STATUSES])
-                )
+                sessions.append((station["id"], connector_id, session_status, stamp))
         elif connector_id > 0:
+            unknown.append((station, connector_id))
+    async with transaction():
+        await bulk.insert_rows(StatusEvent, _STATUS_EVENT_COLUMNS, events)
+        await bulk.execute_many(_CHARGE_POINT_STATUS, point_updates)
+        for station_id, connector_id, session_status, stamp in sessions:
+            values: dict[Any, Any] = {ChargingSession.status: session_status, ChargingSession.updated_at: stamp}
+            await ChargingSession.update(values).where(
+                (ChargingSession.station == station_id)
+                & (ChargingSession.connector_id == connector_id)
+                & ChargingSession.status.is_in([s.value for s in OPEN_STATUSES])
+            )
+        for station, connector_id in unknown:
             await record_anomaly(AnomalyKind.UNKNOWN_CONNECTOR, station, {"connector_id": connector_id})
-    if charge_point is not None and ocpp_status == "Faulted":
-        await update_error_rate(charge_point["id"], stamp)
+
+
+async def _write_status_one(item: StatusItem) -> None:
+    await _write_status_batch([item])
+
+
+# A connect storm sends one StatusNotification per connector of every station: they share transactions.
+status_batcher: bulk.GroupCommit[StatusItem] = bulk.GroupCommit(
+    "StatusNotification", _write_status_batch, _write_status_one
+)
+
+
+async def status_notification(station: dict[str, Any], payload: dict[str, Any]) -> None:
+    """Store a StatusNotification.req; returns once committed (with the others of its group)."""
+    stamp = now()
+    await status_batcher.submit((station, payload, stamp))
+    if payload["status"] == "Faulted":
+        charge_point = await _charge_point_of(station, int(payload["connectorId"]))
+        if charge_point is not None:
+            await update_error_rate(charge_point["id"], stamp)
 
 
 async def update_error_rate(charge_point_id: int, at: datetime | None = None) -> Decimal:
