@@ -19,7 +19,7 @@ from litestar.params import Parameter
 
 from core import infrastructure
 from core.context import Actor
-from core.errors import ValidationError
+from core.errors import Message, NotFound, ValidationError
 from core.infrastructure import CHARGE_POINT_SPEC, CONNECTOR_SPEC, LOCATION_SPEC, STATION_SPEC
 from core.permissions import Permission
 from portal.api.common import (
@@ -79,6 +79,9 @@ LOCATION = Shape(
         Attr("operator.email", field="operator_email"),
         Attr("publish"),
     ),
+    # The owning tenant: a reseller's key sees its sub-CPOs' locations and may create them for a sub-CPO.
+    computed=lambda row: {"tenant_id": row.get("tenant")},
+    computed_types=(("tenant_id", int),),
 )
 
 
@@ -162,8 +165,20 @@ async def _with_connectors(actor: Actor, rows: list[Row]) -> None:
         row["connectors"] = by_charge_point.get(row["id"], [])
 
 
-async def _create_location(actor: Actor, raw: Row, _: Any) -> Row:
-    return await infrastructure.create_location(actor, raw)
+LocationCreate = msgspec.defstruct(
+    "LocationCreate",
+    [("tenant_id", int | None, None)],  # a sub-CPO of the key's reseller tenant; default: the key's own tenant
+    bases=(LOCATION.struct("LocationCreateBase"),),
+    kw_only=True,
+    forbid_unknown_fields=True,
+)
+
+
+async def _create_location(actor: Actor, raw: Row, body: Any) -> Row:
+    try:
+        return await infrastructure.create_location(actor, raw, tenant_id=body.tenant_id)
+    except NotFound:
+        raise ValidationError({"tenant_id": Message("Unknown tenant.")}) from None
 
 
 async def _create_station(actor: Actor, raw: Row, _: Any) -> Row:
@@ -232,7 +247,7 @@ async def _count_connectors(actor: Actor, parent: int | None, include_decommissi
 RESOURCES = (
     Resource("locations", "Locations", LOCATION, "", _list_locations, _count_locations,
              infrastructure.get_location, _create_location, infrastructure.update_location,
-             decommission_row=infrastructure.decommission_location),
+             decommission_row=infrastructure.decommission_location, create_type=LocationCreate),
     Resource("stations", "Charging stations", STATION, "location_id", _list_stations, _count_stations,
              infrastructure.get_station, _create_station, infrastructure.update_station,
              decommission_row=infrastructure.decommission_station),

@@ -185,3 +185,24 @@ async def test_reseller_key_sees_its_sub_cpos_and_not_the_other_way(client: http
     assert [s["id"] for s in own["items"]] == [sub_site.station["id"]]
     sibling_station = await client.get(f"/api/v1/stations/{sibling_site.station['id']}", headers=bearer(sub_key))
     assert sibling_station.status_code == 404
+
+
+async def test_reseller_key_creates_a_location_for_a_sub_cpo(client: httpx.AsyncClient) -> None:
+    from tests.integration.api.test_infrastructure_api import LOCATION
+    from tests.support import make_tenant
+
+    reseller = await make_tenant(kind="RESELLER")
+    sub, stranger = await make_tenant(parent_id=reseller.id), await make_tenant()
+    reseller_key, _ = await tenancy.create_api_key(reseller.id)
+    sub_key, _ = await tenancy.create_api_key(sub.id)
+    made = json_of(await client.post("/api/v1/locations", json={**LOCATION, "tenant_id": sub.id},
+                                     headers=bearer(reseller_key)), 201)  # fmt: skip
+    assert made["tenant_id"] == sub.id
+    assert json_of(await client.get(f"/api/v1/locations/{made['id']}", headers=bearer(sub_key)))["tenant_id"] == sub.id
+    own = json_of(await client.post("/api/v1/locations", json=LOCATION, headers=bearer(reseller_key)), 201)
+    assert own["tenant_id"] == reseller.id
+    for foreign in (stranger.id, reseller.id):  # neither a stranger nor its own reseller is a sub-CPO's to choose
+        refused = await client.post(
+            "/api/v1/locations", json={**LOCATION, "tenant_id": foreign}, headers=bearer(sub_key)
+        )
+        assert refused.status_code == 400 and "tenant_id" in refused.json()["errors"], refused.text
