@@ -387,7 +387,7 @@ async def _ours_noop_rate(frames: list[str]) -> float:
     return len(frames) / (time.perf_counter() - start)
 
 
-async def _ours_db_rate(tenant_id: int, count: int, concurrency: int) -> tuple[float, float]:
+async def _ours_db_rate(tenant_id: int, count: int, concurrency: int, profile: bool) -> tuple[float, float]:
     """The real MeterValues path (framing + core.charging.meter_values on the database), ``concurrency``
     stations at once; returns (frames per second, seconds of CPU per frame in this process)."""
     from core import charging
@@ -420,11 +420,23 @@ async def _ours_db_rate(tenant_id: int, count: int, concurrency: int) -> tuple[f
             reply = await framing.handle_call(conn, PROTOCOL, parsed[1], parsed[2], parsed[3])
             await conn.send_frame(reply, 3, parsed[1], parsed[2])
 
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     cpu = time.process_time()
     start = time.perf_counter()
     await asyncio.gather(*(run(conn, frames) for conn, frames in work))
     elapsed = time.perf_counter() - start
     total = sum(len(f) for _, f in work)
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        print("profile of the full handler path (top 25 by own time):")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     return total / elapsed, (time.process_time() - cpu) / total
 
 
@@ -454,7 +466,6 @@ async def main(args: argparse.Namespace) -> None:
 
     import core  # noqa: F401
     from core import db
-    from ocpp_cs.msglog import message_log
 
     await db.migrate()
     await db.open_pool(20)
@@ -463,6 +474,9 @@ async def main(args: argparse.Namespace) -> None:
     print(f"set-up: {args.stations} stations seeded in {time.perf_counter() - t0:.1f} s "
           f"(PostgreSQL{' + Redis' if redis_url else ''}, {args.nodes} node(s))", flush=True)  # fmt: skip
 
+    if args.inprocess_only:
+        await _inprocess(args, tenant_id, None)
+        return
     env = {**os.environ, "DB_POOL_SIZE": str(args.node_pool), "PYTHONUNBUFFERED": "1"}
     ports = [_free_port() for _ in range(args.nodes)]
     nodes = [_start_node(port, {**env, "CSMS_NODE_ID": f"bench{i}"}, args.lean_ws) for i, port in enumerate(ports)]
@@ -535,26 +549,22 @@ async def main(args: argparse.Namespace) -> None:
             except subprocess.TimeoutExpired:
                 node.kill()
 
+    await _inprocess(args, tenant_id, e2e_rate)
+
+
+async def _inprocess(args: argparse.Namespace, tenant_id: int, e2e_rate: float | None) -> None:
+    """Phase 5; ``e2e_rate`` (phase 4) is printed next to it for the ratios."""
+    from core import db
+    from ocpp_cs.msglog import message_log
+
     frames = _frames(args.inprocess, 1)
     stock = statistics.median([await _stock_rate(frames) for _ in range(3)])
     ours = statistics.median([await _ours_noop_rate(frames) for _ in range(3)])
-    profiler = None
-    if args.profile:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        profiler.enable()
     from core import charging
 
     batched = (charging.meter_batcher.batches, charging.meter_batcher.frames)
-    db_rate, cpu_per_frame = await _ours_db_rate(tenant_id, args.inprocess, args.db_concurrency)
+    db_rate, cpu_per_frame = await _ours_db_rate(tenant_id, args.inprocess, args.db_concurrency, args.profile)
     per_batch = (charging.meter_batcher.frames - batched[1]) / max(1, charging.meter_batcher.batches - batched[0])
-    if profiler is not None:
-        import pstats
-
-        profiler.disable()
-        print("profile of the full handler path (top 25 by own time):")
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     await message_log.flush()
     print("MeterValues handling in process, one core, the same frames (median of 3 runs):")
     print(f"  stock ocpp ChargePoint.route_message, validation on : {stock:9.0f} /s   1.0x")
@@ -562,7 +572,8 @@ async def main(args: argparse.Namespace) -> None:
     print(f"  csms full handler incl. DB write ({args.db_concurrency} stations)     : {db_rate:9.0f} /s  "
           f"{db_rate / stock:5.1f}x  ({cpu_per_frame * 1e6:.0f} us CPU/frame in this process, "
           f"{per_batch:.1f} frames per group commit)")  # fmt: skip
-    print(f"  csms end to end over websockets (phase 4)            : {e2e_rate:9.0f} /s  {e2e_rate / stock:5.1f}x")
+    if e2e_rate is not None:
+        print(f"  csms end to end over websockets (phase 4)            : {e2e_rate:9.0f} /s  {e2e_rate / stock:5.1f}x")
     await db.close_pool()
 
 
@@ -585,6 +596,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--lean-ws", action="store_true", help="no-op: csms serve now runs lean websockets itself")
     parser.add_argument("--profile", action="store_true", help="cProfile the in-process full handler run")
+    parser.add_argument("--inprocess-only", action="store_true", help="only phase 5 (no nodes, no websockets)")
     parser.add_argument("--use-redis", action="store_true", help="Redis presence/routing even with one node")
     return parser.parse_args()
 

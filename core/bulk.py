@@ -21,12 +21,22 @@ from core.db import is_postgres, transaction
 log = logging.getLogger("csms.bulk")
 T = TypeVar("T")
 
-ROWS_PER_INSERT = 1000  # x parameters per row stays below PostgreSQL's 32,767 and SQLite's 32,766
+ROWS_PER_INSERT = 1000  # x parameters per row stays below SQLite's 32,766
 
 
 @functools.lru_cache(maxsize=256)
 def _compiled(sql: str, params: int, postgres: bool) -> str:
     return sql.format(*(f"${n}" for n in range(1, params + 1))) if postgres else sql.format(*("?" * params))
+
+
+async def execute(sql: str, *args: Any) -> None:
+    """Run one statement in the current transaction."""
+    async with transaction() as txn:
+        statement = _compiled(sql, len(args), is_postgres())
+        if is_postgres():
+            await txn.connection.execute(statement, *args)
+        else:
+            await txn.connection.execute(statement, args)
 
 
 async def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -40,22 +50,21 @@ async def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
 
 
 async def insert_rows(table: type[Table], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """One multi-row INSERT per ``ROWS_PER_INSERT`` rows."""
+    """PostgreSQL: one binary COPY (no statement to parse and plan, whatever the row count); SQLite: one
+    multi-row INSERT per ``ROWS_PER_INSERT`` rows."""
     if not rows:
         return
-    postgres = is_postgres()
-    names = ", ".join(f'"{c}"' for c in columns)
-    one = "(" + ", ".join("{}" for _ in columns) + ")"
     async with transaction() as txn:
-        for start in range(0, len(rows), ROWS_PER_INSERT):
-            chunk = rows[start : start + ROWS_PER_INSERT]
+        if is_postgres():
+            await txn.connection.copy_records_to_table(table._meta.tablename, records=rows, columns=list(columns))
+            return
+        names = ", ".join(f'"{c}"' for c in columns)
+        one = "(" + ", ".join("{}" for _ in columns) + ")"
+        for first in range(0, len(rows), ROWS_PER_INSERT):
+            chunk = rows[first : first + ROWS_PER_INSERT]
             sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ' + ", ".join(one for _ in chunk)  # noqa: S608
             args = [value for row in chunk for value in row]
-            statement = _compiled(sql, len(args), postgres)
-            if postgres:
-                await txn.connection.execute(statement, *args)
-            else:
-                await txn.connection.execute(statement, args)
+            await txn.connection.execute(_compiled(sql, len(args), False), args)
 
 
 class GroupCommit(Generic[T]):

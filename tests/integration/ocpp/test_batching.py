@@ -194,3 +194,64 @@ async def test_heartbeats_of_many_stations_share_one_commit(stations: list[Stati
     for n, (st, stamp) in enumerate(zip(stations, stamps, strict=True)):
         assert by_id[st.id]["last_message_at"] == stamp
         assert by_id[st.id]["last_heartbeat_at"] == (stamp if n % 2 == 0 else None)
+
+
+# --- the open sessions cache of the MeterValues path ---------------------------------------------------------
+
+
+async def test_meter_values_after_a_stop_are_checked_against_the_stopped_session(
+    cpo: TenantCtx, stations: list[Station], unique: str
+) -> None:
+    st = as_actor(stations[0])
+    tx = await open_session(cpo, stations[0], f"E0{unique[:6]}".upper())
+    await charging.meter_values(st, frame(tx, 1500, 60))
+    assert tx in charging._open_sessions  # the next frame needs no select
+    await charging.stop_transaction(st, {"transactionId": tx, "meterStop": 5000, "timestamp": ts(120)})
+    assert tx not in charging._open_sessions
+    # Below the stop reading: only a session read again after the stop sees that it went backwards.
+    await charging.meter_values(st, frame(tx, 2000, 180))
+    row = await session(tx)
+    assert row["status"] == "STOPPED" and row["meter_stop_wh"] == 5000 and row["flags"] == ["meter_backwards"]
+    assert await MeterValue.count().where(MeterValue.session == tx) == 2  # 1500 and 2000 (the stop sent no values)
+    assert await Anomaly.count().where(Anomaly.station == stations[0].id) == 0
+
+
+async def test_a_station_reconnecting_here_is_read_again(cpo: TenantCtx, stations: list[Station], unique: str) -> None:
+    st = as_actor(stations[0])
+    tx = await open_session(cpo, stations[0], f"E1{unique[:6]}".upper())
+    await charging.meter_values(st, frame(tx, 1500, 60))
+    # Meanwhile the station was connected to another node, which stored a later reading.
+    await ChargingSession.update({ChargingSession.last_meter_wh: 3000}).where(ChargingSession.id == tx)
+    await charging.station_connected(stations[0].id)
+    await charging.meter_values(st, frame(tx, 2500, 120))
+    row = await session(tx)
+    assert (row["last_meter_wh"], row["flags"]) == (2500, ["meter_backwards"])
+
+
+async def test_a_restart_keeps_what_was_answered(cpo: TenantCtx, stations: list[Station], unique: str) -> None:
+    st = as_actor(stations[0])
+    tx = await open_session(cpo, stations[0], f"E2{unique[:6]}".upper())
+    await charging.meter_values(st, frame(tx, 1500, 60))
+    charging._clear_session_cache()  # a new process starts with an empty cache
+    await charging.meter_values(st, frame(tx, 1400, 120))
+    await charging.meter_values(st, frame(tx, 1600, 90))
+    row = await session(tx)
+    assert (row["last_meter_wh"], row["energy_wh"]) == (1600, 600)
+    assert row["flags"] == ["meter_backwards", "timestamp_out_of_order"]
+    values = await MeterValue.select(MeterValue.value).where(MeterValue.session == tx).order_by(MeterValue.id)
+    assert [v["value"] for v in values] == ["1500", "1400", "1600"]
+
+
+async def test_a_failed_batch_leaves_no_cached_reading_behind(
+    cpo: TenantCtx, stations: list[Station], unique: str
+) -> None:
+    st = as_actor(stations[0])
+    tx = await open_session(cpo, stations[0], f"E3{unique[:6]}".upper())
+    await charging.meter_values(st, frame(tx, 1500, 60))
+    before = charging._open_sessions[tx]["last_meter_wh"]
+    with pytest.raises(ValueError):  # one frame, so its batch fails and the fallback fails it as well
+        await charging.meter_values(st, {**frame(tx, 9000, 120), "connectorId": "not a number"})
+    assert before == 1500 and tx not in charging._open_sessions
+    await charging.meter_values(st, frame(tx, 1600, 180))
+    row = await session(tx)
+    assert (row["last_meter_wh"], row["flags"]) == (1600, [])
