@@ -33,7 +33,7 @@ from core.context import Actor
 from core.db import is_postgres, transaction
 from core.driver_groups import session_pricing
 from core.errors import NotFound
-from core.infrastructure import METER_KEY_TOPIC
+from core.infrastructure import SIGNATURE_CHECK_TOPIC
 from core.overview import _TOP, _like_escape, _one  # the overview's parameter and text-prefix helpers
 from core.permissions import Permission
 from core.tables import ChargePoint, ChargingStation, Location, Tenant
@@ -43,9 +43,9 @@ from core.tables_charging import ChargingSession, MeterValue
 TOPIC = "session.stopped"
 JOB = "cdrs.build"
 outbox.route(TOPIC, JOB)
-# Published by core.infrastructure when a station's meter public key changes: its CDRs are checked again.
+# Published by core.infrastructure when a station's meter public key changes or the CPO asks: its CDRs are checked.
 CHECK_JOB = "cdrs.check_signatures"
-outbox.route(METER_KEY_TOPIC, CHECK_JOB)
+outbox.route(SIGNATURE_CHECK_TOPIC, CHECK_JOB)
 CHECK_BATCH = 500
 
 NO_TARIFF_REMARK = "no tariff"
@@ -329,8 +329,8 @@ async def check_signatures(station_id: int) -> int:
         after = rows[-1]["id"]
 
 
-async def on_meter_key_changed(payload: dict[str, Any]) -> None:
-    """The outbox handler of ``station.meter_key_changed``."""
+async def on_check_signatures(payload: dict[str, Any]) -> None:
+    """The outbox handler of ``station.check_signatures``."""
     await check_signatures(int(payload["station_id"]))
 
 

@@ -85,7 +85,8 @@ OCPP_VERSIONS = ("1.6", "2.0.1")
 PRODUCTS = ("eOperate professional AC", "eOperate professional DC", "360.SUPPORT")
 CHARGE_BOX_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:+\-]{0,47}"
 MIN_STATION_PASSWORD = 16  # OCPP security profile 1 (BasicAuthPassword 16..40)
-METER_KEY_TOPIC = "station.meter_key_changed"  # outbox topic; core.cdrs checks the station's CDRs again
+# Outbox topic: core.cdrs checks the station's signed meter data again (a new meter key, or the CPO asks).
+SIGNATURE_CHECK_TOPIC = "station.check_signatures"
 _TIMEZONES = frozenset(available_timezones())
 
 
@@ -417,13 +418,27 @@ async def update_station(actor: Actor, station_id: int, raw: dict[str, Any]) -> 
                 ChargingStation.id == station_id
             )
             await audit.record(actor, current["tenant"], "station", station_id, "update", changes)
-            if key_changed:  # the station's CDRs are checked again with the new key (core.cdrs)
-                stamp = _now().isoformat()
-                await outbox.publish(METER_KEY_TOPIC, f"meter-key:{station_id}:{stamp}",
-                                     {"station_id": station_id, "tenant_id": current["tenant"]})  # fmt: skip
+            if key_changed:
+                await _publish_signature_check(current)
         if key_changed:
             outbox.kick()
     return await get_station(actor, station_id)
+
+
+async def _publish_signature_check(station: dict[str, Any]) -> None:
+    stamp = _now().isoformat()
+    await outbox.publish(SIGNATURE_CHECK_TOPIC, f"check-signatures:{station['id']}:{stamp}",
+                         {"station_id": station["id"], "tenant_id": station["tenant"]})  # fmt: skip
+
+
+async def check_station_signatures(actor: Actor, station_id: int) -> None:
+    """The CPO asks to check the station's signed meter data again (e.g. CDRs made before checks existed)."""
+    actor.require(Permission.INFRASTRUCTURE_MANAGE)
+    current = await get_station(actor, station_id)
+    async with transaction():
+        await _publish_signature_check(current)
+        await audit.record(actor, current["tenant"], "station", station_id, "check_signatures", {})
+    outbox.kick()
 
 
 async def reset_station_password(actor: Actor, station_id: int) -> str:

@@ -1,5 +1,5 @@
 """CDRs from finished sessions: the outbox hands each ``session.stopped`` message to ``build_cdr``, and each
-``station.meter_key_changed`` message to ``check_signatures`` (the station's CDRs checked with its new key)."""
+``station.check_signatures`` message to ``check_signatures`` (the station's CDRs checked with its current key)."""
 
 from __future__ import annotations
 
@@ -17,4 +17,4 @@ async def build_cdr(message_id: int) -> None:
 
 @dramatiq.actor(queue_name="cdrs", max_retries=0, time_limit=600_000)
 async def check_signatures(message_id: int) -> None:
-    await outbox.consume(message_id, cdrs.on_meter_key_changed)
+    await outbox.consume(message_id, cdrs.on_check_signatures)

@@ -176,6 +176,12 @@ class StationController(Controller):
         flash(request, Message("The changes were saved."))
         return done(request, f"/infrastructure/stations/{station_id}")
 
+    @post("/{station_id:int}/check-signatures", guards=MANAGE)
+    async def check_signatures(self, request: AnyRequest, station_id: int) -> Response[Any]:
+        await infrastructure.check_station_signatures(actor_of(request), station_id)
+        flash(request, Message("The signed meter data of this station's charging sessions is being checked again."))
+        return done(request, f"/infrastructure/stations/{station_id}?tab=device")
+
     @post("/{station_id:int}/password", guards=MANAGE)
     async def reset_password(self, request: AnyRequest, station_id: int) -> Response[Any]:
         actor = actor_of(request)

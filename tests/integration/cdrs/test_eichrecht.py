@@ -13,8 +13,8 @@ from ocpp.v16 import ChargePoint as ClientChargePoint
 from ocpp.v16 import call
 
 from core import infrastructure, tenancy
-from core.infrastructure import METER_KEY_TOPIC
-from core.tables import OutboxMessage
+from core.infrastructure import SIGNATURE_CHECK_TOPIC
+from core.tables import ChargingStation, OutboxMessage
 from core.tables_cdrs import Cdr
 from tests.integration.cdrs.conftest import deliver, deliver_session_stopped
 from tests.integration.ocpp.conftest import Station
@@ -57,12 +57,12 @@ async def cdr_of_session(tx: int) -> dict[str, Any]:
     return row
 
 
-async def deliver_key_change(station_id: int) -> None:
-    rows = await OutboxMessage.select().where(OutboxMessage.topic == METER_KEY_TOPIC).order_by(
+async def deliver_signature_check(station_id: int) -> None:
+    rows = await OutboxMessage.select().where(OutboxMessage.topic == SIGNATURE_CHECK_TOPIC).order_by(
         OutboxMessage.id, ascending=False
     ).output(load_json=True).limit(20)  # fmt: skip
     mine = [r for r in rows if r["payload"]["station_id"] == station_id]
-    assert mine, "saving a new key publishes a check of the station's CDRs"
+    assert mine, "a check of the station's CDRs was published"
     await deliver(mine[0]["dedupe_key"])
 
 
@@ -112,7 +112,7 @@ async def test_without_key_then_saving_the_key_checks_again(
         assert saved.status_code in (200, 302, 303), saved.text
     stored = await infrastructure.get_station(cpo.actor, station.id)
     assert stored["meter_public_key"] == public_hex(METER)
-    await deliver_key_change(station.id)
+    await deliver_signature_check(station.id)
     assert (await cdr_of_session(tx))["signature_status"] == "VALID"
 
     # a wrong key (another meter's) through the REST API: the same CDR is now invalid
@@ -126,7 +126,7 @@ async def test_without_key_then_saving_the_key_checks_again(
         patched = await api.patch(f"/api/v1/stations/{station.id}", json={"meter_public_key": public_hex(other)},
                                   headers=headers)  # fmt: skip
         assert patched.status_code == 200 and patched.json()["meter_public_key"] == public_hex(other)
-        await deliver_key_change(station.id)
+        await deliver_signature_check(station.id)
         cdr = await cdr_of_session(tx)
         assert cdr["signature_status"] == "INVALID_SIGNATURE"
         one = await api.get(f"/api/v1/cdrs/{cdr['id']}", headers=headers)
@@ -159,3 +159,21 @@ async def test_unsigned_session_and_the_eka_column(
         else:
             assert f'data-session="{tx}"' in page.text and 'data-signature="NOT_SIGNED"' in page.text
             assert ">not signed<" in page.text
+
+
+async def test_check_signatures_button(client: ClientChargePoint, cpo: TenantCtx, station: Station) -> None:
+    """CDRs made before the check existed (status "") are checked when the CPO presses the button."""
+    tx = await charge(client, *documents())
+    await Cdr.update({Cdr.signature_status: "", Cdr.signature_check: None}).where(Cdr.session == tx)
+    await ChargingStation.update({ChargingStation.meter_public_key: public_hex(METER)}).where(
+        ChargingStation.id == station.id
+    )
+    async with app_client() as portal:
+        await login(portal, cpo.admin["email"])
+        await post_form(portal, "/lang", {"language": "en", "next": "/"})
+        tab = await portal.get(f"/infrastructure/stations/{station.id}/tab/device")
+        assert 'data-testid="check-signatures"' in tab.text
+        pressed = await post_form(portal, f"/infrastructure/stations/{station.id}/check-signatures", {})
+        assert pressed.status_code in (200, 302, 303)
+    await deliver_signature_check(station.id)
+    assert (await cdr_of_session(tx))["signature_status"] == "VALID"
