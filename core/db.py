@@ -41,13 +41,19 @@ async def migrate() -> None:
 _pool_users = 0
 
 
+async def _keep_session(connection: Any) -> None:
+    """Pool release without asyncpg's default reset query (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL): csms
+    sets no session state, so that query was one more round trip after every pooled statement or transaction.
+    asyncpg still rolls back a transaction left open before calling this."""
+
+
 async def open_pool(max_size: int = 10) -> None:
     """Counted, so that an app's lifespan inside a test session or CLI command can nest."""
     global _pool_users
     db = engine()
     _pool_users += 1
     if isinstance(db, PostgresEngine) and _pool_users == 1:
-        await db.start_connection_pool(min_size=1, max_size=max_size)
+        await db.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session)
 
 
 async def close_pool() -> None:

@@ -142,3 +142,36 @@ async def test_a_replaced_socket_is_closed_normally_with_a_reason(ocpp_url: str,
             assert (info.value.rcvd.code, info.value.rcvd.reason) == (1000, "replaced by a new connection")
             await second.send(json.dumps([2, "h2", "Heartbeat", {}]))
             assert json.loads(await second.recv())[1] == "h2"
+
+
+async def test_boots_of_many_stations_share_a_commit(cpo: TenantCtx, stations: list[Station], unique: str) -> None:
+    first, second, _ = stations
+    pending = await make_station(cpo, f"{unique}P", status="INSTALLED", points=1)
+    tag = f"R{unique[:7]}".upper()
+    await ChargingCard(tenant=cpo.id, uid=tag).save()
+    tx, _ = await charging.start_transaction(
+        as_actor(second), {"connectorId": 1, "idTag": tag, "meterStart": 0, "timestamp": "2026-11-02T08:00:00Z"}
+    )
+    before = (charging.boot_batcher.batches, charging.boot_batcher.frames)
+    results = await asyncio.gather(
+        charging.boot(as_actor(first), {"chargePointVendor": "ACME", "chargePointModel": "One"}),
+        charging.boot(as_actor(second), {"chargePointVendor": "ACME", "chargePointModel": "Two"}),
+        charging.boot(as_actor(pending), {"chargePointVendor": "ACME", "chargePointModel": "Three"}),
+    )
+    assert charging.boot_batcher.frames - before[1] == 3 and charging.boot_batcher.batches - before[0] < 3
+    assert [(status.value, interval) for status, interval, _ in results] == [
+        ("Accepted", 300), ("Accepted", 300), ("Pending", 60)
+    ]  # fmt: skip
+    models = await ChargingStation.select(ChargingStation.id, ChargingStation.model).where(
+        ChargingStation.id.is_in([first.id, second.id, pending.id])
+    )
+    assert {m["id"]: m["model"] for m in models} == {first.id: "One", second.id: "Two", pending.id: "Three"}
+    # Only the rebooted station's open session is closed as stale.
+    session = await ChargingSession.select(ChargingSession.status, ChargingSession.stop_reason).where(
+        ChargingSession.id == tx
+    ).first()  # fmt: skip
+    assert session == {"status": "CLOSED_STALE", "stop_reason": "STATION_REBOOTED"}
+    stale = await Anomaly.select(Anomaly.station).where(
+        Anomaly.station.is_in([first.id, second.id, pending.id]) & (Anomaly.kind == "stale_session")
+    )
+    assert [a["station"] for a in stale] == [second.id]
