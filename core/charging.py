@@ -20,7 +20,7 @@ from typing import Any
 from core import bulk, outbox
 from core.authorization import AuthResult, AuthSource, AuthStatus, authorize
 from core.cards import normalize_uid
-from core.db import transaction
+from core.db import is_postgres, transaction
 from core.passwords import verify_password
 from core.tables import ChargePoint, ChargingStation, Tenant
 from core.tables_charging import Anomaly, ChargingSession, MeterValue, StatusEvent, UnknownStation
@@ -141,10 +141,12 @@ async def record_unknown_station(charge_box_id: str, remote_addr: str) -> bool:
 
 
 async def station_connected(station_id: int) -> None:
+    forget_sessions(station_id=station_id)  # it may have sent MeterValues to another node meanwhile
     await connected_batcher.submit((station_id, now()))
 
 
 async def station_disconnected(station_id: int) -> None:
+    forget_sessions(station_id=station_id)
     await ChargingStation.update({ChargingStation.connected: False}).where(ChargingStation.id == station_id)
 
 
@@ -379,6 +381,7 @@ async def boot(station: dict[str, Any], payload: dict[str, Any]) -> tuple[Regist
     values[ChargingStation.updated_at] = stamp
     row: list[dict[str, Any]] = []
     await boot_batcher.submit((station, values, stamp, row))
+    forget_sessions(station_id=station["id"])
     outbox.kick()
     status = registration_status(row[0]["installation_status"] if row else "")
     interval = DEFAULT_HEARTBEAT_INTERVAL if status is RegistrationStatus.ACCEPTED else PENDING_RETRY_INTERVAL
@@ -392,6 +395,7 @@ async def _close_stale(station: dict[str, Any], reason: StaleReason, where: Any,
     if not stale:
         return []
     ids = [row["id"] for row in stale]
+    forget_sessions(ids)
     await ChargingSession.update(
         {
             ChargingSession.status: SessionStatus.CLOSED_STALE,
@@ -725,32 +729,36 @@ async def _session_of(station: dict[str, Any], transaction_id: int) -> dict[str,
     )
 
 
-def _reading_values(
-    session: dict[str, Any], meter_value: list[Any], extra: dict[Any, Any]
-) -> tuple[dict[Any, Any], list[str]]:
-    """The session's new columns after these readings (and the flags they add); ``session`` is updated in place.
+def _advance(session: dict[str, Any], meter_value: list[Any]) -> list[str]:
+    """Move the session row (a dict, updated in place) on by these readings; returns the flags they add.
 
-    Updating the row dict lets a batch of MeterValues check each frame against the one before it.
+    Updating the row lets a batch of MeterValues check each frame against the one before it.
     """
     new_flags, last_wh, last_at = _check_readings(session, meter_value)
-    flags = list(session["flags"] or [])
-    added = [f for f in sorted(new_flags) if f not in flags]
-    values: dict[Any, Any] = {ChargingSession.updated_at: now(), **extra}
-    if added:
-        values[ChargingSession.flags] = flags + added
-        session["flags"] = flags + added
-    if last_wh is not None and ChargingSession.last_meter_wh not in extra:
-        values[ChargingSession.last_meter_wh] = last_wh
-        values[ChargingSession.energy_wh] = max(0, last_wh - session["meter_start_wh"])
-        session["last_meter_wh"] = last_wh
-    if last_at is not None:
-        values[ChargingSession.last_meter_at] = last_at
-        session["last_meter_at"] = last_at
-    return values, added
+    added: list[str] = []
+    if new_flags:
+        flags = list(session["flags"] or [])
+        added = [f for f in sorted(new_flags) if f not in flags]
+        if added:
+            session["flags"] = flags + added
+    session["last_meter_wh"] = last_wh
+    session["last_meter_at"] = last_at
+    return added
 
 
 async def _apply_readings(session: dict[str, Any], meter_value: list[Any], extra: dict[Any, Any]) -> list[str]:
-    values, added = _reading_values(session, meter_value, extra)
+    """Write the session's new columns after these readings (``extra`` wins); returns the flags they add."""
+    added = _advance(session, meter_value)
+    values: dict[Any, Any] = {
+        ChargingSession.updated_at: now(),
+        ChargingSession.last_meter_at: session["last_meter_at"],
+    }
+    if added:
+        values[ChargingSession.flags] = session["flags"]
+    if session["last_meter_wh"] is not None:
+        values[ChargingSession.last_meter_wh] = session["last_meter_wh"]
+        values[ChargingSession.energy_wh] = max(0, session["last_meter_wh"] - session["meter_start_wh"])
+    values.update(extra)
     await ChargingSession.update(values).where(ChargingSession.id == session["id"])
     return added
 
@@ -776,12 +784,75 @@ async def _meter_values_one(station: dict[str, Any], payload: dict[str, Any]) ->
             await _apply_readings(session, meter_value, {})
 
 
+# --- Open sessions cache -------------------------------------------------------------------------------------
+# The MeterValues group commit needs, per session, only what core.charging itself writes (last reading and
+# time, flags). A session belongs to its station, whose websocket lives on exactly one node, so this node's copy
+# stays right while the station stays connected here: it is dropped when the station connects, disconnects or
+# boots, when its transaction stops or is closed as stale, and for every session of a batch that did not commit.
+# A restart starts empty (every entry is read back from the database on first use).
+
+SESSION_CACHE_MAX = 100_000
+_METER_SESSION_COLUMNS = (
+    ChargingSession.id,
+    ChargingSession.station,
+    ChargingSession.meter_start_wh,
+    ChargingSession.last_meter_wh,
+    ChargingSession.last_meter_at,
+    ChargingSession.flags,
+)
+_open_sessions: dict[int, dict[str, Any]] = {}  # session id -> the row in _METER_SESSION_COLUMNS
+_sessions_of_station: dict[int, set[int]] = {}
+_forgotten = 0  # counts invalidations: a read that raced with one is not cached
+
+
+def forget_sessions(session_ids: Any = (), station_id: int | None = None) -> None:
+    """Drop cached sessions (by id, and all of one station) so that the next MeterValues read them again."""
+    global _forgotten
+    _forgotten += 1
+    ids = set(session_ids)
+    if station_id is not None:
+        ids |= _sessions_of_station.pop(station_id, set())
+    for session_id in ids:
+        row = _open_sessions.pop(session_id, None)
+        if row is not None and row["station"] in _sessions_of_station:
+            _sessions_of_station[row["station"]].discard(session_id)
+
+
+def _clear_session_cache() -> None:
+    """What a restart of the node does to the cache."""
+    _open_sessions.clear()
+    _sessions_of_station.clear()
+
+
+async def _meter_sessions(ids: set[int]) -> dict[int, dict[str, Any]]:
+    """The sessions (not mere authorizations) with these ids, from the cache or the database."""
+    found = {i: _open_sessions[i] for i in ids if i in _open_sessions}
+    missing = [i for i in ids if i not in found]
+    if not missing:
+        return found
+    before = _forgotten
+    rows = await (
+        ChargingSession.select(*_METER_SESSION_COLUMNS)
+        .where(ChargingSession.id.is_in(missing) & (ChargingSession.status != SessionStatus.AUTHORIZED.value))
+        .output(load_json=True)
+    )
+    if before == _forgotten:
+        if len(_open_sessions) + len(rows) > SESSION_CACHE_MAX:
+            _clear_session_cache()
+        for row in rows:
+            _open_sessions[row["id"]] = row
+            _sessions_of_station.setdefault(row["station"], set()).add(row["id"])
+    found.update((row["id"], row) for row in rows)
+    return found
+
+
 # --- MeterValues group commit ------------------------------------------------------------------------------
 # MeterValues are the bulk of what stations send. Instead of one transaction (about six round trips) per
-# frame, accepted frames wait a few milliseconds and are written together: one select of their sessions, one
-# INSERT of all sampled values, one UPDATE per session touched, one COMMIT. Each caller returns only after that
-# commit, so a station is never answered before its data is durable. Frames are applied in arrival order, so
-# the checks (meter going backwards, timestamps out of order) see each session's frames in sequence.
+# frame, accepted frames wait a few milliseconds and are written together: their sessions from the cache above
+# (one select for those not in it), one COPY of all sampled values, one UPDATE of all sessions touched, one
+# COMMIT. Each caller returns only after that commit, so a station is never answered before its data is
+# durable. Frames are applied in arrival order, so the checks (meter going backwards, timestamps out of order)
+# see each session's frames in sequence.
 
 GROUP_COMMIT_DELAY = 0.002  # seconds a frame waits for company
 GROUP_COMMIT_MAX = 1000  # frames per transaction
@@ -819,63 +890,78 @@ def _meter_params(
     return rows
 
 
+_SESSION_TABLE = ChargingSession._meta.tablename
+# flags NULL = unchanged (only a batch that adds a flag writes them).
 _SESSION_METER_UPDATE = (
-    f'UPDATE "{ChargingSession._meta.tablename}" SET "updated_at" = {{}}, "last_meter_wh" = {{}}, '  # noqa: S608
-    '"energy_wh" = COALESCE({}, "energy_wh"), "last_meter_at" = {}, "flags" = {} WHERE "id" = {}'
+    f'UPDATE "{_SESSION_TABLE}" SET "updated_at" = {{}}, "last_meter_wh" = {{}}, '  # noqa: S608
+    '"energy_wh" = COALESCE({}, "energy_wh"), "last_meter_at" = {}, "flags" = COALESCE({}, "flags") WHERE "id" = {}'
+)
+# PostgreSQL: every session of the batch in one statement (a fixed one: prepared once per connection).
+_SESSION_METER_UPDATE_PG = (
+    f'UPDATE "{_SESSION_TABLE}" AS s SET "updated_at" = {{}}, "last_meter_wh" = v.wh, '  # noqa: S608
+    '"energy_wh" = COALESCE(v.energy, s."energy_wh"), "last_meter_at" = v.at, "flags" = COALESCE(v.flags::json, '
+    's."flags") FROM unnest({}::bigint[], {}::bigint[], {}::timestamptz[], {}::text[], {}::integer[]) '
+    'AS v(wh, energy, at, flags, id) WHERE s."id" = v.id'
 )
 
 
-def _session_meter_params(session: dict[str, Any], stamp: datetime) -> tuple[Any, ...]:
-    energy = None
-    if session["last_meter_wh"] is not None:
-        energy = max(0, session["last_meter_wh"] - session["meter_start_wh"])
-    flags = json.dumps(list(session["flags"] or []))
-    return (stamp, session["last_meter_wh"], energy, session["last_meter_at"], flags, session["id"])
+async def _update_sessions(touched: dict[int, dict[str, Any]], flagged: set[int], stamp: datetime) -> None:
+    rows = []
+    for session in touched.values():
+        wh = session["last_meter_wh"]
+        energy = None if wh is None else max(0, wh - session["meter_start_wh"])
+        flags = json.dumps(list(session["flags"])) if session["id"] in flagged else None
+        rows.append((wh, energy, session["last_meter_at"], flags, session["id"]))
+    if is_postgres():
+        await bulk.execute(_SESSION_METER_UPDATE_PG, stamp, *(list(column) for column in zip(*rows, strict=True)))
+    else:
+        await bulk.execute_many(_SESSION_METER_UPDATE, [(stamp, *row) for row in rows])
 
 
 async def _write_meter_batch(items: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
     stamp = now()
-    async with transaction():
-        wanted = sorted({int(p["transactionId"]) for _, p in items if p.get("transactionId") is not None})
-        sessions: dict[int, dict[str, Any]] = {}
-        if wanted:
-            rows = await (
-                ChargingSession.select(*_SESSION_METER_COLUMNS, ChargingSession.station)
-                .where(ChargingSession.id.is_in(wanted) & (ChargingSession.status != SessionStatus.AUTHORIZED.value))
-                .output(load_json=True)
-            )
-            sessions = {row["id"]: row for row in rows}
-        meter_rows: list[tuple[Any, ...]] = []
-        anomalies: list[Anomaly] = []
-        touched: dict[int, dict[str, Any]] = {}
-        for station, payload in items:
-            connector_id = int(payload["connectorId"])
-            transaction_id = payload.get("transactionId")
-            meter_value = payload.get("meterValue", [])
-            session = sessions.get(int(transaction_id)) if transaction_id is not None else None
-            if session is not None and session["station"] != station["id"]:
-                session = None  # another station's transaction id: unknown to this one
-            meter_rows += _meter_params(
-                station["id"], session["id"] if session else None, connector_id, meter_value, stamp
-            )
-            if transaction_id is not None and session is None:
-                detail = {"message": "MeterValues", "transaction_id": transaction_id, "connector_id": connector_id}
-                anomalies.append(
-                    Anomaly(
-                        tenant=station["tenant"],
-                        station=station["id"],
-                        session=None,
-                        kind=AnomalyKind.UNKNOWN_TRANSACTION,
-                        detail=detail,
-                    )
+    wanted = {int(p["transactionId"]) for _, p in items if p.get("transactionId") is not None}
+    sessions: dict[int, dict[str, Any]] = {}
+    try:
+        async with transaction():
+            if wanted:
+                sessions = await _meter_sessions(wanted)
+            meter_rows: list[tuple[Any, ...]] = []
+            anomalies: list[Anomaly] = []
+            touched: dict[int, dict[str, Any]] = {}
+            flagged: set[int] = set()
+            for station, payload in items:
+                connector_id = int(payload["connectorId"])
+                transaction_id = payload.get("transactionId")
+                meter_value = payload.get("meterValue", [])
+                session = sessions.get(int(transaction_id)) if transaction_id is not None else None
+                if session is not None and session["station"] != station["id"]:
+                    session = None  # another station's transaction id: unknown to this one
+                meter_rows += _meter_params(
+                    station["id"], session["id"] if session else None, connector_id, meter_value, stamp
                 )
-            elif session is not None:
-                _reading_values(session, meter_value, {})
-                touched[session["id"]] = session
-        await bulk.insert_rows(MeterValue, _METER_COLUMNS, meter_rows)
-        if anomalies:
-            await Anomaly.insert(*anomalies)
-        await bulk.execute_many(_SESSION_METER_UPDATE, [_session_meter_params(s, stamp) for s in touched.values()])
+                if transaction_id is not None and session is None:
+                    detail = {"message": "MeterValues", "transaction_id": transaction_id, "connector_id": connector_id}
+                    anomalies.append(
+                        Anomaly(
+                            tenant=station["tenant"],
+                            station=station["id"],
+                            session=None,
+                            kind=AnomalyKind.UNKNOWN_TRANSACTION,
+                            detail=detail,
+                        )
+                    )
+                elif session is not None:
+                    if _advance(session, meter_value):
+                        flagged.add(session["id"])
+                    touched[session["id"]] = session
+            await bulk.insert_rows(MeterValue, _METER_COLUMNS, meter_rows)
+            if anomalies:
+                await Anomaly.insert(*anomalies)
+            await _update_sessions(touched, flagged, stamp)
+    except BaseException:
+        forget_sessions(sessions)  # advanced in memory but not committed
+        raise
 
 
 async def _write_meter_one(item: tuple[dict[str, Any], dict[str, Any]]) -> None:
@@ -902,45 +988,49 @@ async def stop_transaction(station: dict[str, Any], payload: dict[str, Any]) -> 
     id_tag = normalize_uid(payload.get("idTag", ""))
     transaction_data = payload.get("transactionData", [])
     charge_point_id = None
-    async with transaction():
-        session = await _session_of(station, transaction_id)
-        if session is None:
-            if transaction_data:
-                await bulk.insert_rows(
-                    MeterValue, _METER_COLUMNS, _meter_params(station["id"], None, 0, transaction_data, stamp)
-                )
-            await record_anomaly(
-                AnomalyKind.UNKNOWN_TRANSACTION,
-                station,
-                {"message": "StopTransaction", "transaction_id": transaction_id, "meter_stop": meter_stop},
+    try:
+        async with transaction():
+            session = await _session_of(station, transaction_id)
+            # The same StopTransaction again after a lost confirmation: already stored.
+            repeated = (
+                session is not None
+                and session["status"] == SessionStatus.STOPPED.value
+                and session["meter_stop_wh"] == meter_stop
             )
-        elif session["status"] in (SessionStatus.STOPPED.value,) and session["meter_stop_wh"] == meter_stop:
-            pass  # the same StopTransaction again after a lost confirmation: already stored
-        else:
-            if transaction_data:
+            if transaction_data and not repeated:
+                session_id = session["id"] if session else None
                 await bulk.insert_rows(
-                    MeterValue, _METER_COLUMNS, _meter_params(station["id"], session["id"], 0, transaction_data, stamp)
+                    MeterValue, _METER_COLUMNS, _meter_params(station["id"], session_id, 0, transaction_data, stamp)
                 )
-            extra: dict[Any, Any] = {
-                ChargingSession.status: SessionStatus.STOPPED.value,
-                ChargingSession.stopped_at: stopped_at,
-                ChargingSession.meter_stop_wh: meter_stop,
-                ChargingSession.last_meter_wh: meter_stop,
-                ChargingSession.energy_wh: max(0, meter_stop - session["meter_start_wh"]),
-                ChargingSession.stop_reason: reason,
-                ChargingSession.stop_id_tag: id_tag,
-            }
-            readings = [*transaction_data, {"timestamp": payload.get("timestamp"), "sampledValue": [
-                {"value": str(meter_stop), "measurand": ENERGY_REGISTER, "unit": "Wh"}]}]  # fmt: skip
-            flags = await _apply_readings(session, readings, extra)
-            if meter_stop < session["meter_start_wh"] and SessionFlag.NEGATIVE_ENERGY.value not in session["flags"]:
-                current = list(session["flags"] or []) + flags + [SessionFlag.NEGATIVE_ENERGY.value]
-                await ChargingSession.update({ChargingSession.flags: current}).where(
-                    ChargingSession.id == session["id"]
+            if session is None:
+                await record_anomaly(
+                    AnomalyKind.UNKNOWN_TRANSACTION,
+                    station,
+                    {"message": "StopTransaction", "transaction_id": transaction_id, "meter_stop": meter_stop},
                 )
-            charge_point_id = session["charge_point"]
-            after_stale = session["status"] == SessionStatus.CLOSED_STALE.value
-            await publish_session_stopped(session["id"], station["tenant"], after_stale=after_stale)
+            elif not repeated:
+                extra: dict[Any, Any] = {
+                    ChargingSession.status: SessionStatus.STOPPED.value,
+                    ChargingSession.stopped_at: stopped_at,
+                    ChargingSession.meter_stop_wh: meter_stop,
+                    ChargingSession.last_meter_wh: meter_stop,
+                    ChargingSession.energy_wh: max(0, meter_stop - session["meter_start_wh"]),
+                    ChargingSession.stop_reason: reason,
+                    ChargingSession.stop_id_tag: id_tag,
+                }
+                readings = [*transaction_data, {"timestamp": payload.get("timestamp"), "sampledValue": [
+                    {"value": str(meter_stop), "measurand": ENERGY_REGISTER, "unit": "Wh"}]}]  # fmt: skip
+                await _apply_readings(session, readings, extra)  # session["flags"] now holds the flags it added
+                if meter_stop < session["meter_start_wh"] and SessionFlag.NEGATIVE_ENERGY.value not in session["flags"]:
+                    current = [*(session["flags"] or []), SessionFlag.NEGATIVE_ENERGY.value]
+                    await ChargingSession.update({ChargingSession.flags: current}).where(
+                        ChargingSession.id == session["id"]
+                    )
+                charge_point_id = session["charge_point"]
+                after_stale = session["status"] == SessionStatus.CLOSED_STALE.value
+                await publish_session_stopped(session["id"], station["tenant"], after_stale=after_stale)
+    finally:
+        forget_sessions([transaction_id])  # read again from what this stop committed
     outbox.kick()
     if charge_point_id is not None:
         await update_error_rate(charge_point_id, stamp)
