@@ -74,7 +74,9 @@ CARD_SPEC = FormSpec(
 
 async def list_cards(actor: Actor, *, limit: int = 500, search: str = "") -> list[dict[str, Any]]:
     actor.require(Permission.INFRASTRUCTURE_VIEW)
-    query = ChargingCard.select().where(ChargingCard.tenant.is_in(actor.scope))
+    query = ChargingCard.select(
+        *ChargingCard.all_columns(), ChargingCard.driver_group.name.as_alias("driver_group_name")
+    ).where(ChargingCard.tenant.is_in(actor.scope))
     if search:
         uid = normalize_uid(search)
         query = query.where((ChargingCard.uid.like(f"{uid}%")) | (ChargingCard.label.ilike(f"%{search.strip()}%")))

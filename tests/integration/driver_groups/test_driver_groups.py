@@ -54,6 +54,7 @@ async def test_portal_create_boxes_cards_history(admin_client: httpx.AsyncClient
         "driver_group"] == group_id  # fmt: skip
     renamed = await post_form(admin_client, f"{url}/rename", {"name": "Besucher"}, follow_redirects=False)
     assert renamed.status_code == 303
+    assert f'<a href="/driver-groups/{group_id}">Besucher</a>' in (await admin_client.get("/cards")).text
     scope = await post_form(admin_client, f"{url}/scope", {"scope": "CHOSEN"})  # no location ticked
     assert "Choose at least one location" in scope.text
     await post_form(admin_client, f"{url}/scope", {"scope": "ALL"})
