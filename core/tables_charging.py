@@ -90,7 +90,8 @@ class MeterValue(Table):
     """One sampled value of a session (or of a connector without a transaction)."""
 
     id: Serial
-    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
+    # No index on station: every reader goes by session, and each index costs every MeterValues row its upkeep.
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=False)
     session = ForeignKey(references=ChargingSession, on_delete=OnDelete.cascade, null=True, index=True)
     connector_id = Integer(default=0)
     timestamp = Timestamptz()
