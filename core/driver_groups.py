@@ -229,21 +229,11 @@ async def get_group(actor: Actor, group_id: int) -> dict[str, Any]:
     row["tariff_row"] = None
     if row["tariff"] is not None:
         row["tariff_row"] = await Tariff.select().where(Tariff.id == row["tariff"]).first()
+    place = DriverGroupScope.location
     row["locations"] = (
-        await Location.select(Location.id, Location.name, Location.city)
-        .where(
-            Location.id.is_in(
-                [
-                    r["location"]
-                    for r in await DriverGroupScope.select(DriverGroupScope.location).where(
-                        DriverGroupScope.driver_group == group_id
-                    )
-                    if r["location"] is not None
-                ]
-                or [0]
-            )
-        )
-        .order_by(Location.name)
+        await DriverGroupScope.select(place.id.as_alias("id"), place.name.as_alias("name"), place.city.as_alias("city"))
+        .where((DriverGroupScope.driver_group == group_id) & place.is_not_null())
+        .order_by(place.name)
     )
     row["location_ids"] = [loc["id"] for loc in row["locations"]]
     row["card_count"] = await ChargingCard.count().where(ChargingCard.driver_group == group_id)
@@ -322,14 +312,10 @@ async def _set_targets(group_id: int, location_ids: list[int]) -> None:
         await DriverGroupScope.insert(*[DriverGroupScope(driver_group=group_id, location=loc) for loc in location_ids])
 
 
-def _clean(data: dict[str, Any]) -> dict[str, Any]:
-    data["location_ids"] = _location_ids(data.get("location_ids") or [])
-    return data
-
-
 async def create_group(actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
     actor.require(Permission.DRIVER_GROUPS_MANAGE)
-    data = _clean(GROUP_SPEC.parse(raw))
+    data = GROUP_SPEC.parse(raw)
+    data["location_ids"] = _location_ids(data.get("location_ids") or [])
     tenant_id = actor.tenant_id
     mode, targets = check_terms(
         data["kind"], data.get("tariff_id"), data.get("tariff_mode") or "", data["scope"], data["location_ids"]
