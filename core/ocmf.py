@@ -302,11 +302,15 @@ def verify_text(text: str, public_key: str | None) -> SignatureStatus:
         document = parse(text)
     except OcmfError:
         return SignatureStatus.MALFORMED
+    return verify(document, _key_or_none(public_key))
+
+
+def _key_or_none(text: str | None) -> ec.EllipticCurvePublicKey | None:
+    """A stored key that cannot be read (checked on save, so only ever an old row) counts as no key."""
     try:
-        key = load_public_key(public_key) if public_key else None
+        return load_public_key(text) if text else None
     except InvalidPublicKey:
-        key = None
-    return verify(document, key)
+        return None
 
 
 def check_session(
@@ -326,10 +330,7 @@ def check_session(
     texts = list(dict.fromkeys(v for v in signed_values if v))
     if not texts:
         return {"status": SignatureStatus.NOT_SIGNED.value, "documents": [], "problems": []}
-    try:
-        key = load_public_key(public_key) if public_key else None
-    except InvalidPublicKey:
-        key = None
+    key = _key_or_none(public_key)
     documents: list[dict[str, Any]] = []
     parsed: list[Document] = []
     for text in texts:
