@@ -340,19 +340,35 @@ async def _charge_point_of(station: dict[str, Any], connector_id: int) -> dict[s
     )
 
 
-BootItem = tuple[dict[str, Any], dict[Any, Any], datetime, list[dict[str, Any]]]  # station, columns, stamp, out
+BootItem = tuple[dict[str, Any], dict[str, Any], datetime, list[str]]  # station, payload, stamp, out: status
+
+# One fixed statement for every boot (pipelined for a batch); fields a station does not send keep their value.
+_BOOT_UPDATE = (
+    f'UPDATE "{ChargingStation._meta.tablename}" SET '  # noqa: S608
+    + ", ".join(
+        f'"{c._meta.db_column_name}" = COALESCE({{}}, "{c._meta.db_column_name}")' for c in BOOT_FIELDS.values()
+    )
+    + ', "boot_info" = {}, "last_message_at" = {}, "updated_at" = {} WHERE "id" = {}'
+)
+
+
+def _boot_params(station: dict[str, Any], payload: dict[str, Any], stamp: datetime) -> tuple[Any, ...]:
+    info = {key: payload[key] for key in BOOT_INFO_KEYS if key in payload}
+    fields = (payload.get(key) for key in BOOT_FIELDS)
+    return (*fields, json.dumps(info), stamp, stamp, station["id"])
 
 
 async def _write_boot_batch(items: list[BootItem]) -> None:
-    """Boots of many stations in one transaction; one select finds which of them left sessions open."""
+    """Boots of many stations in one transaction: the device data pipelined, one select for their installation
+    status, one for the stations that left sessions open (closed as stale)."""
+    station_ids = sorted({station["id"] for station, _, _, _ in items})
     async with transaction():
-        for station, values, _, out in items:
-            out[:] = await (
-                ChargingStation.update(values)
-                .where(ChargingStation.id == station["id"])
-                .returning(ChargingStation.installation_status)
-            )
-        station_ids = sorted({station["id"] for station, _, _, _ in items})
+        await bulk.execute_many(
+            _BOOT_UPDATE, [_boot_params(station, payload, stamp) for station, payload, stamp, _ in items]
+        )
+        installed = await ChargingStation.select(ChargingStation.id, ChargingStation.installation_status).where(
+            ChargingStation.id.is_in(station_ids)
+        )
         with_open = await ChargingSession.select(ChargingSession.station).where(
             ChargingSession.station.is_in(station_ids) & ChargingSession.status.is_in([s.value for s in OPEN_STATUSES])
         )
@@ -362,6 +378,9 @@ async def _write_boot_batch(items: list[BootItem]) -> None:
                 rebooted.discard(station["id"])
                 where = ChargingSession.station == station["id"]
                 await _close_stale(station, StaleReason.STATION_REBOOTED, where, stamp)
+    status_of = {row["id"]: row["installation_status"] for row in installed}
+    for station, _, _, out in items:
+        out[:] = [status_of.get(station["id"], "")]
 
 
 async def _write_boot_one(item: BootItem) -> None:
@@ -375,15 +394,11 @@ boot_batcher: bulk.GroupCommit[BootItem] = bulk.GroupCommit("BootNotification", 
 async def boot(station: dict[str, Any], payload: dict[str, Any]) -> tuple[RegistrationStatus, int, datetime]:
     """Store the device data, close sessions the reboot ended, and decide Accepted or Pending."""
     stamp = now()
-    values: dict[Any, Any] = {column: payload[key] for key, column in BOOT_FIELDS.items() if key in payload}
-    values[ChargingStation.boot_info] = {key: payload[key] for key in BOOT_INFO_KEYS if key in payload}
-    values[ChargingStation.last_message_at] = stamp
-    values[ChargingStation.updated_at] = stamp
-    row: list[dict[str, Any]] = []
-    await boot_batcher.submit((station, values, stamp, row))
+    installation_status: list[str] = []
+    await boot_batcher.submit((station, payload, stamp, installation_status))
     forget_sessions(station_id=station["id"])
     outbox.kick()
-    status = registration_status(row[0]["installation_status"] if row else "")
+    status = registration_status(installation_status[0] if installation_status else "")
     interval = DEFAULT_HEARTBEAT_INTERVAL if status is RegistrationStatus.ACCEPTED else PENDING_RETRY_INTERVAL
     return status, interval, stamp
 
@@ -855,7 +870,8 @@ async def _meter_sessions(ids: set[int]) -> dict[int, dict[str, Any]]:
 # see each session's frames in sequence.
 
 GROUP_COMMIT_DELAY = 0.002  # seconds a frame waits for company
-GROUP_COMMIT_MAX = 1000  # frames per transaction
+GROUP_COMMIT_MAX = 500  # frames per transaction
+GROUP_COMMIT_WRITERS = 2  # batches written at once
 _METER_COLUMNS = (
     "station", "session", "connector_id", "timestamp", "measurand", "phase", "context", "location", "unit",
     "format", "value", "created_at",
@@ -968,9 +984,16 @@ async def _write_meter_one(item: tuple[dict[str, Any], dict[str, Any]]) -> None:
     await _meter_values_one(*item)
 
 
+def _station_of(item: tuple[dict[str, Any], dict[str, Any]]) -> int:
+    return int(item[0]["id"])
+
+
+# Two batches in flight: the node prepares the next while PostgreSQL writes the last. One station's frames never
+# share two concurrent batches (its sessions' checks and updates stay in order).
 meter_batcher: bulk.GroupCommit[tuple[dict[str, Any], dict[str, Any]]] = bulk.GroupCommit(
-    "MeterValues", _write_meter_batch, _write_meter_one, GROUP_COMMIT_DELAY, GROUP_COMMIT_MAX
-)
+    "MeterValues", _write_meter_batch, _write_meter_one, GROUP_COMMIT_DELAY, GROUP_COMMIT_MAX,
+    writers=GROUP_COMMIT_WRITERS, key=_station_of,
+)  # fmt: skip
 
 
 async def meter_values(station: dict[str, Any], payload: dict[str, Any]) -> None:
