@@ -6,9 +6,11 @@ the forms. A field missing here is shown by its raw name, so a new field never b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from core.driver_groups import KIND_LABELS, MODE_LABELS, Scope
 from core.errors import Message
 
 FIELD_LABELS: dict[str, Message] = {
@@ -52,12 +54,23 @@ FIELD_LABELS: dict[str, Message] = {
 }  # fmt: skip
 
 
+# Fields whose values are codes: the code -> the msgid the forms show for it.
+VALUE_LABELS: dict[str, Mapping[Any, str]] = {
+    "kind": KIND_LABELS,
+    "tariff_mode": MODE_LABELS,
+    "scope": {Scope.ALL: "Whole infrastructure", Scope.CHOSEN: "Chosen locations"},
+}
+
+
 def audit_field(key: str) -> Message | str:
     return FIELD_LABELS.get(key, key)
 
 
-def audit_value(value: Any) -> Any:
-    """A stored value as the forms show it; booleans become Yes/No, ISO times local times, lists comma lists."""
+def audit_value(value: Any, key: str = "") -> Any:
+    """A stored value as the forms show it; booleans become Yes/No, codes their labels, ISO times local times."""
+    label = VALUE_LABELS.get(key, {}).get(value) if isinstance(value, str) else None
+    if label is not None:
+        return Message(label)
     if value is None or value == "":
         return "–"
     if value is True:

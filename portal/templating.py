@@ -38,8 +38,8 @@ def _audit_field(key: str) -> str:
     return label.render(i18n.gettext) if isinstance(label, Message) else label
 
 
-def _audit_value(value: Any) -> str:
-    shown = audit_labels.audit_value(value)
+def _audit_value(value: Any, key: str = "") -> str:
+    shown = audit_labels.audit_value(value, key)
     if isinstance(shown, datetime):
         return _datetime(shown)
     if isinstance(shown, Message):

@@ -148,5 +148,7 @@ async def test_history_names_fields_by_their_form_labels(
         assert env.filters["audit_value"](True) == "Ja" and env.filters["audit_value"](None) == "–"
         assert env.filters["audit_value"]("2026-10-01T08:00:00+00:00") == "01.10.2026 10:00"
         assert env.filters["audit_field"]("a_new_field") == "a_new_field"
+        assert env.filters["audit_value"]("CARDS_ONLY", "kind") == "Nur Ladekarten"
+        assert env.filters["audit_value"]("CARDS_ONLY", "name") == "CARDS_ONLY"  # a name is never a code
     finally:
         current_language.reset(token)
