@@ -566,7 +566,8 @@ async def _inprocess(args: argparse.Namespace, tenant_id: int, e2e_rate: float |
     db_rate, cpu_per_frame = await _ours_db_rate(tenant_id, args.inprocess, args.db_concurrency, args.profile)
     per_batch = (charging.meter_batcher.frames - batched[1]) / max(1, charging.meter_batcher.batches - batched[0])
     await message_log.flush()
-    print("MeterValues handling in process, one core, the same frames (median of 3 runs):")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"MeterValues handling in process, one core, the same frames (median of 3 runs; load average {load}):")
     print(f"  stock ocpp ChargePoint.route_message, validation on : {stock:9.0f} /s   1.0x")
     print(f"  csms framing (decode + schema + dispatch), no-op      : {ours:9.0f} /s  {ours / stock:5.1f}x")
     print(f"  csms full handler incl. DB write ({args.db_concurrency} stations)     : {db_rate:9.0f} /s  "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
 from piccolo.table import Table
@@ -70,7 +70,11 @@ async def insert_rows(table: type[Table], columns: Sequence[str], rows: Sequence
 class GroupCommit(Generic[T]):
     """Items submitted within a few milliseconds are written by one ``write_batch`` call (one transaction);
     ``submit`` returns only after that commit. When a batch fails, each item is written on its own with
-    ``write_one``, so one bad item fails alone and every caller gets its own outcome."""
+    ``write_one``, so one bad item fails alone and every caller gets its own outcome.
+
+    ``writers`` > 1 lets that many batches be written at once (on as many connections), so the next batch is
+    prepared while the database writes the last one; ``key`` then keeps items with the same key (say, one
+    station's) out of concurrent batches, so that they are written in the order they were submitted."""
 
     def __init__(
         self,
@@ -79,35 +83,66 @@ class GroupCommit(Generic[T]):
         write_one: Callable[[T], Awaitable[None]],
         delay: float = 0.002,
         max_items: int = 1000,
+        writers: int = 1,
+        key: Callable[[T], Hashable] | None = None,
     ) -> None:
         self.name = name
         self._write_batch = write_batch
         self._write_one = write_one
         self.delay = delay
         self.max_items = max_items
+        self.writers = writers
+        self._key = key
         self._pending: list[tuple[T, asyncio.Future[None]]] = []
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._busy: set[Hashable] = set()  # keys of the items being written
+        self._writing = 0  # runners writing a batch now (the others gather the next one)
         self.batches = 0  # transactions written, and the items in them (for tests and the benchmark)
         self.frames = 0
 
     async def submit(self, item: T) -> None:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        if self._task is not None and self._task.get_loop() is not loop:  # a new event loop (tests): start over
+        if any(task.get_loop() is not loop for task in self._tasks):  # a new event loop (tests): start over
             self._pending = [entry for entry in self._pending if entry[1].get_loop() is loop]
-            self._task = None
+            self._tasks.clear()
+            self._busy.clear()
+            self._writing = 0
         self._pending.append((item, future))
-        if self._task is None or self._task.done():
-            self._task = loop.create_task(self._run())
+        self._tasks = {task for task in self._tasks if not task.done()}
+        if len(self._tasks) < self.writers and self._writing >= len(self._tasks):  # none is gathering
+            self._tasks.add(loop.create_task(self._run()))
         await future
+
+    def _take(self) -> list[tuple[T, asyncio.Future[None]]]:
+        if self._key is None or self.writers == 1:
+            batch, self._pending = self._pending[: self.max_items], self._pending[self.max_items :]
+            return batch
+        batch, rest = [], []
+        for entry in self._pending:
+            if len(batch) < self.max_items and self._key(entry[0]) not in self._busy:
+                batch.append(entry)
+            else:
+                rest.append(entry)
+        self._pending = rest
+        return batch
 
     async def _run(self) -> None:
         while self._pending:
             await asyncio.sleep(self.delay)
-            batch, self._pending = self._pending[: self.max_items], self._pending[self.max_items :]
+            batch = self._take()
+            if not batch:  # all of them wait for a batch being written
+                continue
+            keys = {self._key(item) for item, _ in batch} if self._key is not None else set()
+            self._busy |= keys
             self.batches += 1
             self.frames += len(batch)
-            await self._write(batch)
+            self._writing += 1
+            try:
+                await self._write(batch)
+            finally:
+                self._writing -= 1
+                self._busy -= keys
 
     async def _write(self, batch: list[tuple[T, asyncio.Future[None]]]) -> None:
         try:

@@ -870,7 +870,8 @@ async def _meter_sessions(ids: set[int]) -> dict[int, dict[str, Any]]:
 # see each session's frames in sequence.
 
 GROUP_COMMIT_DELAY = 0.002  # seconds a frame waits for company
-GROUP_COMMIT_MAX = 1000  # frames per transaction
+GROUP_COMMIT_MAX = 500  # frames per transaction
+GROUP_COMMIT_WRITERS = 2  # batches written at once
 _METER_COLUMNS = (
     "station", "session", "connector_id", "timestamp", "measurand", "phase", "context", "location", "unit",
     "format", "value", "created_at",
@@ -983,9 +984,16 @@ async def _write_meter_one(item: tuple[dict[str, Any], dict[str, Any]]) -> None:
     await _meter_values_one(*item)
 
 
+def _station_of(item: tuple[dict[str, Any], dict[str, Any]]) -> int:
+    return int(item[0]["id"])
+
+
+# Two batches in flight: the node prepares the next while PostgreSQL writes the last. One station's frames never
+# share two concurrent batches (its sessions' checks and updates stay in order).
 meter_batcher: bulk.GroupCommit[tuple[dict[str, Any], dict[str, Any]]] = bulk.GroupCommit(
-    "MeterValues", _write_meter_batch, _write_meter_one, GROUP_COMMIT_DELAY, GROUP_COMMIT_MAX
-)
+    "MeterValues", _write_meter_batch, _write_meter_one, GROUP_COMMIT_DELAY, GROUP_COMMIT_MAX,
+    writers=GROUP_COMMIT_WRITERS, key=_station_of,
+)  # fmt: skip
 
 
 async def meter_values(station: dict[str, Any], payload: dict[str, Any]) -> None:

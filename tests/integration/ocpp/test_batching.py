@@ -255,3 +255,28 @@ async def test_a_failed_batch_leaves_no_cached_reading_behind(
     await charging.meter_values(st, frame(tx, 1600, 180))
     row = await session(tx)
     assert (row["last_meter_wh"], row["flags"]) == (1600, [])
+
+
+async def test_two_writers_keep_one_stations_frames_in_order() -> None:
+    from core import bulk
+
+    written: list[list[tuple[int, int]]] = []
+    gate = asyncio.Event()
+
+    async def write(batch: list[tuple[int, int]]) -> None:
+        written.append(batch)
+        if len(written) == 1:
+            await gate.wait()  # the first batch is still being written when the next frames come
+
+    batcher: bulk.GroupCommit[tuple[int, int]] = bulk.GroupCommit(
+        "test", write, lambda item: write([item]), writers=2, key=lambda item: item[0]
+    )
+    first = asyncio.ensure_future(batcher.submit((1, 1)))
+    await asyncio.sleep(0.02)
+    later = [asyncio.ensure_future(batcher.submit(item)) for item in ((1, 2), (2, 1))]
+    await asyncio.sleep(0.02)
+    # Station 2 is written next to the unfinished first batch; station 1's second frame waits for its first.
+    assert written == [[(1, 1)], [(2, 1)]]
+    gate.set()
+    await asyncio.gather(first, *later)
+    assert written == [[(1, 1)], [(2, 1)], [(1, 2)]]
