@@ -152,16 +152,18 @@ async def run_connection(
         send=send,
         remote_addr=remote,
     )
-    await charging.station_connected(conn.station_id)
+    # Registered before the first await: commands reach the station as soon as its handshake is answered,
+    # even while its connected flag waits for a group commit during a connect storm.
     previous = registry.local.get(charge_box_id)
     registry.local[charge_box_id] = conn
-    if previous is not None:
-        log.info("%s reconnected from %s: closing the previous connection", charge_box_id, remote)
-        await _close_replaced(previous)
-    for hook in registry.on_connect:
-        await _run_hook(hook, conn)
-    log.info("%s connected from %s (%s)", charge_box_id, remote, protocol.subprotocol)
     try:
+        if previous is not None:
+            log.info("%s reconnected from %s: closing the previous connection", charge_box_id, remote)
+            await _close_replaced(previous)
+        await charging.station_connected(conn.station_id)
+        for hook in registry.on_connect:
+            await _run_hook(hook, conn)
+        log.info("%s connected from %s (%s)", charge_box_id, remote, protocol.subprotocol)
         await _receive_loop(conn, protocol, receive)
     finally:
         conn.mark_closed()
