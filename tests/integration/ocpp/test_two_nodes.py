@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 
 from core import tenancy
 from core.tables_charging import ChargingCard
-from ocpp_cs.bus import presence_key
+from ocpp_cs.bus import STATIONS_KEY, alive_key, locate
 from tests.integration.ocpp.conftest import Station, _free_port, raw_socket
 from tests.integration.ocpp.test_commands import simulated, until
 from tests.support import TenantCtx
@@ -78,8 +78,9 @@ async def test_command_through_another_node(
     cache = aioredis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
     async with httpx.AsyncClient(base_url=node_b, headers=auth, timeout=30) as api_b:
         async with simulated(node_a.replace("http://", "ws://") + "/ocpp", station) as sim:
-            assert await cache.get(presence_key(station.charge_box_id)) == "test-node-a"
-            assert 0 < await cache.ttl(presence_key(station.charge_box_id)) <= 60
+            assert await locate(cache, station.charge_box_id) == "test-node-a"
+            assert await cache.hget(STATIONS_KEY, station.charge_box_id) == "test-node-a"  # type: ignore[misc]
+            assert 0 < await cache.ttl(alive_key("test-node-a")) <= 60
 
             answer = await api_b.post(f"/api/v1/stations/{station.id}/commands/ChangeConfiguration",
                                       json={"key": "HeartbeatInterval", "value": "90"})  # fmt: skip
@@ -102,7 +103,7 @@ async def test_command_through_another_node(
                 assert record.status_code == 200 and record.json()["action"] == "RemoteStartTransaction"
 
         async def gone() -> bool:
-            return await cache.get(presence_key(station.charge_box_id)) is None
+            return await cache.hget(STATIONS_KEY, station.charge_box_id) is None  # type: ignore[misc]
 
         await until(gone)
         offline = await api_b.post(f"/api/v1/stations/{station.id}/commands/reset", json={"type": "Soft"})
@@ -141,8 +142,39 @@ async def test_command_through_another_node(
 
 
 async def _present(cache: aioredis.Redis, charge_box_id: str) -> bool:
-    return await cache.get(presence_key(charge_box_id)) == "test-node-a"
+    return await locate(cache, charge_box_id) == "test-node-a"
 
 
 async def _charging(sim: object) -> bool:
     return bool(getattr(sim, "sessions", {}))
+
+
+async def test_a_dead_nodes_stations_are_offline(unique: str) -> None:
+    """A node that crashed leaves its entries behind; they stop counting once its liveness key expires."""
+    from core.commands import StationOffline
+    from ocpp_cs.bus import CommandBus
+
+    cache = aioredis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
+    ghost, box = f"ghost-{unique}", f"CB-GHOST-{unique}"
+    try:
+        await cache.hset(STATIONS_KEY, box, ghost)  # type: ignore[misc]
+        assert await locate(cache, box) is None
+        await cache.set(alive_key(ghost), "1", ex=60)
+        assert await locate(cache, box) == ghost
+        bus = CommandBus(f"probe-{unique}", os.environ["REDIS_URL"])
+        await bus.start()
+        try:
+            await cache.delete(alive_key(ghost))
+            with pytest.raises(StationOffline):
+                await bus.send(box, "ClearCache", {}, timeout=1)
+            await cache.set(alive_key(ghost), "1", ex=60)  # alive, but nobody listens on its channel
+            with pytest.raises(StationOffline):
+                await bus.send(box, "ClearCache", {}, timeout=1)
+            assert await cache.hget(STATIONS_KEY, box) is None  # type: ignore[misc]  # the stale entry is gone
+        finally:
+            await bus.stop()
+        assert await cache.exists(alive_key(f"probe-{unique}")) == 0
+    finally:
+        await cache.hdel(STATIONS_KEY, box)  # type: ignore[misc]
+        await cache.delete(alive_key(ghost))
+        await cache.aclose()
