@@ -89,8 +89,12 @@ def _payload(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-async def consume(message_id: int, handler: Handler) -> bool:
+async def consume(message_id: int, handler: Handler, topic: str | None = None) -> bool:
     """Run ``handler(payload)`` and mark the message delivered, atomically; False if it was delivered already.
+
+    With ``topic`` only a message of that topic is handled: a job handed an id that names another topic's
+    message (a queue entry that outlived its database, e.g. after a restore) skips it instead of failing on a
+    payload it does not understand.
 
     On PostgreSQL the row is locked first, so a message handed over twice at the same moment waits for the
     first run and then sees it delivered. A failing handler rolls back its writes; the error is kept on the row
@@ -99,8 +103,10 @@ async def consume(message_id: int, handler: Handler) -> bool:
     lock = " FOR UPDATE" if is_postgres() else ""
     try:
         async with transaction():
+            same_topic, args = ("", [message_id]) if topic is None else (" AND topic = {}", [message_id, topic])
             rows = await OutboxMessage.raw(
-                f"SELECT id, payload FROM outbox_message WHERE id = {{}} AND delivered_at IS NULL{lock}", message_id
+                f"SELECT id, payload FROM outbox_message WHERE id = {{}}{same_topic} AND delivered_at IS NULL{lock}",
+                *args,
             )
             if not rows:
                 return False

@@ -49,6 +49,14 @@ async def database() -> AsyncIterator[None]:
     url = os.environ["DATABASE_URL"]
     if url.startswith("postgres"):
         await _recreate_postgres_database(url)
+    if os.environ.get("REDIS_URL"):
+        # The test Redis db is the suite's own: queue entries and presence left by an earlier run name ids of
+        # the database just recreated.
+        import redis.asyncio as aioredis
+
+        cache = aioredis.Redis.from_url(os.environ["REDIS_URL"])
+        await cache.flushdb()
+        await cache.aclose()
     await db.migrate()
     await db.open_pool(5)
     yield
