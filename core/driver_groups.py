@@ -181,6 +181,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+ARCHIVED_FILTERS = ("active", "archived", "all")
+
+
+def archived_filter(value: str) -> str:
+    """The list filter as asked, or "active" for anything unknown."""
+    return value if value in ARCHIVED_FILTERS else "active"
+
+
 async def list_groups(actor: Actor, *, archived: str = "active") -> list[dict[str, Any]]:
     """``archived``: "active" (default), "archived" or "all"; each row with card count, tariff and scope size."""
     actor.require(Permission.DRIVER_GROUPS_VIEW)

@@ -70,7 +70,7 @@ class DriverGroupApiController(Controller):
 
     @get("/", summary="List driver groups (archived: active | archived | all)")
     async def list_groups(self, request: Request[Any, Any, Any], archived: str = "active") -> list[dict[str, Any]]:
-        archived = archived if archived in ("active", "archived", "all") else "active"
+        archived = driver_groups.archived_filter(archived)
         return [public(row) for row in await driver_groups.list_groups(actor_of(request), archived=archived)]
 
     @post("/", guards=MANAGE, summary="Create a driver group")

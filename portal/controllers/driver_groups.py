@@ -25,7 +25,6 @@ from portal.controllers.infra_common import (
 )
 
 MANAGE = [requires(Permission.DRIVER_GROUPS_MANAGE)]
-ARCHIVED_FILTERS = ("active", "archived", "all")
 # The fields each box of the detail page posts (one form per box, as reev's pencil and cog icons).
 BOX_FIELDS = {"rename": ("name",), "tariff": ("tariff_id", "tariff_mode"), "scope": ("scope", "location_ids")}
 
@@ -86,7 +85,7 @@ class DriverGroupController(Controller):
 
     @get("/", name="driver_groups")
     async def index(self, request: AnyRequest, archived: str = "active") -> Response[str]:
-        archived = archived if archived in ARCHIVED_FILTERS else "active"
+        archived = driver_groups.archived_filter(archived)
         rows = await driver_groups.list_groups(actor_of(request), archived=archived)
         return page(request, "driver_groups/index.html", {"groups": rows, "archived": archived, **_labels()})
 
