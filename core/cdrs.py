@@ -28,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import ocmf, outbox, pricing
-from core.charging import FAILED_STOP_REASONS, OPEN_STATUSES, SessionStatus, StaleReason
+from core.charging import FAILED_STOP_REASONS, OPEN_STATUSES, SessionStatus, StaleReason, session_sampled_values
 from core.context import Actor
 from core.db import is_postgres, transaction
 from core.driver_groups import session_pricing
@@ -38,7 +38,7 @@ from core.overview import _TOP, _like_escape, _one  # the overview's parameter a
 from core.permissions import Permission
 from core.tables import ChargePoint, ChargingStation, Location, Tenant
 from core.tables_cdrs import Cdr
-from core.tables_charging import ChargingSession, MeterValue
+from core.tables_charging import ChargingSession
 
 TOPIC = "session.stopped"
 JOB = "cdrs.build"
@@ -249,7 +249,7 @@ async def create_cdr(session_id: int) -> int | None:
     charge_point = None
     if session["charge_point"] is not None:
         charge_point = await ChargePoint.select().where(ChargePoint.id == session["charge_point"]).first()
-    meter_values = await MeterValue.select().where(MeterValue.session == session_id).order_by(MeterValue.timestamp)
+    meter_values = await session_sampled_values(session_id)
     from core.tariffs import tariff_snapshot, tariff_snapshot_for
 
     terms = session_pricing(session)
@@ -735,21 +735,15 @@ async def get_cdr(actor: Actor, cdr_id: int) -> dict[str, Any]:
 
 
 async def session_meter_values(actor: Actor, session_id: int, limit: int = 2000) -> list[dict[str, Any]]:
-    """The meter values of one session of the actor's tenants (signed values verbatim)."""
+    """The sampled values of one session of the actor's tenants (signed values verbatim), at most ``limit``
+    MeterValues."""
     actor.require(Permission.SESSIONS_VIEW)
     owned = await ChargingSession.exists().where(
         (ChargingSession.id == session_id) & ChargingSession.tenant.is_in(actor.scope)
     )
     if not owned:
         raise NotFound("session")
-    rows: list[dict[str, Any]] = (
-        await MeterValue.select()
-        .where(MeterValue.session == session_id)
-        .order_by(MeterValue.timestamp)
-        .order_by(MeterValue.id)
-        .limit(limit)
-    )
-    return rows
+    return await session_sampled_values(session_id, limit)
 
 
 async def filter_options(actor: Actor) -> dict[str, list[str]]:

@@ -17,6 +17,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import msgspec
+
 from core import bulk, outbox
 from core.authorization import AuthResult, AuthSource, AuthStatus, authorize
 from core.cards import normalize_uid
@@ -867,38 +869,66 @@ async def _meter_sessions(ids: set[int]) -> dict[int, dict[str, Any]]:
 GROUP_COMMIT_DELAY = 0.002  # seconds a frame waits for company
 GROUP_COMMIT_MAX = 500  # frames per transaction
 GROUP_COMMIT_WRITERS = 2  # batches written at once
-_METER_COLUMNS = (
-    "station", "session", "connector_id", "timestamp", "measurand", "phase", "context", "location", "unit",
-    "format", "value", "created_at",
-)  # fmt: skip
+_METER_COLUMNS = ("station", "session", "connector_id", "timestamp", "sampled_value", "created_at")
+_encode_json = msgspec.json.Encoder().encode
 
 
 def _meter_params(
     station_id: int, session_id: int | None, connector_id: int, meter_value: list[Any], stamp: datetime
 ) -> list[tuple[Any, ...]]:
-    """The rows of a meterValue list as plain tuples in ``_METER_COLUMNS`` order (no ORM objects)."""
-    rows = []
-    for entry in meter_value:
-        at = parse_timestamp(entry.get("timestamp"))
-        for sampled in entry.get("sampledValue", []):
-            measurand = sampled.get("measurand", ENERGY_REGISTER)
-            rows.append(
-                (
-                    station_id,
-                    session_id,
-                    connector_id,
-                    at,
-                    measurand,
-                    sampled.get("phase", ""),
-                    sampled.get("context", "Sample.Periodic"),
-                    sampled.get("location", ""),
-                    sampled.get("unit", "Wh" if measurand.startswith("Energy") else ""),
-                    sampled.get("format", "Raw"),
-                    str(sampled.get("value", "")),
-                    stamp,
-                )
+    """The rows of a meterValue list as plain tuples in ``_METER_COLUMNS`` order (no ORM objects): one per
+    OCPP MeterValue, its sampledValue list kept as sent."""
+    return [
+        (
+            station_id,
+            session_id,
+            connector_id,
+            parse_timestamp(entry.get("timestamp")),
+            _encode_json(entry.get("sampledValue", [])).decode(),
+            stamp,
+        )
+        for entry in meter_value
+    ]
+
+
+def sampled_values(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One dict per sampled value of stored MeterValue rows, in order, with OCPP's defaults filled in (measurand
+    energy register, context Sample.Periodic, format Raw, Wh for energy) and the row's timestamp, connector,
+    session, station and id (``meter_value``)."""
+    out = []
+    for row in rows:
+        sampled = row["sampled_value"]
+        if isinstance(sampled, str | bytes):
+            sampled = msgspec.json.decode(sampled)
+        for value in sampled:
+            measurand = value.get("measurand", ENERGY_REGISTER)
+            out.append(
+                {
+                    "meter_value": row["id"],
+                    "station": row["station"],
+                    "session": row["session"],
+                    "connector_id": row["connector_id"],
+                    "timestamp": row["timestamp"],
+                    "measurand": measurand,
+                    "phase": value.get("phase", ""),
+                    "context": value.get("context", "Sample.Periodic"),
+                    "location": value.get("location", ""),
+                    "unit": value.get("unit", "Wh" if measurand.startswith("Energy") else ""),
+                    "format": value.get("format", "Raw"),
+                    "value": str(value.get("value", "")),
+                }
             )
-    return rows
+    return out
+
+
+async def session_sampled_values(session_id: int, limit: int | None = None) -> list[dict[str, Any]]:
+    """A session's sampled values in the order they were taken (see ``sampled_values``); ``limit`` counts
+    MeterValue rows."""
+    query = MeterValue.select().where(MeterValue.session == session_id).order_by(MeterValue.timestamp)
+    query = query.order_by(MeterValue.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return sampled_values(await query)
 
 
 _SESSION_TABLE = ChargingSession._meta.tablename

@@ -87,21 +87,18 @@ class ChargingSession(Table):
 
 
 class MeterValue(Table):
-    """One sampled value of a session (or of a connector without a transaction)."""
+    """One OCPP MeterValue: a timestamp and the sampled values the station sent with it, verbatim (signed data
+    stays verifiable). ``core.charging.sampled_values`` reads them as one dict per sampled value."""
 
     id: Serial
-    # No index on station: every reader goes by session, and each index costs every MeterValues row its upkeep.
-    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=False)
-    session = ForeignKey(references=ChargingSession, on_delete=OnDelete.cascade, null=True, index=True)
+    # No foreign keys on this append-only series: each one costs every inserted row a lookup and a lock (with
+    # its WAL record) on the parent row, the largest part of the MeterValues write (docs/benchmarks.md). Stations
+    # and sessions are never deleted by csms (they are decommissioned / closed), so nothing would cascade.
+    station = Integer()
+    session = Integer(null=True, default=None, index=True)
     connector_id = Integer(default=0)
     timestamp = Timestamptz()
-    measurand = Varchar(length=60, default="Energy.Active.Import.Register")
-    phase = Varchar(length=10, default="")
-    context = Varchar(length=30, default="Sample.Periodic")
-    location = Varchar(length=10, default="")
-    unit = Varchar(length=12, default="")
-    format = Varchar(length=12, default="Raw")
-    value = Text()  # verbatim, so that signed data stays verifiable
+    sampled_value = JSON(default=[])  # the OCPP sampledValue list as sent
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -123,17 +120,20 @@ class StatusEvent(Table):
 
 
 class OcppMessage(Table):
-    """Every OCPP frame both directions, verbatim."""
+    """Every OCPP frame both directions, verbatim.
+
+    Every reader goes by station, newest first (core.monitoring), so one index on (station, id) serves them all
+    (migration 2026-11-25T18:19:46); one index per filter column cost each logged frame four more index entries."""
 
     id: Serial
-    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, null=True, index=True)
-    charge_box_id = Varchar(length=64, index=True)
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, null=True, index=False)
+    charge_box_id = Varchar(length=64)
     direction = Varchar(length=3)  # "in" station->CSMS, "out" CSMS->station
     message_type = Integer()  # 2 CALL, 3 CALLRESULT, 4 CALLERROR, 0 unparseable
     unique_id = Varchar(length=64, default="")
-    action = Varchar(length=50, default="", index=True)
+    action = Varchar(length=50, default="")
     payload = Text()  # the whole frame text
-    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
 
 
 class Anomaly(Table):

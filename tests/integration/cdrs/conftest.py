@@ -68,8 +68,9 @@ async def finished_session(
     )  # fmt: skip
     await session.save()
     if signed:
+        sampled = [{"value": signed, "format": "SignedData", "context": "Transaction.Begin"}]
         await MeterValue(station=st.id, session=session.id, connector_id=point + 1, timestamp=start,
-                         format="SignedData", context="Transaction.Begin", value=signed).save()  # fmt: skip
+                         sampled_value=sampled).save()  # fmt: skip
     return int(session.id)
 
 
