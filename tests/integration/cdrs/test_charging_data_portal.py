@@ -105,6 +105,8 @@ async def test_page_list_chart_and_detail(data: Data) -> None:
         detail = await client.get(f"/charging-data/{data.signed['id']}")
         assert detail.status_code == 200 and 'data-testid="signed-value"' in detail.text
         assert "3045AB" in detail.text and "OCMF" in detail.text
+        table = detail.text.split('data-testid="meter-values"', 1)[1].split("</table>", 1)[0]
+        assert "Transaction.Begin" in table and "SignedData" in table  # the stored sampled value, defaults filled in
         no_tariff = await client.get(f"/charging-data/{data.vienna['id']}")
         assert 'data-testid="cdr-remark"' in no_tariff.text and 'data-testid="no-signed-data"' in no_tariff.text
         foreign = await client.get(f"/charging-data/{data.foreign['id']}")
