@@ -15,7 +15,10 @@ class Message:
 
     def render(self, gettext: Any = None) -> str:
         text = gettext(self.msgid) if gettext else self.msgid
-        return text % self.params if self.params else text
+        if not self.params:
+            return text
+        # A parameter may itself be a message (a weekday in a sentence): the same language for both.
+        return text % {k: v.render(gettext) if isinstance(v, Message) else v for k, v in self.params.items()}
 
     def __str__(self) -> str:
         return self.render()

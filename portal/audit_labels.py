@@ -12,6 +12,7 @@ from typing import Any
 
 from core.driver_groups import KIND_LABELS, MODE_LABELS, Scope
 from core.errors import Message
+from portal import code_labels
 
 FIELD_LABELS: dict[str, Message] = {
     # locations, stations, charge points, connectors
@@ -54,11 +55,19 @@ FIELD_LABELS: dict[str, Message] = {
 }  # fmt: skip
 
 
-# Fields whose values are codes: the code -> the msgid the forms show for it.
-VALUE_LABELS: dict[str, Mapping[Any, str]] = {
+# Fields whose values are codes: the code -> what the forms show for it (a msgid, a Message or a plain name).
+VALUE_LABELS: dict[str, Mapping[Any, Message | str]] = {
     "kind": KIND_LABELS,
     "tariff_mode": MODE_LABELS,
     "scope": {Scope.ALL: "Whole infrastructure", Scope.CHOSEN: "Chosen locations"},
+    "access_type": code_labels.ACCESS,
+    "installation_status": code_labels.INSTALLATION,
+    "parking_type": code_labels.PARKING,
+    "parking_restrictions": code_labels.RESTRICTIONS,
+    "power_type": code_labels.POWER,
+    "standard": code_labels.STANDARDS,
+    "format": code_labels.FORMATS,
+    "country": code_labels.COUNTRIES,
 }
 
 
@@ -67,21 +76,39 @@ def audit_field(key: str) -> Message | str:
 
 
 def audit_value(value: Any, key: str = "") -> Any:
-    """A stored value as the forms show it; booleans become Yes/No, codes their labels, ISO times local times."""
-    label = VALUE_LABELS.get(key, {}).get(value) if isinstance(value, str) else None
+    """A stored value as the forms show it; booleans become Yes/No, codes their labels, ISO times local times,
+    opening hours one line per period. A list comes back as a list of shown items (the caller joins them)."""
+    codes = VALUE_LABELS.get(key, {})
+    label = codes.get(value) if isinstance(value, str) else None
     if label is not None:
-        return Message(label)
+        return label if isinstance(label, Message) or key not in _MSGID_KEYS else Message(label)
     if value is None or value == "":
         return "–"
     if value is True:
         return Message("Yes")
     if value is False:
         return Message("No")
+    if key == "opening_hours" and isinstance(value, list):
+        return [_period(item) for item in value] or "–"
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value) or "–"
+        return [audit_value(item, key) for item in value] or "–"
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
         try:
             return datetime.fromisoformat(value)
         except ValueError:
             return value
     return value
+
+
+# The older tables hold bare msgids; code_labels' tables hold Messages or names that need no translation.
+_MSGID_KEYS = {"kind", "tariff_mode", "scope"}
+
+
+def _period(item: Any) -> Any:
+    """One regular opening period ({"weekday": 1..7, "period_begin": "08:00", "period_end": "18:00"})."""
+    if not isinstance(item, dict):
+        return item
+    weekday = item.get("weekday")
+    day = code_labels.WEEKDAYS.get(weekday, str(weekday)) if isinstance(weekday, int) else str(weekday)
+    return Message("%(day)s %(begin)s–%(end)s", {"day": day, "begin": item.get("period_begin", ""),
+                                                  "end": item.get("period_end", "")})  # fmt: skip

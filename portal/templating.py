@@ -12,7 +12,7 @@ from litestar import Request, Response
 from litestar.utils.scope.state import ScopeState
 
 from core.errors import Message
-from portal import audit_labels, i18n
+from portal import audit_labels, code_labels, i18n
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -39,7 +39,12 @@ def _audit_field(key: str) -> str:
 
 
 def _audit_value(value: Any, key: str = "") -> str:
-    shown = audit_labels.audit_value(value, key)
+    return _audit_shown(audit_labels.audit_value(value, key))
+
+
+def _audit_shown(shown: Any) -> str:
+    if isinstance(shown, list):
+        return ", ".join(_audit_shown(item) for item in shown)
     if isinstance(shown, datetime):
         return _datetime(shown)
     if isinstance(shown, Message):
@@ -61,6 +66,7 @@ def build_environment() -> Environment:
     env.filters["msg"] = _message
     env.filters["audit_field"] = _audit_field
     env.filters["audit_value"] = _audit_value
+    env.globals["code_labels"] = lambda name: code_labels.translated(name, i18n.gettext)
     return env
 
 

@@ -134,10 +134,12 @@ async def test_history_names_fields_by_their_form_labels(
     from portal.templating import build_environment
 
     location_id = site.location["id"]
-    await infrastructure.update_location(cpo.actor, location_id, {"twentyfourseven": False, "city": "Köln"})
+    changes = {"twentyfourseven": False, "city": "Köln", "parking_restrictions": ["EV_ONLY", "CUSTOMERS"]}
+    await infrastructure.update_location(cpo.actor, location_id, changes)
     detail = await admin_client.get(f"/infrastructure/locations/{location_id}")
     history = detail.text[detail.text.index('data-testid="audit-history"') :]
     assert "Open 24/7</span>: Yes → No" in history and "City</span>: München → Köln" in history
+    assert "Electric vehicles only, Customers only" in history and "EV_ONLY" not in history
     assert "twentyfourseven:" not in history and "True" not in history
     assert "State</span>: – → –" not in history  # empty before and after: nothing to show
 
@@ -150,5 +152,14 @@ async def test_history_names_fields_by_their_form_labels(
         assert env.filters["audit_field"]("a_new_field") == "a_new_field"
         assert env.filters["audit_value"]("CARDS_ONLY", "kind") == "Nur Ladekarten"
         assert env.filters["audit_value"]("CARDS_ONLY", "name") == "CARDS_ONLY"  # a name is never a code
+        # structured values read like the forms: codes by their labels, opening hours one period each
+        shown = env.filters["audit_value"]
+        assert shown(["EV_ONLY", "PLUGGED"], "parking_restrictions") == "Nur Elektrofahrzeuge, Nur während des Ladens"
+        assert shown("PARKING_LOT", "parking_type") == "Parkplatz" and shown("IEC_62196_T2", "standard") == "Typ 2"
+        assert shown("DC", "power_type") == "DC" and shown("XYZ", "standard") == "XYZ"  # unknown code: as stored
+        hours = [{"weekday": 1, "period_begin": "08:00", "period_end": "18:00"},
+                 {"weekday": 6, "period_begin": "09:00", "period_end": "13:00"}]  # fmt: skip
+        assert shown(hours, "opening_hours") == "Montag 08:00–18:00, Samstag 09:00–13:00"
+        assert shown([], "opening_hours") == "–" and shown([3, 5], "location_ids") == "3, 5"
     finally:
         current_language.reset(token)

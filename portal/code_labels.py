@@ -1,0 +1,69 @@
+"""Display names of stored codes (OCPI values, installation states, weekdays), once for the whole portal: the
+infrastructure pages (``infrastructure/_labels.html``) and the audit history (``portal.audit_labels``) show the
+same words. Values are msgids (``Message``), translated when a page is rendered; plain strings are names that
+read the same in every language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from core.errors import Message
+
+ACCESS = {
+    "PUBLIC_FREE": Message("Public, free"), "PUBLIC_PAID": Message("Public, paid"), "PRIVATE": Message("Private"),
+    "COMMUNITY": Message("Community"),
+}  # fmt: skip
+INSTALLATION = {
+    "PLANNED": Message("Planned"), "INSTALLED": Message("Installed"), "COMMISSIONED": Message("Commissioned"),
+    "DECOMMISSIONED": Message("Decommissioned"),
+}  # fmt: skip
+PARKING = {
+    "ALONG_MOTORWAY": Message("Along a motorway"), "PARKING_GARAGE": Message("Parking garage"),
+    "PARKING_LOT": Message("Parking lot"), "ON_DRIVEWAY": Message("On a driveway"),
+    "ON_STREET": Message("On the street"), "UNDERGROUND_GARAGE": Message("Underground garage"),
+}  # fmt: skip
+RESTRICTIONS = {
+    "EV_ONLY": Message("Electric vehicles only"), "PLUGGED": Message("Only while plugged in"),
+    "DISABLED": Message("Reserved for disabled persons"), "CUSTOMERS": Message("Customers only"),
+    "MOTORCYCLES": Message("Motorcycles only"),
+}  # fmt: skip
+POWER: dict[str, Message | str] = {
+    "AC_1_PHASE": Message("AC, 1 phase"), "AC_2_PHASE": Message("AC, 2 phases"),
+    "AC_3_PHASE": Message("AC, 3 phases"), "DC": "DC",
+}  # fmt: skip
+STANDARDS: dict[str, Message | str] = {
+    "IEC_62196_T2": Message("Type 2"), "IEC_62196_T2_COMBO": "CCS (Combo 2)", "CHADEMO": "CHAdeMO",
+    "IEC_62196_T1": Message("Type 1"), "IEC_62196_T1_COMBO": "CCS (Combo 1)", "DOMESTIC_F": Message("Schuko (type F)"),
+    "IEC_60309_2_single_16": Message("CEE 16 A, 1 phase"), "IEC_60309_2_three_16": Message("CEE 16 A, 3 phases"),
+    "IEC_60309_2_three_32": Message("CEE 32 A, 3 phases"), "TESLA_S": "Tesla", "GBT_AC": "GB/T AC",
+    "GBT_DC": "GB/T DC",
+}  # fmt: skip
+FORMATS = {"SOCKET": Message("Socket"), "CABLE": Message("Cable")}
+STATUS = {
+    "AVAILABLE": Message("Available"), "CHARGING": Message("Charging"), "BLOCKED": Message("Blocked"),
+    "INOPERATIVE": Message("Inoperative"), "OUTOFORDER": Message("Out of order"), "PLANNED": Message("Planned"),
+    "REMOVED": Message("Removed"), "RESERVED": Message("Reserved"), "UNKNOWN": Message("Unknown"),
+}  # fmt: skip
+COUNTRIES = {
+    "DEU": Message("Germany"), "AUT": Message("Austria"), "CHE": Message("Switzerland"),
+    "LIE": Message("Liechtenstein"), "LUX": Message("Luxembourg"), "NLD": Message("Netherlands"),
+    "BEL": Message("Belgium"), "FRA": Message("France"), "ITA": Message("Italy"), "POL": Message("Poland"),
+    "CZE": Message("Czechia"), "DNK": Message("Denmark"),
+}  # fmt: skip
+WEEKDAYS = {
+    1: Message("Monday"), 2: Message("Tuesday"), 3: Message("Wednesday"), 4: Message("Thursday"),
+    5: Message("Friday"), 6: Message("Saturday"), 7: Message("Sunday"),
+}  # fmt: skip
+
+TABLES: dict[str, Mapping[Any, Message | str]] = {
+    "ACCESS": ACCESS, "INSTALLATION": INSTALLATION, "PARKING": PARKING, "RESTRICTIONS": RESTRICTIONS,
+    "POWER": POWER, "STANDARDS": STANDARDS, "FORMATS": FORMATS, "STATUS": STATUS, "COUNTRIES": COUNTRIES,
+    "WEEKDAYS": WEEKDAYS,
+}  # fmt: skip
+
+
+def translated(name: str, gettext: Callable[[str], str]) -> dict[Any, str]:
+    """One table with its names in the current language (for the templates)."""
+    table = TABLES[name]
+    return {code: label.render(gettext) if isinstance(label, Message) else label for code, label in table.items()}
