@@ -2,9 +2,10 @@
 ``ocpp`` library's ``ChargePoint.route_message`` (schema validation on), measured in the same run.
 
     .venv/bin/python bench/ocpp_load.py                          # 2,000 stations, 1 node, PostgreSQL
-    .venv/bin/python bench/ocpp_load.py --stations 20000 --nodes 2 --generators 4 --duration 150
-        # the goal run: several serve nodes (PostgreSQL + Redis; one node holds < 20,000 sockets because of
-        # the open-files limit of 20,000 per process), load generators in 4 processes
+    .venv/bin/python bench/ocpp_load.py --stations 20000 --nodes 2 --generators 4 --duration 150 \
+        --throughput-clients 256 --db-concurrency 1024 --inprocess 60000
+        # the goal run (docs/benchmarks.md): several serve nodes (PostgreSQL + Redis; one node holds < 20,000
+        # sockets because of the open-files limit of 20,000 per process), load generators in 4 processes
 
 Phases (figures only are printed, this is not a test):
 
