@@ -6,8 +6,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from piccolo.columns import Column
+from piccolo.table import Table
+
 from core.context import Actor
-from core.tables import AuditEntry
+from core.tables import AuditEntry, ChargingStation, Location
+from core.tables_driver_groups import DriverGroup
+from core.tables_tariffs import Tariff
+
+# Fields that hold the id of another object: the history shows that object's name instead (the id if it is gone
+# or belongs to another tenant).
+_REFERENCES: dict[str, tuple[type[Table], Column]] = {
+    "tariff": (Tariff, Tariff.name), "tariff_id": (Tariff, Tariff.name),
+    "location": (Location, Location.name), "location_id": (Location, Location.name),
+    "station": (ChargingStation, ChargingStation.charge_box_id),
+    "station_id": (ChargingStation, ChargingStation.charge_box_id),
+    "driver_group": (DriverGroup, DriverGroup.name),
+}  # fmt: skip
 
 
 def _plain(value: Any) -> Any:
@@ -53,7 +68,8 @@ async def record(
 
 
 async def history(actor: Actor, entity_type: str, entity_id: int, limit: int = 100) -> list[dict[str, Any]]:
-    return await (
+    """The entity's changes, newest first; ids of referenced objects replaced by their names."""
+    entries: list[dict[str, Any]] = await (
         AuditEntry.select()
         .where(
             (AuditEntry.entity_type == entity_type)
@@ -65,3 +81,28 @@ async def history(actor: Actor, entity_type: str, entity_id: int, limit: int = 1
         .limit(limit)
         .output(load_json=True)
     )
+    await _name_references(actor, entries)
+    return entries
+
+
+async def _name_references(actor: Actor, entries: list[dict[str, Any]]) -> None:
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        changes = entry.get("changes")
+        for key, pair in changes.items() if isinstance(changes, dict) else ():
+            if key in _REFERENCES and isinstance(pair, list):
+                wanted.setdefault(key, set()).update(v for v in pair if isinstance(v, int) and not isinstance(v, bool))
+    names: dict[str, dict[int, str]] = {}
+    for key, ids in wanted.items():
+        table, column = _REFERENCES[key]
+        rows = await table.select(table._meta.primary_key, column).where(
+            table._meta.primary_key.is_in(list(ids)) & table.tenant.is_in(actor.scope)  # type: ignore[attr-defined]
+        )  # fmt: skip
+        names[key] = {row["id"]: row[column._meta.name] for row in rows}
+    for entry in entries:
+        changes = entry.get("changes")
+        if not isinstance(changes, dict):
+            continue
+        for key, pair in changes.items():
+            if key in names and isinstance(pair, list):
+                changes[key] = [names[key].get(v, v) if isinstance(v, int) else v for v in pair]

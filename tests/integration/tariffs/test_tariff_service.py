@@ -150,3 +150,17 @@ async def test_archive_only_when_unused(cpo: TenantCtx, site: Site, tariff: dict
     archived = await tariffs.archive_tariff(cpo.actor, unused["id"])
     assert archived["archived_at"] is not None
     assert [t["id"] for t in await tariffs.list_tariffs(cpo.actor)] == [tariff["id"]]
+
+
+async def test_the_history_names_the_tariff_not_its_id(cpo: TenantCtx, other_cpo: TenantCtx, site: Site) -> None:
+    from core import audit
+
+    cp = site.charge_point["id"]
+    tariff = await tariffs.create_tariff(cpo.actor, prices(name="Nachttarif"))
+    await tariffs.assign_tariff(cpo.actor, tariff["id"], [cp], datetime.now(UTC))
+    entries = await audit.history(cpo.actor, "charge_point", cp)
+    assert any(e["changes"].get("tariff") == [None, "Nachttarif"] for e in entries)
+    # Another tenant's id is never resolved to a name (its history entry would not be shown to it anyway).
+    foreign = [{"changes": {"tariff": [None, tariff["id"]], "name": ["a", "b"]}}]
+    await audit._name_references(other_cpo.actor, foreign)
+    assert foreign[0]["changes"] == {"tariff": [None, tariff["id"]], "name": ["a", "b"]}
