@@ -55,11 +55,16 @@ FIELD_LABELS: dict[str, Message] = {
 }  # fmt: skip
 
 
-# Fields whose values are codes: the code -> what the forms show for it (a msgid, a Message or a plain name).
+def _messages(msgids: Mapping[Any, str]) -> dict[Any, Message]:
+    return {code: Message(msgid) for code, msgid in msgids.items()}
+
+
+# Fields whose values are codes: the code -> what the forms show for it (a Message, or a name that reads the
+# same in every language).
 VALUE_LABELS: dict[str, Mapping[Any, Message | str]] = {
-    "kind": KIND_LABELS,
-    "tariff_mode": MODE_LABELS,
-    "scope": {Scope.ALL: "Whole infrastructure", Scope.CHOSEN: "Chosen locations"},
+    "kind": _messages(KIND_LABELS),
+    "tariff_mode": _messages(MODE_LABELS),
+    "scope": {Scope.ALL: Message("Whole infrastructure"), Scope.CHOSEN: Message("Chosen locations")},
     "access_type": code_labels.ACCESS,
     "installation_status": code_labels.INSTALLATION,
     "parking_type": code_labels.PARKING,
@@ -78,10 +83,9 @@ def audit_field(key: str) -> Message | str:
 def audit_value(value: Any, key: str = "") -> Any:
     """A stored value as the forms show it; booleans become Yes/No, codes their labels, ISO times local times,
     opening hours one line per period. A list comes back as a list of shown items (the caller joins them)."""
-    codes = VALUE_LABELS.get(key, {})
-    label = codes.get(value) if isinstance(value, str) else None
+    label = VALUE_LABELS.get(key, {}).get(value) if isinstance(value, str) else None
     if label is not None:
-        return label if isinstance(label, Message) or key not in _MSGID_KEYS else Message(label)
+        return label
     if value is None or value == "":
         return "–"
     if value is True:
@@ -98,10 +102,6 @@ def audit_value(value: Any, key: str = "") -> Any:
         except ValueError:
             return value
     return value
-
-
-# The older tables hold bare msgids; code_labels' tables hold Messages or names that need no translation.
-_MSGID_KEYS = {"kind", "tariff_mode", "scope"}
 
 
 def _period(item: Any) -> Any:
