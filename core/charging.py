@@ -691,13 +691,16 @@ def energy_wh(sampled: dict[str, Any]) -> int | None:
     return int(value)
 
 
-def _check_readings(session: dict[str, Any], meter_value: list[Any]) -> tuple[set[str], int | None, datetime | None]:
-    """Flags for readings going backwards or timestamps out of order; returns the newest register reading."""
+def _check_readings(
+    session: dict[str, Any], meter_value: list[Any], stamps: list[datetime] | None = None
+) -> tuple[set[str], int | None, datetime | None]:
+    """Flags for readings going backwards or timestamps out of order; returns the newest register reading.
+    ``stamps``: the entries' timestamps when the caller has parsed them already."""
     flags: set[str] = set()
     last_wh = session.get("last_meter_wh")
     last_at = session.get("last_meter_at")
-    for entry in meter_value:
-        at = parse_timestamp(entry.get("timestamp"))
+    for index, entry in enumerate(meter_value):
+        at = stamps[index] if stamps is not None else parse_timestamp(entry.get("timestamp"))
         if last_at is not None and at < last_at:
             flags.add(SessionFlag.TIMESTAMP_OUT_OF_ORDER.value)
         reading = None
@@ -741,12 +744,12 @@ async def _session_of(station: dict[str, Any], transaction_id: int) -> dict[str,
     )
 
 
-def _advance(session: dict[str, Any], meter_value: list[Any]) -> list[str]:
+def _advance(session: dict[str, Any], meter_value: list[Any], stamps: list[datetime] | None = None) -> list[str]:
     """Move the session row (a dict, updated in place) on by these readings; returns the flags they add.
 
     Updating the row lets a batch of MeterValues check each frame against the one before it.
     """
-    new_flags, last_wh, last_at = _check_readings(session, meter_value)
+    new_flags, last_wh, last_at = _check_readings(session, meter_value, stamps)
     added: list[str] = []
     if new_flags:
         flags = list(session["flags"] or [])
@@ -978,9 +981,9 @@ async def _write_meter_batch(items: list[tuple[dict[str, Any], dict[str, Any]]])
                 session = sessions.get(int(transaction_id)) if transaction_id is not None else None
                 if session is not None and session["station"] != station["id"]:
                     session = None  # another station's transaction id: unknown to this one
-                meter_rows += _meter_params(
-                    station["id"], session["id"] if session else None, connector_id, meter_value, stamp
-                )
+                session_id = session["id"] if session else None
+                rows = _meter_params(station["id"], session_id, connector_id, meter_value, stamp)
+                meter_rows += rows
                 if transaction_id is not None and session is None:
                     detail = {"message": "MeterValues", "transaction_id": transaction_id, "connector_id": connector_id}
                     anomalies.append(
@@ -993,7 +996,7 @@ async def _write_meter_batch(items: list[tuple[dict[str, Any], dict[str, Any]]])
                         )
                     )
                 elif session is not None:
-                    if _advance(session, meter_value):
+                    if _advance(session, meter_value, [row[3] for row in rows]):  # timestamps parsed once
                         flagged.add(session["id"])
                     touched[session["id"]] = session
             await bulk.insert_rows(MeterValue, _METER_COLUMNS, meter_rows)
