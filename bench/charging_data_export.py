@@ -9,7 +9,7 @@ and their CDRs (COPY on PostgreSQL, executemany on SQLite), then measures
 
 - ``http``: the real endpoint ``GET /charging-data/export.csv`` (logged-in session, streamed response read to
   the end), all rows and a filtered export (DC only);
-- ``core``: ``core.cdrs.export_batches`` alone (keyset batches, no CSV);
+- ``core``: ``core.cdrs.charging_data.export_batches`` alone (keyset batches, no CSV);
 - ``page``: one page of the list (count + sums + 50 rows) for comparison.
 
 Only figures are printed (seconds, rows per second, MB); nothing is asserted.
@@ -125,24 +125,26 @@ async def _child(kind: str, url: str, count: int) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
     import core  # noqa: F401
-    from core import cdrs as core_cdrs
-    from core import db, infrastructure, tenancy
-    from core.context import system_actor
-    from core.passwords import hash_password
-    from core.tables import StaffUser
+    from core import db
+    from core.cdrs import charging_data
+    from core.infrastructure import charge_points, locations, stations
+    from core.tenancy import logins, tenants
+    from core.tenancy.actor import system_actor
+    from core.tenancy.passwords import hash_password
+    from core.tenancy.tables import StaffUser
 
     await db.migrate()
     await db.open_pool(10)
-    tenant = await tenancy.create_tenant(
+    tenant = await tenants.create_tenant(
         {"slug": "bench", "name": "Bench CPO", "country_code": "DE", "party_id": "ISE"}
     )
     actor = system_actor(tenant["id"])
-    location = await infrastructure.create_location(
+    location = await locations.create_location(
         actor, {"name": "Bench depot", "address": "Hauptstr. 1", "postal_code": "80331", "city": "München",
                 "country": "DEU"})  # fmt: skip
-    station, _ = await infrastructure.create_station(
+    station, _ = await stations.create_station(
         actor, {"location_id": location["id"], "charge_box_id": "BENCH-0001", "installation_status": "COMMISSIONED"})
-    points = [(await infrastructure.create_charge_point(actor, {"station_id": station["id"], "evse_number": k}))["id"]
+    points = [(await charge_points.create_charge_point(actor, {"station_id": station["id"], "evse_number": k}))["id"]
               for k in (1, 2)]  # fmt: skip
     user = StaffUser(tenant=tenant["id"], email="bench@example.test", password_hash=hash_password(PASSWORD),
                      is_admin=True)  # fmt: skip
@@ -157,7 +159,7 @@ async def _child(kind: str, url: str, count: int) -> None:
 
     row = await StaffUser.select().where(StaffUser.id == user.id).first()
     assert row is not None
-    staff = await tenancy.actor_for_user(row)
+    staff = await logins.actor_for_user(row)
     everything = {"from": "2000-01-01", "to": "2100-01-01"}
 
     from tests.support import app_client, login
@@ -181,10 +183,10 @@ async def _child(kind: str, url: str, count: int) -> None:
         assert page.status_code == 200
         print(f"[{kind}] list page (count, sums, 50 rows): {(time.perf_counter() - started) * 1000:.0f} ms")
 
-    q = core_cdrs.parse_query(everything)
+    q = charging_data.parse_query(everything)
     started = time.perf_counter()
     total = 0
-    async for batch in core_cdrs.export_batches(staff, q):
+    async for batch in charging_data.export_batches(staff, q):
         total += len(batch)
     elapsed = time.perf_counter() - started
     print(f"[{kind}] core keyset batches  {total:>8,} rows in {elapsed:6.2f} s = {total / elapsed:>9,.0f} rows/s")

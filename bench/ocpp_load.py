@@ -273,17 +273,18 @@ async def _recreate(url: str) -> None:
 
 
 async def _seed(n: int) -> int:
-    from core import infrastructure, tenancy
-    from core.context import system_actor
-    from core.passwords import hash_password
-    from core.tables import ChargePoint, ChargingStation
-    from core.tables_charging import ChargingCard
+    from core.access.tables import ChargingCard
+    from core.infrastructure import locations
+    from core.infrastructure.tables import ChargePoint, ChargingStation
+    from core.tenancy import tenants
+    from core.tenancy.actor import system_actor
+    from core.tenancy.passwords import hash_password
 
-    tenant = await tenancy.create_tenant(
+    tenant = await tenants.create_tenant(
         {"slug": "load", "name": "Load CPO", "kind": "CPO", "party_id": "LOD", "country_code": "DE"}
     )
     actor = system_actor(tenant["id"])
-    location = await infrastructure.create_location(
+    location = await locations.create_location(
         actor, {"name": "Load depot", "address": "Hauptstr. 1", "postal_code": "80331", "city": "München",
                 "country": "DEU", "latitude": "48.1", "longitude": "11.5"},
     )  # fmt: skip
@@ -391,8 +392,8 @@ async def _ours_noop_rate(frames: list[str]) -> float:
 async def _ours_db_rate(tenant_id: int, count: int, concurrency: int, profile: bool) -> tuple[float, float]:
     """The real MeterValues path (framing + core.charging.meter_values on the database), ``concurrency``
     stations at once; returns (frames per second, seconds of CPU per frame in this process)."""
-    from core import charging
-    from core.tables import ChargingStation
+    from core.charging import transactions
+    from core.infrastructure.tables import ChargingStation
     from ocpp_cs import framing
     from ocpp_cs.connection import StationConnection
     from ocpp_cs.v16.handlers import PROTOCOL
@@ -409,7 +410,7 @@ async def _ours_db_rate(tenant_id: int, count: int, concurrency: int, profile: b
 
     work = []
     for st in stations:
-        tx, _ = await charging.start_transaction(
+        tx, _ = await transactions.start_transaction(
             st, {"connectorId": 2, "idTag": ID_TAG, "meterStart": 0, "timestamp": _stamp(-3600)}
         )
         conn = StationConnection(st["charge_box_id"], st["id"], st["tenant"], "1.6", sink)
@@ -561,11 +562,12 @@ async def _inprocess(args: argparse.Namespace, tenant_id: int, e2e_rate: float |
     frames = _frames(args.inprocess, 1)
     stock = statistics.median([await _stock_rate(frames) for _ in range(3)])
     ours = statistics.median([await _ours_noop_rate(frames) for _ in range(3)])
-    from core import charging
+    from core.charging import meter_values
 
-    batched = (charging.meter_batcher.batches, charging.meter_batcher.frames)
+    batched = (meter_values.meter_batcher.batches, meter_values.meter_batcher.frames)
     db_rate, cpu_per_frame = await _ours_db_rate(tenant_id, args.inprocess, args.db_concurrency, args.profile)
-    per_batch = (charging.meter_batcher.frames - batched[1]) / max(1, charging.meter_batcher.batches - batched[0])
+    batcher = meter_values.meter_batcher
+    per_batch = (batcher.frames - batched[1]) / max(1, batcher.batches - batched[0])
     await message_log.flush()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"MeterValues handling in process, one core, the same frames (median of 3 runs; load average {load}):")

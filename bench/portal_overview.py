@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from core.tenancy import logins, tenants
+
 ROOT = Path(__file__).resolve().parents[1]
 CHARGE_POINTS = 100_000
 POINTS_PER_STATION = 2
@@ -207,16 +209,17 @@ async def _child(kind: str, url: str, runs: int) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
     import core  # noqa: F401
-    from core import db, overview, tenancy
-    from core.passwords import hash_password
-    from core.tables import StaffUser
+    from core import db
+    from core.infrastructure import overview
+    from core.tenancy.passwords import hash_password
+    from core.tenancy.tables import StaffUser
 
     await db.migrate()
     await db.open_pool(10)
-    tenant = await tenancy.create_tenant(
+    tenant = await tenants.create_tenant(
         {"slug": "bench", "name": "Bench CPO", "kind": "CPO", "party_id": "ISE", "country_code": "DE"}
     )
-    await tenancy.create_tenant(
+    await tenants.create_tenant(
         {"slug": "other", "name": "Other CPO", "kind": "CPO", "party_id": "OTH", "country_code": "DE"}
     )
     user = StaffUser(tenant=tenant["id"], email="bench@example.test", password_hash=hash_password(PASSWORD),
@@ -231,7 +234,7 @@ async def _child(kind: str, url: str, runs: int) -> None:
 
     row = await StaffUser.select().where(StaffUser.id == user.id).first()
     assert row is not None
-    actor = await tenancy.actor_for_user(row)
+    actor = await logins.actor_for_user(row)
 
     from tests.support import app_client, login
 

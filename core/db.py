@@ -1,4 +1,4 @@
-"""Database lifecycle: migrations, connection pool, transactions."""
+"""Database lifecycle (migrations, connection pool, transactions) and small query helpers every domain uses."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
 
 
 def engine() -> Engine:
@@ -80,3 +81,31 @@ async def transaction() -> AsyncIterator[Any]:
         return
     async with db.transaction() as txn:
         yield txn
+
+
+def columns(table: type[Table], data: dict[str, Any]) -> dict[Any, Any]:
+    """Piccolo's ``{column: value}`` for an update, from a dict keyed by column name."""
+    return {getattr(table, key): value for key, value in data.items()}
+
+
+def window(query: Any, offset: int, limit: int | None) -> Any:
+    """``limit`` rows from ``offset`` (the REST API's pages); no limit: every row."""
+    return query if limit is None else query.limit(limit).offset(offset)
+
+
+async def referenced(table: type[Table], row_id: int, *, besides: tuple[type[Table], ...] = ()) -> bool:
+    """Whether a row of another table (not one of ``besides``) points at this row by a foreign key.
+
+    A lower domain asks this instead of importing the higher domains that refer to its rows: a tariff used by a
+    driver group or by a session keeps its prices, a driver group a session charged under cannot be deleted.
+    Piccolo knows every foreign key to a table once the app's tables are loaded, which opening the engine does
+    (core.piccolo_conf loads core.piccolo_app, whose table finder imports every domain's tables).
+    """
+    engine()  # loads every table module, so no reference is missed
+    for column in table._meta.foreign_key_references:
+        referring = column._meta.table
+        if referring in besides:
+            continue
+        if await referring.exists().where(column == row_id):
+            return True
+    return False

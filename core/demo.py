@@ -8,11 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core import driver_groups, infrastructure, tariffs, tenancy
-from core.context import system_actor
-from core.passwords import hash_password
-from core.permissions import Permission
-from core.tables import ChargePoint, StaffUser, Tenant, UserGroup
+from core.access import driver_groups
+from core.infrastructure import charge_points, stations
+from core.infrastructure import locations as infrastructure_locations
+from core.infrastructure.tables import ChargePoint
+from core.tariffs import assignments
+from core.tenancy import tenants
+from core.tenancy.actor import system_actor
+from core.tenancy.passwords import hash_password
+from core.tenancy.permissions import Permission
+from core.tenancy.tables import StaffUser, Tenant, UserGroup
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "admin@demo.example"
@@ -75,13 +80,13 @@ class DemoResult:
 async def load_demo() -> DemoResult:
     if existing := await Tenant.select(Tenant.id).where(Tenant.slug == DEMO_SLUG).first():
         actor = system_actor(existing["id"], "demo")
-        await tariffs.ensure_demo_tariff(actor)  # installs older than tariffs
-        await driver_groups.ensure_demo_group(actor, str(tariffs.DEMO_TARIFF["name"]))  # and than driver groups
+        await assignments.ensure_demo_tariff(actor)  # installs older than tariffs
+        await driver_groups.ensure_demo_group(actor, str(assignments.DEMO_TARIFF["name"]))  # and than driver groups
         return DemoResult(created=False)
-    tenant = await tenancy.create_tenant(
+    tenant = await tenants.create_tenant(
         {"slug": DEMO_SLUG, "name": "Demo Company", "kind": "CPO", "country_code": "DE", "party_id": "ISE"}
     )
-    await tenancy.create_tenant(
+    await tenants.create_tenant(
         {"slug": "demo-emp", "name": "Demo Mobility (EMP)", "kind": "EMP", "country_code": "DE", "party_id": "DMP"}
     )
     actor = system_actor(tenant["id"], "demo")
@@ -101,10 +106,10 @@ async def load_demo() -> DemoResult:
     await UserGroup(
         tenant=tenant["id"], name="Buchhaltung", description="Accounting", permissions=[Permission.SESSIONS_VIEW]
     ).save()
-    locations = [await infrastructure.create_location(actor, dict(raw)) for raw in _LOCATIONS]
+    locations = [await infrastructure_locations.create_location(actor, dict(raw)) for raw in _LOCATIONS]
     status_iter = iter(_STATUSES)
     for number, (loc, charge_box_id, vendor, model, points, dc) in enumerate(_STATIONS, start=1):
-        station, _ = await infrastructure.create_station(
+        station, _ = await stations.create_station(
             actor,
             {
                 "location_id": locations[loc]["id"],
@@ -133,7 +138,7 @@ async def load_demo() -> DemoResult:
                 if dc
                 else {"standard": "IEC_62196_T2", "format": "SOCKET", "power_type": "AC_3_PHASE"}
             )
-            cp = await infrastructure.create_charge_point(
+            cp = await charge_points.create_charge_point(
                 actor,
                 {"station_id": station["id"], "evse_number": evse, "evse_id": f"DE*ISE*E{1000 + number}*{evse}"},
                 connector,
@@ -141,6 +146,6 @@ async def load_demo() -> DemoResult:
             await ChargePoint.update({ChargePoint.status: next(status_iter, "AVAILABLE")}).where(
                 ChargePoint.id == cp["id"]
             )
-    await tariffs.ensure_demo_tariff(actor)
-    await driver_groups.ensure_demo_group(actor, str(tariffs.DEMO_TARIFF["name"]))
+    await assignments.ensure_demo_tariff(actor)
+    await driver_groups.ensure_demo_group(actor, str(assignments.DEMO_TARIFF["name"]))
     return DemoResult(created=True)

@@ -28,11 +28,29 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from piccolo.columns import JSON, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
 from core import jobs
 from core.db import engine, is_postgres, transaction
-from core.tables import OutboxMessage
 
 log = logging.getLogger("csms.outbox")
+
+
+class OutboxMessage(Table):
+    """Work for workers written in the same transaction as the change that caused it."""
+
+    id: Serial
+    topic = Varchar(length=60, index=True)
+    dedupe_key = Varchar(length=200, unique=True)
+    payload = JSON(default={})
+    attempts = Integer(default=0)
+    last_error = Text(default="")
+    available_at = Timestamptz(default=TimestamptzNow(), index=True)
+    delivered_at = Timestamptz(null=True, default=None, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
 
 MIN_BACKOFF_SECONDS = 10
 MAX_BACKOFF_SECONDS = 3600

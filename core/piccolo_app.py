@@ -6,16 +6,16 @@ from piccolo.conf.apps import AppConfig, table_finder
 
 from core.settings import PROJECT_ROOT
 
-# Each area keeps its tables in its own module; list new modules here.
+# Each domain keeps its tables in its package's tables module (the outbox in core.outbox); list new ones here.
 TABLE_MODULES = [
-    "core.tables",
-    "core.tables_imports",
-    "core.tables_charging",
-    "core.tables_monitoring",
-    "core.tables_commands",
-    "core.tables_tariffs",
-    "core.tables_cdrs",
-    "core.tables_driver_groups",
+    "core.outbox",
+    "core.tenancy.tables",
+    "core.infrastructure.tables",
+    "core.tariffs.tables",
+    "core.access.tables",
+    "core.charging.tables",
+    "core.commands.tables",
+    "core.cdrs.tables",
 ]
 
 APP_CONFIG = AppConfig(

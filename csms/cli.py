@@ -14,7 +14,7 @@ from typing import Any
 
 import core  # noqa: F401 - sets PICCOLO_CONF
 from core.errors import DomainError, ValidationError
-from core.permissions import Permission
+from core.tenancy.permissions import Permission
 
 
 def _run(coro: Coroutine[Any, Any, Any]) -> Any:
@@ -100,15 +100,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_tenant_create(args: argparse.Namespace) -> int:
-    from core import tenancy
+    from core.tenancy import tenants
 
     parent_id = None
 
     async def work() -> Any:
         nonlocal parent_id
         if args.parent:
-            parent_id = (await tenancy.get_tenant_by_slug(args.parent))["id"]
-        return await tenancy.create_tenant(
+            parent_id = (await tenants.get_tenant_by_slug(args.parent))["id"]
+        return await tenants.create_tenant(
             {
                 "slug": args.slug,
                 "name": args.name,
@@ -126,15 +126,15 @@ def cmd_tenant_create(args: argparse.Namespace) -> int:
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:
-    from core import tenancy
-    from core.context import system_actor
+    from core.tenancy import tenants, users
+    from core.tenancy.actor import system_actor
 
     password = args.password or os.environ.get("CSMS_USER_PASSWORD") or getpass.getpass("Password: ")
 
     async def work() -> Any:
-        tenant = await tenancy.get_tenant_by_slug(args.tenant)
+        tenant = await tenants.get_tenant_by_slug(args.tenant)
         actor = system_actor(tenant["id"], "cli")
-        return await tenancy.create_user(
+        return await users.create_user(
             actor, {"email": args.email, "name": args.name or "", "password": password, "is_admin": args.admin}
         )
 
@@ -144,12 +144,12 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
 
 def cmd_apikey_create(args: argparse.Namespace) -> int:
-    from core import tenancy
+    from core.tenancy import api_keys, tenants
 
     async def work() -> Any:
-        tenant = await tenancy.get_tenant_by_slug(args.tenant)
+        tenant = await tenants.get_tenant_by_slug(args.tenant)
         # No --permission: the operator's key grants everything (least privilege: name the switches).
-        return await tenancy.create_api_key(tenant["id"], args.name or "", args.permission or None)
+        return await api_keys.create_api_key(tenant["id"], args.name or "", args.permission or None)
 
     key, _ = _run(_with_db(work))
     print(key)

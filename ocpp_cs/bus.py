@@ -31,8 +31,8 @@ from typing import Any
 import fastjsonschema
 import redis.asyncio as aioredis
 
-from core import commands
-from core.commands import CommandTimeout, StationCallError, StationOffline
+from core.commands import catalogue, running, transport
+from core.commands.transport import CommandTimeout, StationCallError, StationOffline
 from core.settings import get_settings
 from ocpp_cs import registry
 from ocpp_cs.connection import CallErrorReceived, StationConnection, StationDisconnected
@@ -104,7 +104,7 @@ async def call_local(conn: StationConnection, action: str, payload: dict[str, An
 
 
 class CommandBus:
-    """core.commands.StationCommands for this node."""
+    """core.commands.transport.StationCommands for this node."""
 
     def __init__(self, node_id: str, redis_url: str | None) -> None:
         self.node_id = node_id
@@ -248,12 +248,12 @@ class CommandBus:
             self._spawn(self._refresh_presence())
             for conn in list(registry.local.values()):
                 await self.station_connected(conn)
-        commands.register_transport(self)
+        transport.register_transport(self)
         log.info("command bus started on node %s (%s)", self.node_id, "Redis" if self.redis_url else "local only")
 
     async def stop(self) -> None:
-        if commands.transport() is self:
-            commands.register_transport(None)
+        if transport.transport() is self:
+            transport.register_transport(None)
         for hooks, hook in ((registry.on_connect, self.station_connected),
                             (registry.on_disconnect, self.station_disconnected)):  # fmt: skip
             with contextlib.suppress(ValueError):
@@ -297,7 +297,7 @@ async def start_bus() -> None:
     _bus = CommandBus(settings.node_id, settings.redis_url)
     await _bus.start()
     try:
-        await commands.expire_abandoned()
+        await running.expire_abandoned()
     except Exception:  # a start-up tidy-up must not keep the node from serving
         log.exception("could not expire abandoned commands")
 
@@ -310,7 +310,7 @@ async def stop_bus() -> None:
 
 
 async def send_command(
-    charge_box_id: str, action: str, payload: dict[str, Any], timeout: float = commands.COMMAND_TIMEOUT
+    charge_box_id: str, action: str, payload: dict[str, Any], timeout: float = catalogue.COMMAND_TIMEOUT
 ) -> dict[str, Any]:
     """The one entry point for a raw OCPP call to a station on any node (core uses it via the registration)."""
     if _bus is None:

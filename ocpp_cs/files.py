@@ -14,7 +14,7 @@ from typing import Any
 from litestar import Request, Response, route
 from litestar.datastructures import UploadFile
 
-from core.commands import MAX_UPLOAD_BYTES, store_diagnostics_upload
+from core.commands.diagnostics import MAX_UPLOAD_BYTES, store_diagnostics_upload
 
 AnyRequest = Request[Any, Any, Any]
 

@@ -13,7 +13,7 @@ import logging
 from datetime import UTC, datetime
 
 from core import bulk
-from core.tables_charging import OcppMessage
+from core.charging.tables import OcppMessage
 
 log = logging.getLogger("csms.ocpp")
 

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from litestar import asgi
 
-from core import charging
+from core.charging import connections
 from ocpp_cs import framing, registry
 from ocpp_cs.connection import StationConnection
 from ocpp_cs.msglog import message_log
@@ -120,12 +120,12 @@ async def ocpp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         await _deny(scope, send, 400, "unsupported or missing OCPP subprotocol; use " + ", ".join(PROTOCOLS))
         return
     user, password = basic_credentials(scope)
-    outcome, station = await charging.authenticate_station(charge_box_id, user, password)
-    if outcome is charging.StationLookup.UNKNOWN or station is None:
-        recorded = outcome is charging.StationLookup.UNKNOWN and await charging.record_unknown_station(
+    outcome, station = await connections.authenticate_station(charge_box_id, user, password)
+    if outcome is connections.StationLookup.UNKNOWN or station is None:
+        recorded = outcome is connections.StationLookup.UNKNOWN and await connections.record_unknown_station(
             charge_box_id, remote
         )
-        if outcome is charging.StationLookup.UNKNOWN:
+        if outcome is connections.StationLookup.UNKNOWN:
             log.warning("%s from %s refused: unknown charge box id%s", charge_box_id, remote,
                         " (kept as unknown station)" if recorded else "")  # fmt: skip
             await _deny(scope, send, 404, "unknown charge box id")
@@ -160,7 +160,7 @@ async def run_connection(
         if previous is not None:
             log.info("%s reconnected from %s: closing the previous connection", charge_box_id, remote)
             await _close_replaced(previous)
-        await charging.station_connected(conn.station_id)
+        await connections.station_connected(conn.station_id)
         for hook in registry.on_connect:
             await _run_hook(hook, conn)
         log.info("%s connected from %s (%s)", charge_box_id, remote, protocol.subprotocol)
@@ -169,7 +169,7 @@ async def run_connection(
         conn.mark_closed()
         if registry.local.get(charge_box_id) is conn:
             del registry.local[charge_box_id]
-            await charging.station_disconnected(conn.station_id)
+            await connections.station_disconnected(conn.station_id)
             for hook in registry.on_disconnect:
                 await _run_hook(hook, conn)
         log.info("%s disconnected", charge_box_id)
@@ -220,7 +220,7 @@ async def _receive_loop(conn: StationConnection, protocol: framing.Protocol, rec
             now = time.monotonic()
             if action != "Heartbeat" and now - last_seen >= SEEN_EVERY:
                 last_seen = now
-                await charging.station_seen(station_id)
+                await connections.station_seen(station_id)
             reply = await framing.handle_call(conn, protocol, unique_id, action, frame[3])
             await conn.send_frame(
                 reply, framing.CALLRESULT if reply[1] == "3" else framing.CALLERROR, unique_id, action

@@ -1,6 +1,6 @@
 """How the audit history names fields and shows values: the forms' own labels, "Yes"/"No", local times.
 
-The history stores raw field names and JSON values (core.audit); this maps them to the words staff know from
+The history stores raw field names and JSON values (core.tenancy.audit); this maps them to the words staff know from
 the forms. A field missing here is shown by its raw name, so a new field never breaks the page.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from core.driver_groups import KIND_LABELS, MODE_LABELS, Scope
+from core.access.driver_groups import KIND_LABELS, MODE_LABELS, Scope
 from core.errors import Message
 from portal import code_labels
 

@@ -10,9 +10,9 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from core import tenancy
-from core.context import Actor
-from core.permissions import Permission
+from core.tenancy import api_keys, logins
+from core.tenancy.actor import Actor
+from core.tenancy.permissions import Permission
 
 PUBLIC_PREFIXES = ("/login", "/static", "/health", "/ocpp", "/ocpi", "/station-files", "/lang", "/api/docs", "/favicon")
 
@@ -23,15 +23,15 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
         if path.startswith("/api/"):
             header = connection.headers.get("authorization", "")
             scheme, _, key = header.partition(" ")
-            actor = await tenancy.actor_for_api_key(key.strip()) if scheme.lower() == "bearer" else None
+            actor = await api_keys.actor_for_api_key(key.strip()) if scheme.lower() == "bearer" else None
             if actor is None:
                 raise NotAuthorizedException("A valid API key is required (Authorization: Bearer ...).")
             return AuthenticationResult(user=None, auth=actor)
         user_id = connection.session.get("user_id") if "session" in connection.scope else None
-        user = await tenancy.get_user(int(user_id)) if user_id else None
-        if user is None or not user["active"] or connection.session.get("stamp") != tenancy.session_stamp(user):
+        user = await logins.get_user(int(user_id)) if user_id else None
+        if user is None or not user["active"] or connection.session.get("stamp") != logins.session_stamp(user):
             raise NotAuthorizedException("Please log in.")
-        return AuthenticationResult(user=user, auth=await tenancy.actor_for_user(user))
+        return AuthenticationResult(user=user, auth=await logins.actor_for_user(user))
 
 
 def actor_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:

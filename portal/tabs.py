@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.context import Actor
-from core.permissions import Permission
+from core.tenancy.actor import Actor
+from core.tenancy.permissions import Permission
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ def used_msgids() -> set[str]:
             found.update(m for m in message if m)
         elif message:
             found.add(message)
-    from core.infrastructure import STATUS_GROUPS
-    from core.permissions import CATALOGUE
+    from core.infrastructure.specs import STATUS_GROUPS
+    from core.tenancy.permissions import CATALOGUE
 
     found.update(info.label for info in CATALOGUE)
     found.update(info.area for info in CATALOGUE)

@@ -1,4 +1,5 @@
-"""OCMF documents signed with keys the tests make (core.ocmf's unit tests and the Eichrecht integration tests)."""
+"""OCMF documents signed with keys the tests make (for the unit tests of core.eichrecht.ocmf and the Eichrecht
+integration tests)."""
 
 from __future__ import annotations
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
+import subprocess
+import sys
+import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
-from core import tenancy
-from core.context import Actor
-from core.passwords import hash_password
-from core.tables import StaffUser, UserGroup, UserGroupMember
+from core.tenancy import logins, tenants
+from core.tenancy.actor import Actor
+from core.tenancy.passwords import hash_password
+from core.tenancy.tables import StaffUser, UserGroup, UserGroupMember
 
 PASSWORD = "correct-horse-battery"
 
@@ -49,12 +55,12 @@ async def make_user(
 
 async def make_tenant(kind: str = "CPO", parent_id: int | None = None, country: str = "DE") -> TenantCtx:
     slug = f"t-{uuid.uuid4().hex[:12]}"
-    tenant = await tenancy.create_tenant(
+    tenant = await tenants.create_tenant(
         {"slug": slug, "name": f"Tenant {slug}", "kind": kind, "country_code": country, "party_id": "ISE"},
         parent_id=parent_id,
     )
     admin = await make_user(tenant["id"], is_admin=True)
-    return TenantCtx(tenant=tenant, admin=admin, actor=await tenancy.actor_for_user(admin))
+    return TenantCtx(tenant=tenant, admin=admin, actor=await logins.actor_for_user(admin))
 
 
 _app: Any = None
@@ -88,3 +94,38 @@ async def post_form(client: httpx.AsyncClient, url: str, data: dict[str, Any], *
     if not csrf_of(client):
         await client.get("/login")
     return await client.post(url, data=data, headers={"x-csrftoken": csrf_of(client)}, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def csms_serve(env: dict[str, str], log: IO[str] | int = subprocess.DEVNULL) -> Iterator[str]:
+    """`csms serve` in a subprocess with ``env`` on a free port; yields its base URL once /health answers."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "csms.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError("csms serve did not start")
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

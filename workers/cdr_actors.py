@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import dramatiq
 
-from core import cdrs, outbox
-from core.infrastructure import SIGNATURE_CHECK_TOPIC
+from core import outbox
+from core.cdrs import building
+from core.infrastructure.stations import SIGNATURE_CHECK_TOPIC
 from workers import broker  # noqa: F401 - binds the actor to the configured broker
 
 
 # The outbox owns retries (attempts, backoff, the error on the row), so Dramatiq does not retry on its own.
 @dramatiq.actor(queue_name="cdrs", max_retries=0, time_limit=300_000)
 async def build_cdr(message_id: int) -> None:
-    await outbox.consume(message_id, cdrs.on_session_stopped, cdrs.TOPIC)
+    await outbox.consume(message_id, building.on_session_stopped, building.TOPIC)
 
 
 @dramatiq.actor(queue_name="cdrs", max_retries=0, time_limit=600_000)
 async def check_signatures(message_id: int) -> None:
-    await outbox.consume(message_id, cdrs.on_check_signatures, SIGNATURE_CHECK_TOPIC)
+    await outbox.consume(message_id, building.on_check_signatures, SIGNATURE_CHECK_TOPIC)

@@ -1,10 +1,10 @@
-"""Background import of long CSV files (core.bulk_import); the page polls the job's progress."""
+"""Background import of long CSV files (core.infrastructure.bulk_import); the page polls the job's progress."""
 
 from __future__ import annotations
 
 import dramatiq
 
-from core import bulk_import
+from core.infrastructure import bulk_import
 from workers import broker  # noqa: F401 - binds the actor to the configured broker
 
 

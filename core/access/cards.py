@@ -1,4 +1,4 @@
-"""Charging cards (Ladekarten): RFID id tags of a tenant, checked by core.authorization."""
+"""Charging cards (Ladekarten): RFID id tags of a tenant, checked by core.charging.authorization."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from core import audit
-from core.context import Actor
+from core.access.tables import ChargingCard
 from core.db import transaction
 from core.errors import Message, NotFound, ValidationError
-from core.permissions import Permission
-from core.tables_charging import ChargingCard
+from core.tenancy import audit
+from core.tenancy.actor import Actor
+from core.tenancy.permissions import Permission
 from core.validation import Field, FormSpec
 
 

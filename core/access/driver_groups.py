@@ -23,15 +23,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from core import audit
-from core.context import Actor
-from core.db import transaction
+from core.access.tables import ChargingCard, DriverGroup, DriverGroupScope
+from core.db import referenced, transaction
 from core.errors import Conflict, Message, NotFound, ValidationError
-from core.permissions import Permission
-from core.tables import ChargePoint, Location
-from core.tables_charging import ChargingCard, ChargingSession
-from core.tables_driver_groups import DriverGroup, DriverGroupScope
-from core.tables_tariffs import Tariff
+from core.infrastructure.tables import ChargePoint, Location
+from core.tariffs.tables import Tariff
+from core.tenancy import audit
+from core.tenancy.actor import Actor
+from core.tenancy.permissions import Permission
 from core.validation import Field, FormSpec
 
 
@@ -250,7 +249,8 @@ async def get_group(actor: Actor, group_id: int) -> dict[str, Any]:
 
 
 async def _used(group_id: int) -> bool:
-    return bool(await ChargingSession.exists().where(ChargingSession.driver_group == group_id))
+    """A session charged under the group (its cards and scope rows belong to the group itself)."""
+    return await referenced(DriverGroup, group_id, besides=(ChargingCard, DriverGroupScope))
 
 
 async def group_cards(actor: Actor, group_id: int) -> list[dict[str, Any]]:
@@ -521,7 +521,7 @@ DEMO_GUEST_CARD = {"uid": "6A570001", "label": "Gast 1", "visual_number": "GAST-
 async def ensure_demo_group(actor: Actor, tariff_name: str) -> None:
     """The demo's "Gäste" group (cards only; the named tariff documents its sessions) with one guest card;
     idempotent, and added to demo installs older than driver groups."""
-    from core import cards
+    from core.access import cards
 
     exists = await DriverGroup.exists().where(
         (DriverGroup.tenant == actor.tenant_id) & (DriverGroup.name == DEMO_GROUP["name"])

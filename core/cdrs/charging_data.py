@@ -1,16 +1,7 @@
-"""Charge detail records: made from finished sessions, listed, filtered, summed, charted and exported.
+"""The "Ladedaten" query: CDRs and running sessions listed, filtered, summed, charted and exported.
 
-Pipeline: core.charging ends a session and publishes ``session.stopped`` to the outbox in the same
-transaction; the relay hands it to the job ``cdrs.build`` (workers/cdr_actors.py), which calls
-``on_session_stopped`` through ``outbox.consume``. ``create_cdr`` prices the session with the tariff that was
-active on the charge point when the session started (core.tariffs / core.pricing), or with the tariff of the
-driver group the session started under (core.driver_groups: a documentation tariff gives a CDR with the full
-price that is not ``billable``; a group without tariff charges free), and inserts the CDR with
-``ON CONFLICT (session) DO NOTHING``: a repeated stop or a message handed over twice never makes a second CDR.
-
-The pure parts (``cdr_values``, ``signed_data_of``, ``parking_hours`` ...) take plain rows and are unit tested;
-the queries below them serve the "Ladedaten" page, its CSV export and the REST API. Running sessions appear
-in the list with status ACTIVE (they have no CDR yet).
+One SQL statement over whitelisted columns with bound parameters serves the page, its sums and charts, the
+streamed CSV export and the REST API.
 """
 
 from __future__ import annotations
@@ -22,319 +13,21 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
-from enum import StrEnum
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core import ocmf, outbox, pricing
-from core.charging import FAILED_STOP_REASONS, OPEN_STATUSES, SessionStatus, StaleReason, session_sampled_values
-from core.context import Actor
-from core.db import is_postgres, transaction
-from core.driver_groups import session_pricing
+from core.cdrs.building import AUTH_SOURCES, CdrStatus
+from core.cdrs.tables import Cdr
+from core.charging.meter_values import session_sampled_values
+from core.charging.sessions import OPEN_STATUSES
+from core.charging.tables import ChargingSession
+from core.db import is_postgres
+from core.eichrecht import ocmf
 from core.errors import NotFound
-from core.infrastructure import SIGNATURE_CHECK_TOPIC
-from core.overview import _TOP, _like_escape, _one  # the overview's parameter and text-prefix helpers
-from core.permissions import Permission
-from core.tables import ChargePoint, ChargingStation, Location, Tenant
-from core.tables_cdrs import Cdr
-from core.tables_charging import ChargingSession
-
-TOPIC = "session.stopped"
-JOB = "cdrs.build"
-outbox.route(TOPIC, JOB)
-# Published by core.infrastructure when a station's meter public key changes or the CPO asks: its CDRs are checked.
-CHECK_JOB = "cdrs.check_signatures"
-outbox.route(SIGNATURE_CHECK_TOPIC, CHECK_JOB)
-CHECK_BATCH = 500
-
-NO_TARIFF_REMARK = "no tariff"
-HOUR = Decimal(3600)
-ZERO = Decimal(0)
-
-
-class CdrStatus(StrEnum):
-    ACTIVE = "ACTIVE"  # a running session, listed with the CDRs; never stored on a CDR
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"  # closed by csms as stale, or stopped by the station for a fault
-
-
-# core.authorization.AuthSource -> OCPI AuthMethod and OCPI TokenType
-AUTH_METHODS = {"RFID": "WHITELIST", "REMOTE": "COMMAND", "DIRECT_PAYMENT": "AUTH_REQUEST"}
-TOKEN_TYPES = {"RFID": "RFID", "REMOTE": "APP_USER", "DIRECT_PAYMENT": "AD_HOC_USER"}
-AUTH_SOURCES = tuple(AUTH_METHODS)
-SIGNED_NATURE = {"Transaction.Begin": "Start", "Transaction.End": "End"}
-
-
-# --- pure parts -------------------------------------------------------------------------------------------
-
-
-def power_type_of(ocpi_power_type: str | None) -> str:
-    """OCPI PowerType (AC_1_PHASE, AC_3_PHASE, DC) -> the CDR's AC | DC."""
-    return "DC" if (ocpi_power_type or "").upper() == "DC" else "AC"
-
-
-def hours(seconds: float | Decimal) -> Decimal:
-    return (Decimal(str(seconds)) / HOUR).quantize(Decimal("0.000001"))
-
-
-def cdr_status(session_status: str, stop_reason: str) -> CdrStatus:
-    if session_status == SessionStatus.CLOSED_STALE.value or stop_reason in FAILED_STOP_REASONS:
-        return CdrStatus.FAILED
-    return CdrStatus.COMPLETED
-
-
-def signed_data_of(meter_values: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """OCPI SignedData from the session's signed meter values, kept verbatim (OCMF strings stay untouched)."""
-    signed = [m for m in meter_values if m.get("format") == "SignedData" and m.get("value")]
-    if not signed:
-        return None
-    values = [
-        {
-            "nature": SIGNED_NATURE.get(m.get("context", ""), "Intermediate"),
-            "plain_data": "",
-            "signed_data": m["value"],
-            "timestamp": m["timestamp"].isoformat() if isinstance(m.get("timestamp"), datetime) else m.get("timestamp"),
-            "context": m.get("context", ""),
-        }
-        for m in signed
-    ]
-    is_ocmf = all(str(v["signed_data"]).startswith(ocmf.PREFIX) for v in values)
-    return {"encoding_method": "OCMF" if is_ocmf else "", "signed_values": values}
-
-
-def signature_check_of(
-    signed_data: dict[str, Any] | None, public_key: str | None, meter_start_wh: int | None, meter_stop_wh: int | None
-) -> dict[str, Any]:
-    """The Eichrecht result of a CDR's signed data (core.ocmf.check_session) against the station's key."""
-    texts = [str(v.get("signed_data") or "") for v in (signed_data or {}).get("signed_values", [])]
-    return ocmf.check_session(texts, public_key, meter_start_wh=meter_start_wh, meter_stop_wh=meter_stop_wh)
-
-
-def parking_hours(
-    started_at: datetime,
-    stopped_at: datetime,
-    meter_start_wh: int,
-    meter_stop_wh: int,
-    readings: list[tuple[datetime, int]],
-) -> Decimal:
-    """Plugged in without charging: from the first reading that reached the final meter value until the stop.
-
-    ``readings`` are (timestamp, Wh) of the import register. A session that never charged was parked all along.
-    """
-    full_at = started_at if meter_stop_wh <= meter_start_wh else None
-    for at, wh in sorted(readings):
-        if full_at is None and wh >= meter_stop_wh and at >= started_at:
-            full_at = at
-    if full_at is None or full_at >= stopped_at:
-        return ZERO
-    return hours((stopped_at - full_at).total_seconds())
-
-
-def price_of(tariff: pricing.TariffSnapshot | None, facts: pricing.SessionFacts) -> tuple[pricing.Price | None, str]:
-    """The price and a remark: no tariff -> no price and "no tariff"; a session the engine refuses -> its reason."""
-    if tariff is None:
-        return None, NO_TARIFF_REMARK
-    try:
-        return pricing.price_session(tariff, facts), ""
-    except ValueError as exc:
-        return None, f"not priced: {exc}"[:255]
-
-
-def cdr_values(
-    session: dict[str, Any],
-    charge_point: dict[str, Any] | None,
-    station: dict[str, Any],
-    location: dict[str, Any],
-    meter_values: list[dict[str, Any]],
-    tariff: pricing.TariffSnapshot | None,
-    *,
-    currency: str,
-    billable: bool = True,
-) -> dict[str, Any]:
-    """The CDR's columns for a finished session (pure: every input is a row already loaded)."""
-    started_at: datetime = session["started_at"] or session["authorized_at"] or session["created_at"]
-    stopped_at: datetime = max(session["stopped_at"] or started_at, started_at)
-    meter_start = int(session["meter_start_wh"] or 0)
-    final = session["meter_stop_wh"] if session["meter_stop_wh"] is not None else session["last_meter_wh"]
-    meter_stop = int(final or 0)
-    energy_wh = max(0, meter_stop - meter_start)
-    power_type = power_type_of(charge_point["power_type"] if charge_point else None)
-    readings = [
-        (m["timestamp"], int(Decimal(str(m["value"])) * (1000 if m.get("unit") == "kWh" else 1)))
-        for m in meter_values
-        if m.get("measurand") == "Energy.Active.Import.Register" and m.get("format") != "SignedData"
-        and not m.get("phase") and _is_number(m.get("value"))
-    ]  # fmt: skip
-    parking = parking_hours(started_at, stopped_at, meter_start, meter_stop, readings)
-    facts = pricing.SessionFacts(
-        energy_wh=energy_wh, started_at=started_at, stopped_at=stopped_at, power_type=power_type,
-        idle_minutes=parking * 60, time_zone=location.get("time_zone") or "Europe/Berlin",
-    )  # fmt: skip
-    price, remark = price_of(tariff, facts)
-    auth_source = session["auth_source"] or "RFID"
-    flags = session.get("flags") or []
-    signed_data = signed_data_of(meter_values)
-    # The stop of a session closed as stale is a guess, not a reading to compare the signed end with.
-    check = signature_check_of(signed_data, station.get("meter_public_key"), meter_start, session["meter_stop_wh"])
-    return {
-        "tenant": session["tenant"],
-        "session": session["id"],
-        "charge_point": charge_point["id"] if charge_point else None,
-        "station": station["id"],
-        "location": location["id"],
-        "location_name": (location.get("name") or "")[:255],
-        "address": location.get("address") or "",
-        "city": location.get("city") or "",
-        "postal_code": location.get("postal_code") or "",
-        "country": location.get("country") or "",
-        "evse_id": (charge_point or {}).get("evse_id") or "",
-        "charge_box_id": station["charge_box_id"],
-        "connector_id": int(session.get("connector_id") or 0),
-        "power_type": power_type,
-        "start_date_time": started_at,
-        "end_date_time": stopped_at,
-        "total_energy": (Decimal(energy_wh) / 1000).quantize(Decimal("0.001")),
-        "total_time": hours((stopped_at - started_at).total_seconds()),
-        "total_parking_time": parking,
-        "auth_method": AUTH_METHODS.get(auth_source, "WHITELIST"),
-        "auth_source": auth_source,
-        "token_uid": session.get("id_tag") or "",
-        "token_type": TOKEN_TYPES.get(auth_source, "OTHER"),
-        "card": session.get("card"),
-        "driver_group": session.get("driver_group"),
-        "tariff": tariff.to_json() if tariff else None,
-        "tariff_code": tariff.code if tariff else "",
-        "price_components": [c.to_json() for c in price.components] if price else [],
-        "currency": price.currency if price else currency,
-        "vat_rate": price.vat_rate if price else ZERO,
-        "total_cost_excl_vat": price.net if price else ZERO,
-        "total_vat": price.vat if price else ZERO,
-        "total_cost_incl_vat": price.gross if price else ZERO,
-        "billable": billable,
-        "remark": remark,
-        "eichrecht_compliant": bool(charge_point and charge_point.get("eichrecht_compliant")),
-        "signed_data": signed_data,
-        "signature_status": check["status"],
-        "signature_check": check,
-        "status": cdr_status(session["status"], session.get("stop_reason") or "").value,
-        "stop_reason": session.get("stop_reason") or "",
-        "flags": list(flags) if isinstance(flags, list) else [],
-    }
-
-
-def _is_number(value: Any) -> bool:
-    try:
-        Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return False
-    return True
-
-
-# --- making CDRs --------------------------------------------------------------------------------------------
-
-
-async def create_cdr(session_id: int) -> int | None:
-    """The CDR of a finished session (made now, or the one made before); None while the session runs."""
-    session = await ChargingSession.select().where(ChargingSession.id == session_id).output(load_json=True).first()
-    if session is None or session["status"] not in (SessionStatus.STOPPED.value, SessionStatus.CLOSED_STALE.value):
-        return None
-    existing = await Cdr.select(Cdr.id, Cdr.status, Cdr.stop_reason).where(Cdr.session == session_id).first()
-    if existing is not None and not _superseded(existing, session):
-        return int(existing["id"])
-    station = await ChargingStation.select().where(ChargingStation.id == session["station"]).first()
-    if station is None:  # pragma: no cover - sessions cascade with their station
-        return None
-    location = await Location.select().where(Location.id == station["location"]).first() or {"id": None}
-    charge_point = None
-    if session["charge_point"] is not None:
-        charge_point = await ChargePoint.select().where(ChargePoint.id == session["charge_point"]).first()
-    meter_values = await session_sampled_values(session_id)
-    from core.tariffs import tariff_snapshot, tariff_snapshot_for
-
-    terms = session_pricing(session)
-    tariff = None
-    if terms.tariff_id is not None:
-        tariff = await tariff_snapshot(terms.tariff_id)
-    elif terms.use_charge_point_tariff and charge_point is not None:
-        tariff = await tariff_snapshot_for(charge_point["id"], session["started_at"] or session["created_at"])
-    tenant = await Tenant.select(Tenant.currency).where(Tenant.id == session["tenant"]).first()
-    values = cdr_values(
-        session, charge_point, station, location, meter_values, tariff, currency=(tenant or {}).get("currency", ""),
-        billable=terms.billable,
-    )
-    if terms.remark:
-        values["remark"] = terms.remark
-    async with transaction():
-        if existing is not None:
-            # The station's own stop of a session csms had closed as stale: its final reading replaces the guess.
-            changes = {getattr(Cdr, key): value for key, value in values.items() if key not in ("tenant", "session")}
-            await Cdr.update(changes).where((Cdr.id == existing["id"]) & (Cdr.stop_reason == existing["stop_reason"]))
-            return int(existing["id"])
-        inserted = (
-            await Cdr.insert(Cdr(**values))
-            .on_conflict(target=Cdr.session, action="DO NOTHING")
-            .returning(Cdr.id)
-        )
-        if inserted:
-            return int(inserted[0]["id"])
-        row = await Cdr.select(Cdr.id).where(Cdr.session == session_id).first()
-    return int(row["id"]) if row else None
-
-
-def _superseded(cdr: dict[str, Any], session: dict[str, Any]) -> bool:
-    """A CDR made when csms closed the session as stale, and the station has sent the real stop since."""
-    stale_reasons = {reason.value for reason in StaleReason}
-    return cdr["stop_reason"] in stale_reasons and session["status"] == SessionStatus.STOPPED.value
-
-
-async def on_session_stopped(payload: dict[str, Any]) -> None:
-    """The outbox handler of ``session.stopped``."""
-    await create_cdr(int(payload["session_id"]))
-
-
-async def check_signatures(station_id: int) -> int:
-    """Check the signed data of the station's CDRs again with its current key; returns how many were checked.
-
-    Runs in the outbox handler's transaction; reads in id order by keyset so that a station with many CDRs is
-    never loaded at once.
-    """
-    station = await ChargingStation.select(ChargingStation.meter_public_key).where(
-        ChargingStation.id == station_id
-    ).first()
-    if station is None:
-        return 0
-    checked, after = 0, 0
-    while True:
-        rows = (
-            await Cdr.select(
-                Cdr.id, Cdr.signed_data, Cdr.session.meter_start_wh.as_alias("meter_start_wh"),
-                Cdr.session.meter_stop_wh.as_alias("meter_stop_wh"),
-            )
-            .where((Cdr.station == station_id) & (Cdr.id > after) & Cdr.signed_data.is_not_null())
-            .order_by(Cdr.id)
-            .limit(CHECK_BATCH)
-            .output(load_json=True)
-        )  # fmt: skip
-        for row in rows:
-            check = signature_check_of(
-                row["signed_data"], station["meter_public_key"], row["meter_start_wh"], row["meter_stop_wh"]
-            )
-            await Cdr.update({Cdr.signature_status: check["status"], Cdr.signature_check: check}).where(
-                Cdr.id == row["id"]
-            )
-        checked += len(rows)
-        if len(rows) < CHECK_BATCH:
-            return checked
-        after = rows[-1]["id"]
-
-
-async def on_check_signatures(payload: dict[str, Any]) -> None:
-    """The outbox handler of ``station.check_signatures``."""
-    await check_signatures(int(payload["station_id"]))
-
-
-# --- the "Ladedaten" query ----------------------------------------------------------------------------------
+from core.infrastructure.overview import _TOP, _like_escape, _one  # the overview's parameter and text-prefix helpers
+from core.tenancy.actor import Actor
+from core.tenancy.permissions import Permission
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -350,7 +43,7 @@ class CdrQuery:
     city: str = ""  # city or postal code, from the start
     street: str = ""
     eichrecht: str = ""  # "yes" | "no"
-    signature: str = ""  # core.ocmf.SignatureStatus of the signed data
+    signature: str = ""  # core.eichrecht.ocmf.SignatureStatus of the signed data
     power: str = ""  # AC | DC
     auth: str = ""  # AuthSource
     date_from: date | None = None

@@ -1,8 +1,8 @@
 """Charging sessions as the REST API shows them (OCPI Session names), whichever door started them.
 
 A list of sessions is the "Ladedaten" list keyed by session: running sessions and finished ones whose CDR
-exists, with the same filters (``core.cdrs.CdrQuery``). One session is read from the session table itself, so
-that it is found at once, also while its CDR is still being made.
+exists, with the same filters (``core.cdrs.charging_data.CdrQuery``). One session is read from the session table
+itself, so that it is found at once, also while its CDR is still being made.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from core import cdrs
-from core.charging import OPEN_STATUSES, SessionStatus
+from core.cdrs import charging_data
+from core.cdrs.tables import Cdr
+from core.charging.sessions import OPEN_STATUSES, SessionStatus
+from core.charging.tables import ChargingSession
 from core.errors import NotFound
-from core.permissions import Permission
-from core.tables_cdrs import Cdr
-from core.tables_charging import ChargingSession
-from core.tenancy import Actor
+from core.tenancy.actor import Actor
+from core.tenancy.permissions import Permission
 
 
 class OcpiSessionStatus(StrEnum):
@@ -45,11 +45,11 @@ def _listed(row: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-async def list_sessions(actor: Actor, q: cdrs.CdrQuery) -> dict[str, Any]:
+async def list_sessions(actor: Actor, q: charging_data.CdrQuery) -> dict[str, Any]:
     """One page of sessions with the charging data filters, their total and sums."""
-    rows = await cdrs.list_rows(actor, q)
-    return {"page": q.page, "per_page": q.per_page, "total": await cdrs.count(actor, q),
-            "sums": await cdrs.sums(actor, q), "items": [_listed(row) for row in rows]}  # fmt: skip
+    rows = await charging_data.list_rows(actor, q)
+    return {"page": q.page, "per_page": q.per_page, "total": await charging_data.count(actor, q),
+            "sums": await charging_data.sums(actor, q), "items": [_listed(row) for row in rows]}  # fmt: skip
 
 
 async def get_session(actor: Actor, session_id: int) -> dict[str, Any]:

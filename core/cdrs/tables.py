@@ -23,9 +23,10 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from core.tables import ChargePoint, ChargingStation, Location, Tenant
-from core.tables_charging import ChargingCard, ChargingSession
-from core.tables_driver_groups import DriverGroup
+from core.access.tables import ChargingCard, DriverGroup
+from core.charging.tables import ChargingSession
+from core.infrastructure.tables import ChargePoint, ChargingStation, Location
+from core.tenancy.tables import Tenant
 
 
 class Cdr(Table):
@@ -55,14 +56,14 @@ class Cdr(Table):
     total_parking_time = Numeric(digits=(12, 6), default=Decimal("0"))  # hours plugged in without charging
     # who charged
     auth_method = Varchar(length=20, default="WHITELIST")  # OCPI AuthMethod
-    auth_source = Varchar(length=20, default="RFID", index=True)  # core.authorization.AuthSource
+    auth_source = Varchar(length=20, default="RFID", index=True)  # core.charging.authorization.AuthSource
     token_uid = Varchar(length=36, default="")  # OCPI cdr_token.uid (the OCPP idTag)
     token_type = Varchar(length=12, default="RFID")  # OCPI cdr_token.type
     card = ForeignKey(references=ChargingCard, on_delete=OnDelete.set_null, null=True, default=None)
     # price
-    tariff = JSON(null=True, default=None)  # core.pricing.TariffSnapshot.to_json() of the tariff at start
+    tariff = JSON(null=True, default=None)  # core.tariffs.pricing.TariffSnapshot.to_json() of the tariff at start
     tariff_code = Varchar(length=40, default="")
-    price_components = JSON(default=[])  # core.pricing.PriceComponent.to_json() items
+    price_components = JSON(default=[])  # core.tariffs.pricing.PriceComponent.to_json() items
     currency = Varchar(length=3, default="", index=True)
     vat_rate = Numeric(digits=(5, 2), default=Decimal("0"))
     total_cost_excl_vat = Numeric(digits=(12, 2), default=Decimal("0"))
@@ -75,12 +76,12 @@ class Cdr(Table):
     # Eichrecht
     eichrecht_compliant = Boolean(default=False, index=True)  # the charge point's flag when the CDR was made
     signed_data = JSON(null=True, default=None)  # OCPI SignedData: encoding_method + signed_values (verbatim)
-    # core.ocmf.SignatureStatus of the signed data ("" when made before signatures were checked) and the
+    # core.eichrecht.ocmf.SignatureStatus of the signed data ("" when made before signatures were checked) and the
     # result behind it (readings, meter, problems); checked again when the station's public key changes.
     signature_status = Varchar(length=24, default="", index=True)
     signature_check = JSON(null=True, default=None)
     # how it ended
-    status = Varchar(length=12, default="COMPLETED", index=True)  # core.cdrs.CdrStatus
+    status = Varchar(length=12, default="COMPLETED", index=True)  # core.cdrs.building.CdrStatus
     stop_reason = Varchar(length=40, default="")
     flags = JSON(default=[])  # the session's flags (meter_backwards, ...)
     created_at = Timestamptz(default=TimestamptzNow())

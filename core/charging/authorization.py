@@ -8,7 +8,7 @@ now, and by OCPI (a roaming token's real-time authorization) and direct payment 
    does not allow is ``Invalid`` with reason ``auth_type_not_allowed``;
 2. the charging card of the charge point's tenant with that uid: missing -> ``Invalid`` (``unknown_card``),
    blocked -> ``Blocked``, past ``valid_until`` -> ``Expired``;
-3. the card's driver group (core.driver_groups), if it has one: an archived group -> ``Blocked``
+3. the card's driver group (core.access.driver_groups), if it has one: an archived group -> ``Blocked``
    (``driver_group_archived``); a group whose scope does not cover the charge point -> ``Invalid``
    (``outside_driver_group_scope``). Station-wide Authorize names no charge point, so the scope is checked at
    StartTransaction;
@@ -32,9 +32,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from core import driver_groups
-from core.cards import normalize_uid
-from core.tables_charging import ChargingCard, ChargingSession
+from core.access import driver_groups
+from core.access.cards import normalize_uid
+from core.access.tables import ChargingCard
+from core.charging.tables import ChargingSession
 
 OPEN_SESSION_STATUSES = ("STARTED", "CHARGING", "PAUSED")
 
@@ -68,7 +69,7 @@ class AuthResult:
         return self.status is AuthStatus.ACCEPTED
 
     def session_terms(self) -> dict[str, Any]:
-        """The driver group columns a session records at its start (core.driver_groups.session_terms).
+        """The driver group columns a session records at its start (core.access.driver_groups.session_terms).
 
         Only an accepted start charges under the group's terms; a refused one does not count as its use."""
         return driver_groups.session_terms(self.driver_group if self.accepted else None)

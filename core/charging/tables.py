@@ -1,7 +1,7 @@
-"""Tables of the charging process: cards, sessions, meter values, status history, OCPP log, anomalies.
+"""Tables of the charging process: sessions, meter values, status history, OCPP log, anomalies, unknown
+stations, DataTransfer messages and staff reviews of flagged sessions.
 
-Written by the OCPP central system (ocpp_cs) through core.charging; read by the operations pages.
-Names fit a later CDR / pricing step (tariff and price columns come with that issue).
+Written by the OCPP central system (ocpp_cs) through core.charging; read by the operations pages and CDRs.
 """
 
 from __future__ import annotations
@@ -21,31 +21,12 @@ from piccolo.columns import (
     Varchar,
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
-from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-from core.tables import ChargePoint, ChargingStation, Tenant
-
-_DRIVER_GROUP = LazyTableReference("DriverGroup", module_path="core.tables_driver_groups")
-_TARIFF = LazyTableReference("Tariff", module_path="core.tables_tariffs")
-
-
-class ChargingCard(Table):
-    """A Ladekarte: an RFID id tag of a tenant (OCPI Token of type RFID)."""
-
-    id: Serial
-    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
-    uid = Varchar(length=20, index=True)  # OCPP idTag, normalised uppercase hex
-    label = Varchar(length=120, default="")
-    visual_number = Varchar(length=64, default="")
-    status = Varchar(length=10, default="ACTIVE")  # core.cards.CardStatus
-    valid_until = Timestamptz(null=True, default=None)
-    owner_note = Text(default="")
-    driver_group: ForeignKey[Any] = ForeignKey(  # a Nutzergruppe (core.driver_groups)
-        references=_DRIVER_GROUP, on_delete=OnDelete.set_null, null=True, default=None, index=True
-    )
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
+from core.access.tables import ChargingCard, DriverGroup
+from core.infrastructure.tables import ChargePoint, ChargingStation
+from core.tariffs.tables import Tariff
+from core.tenancy.tables import StaffUser, Tenant
 
 
 class ChargingSession(Table):
@@ -58,17 +39,17 @@ class ChargingSession(Table):
     connector_id = Integer(default=1)  # OCPP 1.6 connectorId as sent
     id_tag = Varchar(length=20, default="", index=True)
     card = ForeignKey(references=ChargingCard, on_delete=OnDelete.set_null, null=True, default=None)
-    auth_source = Varchar(length=20, default="RFID")  # core.authorization.AuthSource
+    auth_source = Varchar(length=20, default="RFID")  # core.charging.authorization.AuthSource
     auth_status = Varchar(length=20, default="")  # OCPP idTagInfo.status given at start
     # The card's driver group and its tariff and mode when the session started: later edits of the group
-    # do not change how a past session is priced (core.driver_groups, core.cdrs).
+    # do not change how a past session is priced (core.access.driver_groups, core.cdrs).
     driver_group: ForeignKey[Any] = ForeignKey(
-        references=_DRIVER_GROUP, on_delete=OnDelete.set_null, null=True, default=None, index=True
+        references=DriverGroup, on_delete=OnDelete.set_null, null=True, default=None, index=True
     )
     driver_group_tariff: ForeignKey[Any] = ForeignKey(
-        references=_TARIFF, on_delete=OnDelete.set_null, null=True, default=None
+        references=Tariff, on_delete=OnDelete.set_null, null=True, default=None
     )
-    driver_group_tariff_mode = Varchar(length=10, default="")  # core.driver_groups.TariffMode or ""
+    driver_group_tariff_mode = Varchar(length=10, default="")  # core.access.driver_groups.TariffMode or ""
     authorized_at = Timestamptz(null=True, default=None)
     started_at = Timestamptz(null=True, default=None, index=True)  # the station's timestamp
     stopped_at = Timestamptz(null=True, default=None)
@@ -78,7 +59,7 @@ class ChargingSession(Table):
     last_meter_wh = BigInt(null=True, default=None)
     last_meter_at = Timestamptz(null=True, default=None)
     reservation_id = Integer(null=True, default=None)
-    status = Varchar(length=20, default="STARTED", index=True)  # core.charging.SessionStatus
+    status = Varchar(length=20, default="STARTED", index=True)  # core.charging.sessions.SessionStatus
     stop_reason = Varchar(length=40, default="")
     stop_id_tag = Varchar(length=20, default="")
     flags = JSON(default=[])
@@ -88,7 +69,7 @@ class ChargingSession(Table):
 
 class MeterValue(Table):
     """One OCPP MeterValue: a timestamp and the sampled values the station sent with it, verbatim (signed data
-    stays verifiable). ``core.charging.sampled_values`` reads them as one dict per sampled value."""
+    stays verifiable). ``core.charging.meter_values.sampled_values`` reads them as one dict per sampled value."""
 
     id: Serial
     # No foreign keys on this append-only series: each one costs every inserted row a lookup and a lock (with
@@ -122,7 +103,7 @@ class StatusEvent(Table):
 class OcppMessage(Table):
     """Every OCPP frame both directions, verbatim.
 
-    Every reader goes by station, newest first (core.monitoring), so one index on (station, id) serves them all
+    Every reader goes by station, newest first (core.charging.monitoring), so one index on (station, id) serves them all
     (migration 2026-11-25T18:19:46); one index per filter column cost each logged frame four more index entries."""
 
     id: Serial
@@ -143,7 +124,7 @@ class Anomaly(Table):
     tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, null=True, index=True)
     station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, null=True, index=True)
     session = ForeignKey(references=ChargingSession, on_delete=OnDelete.set_null, null=True, default=None)
-    kind = Varchar(length=40, index=True)  # core.charging.AnomalyKind
+    kind = Varchar(length=40, index=True)  # core.charging.sessions.AnomalyKind
     detail = JSON(default={})
     resolved = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
@@ -161,3 +142,27 @@ class UnknownStation(Table):
     first_seen_at = Timestamptz(default=TimestamptzNow())
     last_seen_at = Timestamptz(default=TimestamptzNow())
     adopted = Boolean(default=False)
+
+
+class DataTransferMessage(Table):
+    """An incoming OCPP DataTransfer.req: vendorId, messageId and data as sent, and the status answered."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
+    vendor_id = Varchar(length=255)
+    message_id = Varchar(length=50, default="")
+    data = Text(default="")  # verbatim: a string as sent, anything else as JSON text
+    status = Varchar(length=20, default="")  # DataTransfer.conf status answered
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class SessionReview(Table):
+    """Staff marked a flagged session (meter backwards, timestamps out of order, ...) as resolved."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    session = ForeignKey(references=ChargingSession, on_delete=OnDelete.cascade, unique=True, index=True)
+    reviewed_by = ForeignKey(references=StaffUser, on_delete=OnDelete.set_null, null=True, default=None)
+    note = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())

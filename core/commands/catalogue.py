@@ -1,40 +1,28 @@
-"""CSMS->station commands (OCPP 1.6): the catalogue, input checks, payloads from our domain, the record.
-
-Portal, REST API (and later OCPI and workers) call ``start_command`` / ``execute`` with an ``Actor``; the
-command is checked (permission ``ocpp.commands``, tenant, input), written as a ``CommandRecord`` (pending),
-sent through the registered ``StationCommands`` transport and its outcome stored on the record.
-
-core knows nothing about websockets or Redis: ocpp_cs registers the transport (``register_transport``) at
-start-up. It routes the call to the node holding the station's websocket and raises ``StationOffline``,
-``CommandTimeout`` or ``StationCallError``; it also checks payloads against the OCPP JSON schemas.
+"""The catalogue of CSMS->station commands (OCPP 1.6): each command's input fields and checks, and the payload
+it sends, built from csms's own data.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-import secrets
-import time
-import uuid
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.authorization import AuthSource, authorize
-from core.cards import normalize_uid
-from core.charging import OPEN_STATUSES, SessionStatus, record_authorization
-from core.context import Actor
-from core.errors import Conflict, DomainError, Message, NotFound, ValidationError
-from core.permissions import Permission
+from core.access.cards import normalize_uid
+from core.access.tables import ChargingCard
+from core.charging.authorization import AuthSource, authorize
+from core.charging.sessions import OPEN_STATUSES, SessionStatus
+from core.charging.tables import ChargingSession
+from core.charging.transactions import record_authorization
+from core.commands.tables import CommandRecord
+from core.errors import Conflict, Message, NotFound, ValidationError
 from core.settings import get_settings
-from core.tables import ChargePoint, ChargingStation
-from core.tables_charging import ChargingCard, ChargingSession
-from core.tables_commands import CommandRecord
+from core.tenancy.actor import Actor
 from core.validation import Field, FormSpec
 
 log = logging.getLogger("csms.commands")
@@ -54,59 +42,6 @@ class CommandStatus(StrEnum):
 
 
 FINAL_STATUSES = tuple(s for s in CommandStatus if s is not CommandStatus.PENDING)
-# Reply "status" values that mean the station does what was asked.
-_YES = {"Accepted", "Unlocked", "Scheduled", "RebootRequired"}
-
-
-# --- the transport, filled in by ocpp_cs at start-up ----------------------------------------------------
-
-
-class StationOffline(Exception):
-    """No node holds a websocket of this station."""
-
-
-class CommandTimeout(Exception):
-    """The station did not answer in time."""
-
-
-class StationCallError(Exception):
-    """The station answered with a CALLERROR."""
-
-    def __init__(self, code: str, description: str = "") -> None:
-        super().__init__(f"{code}: {description}")
-        self.code = code
-        self.description = description
-
-
-class StationCommands(Protocol):
-    """Sends one OCPP call to a station wherever it is connected."""
-
-    async def send(self, charge_box_id: str, action: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """The reply payload; raises StationOffline, CommandTimeout or StationCallError."""
-        ...
-
-    def check_payload(self, action: str, payload: dict[str, Any]) -> str | None:
-        """None when the request fits the OCPP schema, else what is wrong."""
-        ...
-
-    def check_reply(self, action: str, reply: dict[str, Any]) -> str | None:
-        """None when the reply fits the OCPP schema, else what is wrong."""
-        ...
-
-
-_transport: StationCommands | None = None
-
-
-def register_transport(transport: StationCommands | None) -> None:
-    global _transport
-    _transport = transport
-
-
-def transport() -> StationCommands | None:
-    return _transport
-
-
-# --- the catalogue ------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -143,7 +78,7 @@ def _ocpp_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _parse_when(value: str, time_zone: str = "UTC") -> datetime | None:
+def parse_when(value: str, time_zone: str = "UTC") -> datetime | None:
     """ISO date and time; without an offset it is local time at the station (its location's time zone)."""
     if not value:
         return None
@@ -161,7 +96,7 @@ def _parse_when(value: str, time_zone: str = "UTC") -> datetime | None:
 
 
 def _check_when(value: str) -> Message | None:
-    return None if _parse_when(value) else Message("Enter a date and time (YYYY-MM-DD HH:MM).")
+    return None if parse_when(value) else Message("Enter a date and time (YYYY-MM-DD HH:MM).")
 
 
 def _check_url(value: str) -> Message | None:
@@ -274,7 +209,7 @@ async def _trigger_message(ctx: CommandContext) -> dict[str, Any]:
 
 
 async def _update_firmware(ctx: CommandContext) -> dict[str, Any]:
-    when = _parse_when(ctx.params.get("retrieve_date") or "", ctx.time_zone) or datetime.now(UTC)
+    when = parse_when(ctx.params.get("retrieve_date") or "", ctx.time_zone) or datetime.now(UTC)
     payload = {"location": ctx.params["location"], "retrieveDate": _ocpp_time(when)}
     return _optional(payload, retries=ctx.params.get("retries"), retryInterval=ctx.params.get("retry_interval"))
 
@@ -286,7 +221,7 @@ def upload_url(token: str) -> str:
 async def _get_diagnostics(ctx: CommandContext) -> dict[str, Any]:
     payload: dict[str, Any] = {"location": upload_url(ctx.upload_token)}
     for name, key in (("start_time", "startTime"), ("stop_time", "stopTime")):
-        when = _parse_when(ctx.params.get(name) or "", ctx.time_zone)
+        when = parse_when(ctx.params.get(name) or "", ctx.time_zone)
         if when is not None:
             payload[key] = _ocpp_time(when)
     return _optional(payload, retries=ctx.params.get("retries"), retryInterval=ctx.params.get("retry_interval"))
@@ -486,388 +421,3 @@ def find_command(name: str) -> Command:
         if wanted in (command.action.lower(), command.slug):
             return command
     raise NotFound("command")
-
-
-# --- running a command --------------------------------------------------------------------------------
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-async def stations_of_charge_points(actor: Actor, charge_point_ids: list[int]) -> list[int]:
-    """The stations (of the actor's tenants) the given charge points belong to, each once."""
-    if not charge_point_ids:
-        return []
-    rows = await ChargePoint.select(ChargePoint.station).where(
-        ChargePoint.id.is_in(charge_point_ids[:5000]) & ChargePoint.tenant.is_in(actor.scope)
-    )
-    return sorted({int(row["station"]) for row in rows})
-
-
-async def station_of(actor: Actor, station_id: int) -> dict[str, Any]:
-    row = await (
-        ChargingStation.select(ChargingStation.id, ChargingStation.tenant, ChargingStation.charge_box_id,
-                               ChargingStation.connected,
-                               ChargingStation.location.time_zone.as_alias("time_zone"))  # fmt: skip
-        .where(
-            (ChargingStation.id == station_id)
-            & ChargingStation.tenant.is_in(actor.scope)
-            & ChargingStation.decommissioned_at.is_null()
-        )
-        .first()
-    )
-    if row is None:
-        raise NotFound("station")
-    return row
-
-
-async def _charge_point_of(actor: Actor, charge_point_id: int, station_id: int | None = None) -> dict[str, Any]:
-    query = ChargePoint.select().where(
-        (ChargePoint.id == charge_point_id)
-        & ChargePoint.tenant.is_in(actor.scope)
-        & ChargePoint.decommissioned_at.is_null()
-    )
-    if station_id is not None:
-        query = query.where(ChargePoint.station == station_id)
-    row = await query.first()
-    if row is None:
-        raise NotFound("charge_point")
-    return row
-
-
-@dataclass
-class PreparedCommand:
-    """A checked command with its pending record; ``run()`` sends it and stores the outcome."""
-
-    record_id: int
-    charge_box_id: str
-    action: str
-    payload: dict[str, Any]
-    timeout: float
-    after: Callable[[CommandStatus, dict[str, Any]], Awaitable[None]] | None = None
-    _done: bool = field(default=False, repr=False)
-
-    async def run(self) -> dict[str, Any]:
-        if self._done:
-            raise RuntimeError("a command runs once")
-        self._done = True
-        started = time.monotonic()
-        status, result, message = await _send(self.charge_box_id, self.action, self.payload, self.timeout)
-        if self.after is not None:
-            try:
-                await self.after(status, result)
-            except Exception:
-                log.exception("command %s: follow-up of %s failed", self.record_id, self.action)
-        await CommandRecord.update(
-            {
-                CommandRecord.status: status.value,
-                CommandRecord.result: result,
-                CommandRecord.message: message,
-                CommandRecord.duration_ms: int((time.monotonic() - started) * 1000),
-                CommandRecord.finished_at: _now(),
-            }
-        ).where(CommandRecord.id == self.record_id)
-        row = await _record(self.record_id)
-        assert row is not None
-        return row
-
-
-async def _send(
-    charge_box_id: str, action: str, payload: dict[str, Any], timeout: float
-) -> tuple[CommandStatus, dict[str, Any], str]:
-    bus = _transport
-    if bus is None:
-        return CommandStatus.OFFLINE, {}, Message("The OCPP central system is not running on this server.").msgid
-    try:
-        reply = await bus.send(charge_box_id, action, payload, timeout)
-    except StationOffline:
-        return CommandStatus.OFFLINE, {}, Message("The station is not connected.").msgid
-    except (CommandTimeout, TimeoutError):
-        return CommandStatus.TIMEOUT, {}, Message("The station did not answer in time.").msgid
-    except StationCallError as exc:
-        error = {"errorCode": exc.code, "description": exc.description}
-        return CommandStatus.FAILED, error, Message("The station answered with an error.").msgid
-    except Exception:
-        log.exception("%s: sending %s failed", charge_box_id, action)
-        return CommandStatus.FAILED, {}, Message("The command could not be sent.").msgid
-    problem = bus.check_reply(action, reply)
-    if problem is not None:
-        return CommandStatus.FAILED, reply, f"The station's answer does not fit OCPP: {problem}"
-    answer = reply.get("status")
-    if answer is None or answer in _YES:
-        return CommandStatus.ACCEPTED, reply, ""
-    return CommandStatus.REJECTED, reply, ""
-
-
-async def start_command(
-    actor: Actor,
-    name: str,
-    raw: dict[str, Any],
-    *,
-    station_id: int | None = None,
-    charge_point_id: int | None = None,
-    timeout: float | None = None,
-    job: str = "",
-) -> PreparedCommand:
-    """Check and record a command (status pending); the caller runs it now or in a task it keeps."""
-    actor.require(Permission.OCPP_COMMANDS)
-    command = find_command(name)
-    raw = dict(raw)
-    if charge_point_id is None and raw.get("charge_point_id") not in (None, ""):
-        params_cp = command.spec.parse({"charge_point_id": raw["charge_point_id"]}, partial=True)
-        charge_point_id = params_cp.get("charge_point_id")
-    raw.pop("charge_point_id", None)
-    charge_point: dict[str, Any] | None = None
-    if charge_point_id is not None:
-        if command.charge_point == "none":
-            raise ValidationError({"charge_point_id": Message("This command applies to the whole station.")})
-        charge_point = await _charge_point_of(actor, charge_point_id, station_id)
-        station_id = int(charge_point["station"])
-    if station_id is None:
-        raise NotFound("station")
-    station = await station_of(actor, station_id)
-    params = command.spec.parse(raw)
-    if command.charge_point == "required" and charge_point is None:
-        raise ValidationError({"charge_point_id": Message("Choose a charge point.")})
-    record = CommandRecord(
-        tenant=station["tenant"],
-        station=station["id"],
-        charge_point=charge_point["id"] if charge_point else None,
-        action=command.action,
-        status=CommandStatus.PENDING.value,
-        requested_by=actor.label[:200],
-        user_id=actor.user_id,
-        job=job,
-        upload_token=secrets.token_urlsafe(24) if command.action == "GetDiagnostics" else "",
-    )
-    await record.save()
-    ctx = CommandContext(actor, station, charge_point, params, int(record.id), upload_token=record.upload_token,
-                         time_zone=station.get("time_zone") or "UTC")  # fmt: skip
-    try:
-        payload = await command.build(ctx)
-        problem = _transport.check_payload(command.action, payload) if _transport is not None else None
-        if problem is not None:
-            raise ValidationError({"__all__": Message("The station would not accept this: %(detail)s",
-                                                      {"detail": problem})})  # fmt: skip
-    except BaseException:
-        await CommandRecord.delete().where(CommandRecord.id == record.id)
-        raise
-    await CommandRecord.update({CommandRecord.payload: payload}).where(CommandRecord.id == record.id)
-    wait = min(max(timeout or COMMAND_TIMEOUT, 0.1), MAX_TIMEOUT)
-    return PreparedCommand(int(record.id), station["charge_box_id"], command.action, payload, wait, ctx.after)
-
-
-async def execute(actor: Actor, name: str, raw: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """Check, record, send and wait for the outcome; returns the finished record."""
-    prepared = await start_command(actor, name, raw, **kwargs)
-    return await prepared.run()
-
-
-async def expire_abandoned() -> None:
-    """Commands left pending by a node that stopped mid-call: marked timeout once no node can still answer."""
-    cutoff = _now() - timedelta(seconds=MAX_TIMEOUT + 60)
-    await CommandRecord.update(
-        {
-            CommandRecord.status: CommandStatus.TIMEOUT.value,
-            CommandRecord.message: Message("No result: the server stopped before the station answered.").msgid,
-            CommandRecord.finished_at: _now(),
-        }
-    ).where((CommandRecord.status == CommandStatus.PENDING.value) & (CommandRecord.created_at < cutoff))
-
-
-# Commands started by the portal run in tasks kept here (a task without a reference may be collected).
-_background: set[asyncio.Task[Any]] = set()
-
-
-def run_in_background(
-    prepared: PreparedCommand, runner: Callable[[PreparedCommand], Coroutine[Any, Any, Any]] | None = None
-) -> None:
-    """Send without waiting; ``runner`` may wrap the run (a semaphore for bulk jobs)."""
-    task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(runner(prepared) if runner else prepared.run())
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-
-
-# What may be sent to many stations at once, and how many of them are called at the same time.
-BULK_COMMANDS = ("Reset", "ClearCache", "TriggerMessage", "ChangeAvailability", "ChangeConfiguration", "UpdateFirmware")
-BULK_PARALLEL = 10
-
-
-async def start_bulk(actor: Actor, name: str, raw: dict[str, Any], station_ids: list[int]) -> str:
-    """One command to many stations; returns the job id its records share.
-
-    All or nothing: every station is checked (and its record made) before the first call goes out, so a
-    foreign station or bad input refuses the whole job instead of leaving it half-sent.
-    """
-    errors: dict[str, Message] = {}
-    if name not in BULK_COMMANDS:
-        errors["command"] = Message("Choose a command.")
-    if not station_ids:
-        errors["station_id"] = Message("Choose at least one station.")
-    if errors:
-        raise ValidationError(errors)
-    job = uuid.uuid4().hex[:16]
-    prepared: list[PreparedCommand] = []
-    try:
-        for station_id in station_ids:
-            prepared.append(await start_command(actor, name, raw, station_id=station_id, job=job))
-    except DomainError:
-        for item in prepared:
-            await discard(actor, item.record_id)
-        raise
-    gate = asyncio.Semaphore(BULK_PARALLEL)
-
-    async def run_one(item: PreparedCommand) -> None:
-        async with gate:
-            await item.run()
-
-    for item in prepared:
-        run_in_background(item, runner=run_one)
-    return job
-
-
-async def discard(actor: Actor, record_id: int) -> None:
-    """Drop a prepared command that was never sent (its sibling in a bulk job failed the checks)."""
-    actor.require(Permission.OCPP_COMMANDS)
-    await CommandRecord.delete().where(
-        (CommandRecord.id == record_id)
-        & CommandRecord.tenant.is_in(actor.scope)
-        & (CommandRecord.status == CommandStatus.PENDING.value)
-    )
-
-
-# --- reading records ----------------------------------------------------------------------------------
-
-_RECORD_COLUMNS = (
-    *CommandRecord.all_columns(),
-    CommandRecord.station.charge_box_id.as_alias("charge_box_id"),
-    CommandRecord.charge_point.evse_number.as_alias("evse_number"),
-)
-
-
-async def _record(record_id: int) -> dict[str, Any] | None:
-    return await (
-        CommandRecord.select(*_RECORD_COLUMNS).where(CommandRecord.id == record_id).output(load_json=True).first()
-    )
-
-
-def _can_read(actor: Actor) -> bool:
-    return actor.can(Permission.OCPP_COMMANDS) or actor.can(Permission.OPERATIONS_TAB)
-
-
-async def get_command(actor: Actor, record_id: int) -> dict[str, Any]:
-    if not _can_read(actor):
-        actor.require(Permission.OCPP_COMMANDS)
-    row = await _record(record_id)
-    if row is None or not actor.sees(row["tenant"]):
-        raise NotFound("command")
-    return row
-
-
-async def list_commands(
-    actor: Actor,
-    *,
-    station_id: int | None = None,
-    charge_point_id: int | None = None,
-    job: str | None = None,
-    action: str | None = None,
-    limit: int = 50,
-) -> list[dict[str, Any]]:
-    if not _can_read(actor):
-        actor.require(Permission.OCPP_COMMANDS)
-    query = CommandRecord.select(*_RECORD_COLUMNS).where(CommandRecord.tenant.is_in(actor.scope))
-    if station_id is not None:
-        query = query.where(CommandRecord.station == station_id)
-    if charge_point_id is not None:
-        query = query.where(CommandRecord.charge_point == charge_point_id)
-    if job is not None:
-        query = query.where(CommandRecord.job == job)
-    if action is not None:
-        query = query.where(CommandRecord.action == action)
-    return await query.order_by(CommandRecord.id, ascending=False).limit(limit).output(load_json=True)
-
-
-HEARTBEAT_WAIT = timedelta(seconds=10)
-
-
-async def heartbeat_check(record: dict[str, Any]) -> dict[str, Any] | None:
-    """The connectivity test (TriggerMessage Heartbeat) end to end: did the heartbeat arrive, and when.
-
-    None for other commands; otherwise {"ms": milliseconds from sending until the heartbeat arrived or None,
-    "waiting": True while it may still come}.
-    """
-    if record["action"] != "TriggerMessage" or (record["payload"] or {}).get("requestedMessage") != "Heartbeat":
-        return None
-    row = await ChargingStation.select(ChargingStation.last_heartbeat_at).where(
-        ChargingStation.id == record["station"]
-    ).first()
-    arrived = row["last_heartbeat_at"] if row else None
-    if arrived is not None and arrived >= record["created_at"]:
-        return {"ms": int((arrived - record["created_at"]).total_seconds() * 1000), "waiting": False}
-    finished = record["finished_at"]
-    waiting = record["status"] == CommandStatus.PENDING.value or (
-        record["status"] == CommandStatus.ACCEPTED.value and finished is not None and _now() - finished < HEARTBEAT_WAIT
-    )
-    return {"ms": None, "waiting": waiting}
-
-
-async def active_reservations(actor: Actor, station_id: int) -> list[dict[str, Any]]:
-    """Accepted ReserveNow commands of a station that have not expired or been cancelled."""
-    reserved = await list_commands(actor, station_id=station_id, action="ReserveNow", limit=50)
-    cancelled = {
-        int(r["payload"].get("reservationId", 0))
-        for r in await list_commands(actor, station_id=station_id, action="CancelReservation", limit=200)
-        if r["status"] == CommandStatus.ACCEPTED.value
-    }
-    now = _now()
-    active = []
-    for row in reserved:
-        expiry = _parse_when(str(row["payload"].get("expiryDate", "")))
-        if row["status"] == CommandStatus.ACCEPTED.value and row["id"] not in cancelled and expiry and expiry > now:
-            active.append({**row, "expiry": expiry})
-    return active
-
-
-# --- GetDiagnostics uploads ---------------------------------------------------------------------------
-
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
-
-
-def diagnostics_dir() -> Path:
-    return get_settings().var_dir / "diagnostics"
-
-
-def _safe_name(name: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name or "").name)[:200].lstrip(".")
-    return cleaned or "diagnostics"
-
-
-async def store_diagnostics_upload(token: str, filename: str, data: bytes) -> bool:
-    """A station uploads the file of a GetDiagnostics; False when the token belongs to no command."""
-    if not token or len(token) > 64:
-        return False
-    row = await CommandRecord.select(CommandRecord.id, CommandRecord.result).where(
-        (CommandRecord.upload_token == token) & (CommandRecord.action == "GetDiagnostics")
-    ).output(load_json=True).first()
-    if row is None:
-        return False
-    name = _safe_name(filename or (row["result"] or {}).get("fileName", ""))
-    folder = diagnostics_dir()
-    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-    await asyncio.to_thread((folder / f"{row['id']}.bin").write_bytes, data)
-    await CommandRecord.update(
-        {CommandRecord.upload_name: name, CommandRecord.upload_size: len(data), CommandRecord.uploaded_at: _now()}
-    ).where(CommandRecord.id == row["id"])
-    return True
-
-
-async def diagnostics_file(actor: Actor, record_id: int) -> tuple[Path, str]:
-    """The uploaded diagnostics file of a command of the actor's tenants: (path, file name)."""
-    actor.require(Permission.OPERATIONS_TAB)
-    row = await get_command(actor, record_id)
-    path = diagnostics_dir() / f"{record_id}.bin"
-    if row["uploaded_at"] is None or not path.exists():
-        raise NotFound("diagnostics")
-    return path, row["upload_name"] or "diagnostics"
-

@@ -19,7 +19,8 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from core.tables import ChargePoint, ChargingStation, Tenant
+from core.infrastructure.tables import ChargePoint, ChargingStation
+from core.tenancy.tables import Tenant
 
 
 class CommandRecord(Table):
@@ -31,7 +32,7 @@ class CommandRecord(Table):
     charge_point = ForeignKey(references=ChargePoint, on_delete=OnDelete.set_null, null=True, default=None)
     action = Varchar(length=40, index=True)  # OCPP action, e.g. RemoteStartTransaction
     payload = JSON(default={})  # the OCPP request payload as sent
-    status = Varchar(length=10, default="pending", index=True)  # core.commands.CommandStatus
+    status = Varchar(length=10, default="pending", index=True)  # core.commands.catalogue.CommandStatus
     result = JSON(default={})  # the station's reply, or {"errorCode", "description"} of a CALLERROR
     message = Text(default="")  # why it failed, in English (shown translated)
     requested_by = Varchar(length=200, default="")

@@ -19,21 +19,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from core import audit, tenancy
-from core.context import Actor
 from core.db import is_postgres, transaction
 from core.errors import Message, NotFound, ValidationError
-from core.evse_id import normalize_evse_id
-from core.infrastructure import (
-    CHARGE_POINT_SPEC,
-    CONNECTOR_SPEC,
-    LOCATION_SPEC,
-    STATION_SPEC,
-    refresh_charge_point_summary,
-)
-from core.permissions import Permission
-from core.tables import ChargePoint, ChargingStation, Connector, Location, StaffUser
-from core.tables_imports import ImportJob
+from core.infrastructure.charge_points import refresh_charge_point_summary
+from core.infrastructure.evse_id import normalize_evse_id
+from core.infrastructure.specs import CHARGE_POINT_SPEC, CONNECTOR_SPEC, LOCATION_SPEC, STATION_SPEC
+from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, ImportJob, Location
+from core.tenancy import audit, logins
+from core.tenancy.actor import Actor
+from core.tenancy.permissions import Permission
+from core.tenancy.tables import StaffUser
 from core.validation import FormSpec
 
 BACKGROUND_THRESHOLD = 500  # rows; longer files are imported by a background job
@@ -512,7 +507,7 @@ async def run_job(job_id: int) -> None:
     if user is None:
         await _finish(job_id, JobStatus.FAILED, [{"row": 0, "field": "file", "message": "Not found", "params": {}}])
         return
-    actor = await tenancy.actor_for_user(user)
+    actor = await logins.actor_for_user(user)
     await ImportJob.update({ImportJob.status: JobStatus.RUNNING}).where(ImportJob.id == job_id)
     parsed = await validate(actor, job["content"])
     mode = ImportMode(job["mode"] or ImportMode.ALL)

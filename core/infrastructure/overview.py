@@ -13,11 +13,12 @@ from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.context import Actor
 from core.db import is_postgres
-from core.infrastructure import CONNECTOR_STANDARDS, OCPP_VERSIONS, STATUS_GROUPS, EvseStatus
-from core.permissions import Permission
-from core.tables import ChargePoint, UserPreference
+from core.infrastructure.specs import CONNECTOR_STANDARDS, OCPP_VERSIONS, STATUS_GROUPS, EvseStatus
+from core.infrastructure.tables import ChargePoint
+from core.tenancy.actor import Actor
+from core.tenancy.permissions import Permission
+from core.tenancy.tables import UserPreference
 
 PREFERENCE_KEY = "overview"
 PAGE_SIZES = (25, 50, 100, 200)

@@ -1,4 +1,5 @@
-"""Piccolo tables of the csms domain.
+"""Tables of infrastructure: locations, charging stations, charge points (EVSEs), connectors, charge groups and
+bulk import jobs.
 
 Names follow ../shared/docs/domain.md and OCPI 2.2.1 where OCPI has a name for the idea.
 Every row that belongs to a CPO or EMP carries ``tenant`` so that isolation is one filter.
@@ -23,88 +24,8 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-
-class Tenant(Table):
-    """A Mandant: a CPO, an EMP or a reseller with its sub-CPOs."""
-
-    id: Serial  # Piccolo's implicit primary key, declared for type checkers
-    slug = Varchar(length=40, unique=True, index=True)
-    name = Varchar(length=200)
-    kind = Varchar(length=10, default="CPO")  # core.tenancy.TenantKind
-    country_code = Varchar(length=2, default="DE")  # ISO 3166-1 alpha-2, as in OCPI credentials
-    party_id = Varchar(length=3, default="")  # OCPI party id, also the EVSE-ID operator id
-    currency = Varchar(length=3, default="EUR")
-    vat_rate = Numeric(digits=(5, 2), default=Decimal("19.00"))
-    parent: ForeignKey = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
-    language = Varchar(length=5, default="")  # empty: derived from country
-    allow_unknown_stations = Boolean(default=False)
-    created_at = Timestamptz(default=TimestamptzNow())
-
-
-class StaffUser(Table):
-    """A person of a tenant who logs into the portal."""
-
-    id: Serial
-    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
-    email = Varchar(length=254, unique=True, index=True)
-    name = Varchar(length=200, default="")
-    password_hash = Varchar(length=200)
-    is_admin = Boolean(default=False)
-    active = Boolean(default=True)
-    language = Varchar(length=5, default="")
-    last_login_at = Timestamptz(null=True, default=None)
-    created_at = Timestamptz(default=TimestamptzNow())
-
-
-class UserGroup(Table):
-    """A Benutzergruppe with permission switches (codes from core.permissions)."""
-
-    id: Serial
-    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
-    name = Varchar(length=120)
-    description = Text(default="")
-    permissions = JSON(default=[])
-    created_at = Timestamptz(default=TimestamptzNow())
-
-
-class UserGroupMember(Table):
-    id: Serial
-    group = ForeignKey(references=UserGroup, on_delete=OnDelete.cascade, index=True)
-    user = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, index=True)
-
-
-class ApiKey(Table):
-    """A bearer key for the REST API; only a SHA-256 of the key is stored."""
-
-    id: Serial
-    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
-    name = Varchar(length=120, default="")
-    prefix = Varchar(length=16)
-    key_hash = Varchar(length=64, unique=True, index=True)
-    # Permission codes the key grants (core.permissions); NULL: every permission (keys from before key scopes).
-    permissions = JSON(null=True, default=None)
-    created_at = Timestamptz(default=TimestamptzNow())
-    last_used_at = Timestamptz(null=True, default=None)
-    revoked_at = Timestamptz(null=True, default=None)
-
-
-class LoginAttempt(Table):
-    """Failed and successful logins, for throttling across nodes."""
-
-    id: Serial
-    email = Varchar(length=254, index=True)
-    remote_addr = Varchar(length=64, default="")
-    succeeded = Boolean(default=False)
-    created_at = Timestamptz(default=TimestamptzNow(), index=True)
-
-
-class UserPreference(Table):
-    """Remembered per user: overview filters, columns, sort."""
-
-    id: Serial
-    user = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, index=True)
-    key = Varchar(length=80)
-    value = JSON(default={})
+from core.tenancy import audit
+from core.tenancy.tables import StaffUser, Tenant
 
 
 class Location(Table):
@@ -153,9 +74,9 @@ class ChargingStation(Table):
     technician_name = Varchar(length=120, default="")
     technician_phone = Varchar(length=40, default="")
     technician_email = Varchar(length=254, default="")
-    installation_status = Varchar(length=20, default="PLANNED")  # core.infrastructure.InstallationStatus
+    installation_status = Varchar(length=20, default="PLANNED")  # core.infrastructure.specs.InstallationStatus
     installation_date = Timestamptz(null=True, default=None)
-    access_type = Varchar(length=20, default="PUBLIC_PAID")  # core.infrastructure.AccessType
+    access_type = Varchar(length=20, default="PUBLIC_PAID")  # core.infrastructure.specs.AccessType
     show_as_poi = Boolean(default=True)
     products = JSON(default=[])
     attributes = JSON(default={})
@@ -165,7 +86,7 @@ class ChargingStation(Table):
     boot_info = JSON(default={})  # last BootNotification: iccid, imsi, meter type/serial, ...
     firmware_status = Varchar(length=30, default="")  # last FirmwareStatusNotification
     diagnostics_status = Varchar(length=30, default="")  # last DiagnosticsStatusNotification
-    # Eichrecht: the meter's public key (upper-case hex of the DER SubjectPublicKeyInfo, core.ocmf) that its
+    # Eichrecht: the meter's public key (upper-case hex of the DER SubjectPublicKeyInfo, core.eichrecht.ocmf) that its
     # signed readings (OCMF) are verified with; "" until the CPO enters it from the station's label.
     meter_public_key = Text(default="")
     decommissioned_at = Timestamptz(null=True, default=None)
@@ -238,29 +159,25 @@ class ChargeGroupMember(Table):
     charge_point = ForeignKey(references=ChargePoint, on_delete=OnDelete.cascade, index=True)
 
 
-class AuditEntry(Table):
-    """Who changed what on which entity, shown where the entity is shown."""
+class ImportJob(Table):
+    """One uploaded file: its text is kept so that a background job can import it later."""
 
     id: Serial
     tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
-    actor = ForeignKey(references=StaffUser, null=True, on_delete=OnDelete.set_null)
-    actor_label = Varchar(length=254, default="")
-    entity_type = Varchar(length=40, index=True)
-    entity_id = Integer(index=True)
-    action = Varchar(length=40)
-    changes = JSON(default={})
-    created_at = Timestamptz(default=TimestamptzNow(), index=True)
-
-
-class OutboxMessage(Table):
-    """Work for workers written in the same transaction as the change that caused it."""
-
-    id: Serial
-    topic = Varchar(length=60, index=True)
-    dedupe_key = Varchar(length=200, unique=True)
-    payload = JSON(default={})
-    attempts = Integer(default=0)
-    last_error = Text(default="")
-    available_at = Timestamptz(default=TimestamptzNow(), index=True)
-    delivered_at = Timestamptz(null=True, default=None, index=True)
+    user = ForeignKey(references=StaffUser, null=True, on_delete=OnDelete.set_null)
+    filename = Varchar(length=255, default="")
+    content = Text(default="")
+    mode = Varchar(length=10, default="")  # "all" | "valid" once the user chose
+    status = Varchar(length=12, default="PREVIEW")  # core.infrastructure.bulk_import.JobStatus
+    total = Integer(default=0)  # rows to import
+    done = Integer(default=0)
+    valid = Integer(default=0)
+    invalid = Integer(default=0)
+    errors = JSON(default=[])  # [{"row": n, "field": name, "message": msgid, "params": {...}}]
+    created = JSON(default={})  # {"locations": n, "stations": n, "charge_points": n}
     created_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+
+
+audit.show_name(Location.name, "location", "location_id")
+audit.show_name(ChargingStation.charge_box_id, "station", "station_id")

@@ -1,4 +1,4 @@
-"""Tariffs and their assignment to charge points (rules in core.tariffs, prices in core.pricing).
+"""Tariffs and their assignment to charge points (rules in core.tariffs, prices in core.tariffs.pricing).
 
 All prices are net (VAT is added from the tenant's VAT rate). A tariff's prices never change once it has been
 assigned, so the assignment history is also the price history of a charge point.
@@ -12,7 +12,9 @@ from piccolo.columns import ForeignKey, Integer, Numeric, OnDelete, Serial, Time
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from core.tables import ChargePoint, StaffUser, Tenant
+from core.infrastructure.tables import ChargePoint
+from core.tenancy import audit
+from core.tenancy.tables import StaffUser, Tenant
 
 _PRICE = (10, 4)  # the form's precision: 0,4000
 
@@ -55,3 +57,6 @@ class TariffAssignment(Table):
     created_by_label = Varchar(length=254, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     cancelled_at = Timestamptz(null=True, default=None)
+
+
+audit.show_name(Tariff.name, "tariff", "tariff_id")

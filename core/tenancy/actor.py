@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.errors import PermissionDenied
-from core.permissions import ALL_PERMISSIONS, Permission
+from core.tenancy.permissions import ALL_PERMISSIONS, Permission
 
 
 @dataclass(frozen=True)

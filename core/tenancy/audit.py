@@ -9,20 +9,19 @@ from typing import Any
 from piccolo.columns import Column
 from piccolo.table import Table
 
-from core.context import Actor
-from core.tables import AuditEntry, ChargingStation, Location
-from core.tables_driver_groups import DriverGroup
-from core.tables_tariffs import Tariff
+from core.tenancy.actor import Actor
+from core.tenancy.tables import AuditEntry
 
 # Fields that hold the id of another object: the history shows that object's name instead (the id if it is gone
-# or belongs to another tenant).
-_REFERENCES: dict[str, tuple[type[Table], Column]] = {
-    "tariff": (Tariff, Tariff.name), "tariff_id": (Tariff, Tariff.name),
-    "location": (Location, Location.name), "location_id": (Location, Location.name),
-    "station": (ChargingStation, ChargingStation.charge_box_id),
-    "station_id": (ChargingStation, ChargingStation.charge_box_id),
-    "driver_group": (DriverGroup, DriverGroup.name),
-}  # fmt: skip
+# or belongs to another tenant). Each domain names its own next to its tables (``show_name``), so the audit trail
+# needs no import of the domains above tenancy; loading the tables (core.piccolo_app) registers them all.
+_REFERENCES: dict[str, tuple[type[Table], Column]] = {}
+
+
+def show_name(column: Column, *fields: str) -> None:
+    """History fields ``fields`` hold ids of ``column``'s table: show the row's ``column`` (its name) instead."""
+    for field in fields:
+        _REFERENCES[field] = (column._meta.table, column)
 
 
 def _plain(value: Any) -> Any:

@@ -1,38 +1,22 @@
-"""Tenants, staff users, user groups, API keys and logins."""
+"""Staff users and user groups (with their permission switches), and the own profile.
+
+Rules: nobody grants a permission they do not hold, nobody locks out the last administrator of a tenant.
+"""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
-from core import audit
-from core.context import Actor
-from core.errors import Conflict, Message, NotFound, PermissionDenied, ValidationError
-from core.passwords import DUMMY_HASH, hash_password, new_secret, sha256_hex, verify_password
-from core.permissions import CATALOGUE, Permission, effective_permissions
-from core.settings import get_settings
-from core.tables import ApiKey, LoginAttempt, StaffUser, Tenant, UserGroup, UserGroupMember
+from core.errors import Message, NotFound, PermissionDenied, ValidationError
+from core.tenancy import audit
+from core.tenancy.actor import Actor
+from core.tenancy.passwords import hash_password, new_secret, verify_password
+from core.tenancy.permissions import CATALOGUE, Permission
+from core.tenancy.tables import StaffUser, UserGroup, UserGroupMember
+from core.tenancy.tenants import LANGUAGES
 from core.validation import Field, FormSpec
 
-
-class TenantKind(StrEnum):
-    CPO = "CPO"
-    EMP = "EMP"
-    RESELLER = "RESELLER"
-
-
-GERMAN_SPEAKING = {"DE", "AT", "CH", "LI", "LU"}
-LANGUAGES = ("de", "en")
 MIN_PASSWORD_LENGTH = 10
-
-
-def tenant_language(tenant: dict[str, Any]) -> str:
-    """German by default for tenants in DE, AT, CH (and LI, LU); English elsewhere."""
-    if tenant.get("language") in LANGUAGES:
-        return str(tenant["language"])
-    return "de" if tenant.get("country_code", "").upper() in GERMAN_SPEAKING else "en"
 
 
 def _check_password(value: str) -> Message | None:
@@ -40,19 +24,6 @@ def _check_password(value: str) -> Message | None:
         return Message("At least %(min)s characters.", {"min": MIN_PASSWORD_LENGTH})
     return None
 
-
-TENANT_SPEC = FormSpec(
-    "tenant",
-    (
-        Field("slug", required=True, max_length=40, pattern=r"[a-z0-9][a-z0-9-]{1,39}"),
-        Field("name", required=True, max_length=200),
-        Field("kind", kind="choice", choices=tuple(TenantKind), default="CPO"),
-        Field("country_code", required=True, max_length=2, pattern=r"[A-Z]{2}"),
-        Field("party_id", max_length=3, pattern=r"[A-Z0-9]{3}"),
-        Field("currency", max_length=3, pattern=r"[A-Z]{3}", default="EUR"),
-        Field("vat_rate", kind="decimal", min_value=0, max_value=100),
-    ),
-)
 
 USER_SPEC = FormSpec(
     "user",
@@ -75,105 +46,6 @@ GROUP_SPEC = FormSpec(
         Field("permissions", kind="list", choices=tuple(p.value for p in Permission)),
     ),
 )
-
-
-async def visible_tenant_ids(tenant_id: int) -> frozenset[int]:
-    """A tenant sees itself; a reseller also sees its sub-CPOs."""
-    tenant = await Tenant.select(Tenant.id, Tenant.kind).where(Tenant.id == tenant_id).first()
-    if tenant is None:
-        return frozenset()
-    ids = {tenant_id}
-    if tenant["kind"] == TenantKind.RESELLER:
-        children = await Tenant.select(Tenant.id).where(Tenant.parent == tenant_id)
-        ids.update(row["id"] for row in children)
-    return frozenset(ids)
-
-
-async def get_tenant(tenant_id: int) -> dict[str, Any]:
-    row = await Tenant.select().where(Tenant.id == tenant_id).first()
-    if row is None:
-        raise NotFound("tenant")
-    return row
-
-
-async def get_tenant_by_slug(slug: str) -> dict[str, Any]:
-    row = await Tenant.select().where(Tenant.slug == slug).first()
-    if row is None:
-        raise NotFound("tenant")
-    return row
-
-
-async def create_tenant(raw: dict[str, Any], parent_id: int | None = None) -> dict[str, Any]:
-    data = TENANT_SPEC.parse(raw)
-    data["slug"] = data["slug"].lower()
-    if await Tenant.exists().where(Tenant.slug == data["slug"]):
-        raise ValidationError({"slug": Message("This slug is taken.")})
-    if data.get("vat_rate") is None:
-        data.pop("vat_rate", None)
-    tenant = Tenant(**data, parent=parent_id)
-    await tenant.save()
-    return await Tenant.select().where(Tenant.id == tenant.id).first()  # type: ignore[return-value]
-
-
-async def sub_tenants(actor: Actor) -> list[dict[str, Any]]:
-    return await Tenant.select().where(Tenant.id.is_in(actor.scope)).order_by(Tenant.name)
-
-
-async def actor_for_user(user: dict[str, Any]) -> Actor:
-    groups = await (
-        UserGroup.select(UserGroup.permissions)
-        .where(
-            UserGroup.id.is_in(UserGroupMember.select(UserGroupMember.group).where(UserGroupMember.user == user["id"]))
-        )
-        .output(load_json=True)  # the switches as a list, not JSON text
-    )
-    permissions = effective_permissions(bool(user["is_admin"]), [g["permissions"] or [] for g in groups])
-    return Actor(
-        tenant_id=user["tenant"],
-        tenant_ids=await visible_tenant_ids(user["tenant"]),
-        user_id=user["id"],
-        label=user["email"],
-        permissions=permissions,
-        is_admin=bool(user["is_admin"]),
-    )
-
-
-# --- logins -------------------------------------------------------------------------------
-
-
-class LoginThrottled(Exception):
-    pass
-
-
-async def authenticate(email: str, password: str, remote_addr: str = "") -> dict[str, Any] | None:
-    """The active user with these credentials, or None. Raises LoginThrottled after repeated failures.
-
-    Failures are counted per e-mail address in the database so that every node sees them.
-    """
-    settings = get_settings()
-    email = email.strip().lower()
-    since = datetime.now(UTC) - timedelta(seconds=settings.login_lockout_seconds)
-    failures = await LoginAttempt.count().where(
-        (LoginAttempt.email == email) & (LoginAttempt.succeeded == False) & (LoginAttempt.created_at > since)  # noqa: E712
-    )
-    if failures >= settings.login_max_failures:
-        raise LoginThrottled()
-    user = await StaffUser.select().where(StaffUser.email == email).first()
-    ok = verify_password(user["password_hash"] if user else DUMMY_HASH, password) and bool(user and user["active"])
-    await LoginAttempt.insert(LoginAttempt(email=email, remote_addr=remote_addr[:64], succeeded=ok))
-    if not ok or user is None:
-        return None
-    await StaffUser.update({StaffUser.last_login_at: datetime.now(UTC)}).where(StaffUser.id == user["id"])
-    return user
-
-
-async def get_user(user_id: int) -> dict[str, Any] | None:
-    return await StaffUser.select().where(StaffUser.id == user_id).first()
-
-
-def session_stamp(user: dict[str, Any]) -> str:
-    """Kept in the portal session at login; a new password changes it, which ends the user's other sessions."""
-    return sha256_hex("session:" + str(user["password_hash"]))[:24]
 
 
 # --- users and groups -----------------------------------------------------------------------
@@ -495,115 +367,3 @@ async def delete_group(actor: Actor, group_id: int) -> None:
     current = await get_group(actor, group_id)
     await UserGroup.delete().where(UserGroup.id == group_id)
     await audit.record(actor, current["tenant"], "user_group", group_id, "delete", {"name": [current["name"], None]})
-
-
-# --- API keys -------------------------------------------------------------------------------
-
-API_KEY_PREFIX = "csms_"
-API_KEY_USE_PRECISION = timedelta(minutes=1)  # "last used" is kept to the minute
-
-
-API_KEY_SPEC = FormSpec(
-    "api_key",
-    (
-        Field("name", required=True, max_length=120),
-        Field("permissions", kind="list", choices=tuple(p.value for p in Permission)),
-    ),
-)
-
-
-async def create_api_key(
-    tenant_id: int, name: str = "", permissions: list[str] | None = None
-) -> tuple[str, dict[str, Any]]:
-    """Returns the key once; only its SHA-256 is stored.
-
-    ``permissions`` are the codes the key grants; None (the operator's CLI) grants every permission.
-    """
-    key = API_KEY_PREFIX + new_secret(30)
-    codes = None if permissions is None else sorted(set(permissions))
-    row = ApiKey(tenant=tenant_id, name=name[:120], prefix=key[:12], key_hash=sha256_hex(key), permissions=codes)
-    await row.save()
-    return key, await ApiKey.select().where(ApiKey.id == row.id).output(load_json=True).first()  # type: ignore[return-value]
-
-
-async def issue_api_key(actor: Actor, raw: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """A key for the actor's own tenant made in the portal: it grants at most what its maker holds."""
-    actor.require(Permission.USERS_MANAGE)
-    data = API_KEY_SPEC.parse(raw)
-    if set(data["permissions"]) - {p.value for p in actor.permissions}:
-        raise ValidationError({"permissions": Message("You can only grant permissions you hold yourself.")})
-    key, row = await create_api_key(actor.tenant_id, data["name"], data["permissions"])
-    changes = {"name": [None, row["name"]], "permissions": [None, row["permissions"]]}
-    await audit.record(actor, actor.tenant_id, "api_key", row["id"], "create", changes)
-    row.pop("key_hash", None)
-    return key, row
-
-
-async def actor_for_api_key(key: str) -> Actor | None:
-    if not key.startswith(API_KEY_PREFIX):
-        return None
-    row = (
-        await ApiKey.select()
-        .where((ApiKey.key_hash == sha256_hex(key)) & ApiKey.revoked_at.is_null())
-        .output(load_json=True)
-        .first()
-    )
-    if row is None:
-        return None
-    now = datetime.now(UTC)
-    last = row["last_used_at"]
-    if last is None or now - last > API_KEY_USE_PRECISION:  # not one write per request
-        await ApiKey.update({ApiKey.last_used_at: now}).where(ApiKey.id == row["id"])
-    tenant_ids = await visible_tenant_ids(row["tenant"])
-    from core.permissions import ALL_PERMISSIONS
-
-    codes = row["permissions"]  # NULL: a key from the CLI or from before key permissions
-    return Actor(
-        tenant_id=row["tenant"],
-        tenant_ids=tenant_ids,
-        user_id=None,
-        label=f"api:{row['prefix']}",
-        permissions=ALL_PERMISSIONS if codes is None else effective_permissions(False, [codes]),
-        is_admin=False,
-    )
-
-
-async def ensure_unique_slug(slug: str) -> None:
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,39}", slug):
-        raise ValidationError({"slug": Message("The format is not valid.")})
-    if await Tenant.exists().where(Tenant.slug == slug):
-        raise Conflict(Message("This slug is taken."))
-
-
-async def list_api_keys(actor: Actor) -> list[dict[str, Any]]:
-    """The actor's own tenant's keys (never their hashes), newest first."""
-    actor.require(Permission.USERS_MANAGE)
-    columns = (ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.permissions, ApiKey.created_at, ApiKey.last_used_at,
-               ApiKey.revoked_at)  # fmt: skip
-    rows: list[dict[str, Any]] = (
-        await ApiKey.select(*columns)
-        .where(ApiKey.tenant == actor.tenant_id)
-        .order_by(ApiKey.id, ascending=False)
-        .output(load_json=True)
-    )
-    return rows
-
-
-async def revoke_api_key(actor: Actor, key_id: int) -> dict[str, Any]:
-    """Revoking twice keeps the first time; another tenant's key is NotFound."""
-    actor.require(Permission.USERS_MANAGE)
-    row = (
-        await ApiKey.select()
-        .where((ApiKey.id == key_id) & (ApiKey.tenant == actor.tenant_id))
-        .output(load_json=True)
-        .first()
-    )
-    if row is None:
-        raise NotFound("api_key")
-    if row["revoked_at"] is None:
-        now = datetime.now(UTC)
-        await ApiKey.update({ApiKey.revoked_at: now}).where(ApiKey.id == key_id)
-        await audit.record(actor, row["tenant"], "api_key", key_id, "revoke", {"revoked_at": [None, now.isoformat()]})
-        row["revoked_at"] = now
-    row.pop("key_hash", None)
-    return row

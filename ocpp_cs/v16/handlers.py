@@ -10,7 +10,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from core import charging, monitoring
+from core.charging import boot, connections, monitoring, transactions
+from core.charging import meter_values as charging_meter_values
+from core.charging import status as charging_status
 from ocpp_cs.connection import StationConnection
 from ocpp_cs.framing import ERRORS_16, Handler, Protocol
 
@@ -28,36 +30,36 @@ def _station(conn: StationConnection) -> dict[str, Any]:
 
 
 async def boot_notification(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
-    status, interval, stamp = await charging.boot(_station(conn), payload)
+    status, interval, stamp = await boot.boot(_station(conn), payload)
     return {"status": status.value, "currentTime": ocpp_time(stamp), "interval": interval}
 
 
 async def heartbeat(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
-    return {"currentTime": ocpp_time(await charging.heartbeat(_station(conn)))}
+    return {"currentTime": ocpp_time(await connections.heartbeat(_station(conn)))}
 
 
 async def status_notification(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
-    await charging.status_notification(_station(conn), payload)
+    await charging_status.status_notification(_station(conn), payload)
     return {}
 
 
 async def authorize(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
-    result = await charging.authorize_id_tag(_station(conn), payload["idTag"])
+    result = await transactions.authorize_id_tag(_station(conn), payload["idTag"])
     return {"idTagInfo": result.id_tag_info()}
 
 
 async def start_transaction(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
-    transaction_id, result = await charging.start_transaction(_station(conn), payload)
+    transaction_id, result = await transactions.start_transaction(_station(conn), payload)
     return {"transactionId": transaction_id, "idTagInfo": result.id_tag_info()}
 
 
 async def stop_transaction(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
-    result = await charging.stop_transaction(_station(conn), payload)
+    result = await transactions.stop_transaction(_station(conn), payload)
     return {} if result is None else {"idTagInfo": result.id_tag_info()}
 
 
 async def meter_values(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
-    await charging.meter_values(_station(conn), payload)
+    await charging_meter_values.meter_values(_station(conn), payload)
     return {}
 
 
@@ -73,12 +75,12 @@ async def data_transfer(conn: StationConnection, payload: dict[str, Any]) -> dic
 
 
 async def diagnostics_status_notification(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
-    await charging.station_notification(_station(conn), "diagnostics_status", payload["status"])
+    await charging_status.station_notification(_station(conn), "diagnostics_status", payload["status"])
     return {}
 
 
 async def firmware_status_notification(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
-    await charging.station_notification(_station(conn), "firmware_status", payload["status"])
+    await charging_status.station_notification(_station(conn), "firmware_status", payload["status"])
     return {}
 
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 
-from core import tenancy
-from core.context import Actor
 from core.errors import Message, ValidationError
-from core.permissions import CATALOGUE, Permission
-from core.tenancy import API_KEY_SPEC
+from core.tenancy import api_keys
+from core.tenancy.actor import Actor
+from core.tenancy.api_keys import API_KEY_SPEC
+from core.tenancy.permissions import CATALOGUE, Permission
 from portal.auth import actor_of, requires
 from portal.controllers.infra_common import (
     AnyRequest,
@@ -29,7 +29,7 @@ TEMPLATE = "settings/api_keys.html"
 
 async def _context(actor: Actor, values: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {
-        "keys": await tenancy.list_api_keys(actor),
+        "keys": await api_keys.list_api_keys(actor),
         # A key grants at most what its maker holds, so only those switches are offered.
         "grantable": [info for info in CATALOGUE if actor.can(info.permission)],
         "labels": {info.permission.value: info.label for info in CATALOGUE},
@@ -52,7 +52,7 @@ class ApiKeyController(Controller):
         actor = actor_of(request)
         raw = raw_from_form(API_KEY_SPEC, await form_of(request))
         try:
-            key, row = await tenancy.issue_api_key(actor, raw)
+            key, row = await api_keys.issue_api_key(actor, raw)
         except ValidationError as exc:
             context = await _context(actor, raw, errors=field_errors(exc), open_form=True)
             return page(request, TEMPLATE, context, status_code=form_error_status(request))
@@ -62,6 +62,6 @@ class ApiKeyController(Controller):
 
     @post("/{key_id:int}/revoke")
     async def revoke(self, request: AnyRequest, key_id: int) -> Response[Any]:
-        row = await tenancy.revoke_api_key(actor_of(request), key_id)
+        row = await api_keys.revoke_api_key(actor_of(request), key_id)
         flash(request, Message("API key %(name)s revoked.", {"name": row["name"] or row["prefix"]}))
         return done(request, PAGE)

@@ -6,9 +6,9 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 
-from core import cards
+from core.access import cards
 from core.errors import Message, ValidationError
-from core.permissions import Permission
+from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 from portal.controllers.infra_common import (
     AnyRequest,

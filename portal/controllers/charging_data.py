@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, get
 from litestar.response import Stream
 
-from core import cdrs
-from core.cdrs import CdrQuery
-from core.ocmf import SignatureStatus
-from core.permissions import Permission
+from core.cdrs import building, charging_data
+from core.cdrs.charging_data import CdrQuery
+from core.eichrecht.ocmf import SignatureStatus
+from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 from portal.csv_export import csv_download
 from portal.templating import is_htmx, render
@@ -28,9 +28,9 @@ def charging_data_url(q: CdrQuery, path: str = URL, **changes: Any) -> str:
 
 def _query(request: Request[Any, Any, Any]) -> CdrQuery:
     params = {key: request.query_params.getall(key) for key in request.query_params}
-    q = cdrs.parse_query(params)
+    q = charging_data.parse_query(params)
     # Opened without any parameter: the last 30 days, like the seed's default period.
-    return cdrs.default_period(q) if not params else q
+    return charging_data.default_period(q) if not params else q
 
 
 class ChargingDataController(Controller):
@@ -42,26 +42,26 @@ class ChargingDataController(Controller):
         actor = actor_of(request)
         q = _query(request)
         view = view if view in VIEWS else "list"
-        total = await cdrs.count(actor, q)
+        total = await charging_data.count(actor, q)
         pages = max(1, -(-total // q.per_page))
         context: dict[str, Any] = {
             "q": q,
             "view": view,
             "total": total,
             "pages": pages,
-            "sums": await cdrs.sums(actor, q),
+            "sums": await charging_data.sums(actor, q),
             "link": lambda **changes: charging_data_url(q, **{"view": view if view != "list" else None, **changes}),
             "export_url": charging_data_url(q, URL + "/export.csv"),
-            "options": {} if is_htmx(request) else await cdrs.filter_options(actor),
-            "auth_sources": cdrs.AUTH_SOURCES,
-            "statuses": list(cdrs.CdrStatus),
+            "options": {} if is_htmx(request) else await charging_data.filter_options(actor),
+            "auth_sources": building.AUTH_SOURCES,
+            "statuses": list(building.CdrStatus),
             "signature_statuses": list(SignatureStatus),
-            "page_sizes": cdrs.PAGE_SIZES,
+            "page_sizes": charging_data.PAGE_SIZES,
         }
         if view == "chart":
-            context["charts"] = await cdrs.chart_data(actor, q)
+            context["charts"] = await charging_data.chart_data(actor, q)
         else:
-            context["rows"] = await cdrs.list_rows(actor, q) if q.page <= pages else []
+            context["rows"] = await charging_data.list_rows(actor, q) if q.page <= pages else []
         return render(request, "charging_data/index.html", context, block="results", headers={"Vary": "HX-Request"})
 
     @get("/export.csv", name="charging_data_export")
@@ -71,12 +71,12 @@ class ChargingDataController(Controller):
         actor.require(Permission.SESSIONS_VIEW)
         stamp = datetime.now().strftime("%Y%m%d-%H%M")
         # Semicolon-separated UTF-8 with BOM (spreadsheets), OCPI field names as header.
-        return csv_download(f"charging-data-{stamp}.csv", cdrs.EXPORT_COLUMNS, cdrs.export_batches(actor, q),
-                            delimiter=";", bom=True)  # fmt: skip
+        rows = charging_data.export_batches(actor, q)
+        return csv_download(f"charging-data-{stamp}.csv", charging_data.EXPORT_COLUMNS, rows, delimiter=";", bom=True)
 
     @get("/{cdr_id:int}", name="charging_data_detail")
     async def detail(self, request: Request[Any, Any, Any], cdr_id: int) -> Response[Any]:
         actor = actor_of(request)
-        cdr = await cdrs.get_cdr(actor, cdr_id)
-        meter_values = await cdrs.session_meter_values(actor, cdr["session"])
+        cdr = await charging_data.get_cdr(actor, cdr_id)
+        meter_values = await charging_data.session_meter_values(actor, cdr["session"])
         return render(request, "charging_data/detail.html", {"cdr": cdr, "meter_values": meter_values})

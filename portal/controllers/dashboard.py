@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 
-from core import infrastructure
+from core.infrastructure import charge_points
 from portal.auth import actor_of
 from portal.templating import render
 
@@ -15,5 +15,5 @@ class DashboardController(Controller):
     @get("/", name="dashboard")
     async def dashboard(self, request: Request[Any, Any, Any]) -> Response[str]:
         actor = actor_of(request)
-        tiles = await infrastructure.status_counts(actor)
+        tiles = await charge_points.status_counts(actor)
         return render(request, "dashboard.html", {"tiles": tiles})

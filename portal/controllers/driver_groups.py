@@ -1,5 +1,5 @@
 """Driver groups (Nutzergruppen): list, create, and the detail page with the boxes Tarif, Ladegruppen (scope) and
-Ladekarten, rename, archive, restore, delete and the history. Rules live in core.driver_groups."""
+Ladekarten, rename, archive, restore, delete and the history. Rules live in core.access.driver_groups."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 
-from core import driver_groups
+from core.access import driver_groups
 from core.errors import Conflict, Message, ValidationError
-from core.permissions import Permission
+from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 from portal.controllers.infra_common import (
     AnyRequest,

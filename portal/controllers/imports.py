@@ -8,10 +8,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect
 
-from core import bulk_import, jobs
-from core.bulk_import import ImportMode, JobStatus
+from core import jobs
 from core.errors import Message, ValidationError
-from core.permissions import Permission
+from core.infrastructure import bulk_import
+from core.infrastructure.bulk_import import ImportMode, JobStatus
+from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 from portal.templating import is_htmx, render
 

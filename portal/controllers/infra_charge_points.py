@@ -6,17 +6,18 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 
-from core import infrastructure
-from core.context import Actor
 from core.errors import Message, ValidationError
-from core.infrastructure import (
+from core.infrastructure import charge_points
+from core.infrastructure import stations as infrastructure_stations
+from core.infrastructure.specs import (
     CHARGE_POINT_SPEC,
     CONNECTOR_FORMATS,
     CONNECTOR_SPEC,
     CONNECTOR_STANDARDS,
     POWER_TYPES,
 )
-from core.permissions import Permission
+from core.tenancy.actor import Actor
+from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 from portal.controllers.infra_common import (
     AnyRequest,
@@ -46,7 +47,7 @@ def _defaults(*specs: Any) -> dict[str, Any]:
 
 
 async def _new_form_context(actor: Actor, values: dict[str, Any], errors: Any) -> dict[str, Any]:
-    stations = await infrastructure.list_stations(actor)
+    stations = await infrastructure_stations.list_stations(actor)
     return {
         "values": values,
         "errors": errors,
@@ -70,7 +71,7 @@ class ChargePointController(Controller):
         values.update({k: v for k, v in _defaults(CONNECTOR_SPEC).items()})
         if station_id is not None:
             values["station_id"] = station_id
-            existing = await infrastructure.list_charge_points(actor, station_id=station_id)
+            existing = await charge_points.list_charge_points(actor, station_id=station_id)
             values["evse_number"] = max((cp["evse_number"] for cp in existing), default=0) + 1
         return page(request, "infrastructure/charge_point_new.html", await _new_form_context(actor, values, {}))
 
@@ -81,7 +82,7 @@ class ChargePointController(Controller):
         raw = raw_from_form(CHARGE_POINT_SPEC, form)
         connector = raw_from_form(CONNECTOR_SPEC, form, skip=("charge_point_id", "connector_number"))
         try:
-            cp = await infrastructure.create_charge_point(actor, raw, connector=connector)
+            cp = await charge_points.create_charge_point(actor, raw, connector=connector)
         except ValidationError as exc:
             context = await _new_form_context(actor, {**raw, **connector}, exc.errors)
             return page(
@@ -93,7 +94,7 @@ class ChargePointController(Controller):
     @get("/{charge_point_id:int}", name="infra_charge_point")
     async def detail(self, request: AnyRequest, charge_point_id: int, tab: str = "") -> Response[str]:
         actor = actor_of(request)
-        cp = await infrastructure.get_charge_point(actor, charge_point_id)
+        cp = await charge_points.get_charge_point(actor, charge_point_id)
         tabs = visible_tabs(CHARGE_POINT_TABS, actor)
         active = next((t for t in tabs if t.key == tab), tabs[0] if tabs else None)
         return page(
@@ -101,7 +102,7 @@ class ChargePointController(Controller):
             "infrastructure/charge_point_detail.html",
             {
                 "cp": cp,
-                "station": loaded(await infrastructure.get_station(actor, cp["station"])),
+                "station": loaded(await infrastructure_stations.get_station(actor, cp["station"])),
                 "tabs": tabs,
                 "active_tab": active,
                 "history": await history(actor, "charge_point", charge_point_id),
@@ -110,17 +111,17 @@ class ChargePointController(Controller):
 
     @get("/{charge_point_id:int}/tab/configuration")
     async def configuration(self, request: AnyRequest, charge_point_id: int) -> Response[str]:
-        cp = await infrastructure.get_charge_point(actor_of(request), charge_point_id)
+        cp = await charge_points.get_charge_point(actor_of(request), charge_point_id)
         values = form_values({**cp, "station_id": cp["station"]}, CHARGE_POINT_SPEC)
         return page(request, "infrastructure/charge_point_tab_configuration.html", {"cp": cp, "values": values})
 
     @post("/{charge_point_id:int}/configuration", guards=MANAGE)
     async def save_configuration(self, request: AnyRequest, charge_point_id: int) -> Response[Any]:
         actor = actor_of(request)
-        cp = await infrastructure.get_charge_point(actor, charge_point_id)
+        cp = await charge_points.get_charge_point(actor, charge_point_id)
         raw = raw_from_form(CHARGE_POINT_SPEC, await form_of(request), skip=("station_id",))
         try:
-            await infrastructure.update_charge_point(actor, charge_point_id, raw)
+            await charge_points.update_charge_point(actor, charge_point_id, raw)
         except ValidationError as exc:
             return page(
                 request,
@@ -134,13 +135,13 @@ class ChargePointController(Controller):
     @get("/{charge_point_id:int}/tab/device")
     async def device(self, request: AnyRequest, charge_point_id: int) -> Response[str]:
         actor = actor_of(request)
-        cp = await infrastructure.get_charge_point(actor, charge_point_id)
-        connectors = await infrastructure.list_connectors(actor, charge_point_id)
+        cp = await charge_points.get_charge_point(actor, charge_point_id)
+        connectors = await charge_points.list_connectors(actor, charge_point_id)
         return page(request, "infrastructure/charge_point_tab_device.html", {"cp": cp, "connectors": connectors})
 
     @get("/{charge_point_id:int}/decommission", guards=MANAGE)
     async def confirm_decommission(self, request: AnyRequest, charge_point_id: int) -> Response[str]:
-        cp = await infrastructure.get_charge_point(actor_of(request), charge_point_id)
+        cp = await charge_points.get_charge_point(actor_of(request), charge_point_id)
         return confirm_decommission_page(
             request,
             cp["evse_id"] or f"{cp['charge_box_id']} / {cp['evse_number']}",
@@ -151,15 +152,15 @@ class ChargePointController(Controller):
 
     @post("/{charge_point_id:int}/decommission", guards=MANAGE)
     async def decommission(self, request: AnyRequest, charge_point_id: int) -> Response[Any]:
-        await infrastructure.decommission_charge_point(actor_of(request), charge_point_id)
+        await charge_points.decommission_charge_point(actor_of(request), charge_point_id)
         flash(request, Message("The charge point was decommissioned."))
         return done(request, _cp_url(charge_point_id))
 
     @get("/{charge_point_id:int}/connectors/new", guards=MANAGE)
     async def new_connector(self, request: AnyRequest, charge_point_id: int) -> Response[str]:
         actor = actor_of(request)
-        cp = await infrastructure.get_charge_point(actor, charge_point_id)
-        existing = await infrastructure.list_connectors(actor, charge_point_id)
+        cp = await charge_points.get_charge_point(actor, charge_point_id)
+        existing = await charge_points.list_connectors(actor, charge_point_id)
         values = form_values(_defaults(CONNECTOR_SPEC), CONNECTOR_SPEC)
         values["connector_number"] = max((c["connector_number"] for c in existing), default=0) + 1
         context = {"cp": cp, "connector": None, "values": values, **CONNECTOR_CHOICES}
@@ -168,10 +169,10 @@ class ChargePointController(Controller):
     @post("/{charge_point_id:int}/connectors", guards=MANAGE)
     async def create_connector(self, request: AnyRequest, charge_point_id: int) -> Response[Any]:
         actor = actor_of(request)
-        cp = await infrastructure.get_charge_point(actor, charge_point_id)
+        cp = await charge_points.get_charge_point(actor, charge_point_id)
         raw = raw_from_form(CONNECTOR_SPEC, await form_of(request), skip=("charge_point_id",))
         try:
-            await infrastructure.create_connector(actor, {**raw, "charge_point_id": charge_point_id})
+            await charge_points.create_connector(actor, {**raw, "charge_point_id": charge_point_id})
         except ValidationError as exc:
             context = {"cp": cp, "connector": None, "values": raw, "errors": exc.errors, **CONNECTOR_CHOICES}
             return page(request, "infrastructure/connector_form.html", context, status_code=form_error_status(request))
@@ -186,8 +187,8 @@ class ConnectorController(Controller):
     @get("/{connector_id:int}/edit")
     async def edit(self, request: AnyRequest, connector_id: int) -> Response[str]:
         actor = actor_of(request)
-        connector = await infrastructure.get_connector(actor, connector_id)
-        cp = await infrastructure.get_charge_point(actor, connector["charge_point"])
+        connector = await charge_points.get_connector(actor, connector_id)
+        cp = await charge_points.get_charge_point(actor, connector["charge_point"])
         values = form_values(connector, CONNECTOR_SPEC)
         context = {"cp": cp, "connector": connector, "values": values, **CONNECTOR_CHOICES}
         return page(request, "infrastructure/connector_form.html", context)
@@ -195,11 +196,11 @@ class ConnectorController(Controller):
     @post("/{connector_id:int}")
     async def update(self, request: AnyRequest, connector_id: int) -> Response[Any]:
         actor = actor_of(request)
-        connector = await infrastructure.get_connector(actor, connector_id)
-        cp = await infrastructure.get_charge_point(actor, connector["charge_point"])
+        connector = await charge_points.get_connector(actor, connector_id)
+        cp = await charge_points.get_charge_point(actor, connector["charge_point"])
         raw = raw_from_form(CONNECTOR_SPEC, await form_of(request), skip=("charge_point_id",))
         try:
-            await infrastructure.update_connector(actor, connector_id, raw)
+            await charge_points.update_connector(actor, connector_id, raw)
         except ValidationError as exc:
             context = {"cp": cp, "connector": connector, "values": raw, "errors": exc.errors, **CONNECTOR_CHOICES}
             return page(request, "infrastructure/connector_form.html", context, status_code=form_error_status(request))
@@ -209,9 +210,9 @@ class ConnectorController(Controller):
     @post("/{connector_id:int}/delete")
     async def delete(self, request: AnyRequest, connector_id: int) -> Response[Any]:
         actor = actor_of(request)
-        connector = await infrastructure.get_connector(actor, connector_id)
+        connector = await charge_points.get_connector(actor, connector_id)
         try:
-            await infrastructure.delete_connector(actor, connector_id)
+            await charge_points.delete_connector(actor, connector_id)
         except ValidationError as exc:
             flash(request, exc.message, kind="error")
         else:

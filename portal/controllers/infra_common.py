@@ -10,9 +10,9 @@ from litestar import Request, Response
 from litestar.datastructures import FormMultiDict
 from litestar.response import Redirect
 
-from core import audit
-from core.context import Actor
 from core.errors import Message, ValidationError
+from core.tenancy import audit
+from core.tenancy.actor import Actor
 from core.validation import FormSpec
 from portal.templating import is_htmx, render
 

@@ -7,10 +7,11 @@ from typing import Any
 from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
 
-from core import infrastructure
 from core.errors import Message, ValidationError
-from core.infrastructure import LOCATION_SPEC, PARKING_RESTRICTIONS, PARKING_TYPES
-from core.permissions import Permission
+from core.infrastructure import locations as infrastructure_locations
+from core.infrastructure import stations as infrastructure_stations
+from core.infrastructure.specs import LOCATION_SPEC, PARKING_RESTRICTIONS, PARKING_TYPES
+from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 from portal.controllers.infra_common import (
     COUNTRIES,
@@ -76,8 +77,8 @@ class LocationController(Controller):
     @get("/", name="infra_locations")
     async def index(self, request: AnyRequest, all: bool = False) -> Response[str]:  # noqa: A002
         actor = actor_of(request)
-        locations = await infrastructure.list_locations(actor, include_decommissioned=all)
-        stations = await infrastructure.list_stations(actor, include_decommissioned=all)
+        locations = await infrastructure_locations.list_locations(actor, include_decommissioned=all)
+        stations = await infrastructure_stations.list_stations(actor, include_decommissioned=all)
         counts: dict[int, int] = {}
         for station in stations:
             counts[station["location"]] = counts.get(station["location"], 0) + 1
@@ -94,7 +95,7 @@ class LocationController(Controller):
         actor = actor_of(request)
         raw = await _location_raw(request)
         try:
-            location = await infrastructure.create_location(actor, raw)
+            location = await infrastructure_locations.create_location(actor, raw)
         except ValidationError as exc:
             context = _location_form_context(raw, exc.errors, location=None)
             return page(request, "infrastructure/location_form.html", context, status_code=form_error_status(request))
@@ -104,8 +105,10 @@ class LocationController(Controller):
     @get("/{location_id:int}", name="infra_location")
     async def detail(self, request: AnyRequest, location_id: int) -> Response[str]:
         actor = actor_of(request)
-        location = loaded(await infrastructure.get_location(actor, location_id))
-        stations = await infrastructure.list_stations(actor, location_id=location_id, include_decommissioned=True)
+        location = loaded(await infrastructure_locations.get_location(actor, location_id))
+        stations = await infrastructure_stations.list_stations(
+            actor, location_id=location_id, include_decommissioned=True
+        )
         entries = await history(actor, "location", location_id)
         return page(
             request,
@@ -115,17 +118,17 @@ class LocationController(Controller):
 
     @get("/{location_id:int}/edit", guards=MANAGE)
     async def edit(self, request: AnyRequest, location_id: int) -> Response[str]:
-        location = loaded(await infrastructure.get_location(actor_of(request), location_id))
+        location = loaded(await infrastructure_locations.get_location(actor_of(request), location_id))
         values = form_values(location, LOCATION_SPEC)
         return page(request, "infrastructure/location_form.html", _location_form_context(values, {}, location=location))
 
     @post("/{location_id:int}", guards=MANAGE)
     async def update(self, request: AnyRequest, location_id: int) -> Response[Any]:
         actor = actor_of(request)
-        location = loaded(await infrastructure.get_location(actor, location_id))
+        location = loaded(await infrastructure_locations.get_location(actor, location_id))
         raw = await _location_raw(request)
         try:
-            await infrastructure.update_location(actor, location_id, raw)
+            await infrastructure_locations.update_location(actor, location_id, raw)
         except ValidationError as exc:
             context = _location_form_context(raw, exc.errors, location=location)
             return page(request, "infrastructure/location_form.html", context, status_code=form_error_status(request))
@@ -135,8 +138,8 @@ class LocationController(Controller):
     @get("/{location_id:int}/decommission", guards=MANAGE)
     async def confirm_decommission(self, request: AnyRequest, location_id: int) -> Response[str]:
         actor = actor_of(request)
-        location = loaded(await infrastructure.get_location(actor, location_id))
-        stations = await infrastructure.list_stations(actor, location_id=location_id)
+        location = loaded(await infrastructure_locations.get_location(actor, location_id))
+        stations = await infrastructure_stations.list_stations(actor, location_id=location_id)
         return confirm_decommission_page(
             request,
             location["name"],
@@ -148,6 +151,6 @@ class LocationController(Controller):
 
     @post("/{location_id:int}/decommission", guards=MANAGE)
     async def decommission(self, request: AnyRequest, location_id: int) -> Response[Any]:
-        await infrastructure.decommission_location(actor_of(request), location_id)
+        await infrastructure_locations.decommission_location(actor_of(request), location_id)
         flash(request, Message("The location was decommissioned."))
         return done(request, f"/infrastructure/locations/{location_id}")

@@ -7,11 +7,15 @@ from typing import Any
 from litestar import Controller, Response, get, post
 from litestar.exceptions import NotFoundException
 
-from core import infrastructure, tenancy
-from core.context import Actor
 from core.errors import Message, ValidationError
-from core.infrastructure import OCPP_VERSIONS, PRODUCTS, STATION_SPEC, AccessType, InstallationStatus
-from core.permissions import Permission
+from core.infrastructure import charge_points as infrastructure_charge_points
+from core.infrastructure import locations as infrastructure_locations
+from core.infrastructure import station_sheet
+from core.infrastructure import stations as infrastructure_stations
+from core.infrastructure.specs import OCPP_VERSIONS, PRODUCTS, STATION_SPEC, AccessType, InstallationStatus
+from core.tenancy import tenants
+from core.tenancy.actor import Actor
+from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 from portal.controllers.infra_common import (
     AnyRequest,
@@ -35,7 +39,7 @@ STATION_FORM_SKIP = ("attributes",)
 
 
 async def _station_form_context(actor: Actor, values: dict[str, Any], errors: Any, **extra: Any) -> dict[str, Any]:
-    locations = await infrastructure.list_locations(actor)
+    locations = await infrastructure_locations.list_locations(actor)
     return {
         "values": values,
         "errors": errors,
@@ -50,14 +54,14 @@ async def _station_form_context(actor: Actor, values: dict[str, Any], errors: An
 
 async def operator_options(actor: Actor, station: dict[str, Any]) -> list[dict[str, Any]]:
     """Other CPOs the actor manages (a reseller's sub-CPOs) the station can move to."""
-    return [t for t in await tenancy.sub_tenants(actor) if t["kind"] == "CPO" and t["id"] != station["tenant"]]
+    return [t for t in await tenants.sub_tenants(actor) if t["kind"] == "CPO" and t["id"] != station["tenant"]]
 
 
 def _secret(station: dict[str, Any], password: str) -> dict[str, Any]:
     return {
         "station_id": station["id"],
         "password": password,
-        "url": infrastructure.ocpp_url(station["charge_box_id"]),
+        "url": station_sheet.ocpp_url(station["charge_box_id"]),
         "username": station["charge_box_id"],
     }
 
@@ -71,7 +75,7 @@ class StationController(Controller):
 
     @get("/", name="infra_stations")
     async def index(self, request: AnyRequest, all: bool = False) -> Response[str]:  # noqa: A002
-        stations = await infrastructure.list_stations(actor_of(request), include_decommissioned=all)
+        stations = await infrastructure_stations.list_stations(actor_of(request), include_decommissioned=all)
         return page(request, "infrastructure/stations.html", {"stations": stations, "all": all})
 
     @get("/new", guards=MANAGE)
@@ -86,7 +90,7 @@ class StationController(Controller):
         actor = actor_of(request)
         raw = raw_from_form(STATION_SPEC, await form_of(request), skip=STATION_FORM_SKIP)
         try:
-            station, password = await infrastructure.create_station(actor, raw)
+            station, password = await infrastructure_stations.create_station(actor, raw)
         except ValidationError as exc:
             raw.pop("ocpp_password", None)  # a typed secret is never echoed back into the page
             context = await _station_form_context(actor, raw, exc.errors, station=None)
@@ -97,15 +101,15 @@ class StationController(Controller):
     @get("/{station_id:int}", name="infra_station")
     async def detail(self, request: AnyRequest, station_id: int, tab: str = "") -> Response[str]:
         actor = actor_of(request)
-        station = loaded(await infrastructure.get_station(actor, station_id))
+        station = loaded(await infrastructure_stations.get_station(actor, station_id))
         tabs = visible_tabs(STATION_TABS, actor)
         active = next((t for t in tabs if t.key == tab), tabs[0] if tabs else None)
         context = {
             "station": station,
-            "location": loaded(await infrastructure.get_location(actor, station["location"])),
+            "location": loaded(await infrastructure_locations.get_location(actor, station["location"])),
             "tabs": tabs,
             "active_tab": active,
-            "charge_points": await infrastructure.list_charge_points(actor, station_id=station_id),
+            "charge_points": await infrastructure_charge_points.list_charge_points(actor, station_id=station_id),
             "history": await history(actor, "station", station_id),
             "can_move": bool(await operator_options(actor, station)),
         }
@@ -120,20 +124,20 @@ class StationController(Controller):
         actor = actor_of(request)
         if key not in OWN_TAB_KEYS:  # other areas serve their tabs from their own controllers
             raise NotFoundException()
-        station = loaded(await infrastructure.get_station(actor, station_id))
+        station = loaded(await infrastructure_stations.get_station(actor, station_id))
         return page(request, f"infrastructure/station_tab_{key}.html", await self._tab_context(actor, station, key))
 
     async def _tab_context(self, actor: Actor, station: dict[str, Any], key: str) -> dict[str, Any]:
         context: dict[str, Any] = {"station": station}
-        context["location"] = loaded(await infrastructure.get_location(actor, station["location"]))
+        context["location"] = loaded(await infrastructure_locations.get_location(actor, station["location"]))
         if key == "access":
-            context["checklist"] = await infrastructure.station_marketing(actor, station["id"])
+            context["checklist"] = await station_sheet.station_marketing(actor, station["id"])
         elif key == "assignments":
-            context["charge_groups"] = await infrastructure.station_charge_groups(actor, station["id"])
+            context["charge_groups"] = await station_sheet.station_charge_groups(actor, station["id"])
         elif key == "attributes":
             context["pairs"] = list((station["attributes"] or {}).items())
         elif key == "ocpp":
-            context["ocpp_url"] = infrastructure.ocpp_url(station["charge_box_id"])
+            context["ocpp_url"] = station_sheet.ocpp_url(station["charge_box_id"])
             context["ocpp_versions"] = OCPP_VERSIONS
         return context
 
@@ -145,9 +149,9 @@ class StationController(Controller):
         values = [str(v) for v in form.getall("attr_value", [])]
         pairs = list(zip(keys, values, strict=False))
         try:
-            await infrastructure.set_station_attributes(actor, station_id, pairs)
+            await station_sheet.set_station_attributes(actor, station_id, pairs)
         except ValidationError as exc:
-            station = loaded(await infrastructure.get_station(actor, station_id))
+            station = loaded(await infrastructure_stations.get_station(actor, station_id))
             context = {**await self._tab_context(actor, station, "attributes"), "pairs": pairs, "errors": exc.errors}
             return page(
                 request, "infrastructure/station_tab_attributes.html", context, status_code=form_error_status(request)
@@ -158,7 +162,7 @@ class StationController(Controller):
     @get("/{station_id:int}/edit", guards=MANAGE)
     async def edit(self, request: AnyRequest, station_id: int) -> Response[str]:
         actor = actor_of(request)
-        station = loaded(await infrastructure.get_station(actor, station_id))
+        station = loaded(await infrastructure_stations.get_station(actor, station_id))
         values = form_values({**station, "location_id": station["location"]}, STATION_SPEC)
         context = await _station_form_context(actor, values, {}, station=station)
         return page(request, "infrastructure/station_form.html", context)
@@ -166,10 +170,10 @@ class StationController(Controller):
     @post("/{station_id:int}", guards=MANAGE)
     async def update(self, request: AnyRequest, station_id: int) -> Response[Any]:
         actor = actor_of(request)
-        station = loaded(await infrastructure.get_station(actor, station_id))
+        station = loaded(await infrastructure_stations.get_station(actor, station_id))
         raw = raw_from_form(STATION_SPEC, await form_of(request), skip=(*STATION_FORM_SKIP, "ocpp_password"))
         try:
-            await infrastructure.update_station(actor, station_id, raw)
+            await infrastructure_stations.update_station(actor, station_id, raw)
         except ValidationError as exc:
             context = await _station_form_context(actor, raw, exc.errors, station=station)
             return page(request, "infrastructure/station_form.html", context, status_code=form_error_status(request))
@@ -178,15 +182,15 @@ class StationController(Controller):
 
     @post("/{station_id:int}/check-signatures", guards=MANAGE)
     async def check_signatures(self, request: AnyRequest, station_id: int) -> Response[Any]:
-        await infrastructure.check_station_signatures(actor_of(request), station_id)
+        await infrastructure_stations.check_station_signatures(actor_of(request), station_id)
         flash(request, Message("The signed meter data of this station's charging sessions is being checked again."))
         return done(request, f"/infrastructure/stations/{station_id}?tab=device")
 
     @post("/{station_id:int}/password", guards=MANAGE)
     async def reset_password(self, request: AnyRequest, station_id: int) -> Response[Any]:
         actor = actor_of(request)
-        password = await infrastructure.reset_station_password(actor, station_id)
-        station = loaded(await infrastructure.get_station(actor, station_id))
+        password = await infrastructure_stations.reset_station_password(actor, station_id)
+        station = loaded(await infrastructure_stations.get_station(actor, station_id))
         if is_htmx(request):
             context = await self._tab_context(actor, station, "ocpp")
             context["secret"] = _secret(station, password)
@@ -198,16 +202,16 @@ class StationController(Controller):
 
     @get("/{station_id:int}/clone", guards=MANAGE)
     async def clone_form(self, request: AnyRequest, station_id: int) -> Response[str]:
-        station = loaded(await infrastructure.get_station(actor_of(request), station_id))
+        station = loaded(await infrastructure_stations.get_station(actor_of(request), station_id))
         return page(request, "infrastructure/station_clone.html", {"station": station, "values": {}})
 
     @post("/{station_id:int}/clone", guards=MANAGE)
     async def clone(self, request: AnyRequest, station_id: int) -> Response[Any]:
         actor = actor_of(request)
-        station = loaded(await infrastructure.get_station(actor, station_id))
+        station = loaded(await infrastructure_stations.get_station(actor, station_id))
         new_id = str((await form_of(request)).get("charge_box_id", "")).strip()
         try:
-            copy, password = await infrastructure.clone_station(actor, station_id, new_id)
+            copy, password = await infrastructure_stations.clone_station(actor, station_id, new_id)
         except ValidationError as exc:
             context = {"station": station, "values": {"charge_box_id": new_id}, "errors": exc.errors}
             return page(request, "infrastructure/station_clone.html", context, status_code=form_error_status(request))
@@ -217,7 +221,7 @@ class StationController(Controller):
     @get("/{station_id:int}/operator", guards=MANAGE)
     async def operator_form(self, request: AnyRequest, station_id: int) -> Response[str]:
         actor = actor_of(request)
-        station = loaded(await infrastructure.get_station(actor, station_id))
+        station = loaded(await infrastructure_stations.get_station(actor, station_id))
         options = await operator_options(actor, station)
         return page(
             request, "infrastructure/station_operator.html", {"station": station, "options": options, "values": {}}
@@ -226,14 +230,14 @@ class StationController(Controller):
     @post("/{station_id:int}/operator", guards=MANAGE)
     async def change_operator(self, request: AnyRequest, station_id: int) -> Response[Any]:
         actor = actor_of(request)
-        station = loaded(await infrastructure.get_station(actor, station_id))
+        station = loaded(await infrastructure_stations.get_station(actor, station_id))
         options = await operator_options(actor, station)
         chosen = str((await form_of(request)).get("tenant_id", ""))
         target = parse_id(chosen)
         try:
             if target is None or target not in {t["id"] for t in options}:
                 raise ValidationError({"tenant_id": Message("Choose one of the offered values.")})
-            await infrastructure.change_operator(actor, station_id, target)
+            await infrastructure_stations.change_operator(actor, station_id, target)
         except ValidationError as exc:
             context = {"station": station, "options": options, "values": {"tenant_id": chosen}, "errors": exc.errors}
             return page(
@@ -245,8 +249,8 @@ class StationController(Controller):
     @get("/{station_id:int}/decommission", guards=MANAGE)
     async def confirm_decommission(self, request: AnyRequest, station_id: int) -> Response[str]:
         actor = actor_of(request)
-        station = loaded(await infrastructure.get_station(actor, station_id))
-        charge_points = await infrastructure.list_charge_points(actor, station_id=station_id)
+        station = loaded(await infrastructure_stations.get_station(actor, station_id))
+        charge_points = await infrastructure_charge_points.list_charge_points(actor, station_id=station_id)
         return confirm_decommission_page(
             request,
             station["charge_box_id"],
@@ -258,6 +262,6 @@ class StationController(Controller):
 
     @post("/{station_id:int}/decommission", guards=MANAGE)
     async def decommission(self, request: AnyRequest, station_id: int) -> Response[Any]:
-        await infrastructure.decommission_station(actor_of(request), station_id)
+        await infrastructure_stations.decommission_station(actor_of(request), station_id)
         flash(request, Message("The station was decommissioned."))
         return done(request, f"/infrastructure/stations/{station_id}")

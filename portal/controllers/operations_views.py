@@ -14,12 +14,15 @@ from litestar import Controller, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import Stream
 
-from core import infrastructure, monitoring
-from core.authorization import AuthSource
+from core.charging import anomalies as charging_anomalies
+from core.charging import monitoring
+from core.charging.authorization import AuthSource
+from core.charging.monitoring import LogFilter, MonitorFilter
 from core.errors import Message, ValidationError
-from core.infrastructure import InstallationStatus
-from core.monitoring import LogFilter, MonitorFilter
-from core.permissions import Permission
+from core.infrastructure import locations as infrastructure_locations
+from core.infrastructure import station_sheet, stations
+from core.infrastructure.specs import InstallationStatus
+from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 from portal.controllers.infra_common import AnyRequest, done, flash, form_error_status, form_of, page
 from portal.csv_export import csv_download
@@ -53,7 +56,7 @@ class OperationsViewsController(Controller):
     ) -> Response[str]:  # fmt: skip
         actor = actor_of(request)
         flt = LogFilter.of(action, direction, period)
-        station = await infrastructure.get_station(actor, station_id)
+        station = await stations.get_station(actor, station_id)
         rows = _log_rows(await monitoring.station_log(actor, station_id, flt, before_id=before_id))
         context = {
             "station": station,
@@ -96,7 +99,7 @@ class OperationsViewsController(Controller):
     ) -> Stream:
         actor = actor_of(request)
         flt = LogFilter.of(action, direction, period)
-        station = await infrastructure.get_station(actor, station_id)  # 404 before the stream starts
+        station = await stations.get_station(actor, station_id)  # 404 before the stream starts
 
         async def batches() -> AsyncIterator[list[list[Any]]]:
             async for batch in monitoring.iter_station_log(actor, station_id, flt):
@@ -132,9 +135,9 @@ class OperationsViewsController(Controller):
         minutes = max(0, min(minutes, 7 * 24 * 60))
         context = {
             "minutes": minutes,
-            "open_sessions": await monitoring.open_sessions_against_status(actor, minutes),
-            "flagged": await monitoring.flagged_sessions(actor),
-            "anomalies": await monitoring.open_anomalies(actor),
+            "open_sessions": await charging_anomalies.open_sessions_against_status(actor, minutes),
+            "flagged": await charging_anomalies.flagged_sessions(actor),
+            "anomalies": await charging_anomalies.open_anomalies(actor),
         }
         return page(request, "operations/views/anomalies.html", context)
 
@@ -143,11 +146,11 @@ class OperationsViewsController(Controller):
         actor = actor_of(request)
         note = str((await form_of(request)).get("note", "")).strip()
         if kind == "anomaly":
-            await monitoring.resolve_anomaly(actor, item_id, note)
+            await charging_anomalies.resolve_anomaly(actor, item_id, note)
         elif kind == "flagged":
-            await monitoring.resolve_flagged_session(actor, item_id, note)
+            await charging_anomalies.resolve_flagged_session(actor, item_id, note)
         elif kind == "open":
-            await monitoring.close_open_session(actor, item_id, note)
+            await charging_anomalies.close_open_session(actor, item_id, note)
         else:
             raise NotFoundException()
         flash(request, Message("The anomaly was resolved."))
@@ -159,22 +162,22 @@ class OperationsViewsController(Controller):
     async def unknown_stations(self, request: AnyRequest) -> Response[str]:
         actor = actor_of(request)
         context = {
-            "rows": await monitoring.list_unknown_stations(actor),
-            "allowed": await monitoring.allows_unknown_stations(actor),
+            "rows": await charging_anomalies.list_unknown_stations(actor),
+            "allowed": await charging_anomalies.allows_unknown_stations(actor),
         }
         return page(request, "operations/views/unknown_stations.html", context)
 
     @post("/unknown-stations/settings", guards=MANAGE)
     async def unknown_settings(self, request: AnyRequest) -> Response[Any]:
         allowed = str((await form_of(request)).get("allow_unknown_stations", "")).lower() in ("on", "true", "1")
-        await monitoring.set_allow_unknown_stations(actor_of(request), allowed)
+        await charging_anomalies.set_allow_unknown_stations(actor_of(request), allowed)
         flash(request, Message("The changes were saved."))
         return done(request, "/operations/unknown-stations")
 
     async def _adopt_page(
         self, request: AnyRequest, unknown: dict[str, Any], values: dict[str, Any], errors: Any, status: int = 200
     ) -> Response[str]:
-        locations = await infrastructure.list_locations(actor_of(request))
+        locations = await infrastructure_locations.list_locations(actor_of(request))
         context = {
             "unknown": unknown,
             "values": values,
@@ -186,7 +189,7 @@ class OperationsViewsController(Controller):
 
     @get("/unknown-stations/{unknown_id:int}/adopt", guards=MANAGE)
     async def adopt_form(self, request: AnyRequest, unknown_id: int) -> Response[str]:
-        unknown = await monitoring.get_unknown_station(actor_of(request), unknown_id)
+        unknown = await charging_anomalies.get_unknown_station(actor_of(request), unknown_id)
         return await self._adopt_page(request, unknown, {"installation_status": "INSTALLED"}, {})
 
     @post("/unknown-stations/{unknown_id:int}/adopt", guards=MANAGE)
@@ -195,14 +198,14 @@ class OperationsViewsController(Controller):
         form = await form_of(request)
         raw = {k: str(form.get(k, "")) for k in ("location_id", "name", "installation_status")}
         try:
-            station, password = await monitoring.adopt_unknown_station(actor, unknown_id, raw)
+            station, password = await charging_anomalies.adopt_unknown_station(actor, unknown_id, raw)
         except ValidationError as exc:
-            unknown = await monitoring.get_unknown_station(actor, unknown_id)
+            unknown = await charging_anomalies.get_unknown_station(actor, unknown_id)
             return await self._adopt_page(request, unknown, raw, exc.errors, form_error_status(request))
         secret = {
             "station_id": station["id"],
             "password": password,
-            "url": infrastructure.ocpp_url(station["charge_box_id"]),
+            "url": station_sheet.ocpp_url(station["charge_box_id"]),
             "username": station["charge_box_id"],
         }
         flash(request, Message("The station was adopted."), secret)
@@ -210,7 +213,7 @@ class OperationsViewsController(Controller):
 
     @post("/unknown-stations/{unknown_id:int}/dismiss")
     async def dismiss(self, request: AnyRequest, unknown_id: int) -> Response[Any]:
-        await monitoring.dismiss_unknown_station(actor_of(request), unknown_id)
+        await charging_anomalies.dismiss_unknown_station(actor_of(request), unknown_id)
         flash(request, Message("The entry was dismissed."))
         return done(request, "/operations/unknown-stations")
 

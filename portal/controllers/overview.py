@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, get
 from litestar.response import Redirect
 
-from core import overview
-from core.infrastructure import CONNECTOR_STANDARDS, OCPP_VERSIONS, STATUS_GROUPS, EvseStatus
-from core.overview import OverviewQuery
-from core.permissions import Permission
+from core.infrastructure import overview
+from core.infrastructure.overview import OverviewQuery
+from core.infrastructure.specs import CONNECTOR_STANDARDS, OCPP_VERSIONS, STATUS_GROUPS, EvseStatus
+from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 from portal.templating import is_htmx, render
 

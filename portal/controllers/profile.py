@@ -6,9 +6,10 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 
-from core import tenancy
 from core.errors import Message, ValidationError
-from core.tenancy import LANGUAGES, PROFILE_SPEC
+from core.tenancy import logins, users
+from core.tenancy.tenants import LANGUAGES
+from core.tenancy.users import PROFILE_SPEC
 from portal.auth import actor_of
 from portal.controllers.infra_common import (
     AnyRequest,
@@ -23,7 +24,7 @@ from portal.controllers.infra_common import (
 
 
 def _context(user: dict[str, Any], values: dict[str, Any], errors: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    areas = tenancy.permission_areas()
+    areas = users.permission_areas()
     return {"profile": user, "values": values, "errors": errors, "languages": LANGUAGES, "areas": areas, **extra}
 
 
@@ -34,7 +35,7 @@ class ProfileController(Controller):
 
     @get("/", name="profile")
     async def show(self, request: AnyRequest) -> Response[str]:
-        user = await tenancy.get_profile(actor_of(request))
+        user = await users.get_profile(actor_of(request))
         return page(request, "users/profile.html", _context(user, form_values(user, PROFILE_SPEC), {}))
 
     @post("/")
@@ -42,9 +43,9 @@ class ProfileController(Controller):
         actor = actor_of(request)
         raw = raw_from_form(PROFILE_SPEC, await form_of(request))
         try:
-            user = await tenancy.update_profile(actor, raw)
+            user = await users.update_profile(actor, raw)
         except ValidationError as exc:
-            current = await tenancy.get_profile(actor)
+            current = await users.get_profile(actor)
             context = _context(current, raw, exc.errors)
             return page(request, "users/profile.html", context, status_code=form_error_status(request))
         # The language chosen here wins over an earlier switch in the header (which lives in the session).
@@ -59,21 +60,21 @@ class ProfileController(Controller):
         actor = actor_of(request)
         form = await form_of(request)
         try:
-            await tenancy.change_own_password(
+            await users.change_own_password(
                 actor,
                 str(form.get("current_password", "")),
                 str(form.get("new_password", "")),
                 str(form.get("repeat_password", "")),
             )
         except ValidationError as exc:
-            user = await tenancy.get_profile(actor)
+            user = await users.get_profile(actor)
             context = _context(user, form_values(user, PROFILE_SPEC), {}, password_errors=exc.errors)
             return page(request, "users/profile.html", context, status_code=form_error_status(request))
         # Other sessions of this user end with the old password; this one carries on with the new stamp.
         session = dict(request.session or {})
-        me = await tenancy.get_user(actor.user_id or 0)
+        me = await logins.get_user(actor.user_id or 0)
         if me is not None:
-            session["stamp"] = tenancy.session_stamp(me)
+            session["stamp"] = logins.session_stamp(me)
             request.set_session(session)
         flash(request, Message("Your password was changed."))
         return done(request, "/profile")

@@ -9,7 +9,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
-from core import tenancy
+from core.tenancy import logins, tenants
 from portal import i18n
 from portal.templating import render
 
@@ -32,10 +32,10 @@ class SessionController(Controller):
     async def login(self, request: Request[Any, Any, Any], data: Form) -> Response[Any]:
         email = data.get("email", "").strip()
         try:
-            user = await tenancy.authenticate(
+            user = await logins.authenticate(
                 email, data.get("password", ""), request.client.host if request.client else ""
             )
-        except tenancy.LoginThrottled:
+        except logins.LoginThrottled:
             error = i18n.gettext("Too many failed attempts. Please wait a few minutes and try again.")
             return render(request, "login.html", {"error": error, "email": email}, status_code=429)
         if user is None:
@@ -44,11 +44,11 @@ class SessionController(Controller):
                 request, "login.html", {"error": error, "email": email, "next": data.get("next")}, status_code=400
             )
         chosen = request.session.get("lang") if request.session else None
-        tenant = await tenancy.get_tenant(user["tenant"])
+        tenant = await tenants.get_tenant(user["tenant"])
         request.clear_session()
         request.set_session({
-            "user_id": user["id"], "stamp": tenancy.session_stamp(user), "lang": chosen,
-            "tenant_lang": tenancy.tenant_language(tenant),
+            "user_id": user["id"], "stamp": logins.session_stamp(user), "lang": chosen,
+            "tenant_lang": tenants.tenant_language(tenant),
         })  # fmt: skip
         return Redirect(safe_next(data.get("next")), status_code=303)
 

@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
 
-from core import overview, tariffs
 from core.errors import Message, ValidationError
-from core.infrastructure import CONNECTOR_STANDARDS, OCPP_VERSIONS
-from core.overview import OverviewQuery
-from core.permissions import Permission
+from core.infrastructure import overview
+from core.infrastructure.overview import OverviewQuery
+from core.infrastructure.specs import CONNECTOR_STANDARDS, OCPP_VERSIONS
+from core.tariffs import assignments, price_increase, tariffs
+from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 from portal.controllers.infra_common import (
     AnyRequest,
@@ -36,7 +37,7 @@ from portal.controllers.infra_common import (
 MANAGE = [requires(Permission.TARIFFS_MANAGE)]
 # Choosing charge points reads the advanced overview, which needs the infrastructure view.
 WIZARD = [requires(Permission.TARIFFS_MANAGE, Permission.INFRASTRUCTURE_VIEW)]
-# The wizard's own filters: a subset of the advanced overview's, parsed and applied by core.overview.
+# The wizard's own filters: a subset of the advanced overview's, parsed and applied by core.infrastructure.overview.
 WIZARD_FILTERS = ("country", "city", "street", "power", "connector", "protocol", "q")
 EXAMPLES = (tariffs.PreviewSession(Decimal(22), 90, "AC"), tariffs.PreviewSession(Decimal(40), 45, "DC"))
 
@@ -168,7 +169,7 @@ class TariffController(Controller):
 
     @post("/{tariff_id:int}/archive", guards=MANAGE)
     async def archive(self, request: AnyRequest, tariff_id: int) -> Response[Any]:
-        await tariffs.archive_tariff(actor_of(request), tariff_id)
+        await assignments.archive_tariff(actor_of(request), tariff_id)
         flash(request, Message("Tariff archived."))
         return done(request, "/tariffs")
 
@@ -184,7 +185,7 @@ class TariffController(Controller):
         q = replace(q, page=page_number, per_page=50)
         total = await overview.count(actor, q)
         rows = await overview.rows(actor, q)
-        active = await tariffs.active_tariffs(actor, [row["id"] for row in rows])
+        active = await assignments.active_tariffs(actor, [row["id"] for row in rows])
         filters = {key: str(params[key][0]) for key in WIZARD_FILTERS if params.get(key) and params[key][0]}
         preselected = set(_ids_from(params.get("charge_point_ids", [])))
         # Ticks on other pages or hidden by the filter travel along as hidden fields, so paging and filtering
@@ -214,7 +215,7 @@ class TariffController(Controller):
         form = await form_of(request)
         if form.get("mode") == "filter":
             params = {key: [str(v) for v in form.getall(key, [])] for key in WIZARD_FILTERS}
-            ids = await tariffs.charge_point_ids_for_filter(actor, _query_from(params))
+            ids = await assignments.charge_point_ids_for_filter(actor, _query_from(params))
         else:
             ids = _ids_from(form.getall("charge_point_ids", []))
         values = {
@@ -224,9 +225,9 @@ class TariffController(Controller):
         errors: dict[str, Message] = {}
         if not ids:
             errors["charge_points"] = Message("Choose at least one charge point.")
-        elif len(ids) > tariffs.MAX_CHARGE_POINTS_PER_ASSIGNMENT:
+        elif len(ids) > assignments.MAX_CHARGE_POINTS_PER_ASSIGNMENT:
             errors["charge_points"] = Message(
-                "At most %(max)s charge points at once.", {"max": tariffs.MAX_CHARGE_POINTS_PER_ASSIGNMENT}
+                "At most %(max)s charge points at once.", {"max": assignments.MAX_CHARGE_POINTS_PER_ASSIGNMENT}
             )
         return await self._step2(request, ids, values, errors)
 
@@ -256,8 +257,8 @@ class TariffController(Controller):
         ids, values = _wizard_choice(form)
         try:
             tariff_id = _chosen_tariff(values)
-            valid_from = tariffs.parse_valid_from(values["valid_from"])
-            reviews = await tariffs.review_assignment(actor, tariff_id, ids, valid_from)
+            valid_from = assignments.parse_valid_from(values["valid_from"])
+            reviews = await assignments.review_assignment(actor, tariff_id, ids, valid_from)
         except ValidationError as exc:
             errors = field_errors(exc)
             if "tariff" in errors:
@@ -275,7 +276,7 @@ class TariffController(Controller):
             "allowed_count": len(reviews) - len(refused),
             "valid_from": valid_from,
             "earliest": max((r.check.earliest_valid_from for r in refused), default=None),
-            "labels": tariffs.COMPONENT_LABELS,
+            "labels": price_increase.COMPONENT_LABELS,
         }
         return page(request, "tariffs/assign_review.html", context)
 
@@ -285,11 +286,11 @@ class TariffController(Controller):
         form = await form_of(request)
         ids, values = _wizard_choice(form)
         try:
-            created = await tariffs.assign_tariff(
+            created = await assignments.assign_tariff(
                 actor,
                 _chosen_tariff(values),
                 ids,
-                tariffs.parse_valid_from(values["valid_from"]),
+                assignments.parse_valid_from(values["valid_from"]),
                 only_allowed=form.get("only_allowed") == "on",
             )
         except ValidationError as exc:
@@ -303,11 +304,11 @@ class TariffController(Controller):
 
     @get("/charge-points/{charge_point_id:int}/tab")
     async def charge_point_tab(self, request: AnyRequest, charge_point_id: int) -> Response[str]:
-        info = await tariffs.charge_point_tariffs(actor_of(request), charge_point_id)
+        info = await assignments.charge_point_tariffs(actor_of(request), charge_point_id)
         return page(request, "tariffs/charge_point_tab.html", {"cp_id": charge_point_id, **info})
 
     @post("/assignments/{assignment_id:int}/cancel", guards=MANAGE)
     async def cancel(self, request: AnyRequest, assignment_id: int) -> Response[Any]:
-        charge_point_id = await tariffs.cancel_assignment(actor_of(request), assignment_id)
+        charge_point_id = await assignments.cancel_assignment(actor_of(request), assignment_id)
         flash(request, Message("Scheduled tariff cancelled."))
         return done(request, f"/infrastructure/charge-points/{charge_point_id}?tab=tariffs")

@@ -6,11 +6,13 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 
-from core import tenancy
-from core.context import Actor
 from core.errors import Message, ValidationError
-from core.permissions import Permission
-from core.tenancy import GROUP_SPEC, LANGUAGES, USER_SPEC
+from core.tenancy import tenants
+from core.tenancy import users as tenancy_users
+from core.tenancy.actor import Actor
+from core.tenancy.permissions import Permission
+from core.tenancy.tenants import LANGUAGES
+from core.tenancy.users import GROUP_SPEC, USER_SPEC
 from portal.auth import actor_of, requires
 from portal.controllers.infra_common import (
     AnyRequest,
@@ -31,7 +33,7 @@ MANAGE_USERS = [requires(Permission.USERS_MANAGE)]
 
 async def _tenant_choices(actor: Actor) -> list[dict[str, Any]]:
     """The tenants a user or group may belong to: the own one, for a reseller also its sub-CPOs."""
-    return await tenancy.sub_tenants(actor) if len(actor.tenant_ids) > 1 else []
+    return await tenants.sub_tenants(actor) if len(actor.tenant_ids) > 1 else []
 
 
 def _tenant_of(raw_tenant: Any, actor: Actor) -> int:
@@ -44,7 +46,7 @@ async def _user_form(actor: Actor, values: dict[str, Any], errors: dict[str, Any
     return {
         "values": values,
         "errors": errors,
-        "groups": await tenancy.list_groups(actor),
+        "groups": await tenancy_users.list_groups(actor),
         "tenants": await _tenant_choices(actor),
         "languages": LANGUAGES,
         **extra,
@@ -58,7 +60,7 @@ class UserController(Controller):
     @get("/", name="users")
     async def index(self, request: AnyRequest) -> Response[str]:
         actor = actor_of(request)
-        users = await tenancy.list_users(actor)
+        users = await tenancy_users.list_users(actor)
         return page(request, "users/users.html", {"users": users, "many_tenants": len(actor.tenant_ids) > 1})
 
     @get("/new")
@@ -74,7 +76,7 @@ class UserController(Controller):
         raw = raw_from_form(USER_SPEC, form)
         try:
             # An empty password field means: generate one and show it once.
-            user = await tenancy.create_user(actor, raw, _tenant_of(form.get("tenant"), actor), generate=True)
+            user = await tenancy_users.create_user(actor, raw, _tenant_of(form.get("tenant"), actor), generate=True)
         except ValidationError as exc:
             raw.pop("password", None)  # a typed password is never echoed back into the page
             values = {**raw, "tenant": form.get("tenant")}
@@ -87,18 +89,18 @@ class UserController(Controller):
     @get("/{user_id:int}", name="user")
     async def edit(self, request: AnyRequest, user_id: int) -> Response[str]:
         actor = actor_of(request)
-        user = await tenancy.get_scoped_user(actor, user_id)
+        user = await tenancy_users.get_scoped_user(actor, user_id)
         values = form_values(user, USER_SPEC)
         return page(request, "users/user_form.html", await self._edit_context(request, actor, user, values, {}))
 
     @post("/{user_id:int}")
     async def update(self, request: AnyRequest, user_id: int) -> Response[Any]:
         actor = actor_of(request)
-        user = await tenancy.get_scoped_user(actor, user_id)
+        user = await tenancy_users.get_scoped_user(actor, user_id)
         # The e-mail address is the login and the password has its own form: neither changes here.
         raw = raw_from_form(USER_SPEC, await form_of(request), skip=("email", "password"))
         try:
-            await tenancy.update_user(actor, user_id, raw)
+            await tenancy_users.update_user(actor, user_id, raw)
         except ValidationError as exc:
             values = {**form_values(user, USER_SPEC), **raw}
             context = await self._edit_context(request, actor, user, values, exc.errors)
@@ -111,9 +113,9 @@ class UserController(Controller):
         actor = actor_of(request)
         form = await form_of(request)
         try:
-            password = await tenancy.reset_password(actor, user_id, str(form.get("password", "")).strip())
+            password = await tenancy_users.reset_password(actor, user_id, str(form.get("password", "")).strip())
         except ValidationError as exc:
-            user = await tenancy.get_scoped_user(actor, user_id)
+            user = await tenancy_users.get_scoped_user(actor, user_id)
             context = await self._edit_context(request, actor, user, form_values(user, USER_SPEC), exc.errors)
             return page(request, "users/user_form.html", context, status_code=form_error_status(request))
         generated = not str(form.get("password", "")).strip()
@@ -136,7 +138,7 @@ def _group_values(form_raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _group_context(values: dict[str, Any], errors: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"values": values, "errors": errors, "areas": tenancy.permission_areas(), **extra}
+    return {"values": values, "errors": errors, "areas": tenancy_users.permission_areas(), **extra}
 
 
 class GroupController(Controller):
@@ -148,8 +150,9 @@ class GroupController(Controller):
     @get("/", name="groups")
     async def index(self, request: AnyRequest) -> Response[str]:
         actor = actor_of(request)
-        groups = await tenancy.list_groups(actor)
-        context = {"groups": groups, "areas": tenancy.permission_areas(), "many_tenants": len(actor.tenant_ids) > 1}
+        groups = await tenancy_users.list_groups(actor)
+        areas = tenancy_users.permission_areas()
+        context = {"groups": groups, "areas": areas, "many_tenants": len(actor.tenant_ids) > 1}
         return page(request, "users/groups.html", context)
 
     @get("/new")
@@ -165,7 +168,7 @@ class GroupController(Controller):
         form = await form_of(request)
         raw = raw_from_form(GROUP_SPEC, form)
         try:
-            group = await tenancy.create_group(actor, raw, _tenant_of(form.get("tenant"), actor))
+            group = await tenancy_users.create_group(actor, raw, _tenant_of(form.get("tenant"), actor))
         except ValidationError as exc:
             values = {**_group_values(raw), "tenant": form.get("tenant")}
             context = _group_context(values, exc.errors, group=None, tenants=await _tenant_choices(actor))
@@ -176,17 +179,17 @@ class GroupController(Controller):
     @get("/{group_id:int}", name="group")
     async def edit(self, request: AnyRequest, group_id: int) -> Response[str]:
         actor = actor_of(request)
-        group = await tenancy.get_group(actor, group_id)
+        group = await tenancy_users.get_group(actor, group_id)
         context = _group_context(group, {}, group=group, history=await history(actor, "user_group", group_id))
         return page(request, "users/group_form.html", context)
 
     @post("/{group_id:int}")
     async def update(self, request: AnyRequest, group_id: int) -> Response[Any]:
         actor = actor_of(request)
-        group = await tenancy.get_group(actor, group_id)
+        group = await tenancy_users.get_group(actor, group_id)
         raw = raw_from_form(GROUP_SPEC, await form_of(request))
         try:
-            await tenancy.update_group(actor, group_id, raw)
+            await tenancy_users.update_group(actor, group_id, raw)
         except ValidationError as exc:
             context = _group_context(
                 {**group, **_group_values(raw)},
@@ -202,23 +205,24 @@ class GroupController(Controller):
     async def toggle(self, request: AnyRequest, group_id: int) -> Response[str]:
         """One switch flipped with HTMX: saved at once, the switch comes back as it is now stored."""
         actor = actor_of(request)
-        await tenancy.get_group(actor, group_id)  # another tenant's group is not found, whatever was posted
+        await tenancy_users.get_group(actor, group_id)  # another tenant's group is not found, whatever was posted
         form = await form_of(request)
         code = str(form.get("permission", ""))
-        info = next((i for _, infos in tenancy.permission_areas() for i in infos if i.permission.value == code), None)
+        areas = tenancy_users.permission_areas()
+        info = next((i for _, infos in areas for i in infos if i.permission.value == code), None)
         if info is None:
             raise ValidationError({"permission": Message("Unknown value: %(value)s", {"value": code})})
         error: Message | None = None
         try:
-            group = await tenancy.set_group_permission(actor, group_id, code, form.get("enabled") == "on")
+            group = await tenancy_users.set_group_permission(actor, group_id, code, form.get("enabled") == "on")
         except ValidationError as exc:
-            group = await tenancy.get_group(actor, group_id)
+            group = await tenancy_users.get_group(actor, group_id)
             error = next(iter(exc.errors.values()))
         context = {"group": group, "info": info, "checked": code in group["permissions"], "error": error}
         return render(request, "users/_toggle.html", context)
 
     @post("/{group_id:int}/delete")
     async def delete(self, request: AnyRequest, group_id: int) -> Response[Any]:
-        await tenancy.delete_group(actor_of(request), group_id)
+        await tenancy_users.delete_group(actor_of(request), group_id)
         flash(request, Message("The user group was deleted."))
         return done(request, "/groups")

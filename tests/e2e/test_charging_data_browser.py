@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from core import infrastructure
+from core.infrastructure import stations
 from tests.e2e.conftest import browser_login, screenshot
 from tests.integration.cdrs.conftest import cdr_of, finished_session, second_location_station
 from tests.integration.ocpp.conftest import make_station
@@ -69,7 +69,7 @@ async def test_filter_list_chart_view_and_detail(page, cpo: TenantCtx, unique: s
 async def test_eka_column_shows_the_signature_check(page, cpo: TenantCtx, unique: str) -> None:
     meter = ec.generate_private_key(ec.BrainpoolP256R1())
     st = await make_station(cpo, "BE" + unique)
-    await infrastructure.update_station(cpo.actor, st.id, {"meter_public_key": public_hex(meter)})
+    await stations.update_station(cpo.actor, st.id, {"meter_public_key": public_hex(meter)})
     now = datetime.now(UTC)
     document = sign(meter, payload(("B", 0.0), ("E", 10.0)), "ECDSA-brainpool256r1-SHA256")
     valid = await cdr_of(await finished_session(cpo, st, energy_wh=10_000, start=now - timedelta(hours=3),

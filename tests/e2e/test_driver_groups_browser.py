@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from core import tariffs
-from core.tables_charging import ChargingCard
+from core.access.tables import ChargingCard
+from core.tariffs import tariffs
 from tests.e2e.conftest import browser_login, screenshot
 from tests.support import TenantCtx
 

@@ -12,7 +12,7 @@ import time
 import httpx
 
 from core.demo import DEMO_EMAIL, DEMO_PASSWORD
-from tests.e2e.conftest import _free_port
+from tests.support import free_port
 
 
 def test_fresh_embedded_install_serves_a_populated_portal() -> None:
@@ -23,7 +23,7 @@ def test_fresh_embedded_install_serves_a_populated_portal() -> None:
             done = subprocess.run([sys.executable, "-m", "csms.cli", *step], env=env, capture_output=True, text=True)
             assert done.returncode == 0, done.stderr
         assert os.path.exists(os.path.join(var, "csms.sqlite3"))
-        port = _free_port()
+        port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "csms.cli", "serve", "--port", str(port)],
             env=env,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from core import infrastructure
+from core.infrastructure import charge_points
 from tests.e2e.conftest import browser_login, screenshot
 from tests.integration.infrastructure.conftest import make_site
 from tests.support import TenantCtx
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 async def test_create_assign_and_see_tariff(page: Any, cpo: TenantCtx, unique: str) -> None:
     site = await make_site(cpo, unique)
-    await infrastructure.update_charge_point(cpo.actor, site.charge_point["id"], {"evse_id": f"DE*ISE*E{unique[:6]}*1"})
+    await charge_points.update_charge_point(cpo.actor, site.charge_point["id"], {"evse_id": f"DE*ISE*E{unique[:6]}*1"})
     await browser_login(page, cpo.admin["email"], cpo.password)
     await page.click("[data-testid=lang-en]")
     await page.wait_for_selector("html[lang=en]")

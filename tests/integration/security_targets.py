@@ -16,7 +16,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core import bulk_import, infrastructure, tenancy
+from core.cdrs import building
+from core.charging import sessions
+from core.commands import diagnostics, running
+from core.infrastructure import bulk_import, charge_points, locations, stations
+from core.tariffs import assignments, tariffs
+from core.tenancy import api_keys, users
 from tests.support import TenantCtx, make_user
 
 
@@ -41,7 +46,7 @@ Factory = Callable[[World], Awaitable[Any]]
 
 async def _location(world: World) -> int:
     async def make(w: World) -> dict[str, Any]:
-        return await infrastructure.create_location(
+        return await locations.create_location(
             w.ctx.actor,
             {"name": f"Security {w.ctx.tenant['slug']}", "address": "Hauptstr. 1", "postal_code": "80331",
              "city": "München", "country": "DEU", "latitude": "48.137154", "longitude": "11.576124"},
@@ -54,7 +59,7 @@ async def _station(world: World) -> int:
     location_id = await _location(world)
 
     async def make(w: World) -> dict[str, Any]:
-        station, _password = await infrastructure.create_station(
+        station, _password = await stations.create_station(
             w.ctx.actor, {"location_id": location_id, "charge_box_id": f"SEC-{w.ctx.tenant['slug']}"}
         )
         return station
@@ -66,7 +71,7 @@ async def _charge_point(world: World) -> int:
     station_id = await _station(world)
 
     async def make(w: World) -> dict[str, Any]:
-        return await infrastructure.create_charge_point(w.ctx.actor, {"station_id": station_id, "evse_number": 1})
+        return await charge_points.create_charge_point(w.ctx.actor, {"station_id": station_id, "evse_number": 1})
 
     return int((await world.get("charge_point", make))["id"])
 
@@ -75,7 +80,7 @@ async def _connector(world: World) -> int:
     charge_point_id = await _charge_point(world)
 
     async def make(w: World) -> dict[str, Any]:
-        return (await infrastructure.list_connectors(w.ctx.actor, charge_point_id))[0]
+        return (await charge_points.list_connectors(w.ctx.actor, charge_point_id))[0]
 
     return int((await world.get("connector", make))["id"])
 
@@ -96,13 +101,13 @@ async def _user(world: World) -> int:
 
 async def _group(world: World) -> int:
     async def make(w: World) -> dict[str, Any]:
-        return await tenancy.create_group(w.ctx.actor, {"name": f"Security {w.ctx.tenant['slug']}"})
+        return await users.create_group(w.ctx.actor, {"name": f"Security {w.ctx.tenant['slug']}"})
 
     return int((await world.get("group", make))["id"])
 
 
 async def _tariff(world: World) -> int:
-    from core import tariffs
+    pass
 
     async def make(w: World) -> dict[str, Any]:
         return await tariffs.create_tariff(
@@ -115,26 +120,26 @@ async def _tariff(world: World) -> int:
 async def _tariff_assignment(world: World) -> int:
     from datetime import UTC, datetime, timedelta
 
-    from core import tariffs
+    pass
 
     tariff_id, charge_point_id = await _tariff(world), await _charge_point(world)
 
     async def make(w: World) -> dict[str, Any]:
         ahead = datetime.now(UTC) + timedelta(days=40)  # scheduled, so that it could still be cancelled
-        return (await tariffs.assign_tariff(w.ctx.actor, tariff_id, [charge_point_id], ahead))[0]
+        return (await assignments.assign_tariff(w.ctx.actor, tariff_id, [charge_point_id], ahead))[0]
 
     return int((await world.get("tariff_assignment", make))["id"])
 
 
 async def _anomaly(world: World) -> int:
-    from core import charging, infrastructure
-    from core.tables_charging import Anomaly
+    pass
+    from core.charging.tables import Anomaly
 
     station_id = await _station(world)
 
     async def make(w: World) -> int:
-        station = await infrastructure.get_station(w.ctx.actor, station_id)
-        await charging.record_anomaly(charging.AnomalyKind.UNKNOWN_CONNECTOR, station, {"connectorId": 9})
+        station = await stations.get_station(w.ctx.actor, station_id)
+        await sessions.record_anomaly(sessions.AnomalyKind.UNKNOWN_CONNECTOR, station, {"connectorId": 9})
         row = await Anomaly.select(Anomaly.id).where(Anomaly.station == station_id).first()
         assert row is not None
         return int(row["id"])
@@ -143,9 +148,9 @@ async def _anomaly(world: World) -> int:
 
 
 async def _unknown_station(world: World) -> int:
-    # core.charging.record_unknown_station assigns the row to the only tenant allowing unknown stations, a
+    # core.charging.connections.record_unknown_station assigns the row to the only tenant allowing unknown stations, a
     # global state other tests change; the row is written directly, assigned to the world's tenant.
-    from core.tables_charging import UnknownStation
+    from core.charging.tables import UnknownStation
 
     async def make(w: World) -> int:
         row = UnknownStation(charge_box_id=f"UNKNOWN-{w.ctx.tenant['slug']}", tenant=w.ctx.id)
@@ -157,7 +162,7 @@ async def _unknown_station(world: World) -> int:
 
 async def _api_key(world: World) -> int:
     async def make(w: World) -> int:
-        _key, row = await tenancy.create_api_key(w.ctx.id, "security", [])
+        _key, row = await api_keys.create_api_key(w.ctx.id, "security", [])
         return int(row["id"])
 
     return int(await world.get("api_key", make))
@@ -165,17 +170,17 @@ async def _api_key(world: World) -> int:
 
 async def _command_record(world: World) -> int:
     """A GetDiagnostics command (pending, never sent) whose file the station has uploaded."""
-    from core import commands
-    from core.tables_commands import CommandRecord
+    pass
+    from core.commands.tables import CommandRecord
 
     station_id = await _station(world)
 
     async def make(w: World) -> int:
-        prepared = await commands.start_command(
+        prepared = await running.start_command(
             w.ctx.actor, "diagnostics", {}, station_id=station_id, job=f"security-{w.ctx.tenant['slug']}"
         )
         row = await CommandRecord.select(CommandRecord.upload_token).where(CommandRecord.id == prepared.record_id)
-        assert await commands.store_diagnostics_upload(row[0]["upload_token"], "diag.log", b"diagnostics")
+        assert await diagnostics.store_diagnostics_upload(row[0]["upload_token"], "diag.log", b"diagnostics")
         return prepared.record_id
 
     return int(await world.get("command", make))
@@ -190,7 +195,7 @@ async def _session(world: World) -> int:
     """A stopped session written directly (as the CDR tests do)."""
     from datetime import UTC, datetime, timedelta
 
-    from core.tables_charging import ChargingSession
+    from core.charging.tables import ChargingSession
 
     station_id, charge_point_id = await _station(world), await _charge_point(world)
 
@@ -210,12 +215,12 @@ async def _session(world: World) -> int:
 
 async def _cdr(world: World) -> int:
     """The CDR of the world's stopped session, made by core.cdrs."""
-    from core import cdrs
+    pass
 
     session_id = await _session(world)
 
     async def make(w: World) -> int:
-        cdr_id = await cdrs.create_cdr(session_id)
+        cdr_id = await building.create_cdr(session_id)
         assert cdr_id is not None
         return cdr_id
 
@@ -223,7 +228,7 @@ async def _cdr(world: World) -> int:
 
 
 async def _card(world: World) -> int:
-    from core import cards
+    from core.access import cards
 
     async def make(w: World) -> dict[str, Any]:
         return await cards.create_card(w.ctx.actor, {"uid": "5EC0A1"})
@@ -232,7 +237,7 @@ async def _card(world: World) -> int:
 
 
 async def _driver_group(world: World) -> int:
-    from core import driver_groups
+    from core.access import driver_groups
 
     async def make(w: World) -> dict[str, Any]:
         return await driver_groups.create_group(w.ctx.actor, {"name": "Security", "kind": "CARDS_ONLY"})

@@ -8,10 +8,11 @@ import subprocess
 import sys
 import uuid
 
-from core import tenancy
 from core.demo import DEMO_SLUG
-from core.permissions import Permission
-from core.tables import ChargePoint, ChargingStation, Location, StaffUser, Tenant
+from core.infrastructure.tables import ChargePoint, ChargingStation, Location
+from core.tenancy import api_keys, tenants
+from core.tenancy.permissions import Permission
+from core.tenancy.tables import StaffUser, Tenant
 
 
 async def csms(*args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -65,13 +66,13 @@ async def test_tenant_user_and_apikey_commands() -> None:
     created = await csms("apikey", "create", "--tenant", slug)
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()
-    actor = await tenancy.actor_for_api_key(key)
+    actor = await api_keys.actor_for_api_key(key)
     assert actor is not None
-    tenant = await tenancy.get_tenant_by_slug(slug)
+    tenant = await tenants.get_tenant_by_slug(slug)
     assert actor.tenant_id == tenant["id"]
     assert actor.can(Permission.USERS_MANAGE)  # no --permission: the operator's key grants every switch
     reader = (await csms("apikey", "create", "--tenant", slug, "--permission", "infrastructure.view")).stdout.strip()
-    limited = await tenancy.actor_for_api_key(reader)
+    limited = await api_keys.actor_for_api_key(reader)
     assert limited is not None
     assert limited.can(Permission.INFRASTRUCTURE_VIEW) and not limited.can(Permission.INFRASTRUCTURE_MANAGE)
     unknown = await csms("apikey", "create", "--tenant", slug, "--permission", "everything")

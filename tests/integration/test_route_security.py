@@ -23,8 +23,8 @@ import httpx
 import pytest
 from litestar.routes import HTTPRoute
 
-from core import tenancy
-from core.permissions import ALL_PERMISSIONS, Permission
+from core.tenancy import api_keys
+from core.tenancy.permissions import ALL_PERMISSIONS, Permission
 from portal.auth import PUBLIC_PREFIXES
 from tests.integration.security_targets import (
     BODIES,
@@ -103,7 +103,7 @@ class Setup:
         if (api, permissions) not in self.clients:
             client = app_client()
             if api:
-                key, _ = await tenancy.create_api_key(self.own.ctx.id, "limited", sorted(permissions))
+                key, _ = await api_keys.create_api_key(self.own.ctx.id, "limited", sorted(permissions))
                 client.headers["authorization"] = f"Bearer {key}"
             else:
                 user = await make_user(self.own.ctx.id, permissions=sorted(permissions))
@@ -131,7 +131,7 @@ async def _clients(ctx: TenantCtx) -> tuple[httpx.AsyncClient, httpx.AsyncClient
     """The tenant's admin logged into the portal, and a REST API client with a key granting everything."""
     admin = app_client()
     await login(admin, ctx.admin["email"])
-    key, _ = await tenancy.create_api_key(ctx.id, "route security")
+    key, _ = await api_keys.create_api_key(ctx.id, "route security")
     api = app_client()
     api.headers["authorization"] = f"Bearer {key}"
     return admin, api

@@ -1,12 +1,13 @@
-"""core.authorization.authorize: card state, tenant, expiry, auth types and concurrent transactions."""
+"""core.charging.authorization.authorize: card state, tenant, expiry, auth types and concurrent transactions."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.authorization import AuthSource, AuthStatus, authorize
-from core.cards import normalize_uid
-from core.tables_charging import ChargingCard
+from core.access.cards import normalize_uid
+from core.access.tables import ChargingCard
+from core.charging.authorization import AuthSource, AuthStatus, authorize
+from core.infrastructure import charge_points, locations, stations
 from tests.support import TenantCtx
 
 CP_ALL = {"auth_local_rfid": True, "auth_remote": True, "auth_direct_payment": False}
@@ -48,21 +49,21 @@ async def test_charge_point_auth_types(cpo: TenantCtx, unique: str) -> None:
 
 async def test_driver_group_archive_and_scope(cpo: TenantCtx, unique: str) -> None:
     """Cards of an archived group are Blocked everywhere; outside the group's scope Invalid; without group as before."""
-    from core import driver_groups, infrastructure
-    from core.tables_charging import ChargingSession
+    from core.access import driver_groups
+    from core.charging.tables import ChargingSession
 
     actor = cpo.actor
     here, there = [
-        await infrastructure.create_location(
+        await locations.create_location(
             actor, {"name": f"{name} {unique}", "address": "Hauptstr. 1", "postal_code": "80331", "city": "München",
                     "country": "DEU", "latitude": "48.1", "longitude": "11.5"})  # fmt: skip
         for name in ("Here", "There")
     ]
     points = []
     for n, location in enumerate((here, there)):
-        station, _ = await infrastructure.create_station(
+        station, _ = await stations.create_station(
             actor, {"location_id": location["id"], "charge_box_id": f"AZ{n}-{unique}"})
-        points.append(await infrastructure.create_charge_point(actor, {"station_id": station["id"], "evse_number": 1}))
+        points.append(await charge_points.create_charge_point(actor, {"station_id": station["id"], "evse_number": 1}))
     cp_here, cp_there = [{**CP_ALL, "id": cp["id"]} for cp in points]
     group = await driver_groups.create_group(
         actor, {"name": "Gäste", "kind": "CARDS_ONLY", "scope": "CHOSEN", "location_ids": [str(here["id"])]})

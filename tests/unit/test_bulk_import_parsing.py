@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.bulk_import import check_fields, decode, read_rows, template_csv
 from core.errors import ValidationError
+from core.infrastructure.bulk_import import check_fields, decode, read_rows, template_csv
 
 HEADER = "location_name;address;postal_code;city;charge_box_id;evse_number;standard;power_type"
 

@@ -1,10 +1,10 @@
-"""core.driver_groups pure rules: tariff mode per kind, scope targets, how a session's CDR is priced."""
+"""core.access.driver_groups pure rules: tariff mode per kind, scope targets, how a session's CDR is priced."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.driver_groups import FREE_REMARK, check_terms, session_pricing, session_terms
+from core.access.driver_groups import FREE_REMARK, check_terms, session_pricing, session_terms
 from core.errors import ValidationError
 
 

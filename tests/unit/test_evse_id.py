@@ -1,6 +1,6 @@
 import pytest
 
-from core.evse_id import InvalidEvseId, is_valid_evse_id, normalize_evse_id, operator_of, suggest_evse_id
+from core.infrastructure.evse_id import InvalidEvseId, is_valid_evse_id, normalize_evse_id, operator_of, suggest_evse_id
 
 
 @pytest.mark.parametrize(

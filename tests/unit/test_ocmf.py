@@ -1,4 +1,4 @@
-"""OCMF parsing and signature verification (core.ocmf) with keys made here and one real meter's document."""
+"""OCMF parsing and signature verification (core.eichrecht.ocmf) with keys made here and one real meter's document."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from core import ocmf
-from core.ocmf import Problem, SignatureStatus
+from core.eichrecht import ocmf
+from core.eichrecht.ocmf import Problem, SignatureStatus
 from tests.ocmf_signing import payload, public_hex, sign
 
 # A KEBA KCP30 document and its meter's key, from the test resources of the S.A.F.E. e.V. Transparenzsoftware

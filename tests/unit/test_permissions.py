@@ -1,5 +1,5 @@
-from core.permissions import ALL_PERMISSIONS, CATALOGUE, Permission, effective_permissions
-from core.tenancy import tenant_language
+from core.tenancy.permissions import ALL_PERMISSIONS, CATALOGUE, Permission, effective_permissions
+from core.tenancy.tenants import tenant_language
 
 
 def test_admins_hold_every_permission() -> None:

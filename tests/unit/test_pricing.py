@@ -7,14 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.pricing import (
-    PriceSet,
-    SessionFacts,
-    TariffSnapshot,
-    gross_unit_price,
-    price_session,
-    round_money,
-)
+from core.tariffs.pricing import PriceSet, SessionFacts, TariffSnapshot, gross_unit_price, price_session, round_money
 
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from core import infrastructure
 from core.errors import ValidationError
-from core.infrastructure import clean_attributes, marketing_checklist, ocpp_url
+from core.infrastructure import station_sheet
+from core.infrastructure.station_sheet import clean_attributes, marketing_checklist, ocpp_url
 from core.settings import get_settings
 
 LOCATION: dict[str, Any] = {
@@ -80,5 +80,5 @@ def test_checklist_without_charge_points_is_not_ready() -> None:
 )
 def test_ocpp_url_follows_the_public_address(monkeypatch: pytest.MonkeyPatch, public_url: str, expected: str) -> None:
     settings = dataclasses.replace(get_settings(), public_url=public_url)
-    monkeypatch.setattr(infrastructure, "get_settings", lambda: settings)
+    monkeypatch.setattr(station_sheet, "get_settings", lambda: settings)
     assert ocpp_url("CB-1") == expected

@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.pricing import PriceSet, TariffSnapshot
-from core.tariffs import check_price_increase, new_code, parse_valid_from, preview
+from core.tariffs.assignments import parse_valid_from
+from core.tariffs.price_increase import check_price_increase
+from core.tariffs.pricing import PriceSet, TariffSnapshot
+from core.tariffs.tariffs import new_code, preview
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 BASE = TariffSnapshot(
@@ -126,7 +128,7 @@ def test_scaling_every_price_is_judged_by_the_factor(factor: Decimal) -> None:
 
 
 def test_assignment_states_of_one_charge_point() -> None:
-    from core.tariffs import AssignmentState, assignment_states
+    from core.tariffs.assignments import AssignmentState, assignment_states
 
     now = datetime(2026, 11, 1, 12, tzinfo=UTC)
 

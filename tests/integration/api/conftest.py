@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core import tenancy
+from core.tenancy import api_keys
 from tests.integration.infrastructure.conftest import foreign_site, site  # noqa: F401 - the same sites as the portal tests
 from tests.support import TenantCtx, app_client
 
@@ -26,7 +26,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def key(cpo: TenantCtx) -> str:
     """A key of the CPO as the operator's CLI makes it: every permission."""
-    created, _ = await tenancy.create_api_key(cpo.id, "test")
+    created, _ = await api_keys.create_api_key(cpo.id, "test")
     return created
 
 
@@ -37,7 +37,7 @@ async def auth(key: str) -> dict[str, str]:
 
 @pytest.fixture
 async def other_auth(other_cpo: TenantCtx) -> dict[str, str]:
-    created, _ = await tenancy.create_api_key(other_cpo.id, "other")
+    created, _ = await api_keys.create_api_key(other_cpo.id, "other")
     return bearer(created)
 
 

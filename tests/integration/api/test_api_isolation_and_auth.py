@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 
-from core import infrastructure, tenancy
+from core.infrastructure import charge_points, locations, stations
+from core.tenancy import api_keys
 from tests.integration.api.conftest import bearer, json_of
 from tests.integration.infrastructure.conftest import Site
 from tests.support import TenantCtx
@@ -72,8 +73,8 @@ async def test_openapi_lists_every_resource_with_schemas(client: httpx.AsyncClie
 async def test_every_route_needs_a_valid_key(client: httpx.AsyncClient, cpo: TenantCtx, site: Site, key: str) -> None:
     routes = await api_routes(client)
     assert len(routes) >= 19
-    revoked_key, revoked_row = await tenancy.create_api_key(cpo.id, "old")
-    await tenancy.revoke_api_key(cpo.actor, revoked_row["id"])
+    revoked_key, revoked_row = await api_keys.create_api_key(cpo.id, "old")
+    await api_keys.revoke_api_key(cpo.actor, revoked_row["id"])
     wrong = [{}, {"Authorization": key}, {"Authorization": f"Basic {key}"}, bearer("csms_nope"), bearer(key + "x"),
              bearer(revoked_key)]  # fmt: skip
     ids = foreign_ids(site)
@@ -100,13 +101,13 @@ async def test_another_tenants_ids_are_not_found_on_every_route(
         assert response.status_code == 404, (method, url, response.text)
         assert response.json()["detail"] == "Not found"
     # Nothing of the foreign site changed.
-    other = await infrastructure.get_location(_actor_of(foreign_site), foreign_site.location["id"])
+    other = await locations.get_location(_actor_of(foreign_site), foreign_site.location["id"])
     assert other["name"] == foreign_site.location["name"] and other["decommissioned_at"] is None
-    assert len(await infrastructure.list_connectors(_actor_of(foreign_site), foreign_site.charge_point["id"])) == 1
+    assert len(await charge_points.list_connectors(_actor_of(foreign_site), foreign_site.charge_point["id"])) == 1
 
 
 def _actor_of(site: Site) -> Any:
-    from core.context import system_actor
+    from core.tenancy.actor import system_actor
 
     return system_actor(site.location["tenant"])
 
@@ -146,14 +147,14 @@ async def test_cannot_create_under_another_tenants_parent(
     )
     assert moved.status_code == 400 and "location_id" in moved.json()["errors"]
     actor = _actor_of(foreign_site)
-    assert len(await infrastructure.list_stations(actor)) == 1
-    assert len(await infrastructure.list_charge_points(actor)) == 1
-    assert len(await infrastructure.list_connectors(actor)) == 1
+    assert len(await stations.list_stations(actor)) == 1
+    assert len(await charge_points.list_charge_points(actor)) == 1
+    assert len(await charge_points.list_connectors(actor)) == 1
 
 
 async def test_key_permissions_limit_what_it_may_do(client: httpx.AsyncClient, cpo: TenantCtx, site: Site) -> None:
-    read_key, _ = await tenancy.create_api_key(cpo.id, "reader", ["infrastructure.view"])
-    no_key, _ = await tenancy.create_api_key(cpo.id, "nothing", [])
+    read_key, _ = await api_keys.create_api_key(cpo.id, "reader", ["infrastructure.view"])
+    no_key, _ = await api_keys.create_api_key(cpo.id, "nothing", [])
     ids = foreign_ids(site)
     for method, path in await api_routes(client):
         url = path.replace("{item_id}", str(ids[path.split("/")[3]]))
@@ -166,8 +167,8 @@ async def test_key_permissions_limit_what_it_may_do(client: httpx.AsyncClient, c
         as_nobody = await client.request(method, url, headers=bearer(no_key), json=body)
         assert as_nobody.status_code == 403, (method, url, as_nobody.text)
     # Nothing was changed or removed by the refused calls.
-    assert (await infrastructure.get_location(cpo.actor, site.location["id"]))["decommissioned_at"] is None
-    assert len(await infrastructure.list_connectors(cpo.actor, site.charge_point["id"])) == 1
+    assert (await locations.get_location(cpo.actor, site.location["id"]))["decommissioned_at"] is None
+    assert len(await charge_points.list_connectors(cpo.actor, site.charge_point["id"])) == 1
 
 
 async def test_reseller_key_sees_its_sub_cpos_and_not_the_other_way(client: httpx.AsyncClient, unique: str) -> None:
@@ -177,8 +178,8 @@ async def test_reseller_key_sees_its_sub_cpos_and_not_the_other_way(client: http
     reseller = await make_tenant(kind="RESELLER")
     sub, sibling = await make_tenant(parent_id=reseller.id), await make_tenant(parent_id=reseller.id)
     sub_site, sibling_site = await make_site(sub, "S" + unique), await make_site(sibling, "T" + unique)
-    reseller_key, _ = await tenancy.create_api_key(reseller.id)
-    sub_key, _ = await tenancy.create_api_key(sub.id)
+    reseller_key, _ = await api_keys.create_api_key(reseller.id)
+    sub_key, _ = await api_keys.create_api_key(sub.id)
     seen = json_of(await client.get("/api/v1/stations", headers=bearer(reseller_key)))
     assert {s["id"] for s in seen["items"]} == {sub_site.station["id"], sibling_site.station["id"]}
     own = json_of(await client.get("/api/v1/stations", headers=bearer(sub_key)))
@@ -193,8 +194,8 @@ async def test_reseller_key_creates_a_location_for_a_sub_cpo(client: httpx.Async
 
     reseller = await make_tenant(kind="RESELLER")
     sub, stranger = await make_tenant(parent_id=reseller.id), await make_tenant()
-    reseller_key, _ = await tenancy.create_api_key(reseller.id)
-    sub_key, _ = await tenancy.create_api_key(sub.id)
+    reseller_key, _ = await api_keys.create_api_key(reseller.id)
+    sub_key, _ = await api_keys.create_api_key(sub.id)
     made = json_of(await client.post("/api/v1/locations", json={**LOCATION, "tenant_id": sub.id},
                                      headers=bearer(reseller_key)), 201)  # fmt: skip
     assert made["tenant_id"] == sub.id

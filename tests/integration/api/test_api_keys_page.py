@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from core.tables import ApiKey
+from core.tenancy.tables import ApiKey
 from tests.integration.api.conftest import bearer
 from tests.support import TenantCtx, app_client, csrf_of, login, make_user, post_form
 

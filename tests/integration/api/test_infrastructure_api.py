@@ -6,9 +6,10 @@ from typing import Any
 
 import httpx
 
-from core import audit, infrastructure
-from core.charging import StationLookup, authenticate_station
-from core.infrastructure import InstallationStatus
+from core.charging.connections import StationLookup, authenticate_station
+from core.infrastructure import locations
+from core.infrastructure.specs import InstallationStatus
+from core.tenancy import audit
 from tests.integration.api.conftest import json_of
 from tests.integration.infrastructure.conftest import Site
 from tests.support import TenantCtx
@@ -50,7 +51,7 @@ async def test_location_crud(client: httpx.AsyncClient, auth: dict[str, str], cp
     assert patched["city"] == "Altona" and patched["name"] == "Depot Nord"  # only what was sent changes
     assert patched["coordinates"] == {"latitude": "53.5500000", "longitude": "9.9666000"}
     assert patched["operator"] == {**LOCATION["operator"], "website": ""}  # null clears
-    stored = await infrastructure.get_location(cpo.actor, location_id)
+    stored = await locations.get_location(cpo.actor, location_id)
     assert stored["city"] == "Altona" and stored["operator_website"] == ""
     entries = await audit.history(cpo.actor, "location", location_id)
     assert {e["action"] for e in entries} >= {"create", "update"}  # the same audit as the portal
@@ -176,7 +177,7 @@ async def test_connector_crud(client: httpx.AsyncClient, auth: dict[str, str], s
 
 async def test_pagination(client: httpx.AsyncClient, auth: dict[str, str], cpo: TenantCtx) -> None:
     for n in range(5):
-        await infrastructure.create_location(
+        await locations.create_location(
             cpo.actor, {"name": f"Site {n}", "address": "A 1", "postal_code": "1", "city": "B", "country": "DEU"}
         )
     first = json_of(await client.get("/api/v1/locations?limit=2", headers=auth))

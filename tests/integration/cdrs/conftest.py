@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from core import cdrs, infrastructure
-from core.tables import ChargePoint, OutboxMessage
-from core.tables_cdrs import Cdr
-from core.tables_charging import ChargingSession, MeterValue
+from core.cdrs import building
+from core.cdrs.tables import Cdr
+from core.charging.tables import ChargingSession, MeterValue
+from core.infrastructure import locations
+from core.infrastructure.tables import ChargePoint
+from core.outbox import OutboxMessage
 from tests.integration.ocpp.conftest import Station, client, make_station, ocpp_url, station  # noqa: F401 - fixtures
 from tests.support import TenantCtx
 
@@ -75,7 +77,7 @@ async def finished_session(
 
 
 async def cdr_of(session_id: int) -> dict[str, Any]:
-    cdr_id = await cdrs.create_cdr(session_id)
+    cdr_id = await building.create_cdr(session_id)
     assert cdr_id is not None
     row = await Cdr.select().where(Cdr.id == cdr_id).first()
     assert row is not None
@@ -85,11 +87,11 @@ async def cdr_of(session_id: int) -> dict[str, Any]:
 async def second_location_station(ctx: TenantCtx, suffix: str) -> Station:
     """A DC station in Vienna, Eichrecht compliant, for filter tests."""
     st = await make_station(ctx, suffix, points=1)
-    location = await infrastructure.create_location(
+    location = await locations.create_location(
         ctx.actor, {"name": f"Wien {suffix}", "address": "Ringstraße 5", "postal_code": "1010", "city": "Wien",
                     "country": "AUT", "latitude": "48.2", "longitude": "16.37"},
     )  # fmt: skip
-    from core.tables import ChargingStation
+    from core.infrastructure.tables import ChargingStation
 
     await ChargingStation.update({ChargingStation.location: location["id"]}).where(ChargingStation.id == st.id)
     await ChargePoint.update({ChargePoint.power_type: "DC", ChargePoint.eichrecht_compliant: True}).where(

@@ -12,11 +12,14 @@ import pytest
 from ocpp.v16 import ChargePoint as ClientChargePoint
 from ocpp.v16 import call
 
-from core import cdrs, jobs, outbox, tariffs
+from core import jobs, outbox
+from core.access.tables import ChargingCard
+from core.cdrs import building
+from core.cdrs.tables import Cdr
 from core.db import transaction
-from core.tables import ChargePoint, OutboxMessage
-from core.tables_cdrs import Cdr
-from core.tables_charging import ChargingCard
+from core.infrastructure.tables import ChargePoint
+from core.outbox import OutboxMessage
+from core.tariffs import assignments, tariffs
 from tests.integration.cdrs.conftest import deliver_session_stopped, finished_session
 from tests.integration.ocpp.conftest import Station
 from tests.support import TenantCtx
@@ -42,7 +45,7 @@ async def seed_tariff(ctx: TenantCtx, charge_point_id: int) -> dict[str, Any]:
         ctx.actor, {"name": "Standard", "currency": "EUR", "ac_energy_per_kwh": "0.40", "ac_time_per_minute": "0.02",
                     "ac_time_from_minute": "60", "dc_energy_per_kwh": "0.60"},
     )  # fmt: skip
-    await tariffs.assign_tariff(ctx.actor, tariff["id"], [charge_point_id], datetime.now(UTC))
+    await assignments.assign_tariff(ctx.actor, tariff["id"], [charge_point_id], datetime.now(UTC))
     return tariff
 
 
@@ -97,10 +100,11 @@ async def test_stopped_session_becomes_one_priced_cdr_with_signed_data(
     assert await OutboxMessage.count().where(OutboxMessage.dedupe_key == f"session-stopped:{tx}") == 1
     await OutboxMessage.update({OutboxMessage.delivered_at: None}).where(OutboxMessage.id == row["id"])
     # A job of another topic handed this id (a queue entry that outlived its database) leaves it alone.
-    assert await outbox.consume(row["id"], cdrs.on_check_signatures, "station.check_signatures") is False
-    assert await outbox.consume(row["id"], cdrs.on_session_stopped, cdrs.TOPIC) is True  # the conflict is handled
-    assert await outbox.consume(row["id"], cdrs.on_session_stopped) is False  # delivered: skipped
-    assert await cdrs.create_cdr(tx) == cdr["id"]
+    assert await outbox.consume(row["id"], building.on_check_signatures, "station.check_signatures") is False
+    # the conflict is handled
+    assert await outbox.consume(row["id"], building.on_session_stopped, building.TOPIC) is True
+    assert await outbox.consume(row["id"], building.on_session_stopped) is False  # delivered: skipped
+    assert await building.create_cdr(tx) == cdr["id"]
     assert await Cdr.count().where(Cdr.session == tx) == 1
 
 
@@ -113,7 +117,7 @@ async def test_session_without_tariff_gets_a_cdr_without_cost(
     await deliver_session_stopped(tx)
     cdr = await Cdr.select().where(Cdr.session == tx).first()
     assert cdr is not None
-    assert cdr["total_cost_incl_vat"] == 0 and cdr["remark"] == cdrs.NO_TARIFF_REMARK and cdr["tariff"] is None
+    assert cdr["total_cost_incl_vat"] == 0 and cdr["remark"] == building.NO_TARIFF_REMARK and cdr["tariff"] is None
     assert Decimal(str(cdr["total_energy"])) == Decimal("4.000") and cdr["eichrecht_compliant"] is False
 
 
@@ -137,7 +141,7 @@ async def test_stale_sessions_get_failed_cdrs_corrected_by_a_late_stop(
     assert len(rows) == 1 and rows[0]["id"] == cdr["id"]
     assert rows[0]["status"] == "COMPLETED" and rows[0]["stop_reason"] == "Local"
     assert Decimal(str(rows[0]["total_energy"])) == Decimal("7.000")
-    assert await cdrs.create_cdr(int(begin.transaction_id)) == cdr["id"]  # nothing left to correct
+    assert await building.create_cdr(int(begin.transaction_id)) == cdr["id"]  # nothing left to correct
 
 
 async def test_publish_needs_the_change_transaction_and_stores_a_key_once(unique: str) -> None:
@@ -193,5 +197,5 @@ async def test_relay_retries_a_failing_actor_with_backoff(unique: str) -> None:
 
 async def test_a_running_session_gets_no_cdr(cpo: TenantCtx, station: Station) -> None:
     session_id = await finished_session(cpo, station, status="CHARGING")
-    assert await cdrs.create_cdr(session_id) is None
+    assert await building.create_cdr(session_id) is None
     assert not await Cdr.exists().where(Cdr.session == session_id)

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from core import cdrs, tenancy
-from core.cdrs import CdrQuery
+from core.cdrs import charging_data
+from core.cdrs.charging_data import CdrQuery
+from core.tenancy import api_keys
 from tests.integration.cdrs.conftest import cdr_of, finished_session, second_location_station
 from tests.integration.ocpp.conftest import make_station
 from tests.support import TenantCtx, app_client, login, make_user
@@ -53,16 +54,16 @@ def sessions_of(rows: list[dict[str, Any]]) -> set[int]:
 
 async def test_filters_select_the_right_rows(data: Data) -> None:
     actor = data.ctx.actor
-    base = cdrs.parse_query(PERIOD)
+    base = charging_data.parse_query(PERIOD)
     every = {data.signed["session"], data.failed["session"], data.vienna["session"], data.active_session}
 
     async def only(**changes: Any) -> set[int]:
-        q = cdrs.parse_query({**PERIOD, **changes})
-        rows = await cdrs.list_rows(actor, q)
-        assert await cdrs.count(actor, q) == len(rows)
+        q = charging_data.parse_query({**PERIOD, **changes})
+        rows = await charging_data.list_rows(actor, q)
+        assert await charging_data.count(actor, q) == len(rows)
         return sessions_of(rows)
 
-    assert sessions_of(await cdrs.list_rows(actor, base)) == every
+    assert sessions_of(await charging_data.list_rows(actor, base)) == every
     assert await only(country="AUT") == {data.vienna["session"]}
     assert await only(city="wie") == {data.vienna["session"]}
     assert await only(city="1010") == {data.vienna["session"]}  # postal code
@@ -75,14 +76,15 @@ async def test_filters_select_the_right_rows(data: Data) -> None:
     assert await only(status="ACTIVE") == {data.active_session}
     assert await only(currency="EUR") == every - {data.active_session}
     assert await only(**{"from": "2026-10-02"}) == set()
-    rows = await cdrs.list_rows(actor, cdrs.parse_query({**PERIOD, "sort": "total_energy", "dir": "asc"}))
+    by_energy = charging_data.parse_query({**PERIOD, "sort": "total_energy", "dir": "asc"})
+    rows = await charging_data.list_rows(actor, by_energy)
     assert [r["session_id"] for r in rows][-1] == data.vienna["session"]
-    charts = await cdrs.chart_data(actor, base)
+    charts = await charging_data.chart_data(actor, base)
     assert sum(energy for _, energy in charts["energy_per_day"]) == Decimal("47.500")  # CDRs and the running one
     assert dict(charts["auth_sources"]) == {"RFID": 3, "REMOTE": 1}
     assert dict(charts["durations"])["15–60 min"] == 1 and dict(charts["durations"])["2–4 h"] == 0
     assert dict(charts["durations"])["4–8 h"] == 1  # 240 minutes
-    sums = {s["currency"]: s for s in await cdrs.sums(actor, base)}
+    sums = {s["currency"]: s for s in await charging_data.sums(actor, base)}
     assert sums["EUR"]["total_energy"] == Decimal("45.000") and sums["EUR"]["sessions"] == 3
     assert sums[""]["total_energy"] == Decimal("2.500")  # the running session
 
@@ -120,7 +122,7 @@ async def test_csv_export_has_the_filtered_rows_only(data: Data) -> None:
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    assert set(rows[0]) == set(cdrs.EXPORT_COLUMNS)
+    assert set(rows[0]) == set(charging_data.EXPORT_COLUMNS)
     by_session = {int(r["session_id"]): r for r in rows}
     assert set(by_session) == {data.signed["session"], data.failed["session"], data.vienna["session"]}
     vienna = by_session[data.vienna["session"]]
@@ -133,16 +135,16 @@ async def test_csv_export_has_the_filtered_rows_only(data: Data) -> None:
 
 
 async def test_export_walks_every_row_in_batches(data: Data) -> None:
-    q = CdrQuery(**{**cdrs.parse_query(PERIOD).__dict__})
+    q = CdrQuery(**{**charging_data.parse_query(PERIOD).__dict__})
     seen: list[int] = []
-    async for batch in cdrs.export_batches(data.ctx.actor, q, batch=1):
+    async for batch in charging_data.export_batches(data.ctx.actor, q, batch=1):
         assert len(batch) == 1
-        seen.extend(int(r[cdrs.EXPORT_COLUMNS.index("session_id")]) for r in batch)
+        seen.extend(int(r[charging_data.EXPORT_COLUMNS.index("session_id")]) for r in batch)
     assert len(seen) == len(set(seen)) == 4  # keyset paging: no row twice, none lost
 
 
 async def test_rest_api_lists_and_returns_only_own_cdrs(data: Data) -> None:
-    key, _ = await tenancy.create_api_key(data.ctx.id, "cdrs")
+    key, _ = await api_keys.create_api_key(data.ctx.id, "cdrs")
     headers = {"Authorization": f"Bearer {key}"}
     async with app_client() as client:
         listing = await client.get("/api/v1/cdrs", params={**PERIOD, "power": "DC"}, headers=headers)
@@ -155,7 +157,7 @@ async def test_rest_api_lists_and_returns_only_own_cdrs(data: Data) -> None:
         one = await client.get(f"/api/v1/cdrs/{data.signed['id']}", headers=headers)
         assert one.status_code == 200 and one.json()["signed_data"]["signed_values"][0]["signed_data"] == OCMF
         assert (await client.get(f"/api/v1/cdrs/{data.foreign['id']}", headers=headers)).status_code == 404
-        narrow, _ = await tenancy.create_api_key(data.ctx.id, "infra", permissions=["infrastructure.view"])
+        narrow, _ = await api_keys.create_api_key(data.ctx.id, "infra", permissions=["infrastructure.view"])
         denied = await client.get("/api/v1/cdrs", headers={"Authorization": f"Bearer {narrow}"})
         assert denied.status_code == 403
 

@@ -14,10 +14,15 @@ import httpx
 from ocpp.v16 import ChargePoint as ClientChargePoint
 from ocpp.v16 import call
 
-from core import cdrs, driver_groups, infrastructure, tariffs, tenancy
+from core.access import driver_groups
+from core.access.tables import ChargingCard
+from core.cdrs import building
+from core.cdrs.tables import Cdr
+from core.charging.tables import ChargingSession
 from core.errors import Conflict
-from core.tables_cdrs import Cdr
-from core.tables_charging import ChargingCard, ChargingSession
+from core.infrastructure import locations, stations
+from core.tariffs import tariffs
+from core.tenancy import api_keys
 from tests.integration.cdrs.conftest import deliver_session_stopped
 from tests.integration.cdrs.test_cdr_pipeline import run_session, seed_tariff, ts
 from tests.integration.ocpp.conftest import Station
@@ -65,7 +70,7 @@ async def test_documentation_tariff_prices_for_the_record_only(
     assert cdr["price_components"] and cdr["tariff"]["code"] == documented["code"]
     assert cdr["billable"] is False and cdr["driver_group"] == group["id"]
     # Building the CDR again changes nothing (outbox idempotency).
-    assert await cdrs.create_cdr(tx) == cdr["id"] and await Cdr.count().where(Cdr.session == tx) == 1
+    assert await building.create_cdr(tx) == cdr["id"] and await Cdr.count().where(Cdr.session == tx) == 1
 
     # The group is used now: it cannot be deleted, only archived; its tariff keeps its prices.
     try:
@@ -83,7 +88,7 @@ async def test_documentation_tariff_prices_for_the_record_only(
     rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
     row = next(r for r in rows if r["session_id"] == str(tx))
     assert (row["billable"], row["total_cost_excl_vat"]) == ("false", "6.60")
-    key, _ = await tenancy.create_api_key(cpo.id, "docs")
+    key, _ = await api_keys.create_api_key(cpo.id, "docs")
     api = await admin_client.get("/api/v1/cdrs", params=period, headers={"Authorization": f"Bearer {key}"})
     item = next(i for i in api.json()["items"] if i["session_id"] == tx)
     assert item["billable"] is False and Decimal(str(item["total_cost_excl_vat"])) == Decimal("6.60")
@@ -120,7 +125,7 @@ async def test_billing_tariff_and_later_edits(client: ClientChargePoint, cpo: Te
 
 async def test_free_group_archived_group_and_scope(client: ClientChargePoint, cpo: TenantCtx, station: Station,
                                                    unique: str) -> None:  # fmt: skip
-    other = await infrastructure.create_location(
+    other = await locations.create_location(
         cpo.actor, {"name": f"Elsewhere {unique}", "address": "Ring 1", "postal_code": "10115", "city": "Berlin",
                     "country": "DEU", "latitude": "52.5", "longitude": "13.4"})  # fmt: skip
     group = await driver_groups.create_group(
@@ -135,7 +140,7 @@ async def test_free_group_archived_group_and_scope(client: ClientChargePoint, cp
     await client.call(call.StopTransaction(meter_stop=0, timestamp=stamp, transaction_id=int(refused.transaction_id),
                                            id_tag=tag))  # fmt: skip
 
-    station_location = (await infrastructure.get_station(cpo.actor, station.id))["location"]
+    station_location = (await stations.get_station(cpo.actor, station.id))["location"]
     await driver_groups.update_group(cpo.actor, group["id"], {"location_ids": [str(station_location)]})
     tx = await run_session(client, tag, datetime.now(UTC) - timedelta(minutes=100))
     cdr = await cdr_row(tx)  # no tariff in the group: free, not billable

@@ -12,10 +12,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from ocpp.v16 import ChargePoint as ClientChargePoint
 from ocpp.v16 import call
 
-from core import infrastructure, tenancy
-from core.infrastructure import SIGNATURE_CHECK_TOPIC
-from core.tables import ChargingStation, OutboxMessage
-from core.tables_cdrs import Cdr
+from core.cdrs.tables import Cdr
+from core.infrastructure import stations
+from core.infrastructure.stations import SIGNATURE_CHECK_TOPIC
+from core.infrastructure.tables import ChargingStation
+from core.outbox import OutboxMessage
+from core.tenancy import api_keys
 from tests.integration.cdrs.conftest import deliver, deliver_session_stopped
 from tests.integration.ocpp.conftest import Station
 from tests.ocmf_signing import payload, public_hex, sign
@@ -69,7 +71,7 @@ async def deliver_signature_check(station_id: int) -> None:
 async def test_signed_session_with_the_station_key_is_valid(
     client: ClientChargePoint, cpo: TenantCtx, station: Station
 ) -> None:
-    await infrastructure.update_station(cpo.actor, station.id, {"meter_public_key": public_hex(METER)})
+    await stations.update_station(cpo.actor, station.id, {"meter_public_key": public_hex(METER)})
     tx = await charge(client, *documents())
     cdr = await cdr_of_session(tx)
     assert cdr["signature_status"] == "VALID"
@@ -80,7 +82,7 @@ async def test_signed_session_with_the_station_key_is_valid(
 
 
 async def test_tampered_document_is_invalid(client: ClientChargePoint, cpo: TenantCtx, station: Station) -> None:
-    await infrastructure.update_station(cpo.actor, station.id, {"meter_public_key": public_hex(METER)})
+    await stations.update_station(cpo.actor, station.id, {"meter_public_key": public_hex(METER)})
     begin, end = documents()
     tx = await charge(client, begin, end.replace('"RV":23.0', '"RV":2.3'))
     cdr = await cdr_of_session(tx)
@@ -110,14 +112,14 @@ async def test_without_key_then_saving_the_key_checks_again(
         url = f"/infrastructure/stations/{station.id}"
         saved = await post_form(portal, url, {**form, "meter_public_key": pem_text})
         assert saved.status_code in (200, 302, 303), saved.text
-    stored = await infrastructure.get_station(cpo.actor, station.id)
+    stored = await stations.get_station(cpo.actor, station.id)
     assert stored["meter_public_key"] == public_hex(METER)
     await deliver_signature_check(station.id)
     assert (await cdr_of_session(tx))["signature_status"] == "VALID"
 
     # a wrong key (another meter's) through the REST API: the same CDR is now invalid
     other = ec.generate_private_key(ec.SECP256R1())
-    key, _ = await tenancy.create_api_key(cpo.id, "eichrecht")
+    key, _ = await api_keys.create_api_key(cpo.id, "eichrecht")
     async with app_client() as api:
         headers = {"Authorization": f"Bearer {key}"}
         refused = await api.patch(f"/api/v1/stations/{station.id}", json={"meter_public_key": "nonsense"},

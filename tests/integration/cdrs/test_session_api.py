@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core import tenancy
-from core.tables_charging import ChargingSession
+from core.charging.tables import ChargingSession
+from core.tenancy import api_keys
 from tests.integration.cdrs.conftest import cdr_of, finished_session, second_location_station
 from tests.integration.ocpp.conftest import make_station
 from tests.support import TenantCtx, app_client
@@ -23,7 +23,7 @@ async def test_sessions_list_filters_and_details(cpo: TenantCtx, other_cpo: Tena
     not_yet_billed = await finished_session(cpo, munich, energy_wh=1_000)  # stopped, CDR still to be made
     foreign = await finished_session(other_cpo, await make_station(other_cpo, "X" + unique, points=1))
 
-    key, _ = await tenancy.create_api_key(cpo.id, "sessions")
+    key, _ = await api_keys.create_api_key(cpo.id, "sessions")
     headers = {"Authorization": f"Bearer {key}"}
     async with app_client() as client:
         body = (await client.get("/api/v1/sessions", params={**PERIOD, "per_page": 200}, headers=headers)).json()
@@ -57,7 +57,7 @@ async def test_sessions_list_filters_and_details(cpo: TenantCtx, other_cpo: Tena
 
         for url in (f"/api/v1/sessions/{foreign}", f"/api/v1/sessions/{foreign}/meter-values"):
             assert (await client.get(url, headers=headers)).status_code == 404
-        narrow, _ = await tenancy.create_api_key(cpo.id, "infra", permissions=["infrastructure.view"])
+        narrow, _ = await api_keys.create_api_key(cpo.id, "infra", permissions=["infrastructure.view"])
         denied = await client.get(f"/api/v1/sessions/{done}", headers={"Authorization": f"Bearer {narrow}"})
         assert denied.status_code == 403
     assert await ChargingSession.exists().where(ChargingSession.id == foreign)

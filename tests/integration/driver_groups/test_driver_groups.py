@@ -7,14 +7,18 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from core import driver_groups, infrastructure, tariffs, tenancy
+from core.access import driver_groups
+from core.access.tables import ChargingCard
+from core.charging.tables import ChargingSession
 from core.errors import Conflict, NotFound, ValidationError
-from core.tables_charging import ChargingCard, ChargingSession
+from core.infrastructure import locations, stations
+from core.tariffs import tariffs
+from core.tenancy import api_keys
 from tests.support import TenantCtx, app_client, login, make_user, post_form
 
 
 async def _location(ctx: TenantCtx, name: str) -> dict:
-    return await infrastructure.create_location(
+    return await locations.create_location(
         ctx.actor, {"name": name, "address": "Hauptstr. 1", "postal_code": "80331", "city": "München",
                     "country": "DEU", "latitude": "48.1", "longitude": "11.5"})  # fmt: skip
 
@@ -77,7 +81,7 @@ async def test_portal_create_boxes_cards_history(admin_client: httpx.AsyncClient
 
 async def test_used_group_is_archived_not_deleted(admin_client: httpx.AsyncClient, cpo: TenantCtx) -> None:
     group = await driver_groups.create_group(cpo.actor, {"name": "Pool", "kind": "DRIVERS_VEHICLES"})
-    st = await infrastructure.create_station(
+    st = await stations.create_station(
         cpo.actor, {"location_id": (await _location(cpo, "Hof"))["id"], "charge_box_id": f"DG-{cpo.id}"})
     await ChargingSession(tenant=cpo.id, station=st[0]["id"], id_tag="AA", driver_group=group["id"],
                           started_at=datetime.now(UTC), status="STOPPED").save()  # fmt: skip
@@ -118,8 +122,8 @@ async def test_rules_in_core(cpo: TenantCtx, other_cpo: TenantCtx) -> None:
 
 
 async def test_rest_api(cpo: TenantCtx, other_cpo: TenantCtx) -> None:
-    key, _ = await tenancy.create_api_key(cpo.id, "groups")
-    other_key, _ = await tenancy.create_api_key(other_cpo.id, "other")
+    key, _ = await api_keys.create_api_key(cpo.id, "groups")
+    other_key, _ = await api_keys.create_api_key(other_cpo.id, "other")
     auth = {"Authorization": f"Bearer {key}"}
     tariff = await tariffs.create_tariff(cpo.actor, {"name": "Mitarbeiter", "ac_energy_per_kwh": "0.2",
                                                      "dc_energy_per_kwh": "0.3"})  # fmt: skip
@@ -159,9 +163,9 @@ async def test_viewer_sees_but_cannot_change(cpo: TenantCtx) -> None:
 
 
 async def test_demo_has_a_guest_group_with_a_documentation_tariff() -> None:
+    from core.access.tables import DriverGroup
     from core.demo import DEMO_SLUG, load_demo
-    from core.tables import Tenant
-    from core.tables_driver_groups import DriverGroup
+    from core.tenancy.tables import Tenant
 
     await load_demo()
     await load_demo()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from core import infrastructure
+from core.infrastructure import charge_points, locations, stations
 from tests.support import TenantCtx
 
 
@@ -21,16 +21,16 @@ class Site:
 
 async def make_site(ctx: TenantCtx, suffix: str) -> Site:
     actor = ctx.actor
-    location = await infrastructure.create_location(
+    location = await locations.create_location(
         actor,
         {"name": f"Depot {suffix}", "address": "Hauptstr. 1", "postal_code": "80331", "city": "München",
          "country": "DEU", "latitude": "48.137154", "longitude": "11.576124", "hotline": "+49 89 123456"},
     )  # fmt: skip
-    station, _ = await infrastructure.create_station(
+    station, _ = await stations.create_station(
         actor, {"location_id": location["id"], "charge_box_id": f"CB-{suffix}", "vendor": "ABB", "model": "Terra"}
     )
-    cp = await infrastructure.create_charge_point(actor, {"station_id": station["id"], "evse_number": 1})
-    connectors = await infrastructure.list_connectors(actor, cp["id"])
+    cp = await charge_points.create_charge_point(actor, {"station_id": station["id"], "evse_number": 1})
+    connectors = await charge_points.list_connectors(actor, cp["id"])
     return Site(location, station, cp, connectors[0])
 
 

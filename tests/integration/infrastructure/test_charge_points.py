@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from core import infrastructure
+from core.infrastructure import charge_points
 from tests.integration.infrastructure.conftest import Site
 from tests.support import TenantCtx, csrf_of, post_form
 
@@ -37,11 +37,11 @@ async def test_create_charge_point_with_first_connector(
     )
     assert response.status_code == 303
     cp_id = int(response.headers["location"].rsplit("/", 1)[1])
-    cp = await infrastructure.get_charge_point(cpo.actor, cp_id)
+    cp = await charge_points.get_charge_point(cpo.actor, cp_id)
     evse_id = f"DE*ISE*E{site.station['id']}X2*2"
     assert cp["evse_id"] == evse_id and cp["power_type"] == "DC"
     assert cp["auth_remote"] is False and cp["auth_local_rfid"] is True
-    connectors = await infrastructure.list_connectors(cpo.actor, cp_id)
+    connectors = await charge_points.list_connectors(cpo.actor, cp_id)
     assert [(c["standard"], c["max_electric_power"]) for c in connectors] == [("IEC_62196_T2_COMBO", 150000)]
     page = await admin_client.get(response.headers["location"])
     assert evse_id in page.text
@@ -87,7 +87,7 @@ async def test_configuration_tab_updates_the_charge_point(
     good = await admin_client.post(url, data=changes, headers=htmx)
     assert good.status_code == 200
     assert good.headers["hx-redirect"] == f"/infrastructure/charge-points/{cp_id}?tab=configuration"
-    cp = await infrastructure.get_charge_point(cpo.actor, cp_id)
+    cp = await charge_points.get_charge_point(cpo.actor, cp_id)
     assert cp["evse_id"] == f"DE*ISE*E{cp_id}X7*1" and cp["floor_level"] == "-1"
     assert cp["auth_direct_payment"] is True and cp["auth_local_rfid"] is False
     assert cp["eichrecht_compliant"] is True
@@ -116,7 +116,7 @@ async def test_connectors_are_added_edited_and_removed(
         follow_redirects=False,
     )
     assert added.status_code == 303 and added.headers["location"].endswith("?tab=device")
-    connectors = await infrastructure.list_connectors(cpo.actor, cp_id)
+    connectors = await charge_points.list_connectors(cpo.actor, cp_id)
     assert [c["standard"] for c in connectors] == ["IEC_62196_T2", "CHADEMO"]
     edit_url = f"/infrastructure/connectors/{connectors[1]['id']}"
     assert (await admin_client.get(f"{edit_url}/edit")).status_code == 200
@@ -128,14 +128,14 @@ async def test_connectors_are_added_edited_and_removed(
         "max_voltage": "500", "max_amperage": "125", "max_electric_power": "62500"}, follow_redirects=False,
     )  # fmt: skip
     assert edited.status_code == 303
-    assert (await infrastructure.get_connector(cpo.actor, connectors[1]["id"]))["max_electric_power"] == 62500
+    assert (await charge_points.get_connector(cpo.actor, connectors[1]["id"]))["max_electric_power"] == 62500
     removed = await post_form(admin_client, f"{edit_url}/delete", {}, follow_redirects=False)
     assert removed.status_code == 303
     last = await post_form(
         admin_client, f"/infrastructure/connectors/{connectors[0]['id']}/delete", {}, follow_redirects=True
     )
     assert last.status_code == 200 and "A charge point keeps at least one connector." in last.text
-    assert len(await infrastructure.list_connectors(cpo.actor, cp_id)) == 1
+    assert len(await charge_points.list_connectors(cpo.actor, cp_id)) == 1
 
 
 async def test_decommission_charge_point(admin_client: httpx.AsyncClient, site: Site, cpo: TenantCtx) -> None:
@@ -145,7 +145,7 @@ async def test_decommission_charge_point(admin_client: httpx.AsyncClient, site: 
         admin_client, f"/infrastructure/charge-points/{cp_id}/decommission", {}, follow_redirects=False
     )
     assert response.status_code == 303
-    cp = await infrastructure.get_charge_point(cpo.actor, cp_id)
+    cp = await charge_points.get_charge_point(cpo.actor, cp_id)
     assert cp["status"] == "REMOVED" and cp["decommissioned_at"] is not None
     page = await admin_client.get(f"/infrastructure/charge-points/{cp_id}")
     assert "Removed" in page.text and 'data-testid="decommission"' not in page.text

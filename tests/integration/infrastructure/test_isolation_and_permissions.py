@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from core import infrastructure
-from core.permissions import Permission
+from core.infrastructure import charge_points, stations
+from core.tenancy.permissions import Permission
 from tests.integration.infrastructure.conftest import Site
 from tests.support import TenantCtx, app_client, login, make_user, post_form
 
@@ -76,9 +76,9 @@ async def test_another_tenants_ids_are_not_found_on_every_route(
         assert response.status_code == 404, (method, template, response.status_code)
         assert "Traceback" not in response.text
     # Nothing of the other tenant changed.
-    station = await infrastructure.get_station(other_cpo.actor, foreign_site.station["id"])
+    station = await stations.get_station(other_cpo.actor, foreign_site.station["id"])
     assert station["decommissioned_at"] is None and station["tenant"] == other_cpo.id
-    assert len(await infrastructure.list_connectors(other_cpo.actor, foreign_site.charge_point["id"])) == 1
+    assert len(await charge_points.list_connectors(other_cpo.actor, foreign_site.charge_point["id"])) == 1
 
 
 async def test_another_tenants_ids_in_form_fields_are_field_errors(
@@ -133,7 +133,7 @@ async def test_without_manage_permission_every_change_is_forbidden(
         for url in ("/infrastructure/locations", "/infrastructure/stations"):
             listing = await client.get(url)
             assert listing.status_code == 200 and "/new" not in listing.text
-    station = await infrastructure.get_station(cpo.actor, site.station["id"])
+    station = await stations.get_station(cpo.actor, site.station["id"])
     assert station["decommissioned_at"] is None
 
 

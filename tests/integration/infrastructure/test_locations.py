@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from core import infrastructure
-from core.tables import Location
+from core.infrastructure import locations, stations
+from core.infrastructure.tables import Location
 from tests.integration.infrastructure.conftest import Site
 from tests.support import TenantCtx, csrf_of, post_form
 
@@ -107,9 +107,9 @@ async def test_decommission_location_asks_first(admin_client: httpx.AsyncClient,
         admin_client, f"/infrastructure/locations/{location_id}/decommission", {}, follow_redirects=False
     )
     assert response.status_code == 303
-    location = await infrastructure.get_location(cpo.actor, location_id)
+    location = await locations.get_location(cpo.actor, location_id)
     assert location["decommissioned_at"] is not None
-    station = await infrastructure.get_station(cpo.actor, site.station["id"])
+    station = await stations.get_station(cpo.actor, site.station["id"])
     assert station["decommissioned_at"] is not None
     listing = await admin_client.get("/infrastructure/locations")
     assert site.location["name"] not in listing.text
@@ -119,7 +119,7 @@ async def test_decommission_location_asks_first(admin_client: httpx.AsyncClient,
 async def test_location_without_coordinates_shows_hint_instead_of_map(
     admin_client: httpx.AsyncClient, cpo: TenantCtx
 ) -> None:
-    location = await infrastructure.create_location(
+    location = await locations.create_location(
         cpo.actor, {"name": "No map", "address": "A 1", "postal_code": "1010", "city": "Wien", "country": "AUT"}
     )
     page = await admin_client.get(f"/infrastructure/locations/{location['id']}")
@@ -135,7 +135,7 @@ async def test_history_names_fields_by_their_form_labels(
 
     location_id = site.location["id"]
     changes = {"twentyfourseven": False, "city": "Köln", "parking_restrictions": ["EV_ONLY", "CUSTOMERS"]}
-    await infrastructure.update_location(cpo.actor, location_id, changes)
+    await locations.update_location(cpo.actor, location_id, changes)
     detail = await admin_client.get(f"/infrastructure/locations/{location_id}")
     history = detail.text[detail.text.index('data-testid="audit-history"') :]
     assert "Open 24/7</span>: Yes → No" in history and "City</span>: München → Köln" in history

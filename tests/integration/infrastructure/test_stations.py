@@ -7,10 +7,11 @@ import re
 import httpx
 import pytest
 
-from core import infrastructure, tenancy
 from core.errors import NotFound
-from core.passwords import verify_password
-from core.tables import ChargeGroup, ChargeGroupMember, ChargingStation
+from core.infrastructure import charge_points, station_sheet, stations
+from core.infrastructure.tables import ChargeGroup, ChargeGroupMember, ChargingStation
+from core.tenancy import logins
+from core.tenancy.passwords import verify_password
 from tests.integration.infrastructure.conftest import Site, make_site
 from tests.support import TenantCtx, app_client, csrf_of, login, make_tenant, post_form
 
@@ -88,7 +89,7 @@ async def test_edit_station(admin_client: httpx.AsyncClient, site: Site, cpo: Te
     data.pop("show_as_poi")
     response = await post_form(admin_client, f"/infrastructure/stations/{station_id}", data, follow_redirects=False)
     assert response.status_code == 303
-    station = await infrastructure.get_station(cpo.actor, station_id)
+    station = await stations.get_station(cpo.actor, station_id)
     assert station["firmware_version"] == "2.4.1" and station["show_as_poi"] is False
     bad = await post_form(admin_client, f"/infrastructure/stations/{station_id}", {**data, "charge_box_id": "bad id!"})
     assert bad.status_code == 400 and "The format is not valid." in bad.text and 'value="bad id!"' in bad.text
@@ -128,7 +129,7 @@ async def test_access_tab_ticks_the_marketing_checklist(
     assert 'data-check="evse_id" data-ok="no"' in before.text  # the charge point has no EVSE-ID yet
     assert 'data-check="coordinates" data-ok="yes"' in before.text
     assert 'data-check="connectors" data-ok="yes"' in before.text
-    await infrastructure.update_charge_point(
+    await charge_points.update_charge_point(
         cpo.actor, site.charge_point["id"], {"evse_id": f"DE*ISE*E{unique.upper()}*1"}
     )
     after = await admin_client.get(url)
@@ -180,7 +181,7 @@ async def test_clone_station(admin_client: httpx.AsyncClient, site: Site, cpo: T
     copy_id = int(response.headers["location"].rsplit("/", 1)[1])
     sheet = await admin_client.get(response.headers["location"])
     assert "The station was cloned." in sheet.text and 'data-testid="station-password"' in sheet.text
-    assert len(await infrastructure.list_charge_points(cpo.actor, station_id=copy_id)) == 1
+    assert len(await charge_points.list_charge_points(cpo.actor, station_id=copy_id)) == 1
 
 
 async def test_decommission_station(admin_client: httpx.AsyncClient, site: Site, cpo: TenantCtx) -> None:
@@ -191,7 +192,7 @@ async def test_decommission_station(admin_client: httpx.AsyncClient, site: Site,
         admin_client, f"/infrastructure/stations/{station_id}/decommission", {}, follow_redirects=False
     )
     assert response.status_code == 303
-    station = await infrastructure.get_station(cpo.actor, station_id)
+    station = await stations.get_station(cpo.actor, station_id)
     assert station["installation_status"] == "DECOMMISSIONED"
     sheet = await admin_client.get(f"/infrastructure/stations/{station_id}")
     assert 'data-testid="edit"' not in sheet.text
@@ -227,7 +228,7 @@ async def test_change_operator_only_offered_to_a_reseller_with_a_sub_cpo(
             follow_redirects=False,
         )  # fmt: skip
         assert moved.status_code == 303
-        station = await infrastructure.get_station(await tenancy.actor_for_user(reseller.admin), own.station["id"])
+        station = await stations.get_station(await logins.actor_for_user(reseller.admin), own.station["id"])
         assert station["tenant"] == sub.id
         after = await client.get(f"/infrastructure/stations/{own.station['id']}")
         assert after.status_code == 200 and "The station was moved to the other operator." in after.text
@@ -241,12 +242,12 @@ async def test_assignments_tab_lists_the_charge_groups_of_the_station(
     group = ChargeGroup(tenant=cpo.id, name="Mitarbeiter Parkhaus")
     await group.save()
     await ChargeGroupMember(group=group.id, charge_point=site.charge_point["id"]).save()
-    groups = await infrastructure.station_charge_groups(cpo.actor, site.station["id"])
+    groups = await station_sheet.station_charge_groups(cpo.actor, site.station["id"])
     assert [g["name"] for g in groups] == ["Mitarbeiter Parkhaus"]
     tab = await admin_client.get(f"/infrastructure/stations/{site.station['id']}/tab/assignments")
     assert "Mitarbeiter Parkhaus" in tab.text and "In no charge group" not in tab.text
     with pytest.raises(NotFound):
-        await infrastructure.station_charge_groups(other_cpo.actor, site.station["id"])
+        await station_sheet.station_charge_groups(other_cpo.actor, site.station["id"])
 
 
 async def test_code_labels_follow_the_language_of_each_request(admin_client: httpx.AsyncClient, site: Site) -> None:

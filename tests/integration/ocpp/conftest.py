@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,18 +15,13 @@ import websockets
 from ocpp.v16 import ChargePoint as ClientChargePoint
 from websockets.typing import Subprotocol
 
-from core import infrastructure
-from core.tables import ChargingStation
-from tests.support import TenantCtx
+from core.infrastructure import charge_points as infrastructure_charge_points
+from core.infrastructure import locations, stations
+from core.infrastructure.tables import ChargingStation
+from tests.support import TenantCtx, free_port
 
 STATION_PASSWORD = "station-secret-0123"  # noqa: S105 - test credential
 OCPP16 = [Subprotocol("ocpp1.6")]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +30,7 @@ async def ocpp_url() -> AsyncIterator[str]:
     from csms.app import create_asgi
     from csms.server import server_config
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(server_config(create_asgi(), host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
@@ -64,18 +58,18 @@ class Station:
 
 async def make_station(ctx: TenantCtx, suffix: str, *, status: str = "COMMISSIONED", points: int = 2) -> Station:
     actor = ctx.actor
-    location = await infrastructure.create_location(
+    location = await locations.create_location(
         actor,
         {"name": f"Depot {suffix}", "address": "Hauptstr. 1", "postal_code": "80331", "city": "München",
          "country": "DEU", "latitude": "48.137154", "longitude": "11.576124", "hotline": "+49 89 123456"},
     )  # fmt: skip
-    station, _ = await infrastructure.create_station(
+    station, _ = await stations.create_station(
         actor,
         {"location_id": location["id"], "charge_box_id": f"OC-{suffix}", "vendor": "ABB", "model": "Terra",
          "installation_status": status, "ocpp_password": STATION_PASSWORD},
     )  # fmt: skip
     cps = [
-        await infrastructure.create_charge_point(actor, {"station_id": station["id"], "evse_number": n})
+        await infrastructure_charge_points.create_charge_point(actor, {"station_id": station["id"], "evse_number": n})
         for n in range(1, points + 1)
     ]
     return Station(station, cps)

@@ -1,5 +1,5 @@
-"""MeterValues group commit (core.charging.meter_batcher): many frames per transaction, each answered only after
-its data is committed, and the checks per session exactly as if the frames came one by one."""
+"""MeterValues group commit (core.charging.meter_values.meter_batcher): many frames per transaction, each answered
+only after its data is committed, and the checks per session exactly as if the frames came one by one."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import websockets
 from ocpp.v16 import ChargePoint as ClientChargePoint
 from ocpp.v16 import call
 
-from core import charging
-from core.tables_charging import Anomaly, ChargingCard, ChargingSession, MeterValue
+from core.access.tables import ChargingCard
+from core.charging import connections, meter_values, transactions
+from core.charging.tables import Anomaly, ChargingSession, MeterValue
 from tests.integration.ocpp.conftest import OCPP16, Station, basic, make_station
 from tests.support import TenantCtx
 
@@ -39,7 +40,7 @@ def as_actor(st: Station) -> dict[str, Any]:
 
 async def open_session(cpo: TenantCtx, st: Station, tag: str, meter_start: int = 1000) -> int:
     await ChargingCard(tenant=cpo.id, uid=tag).save()
-    tx, result = await charging.start_transaction(
+    tx, result = await transactions.start_transaction(
         as_actor(st), {"connectorId": 1, "idTag": tag, "meterStart": meter_start, "timestamp": ts()}
     )
     assert result.status.value == "Accepted"
@@ -61,19 +62,19 @@ async def test_one_batch_flags_only_the_session_that_went_backwards(
     cpo: TenantCtx, stations: list[Station], unique: str
 ) -> None:
     txs = [await open_session(cpo, st, f"B{n}{unique[:6]}".upper()) for n, st in enumerate(stations[:3])]
-    before = (charging.meter_batcher.batches, charging.meter_batcher.frames)
+    before = (meter_values.meter_batcher.batches, meter_values.meter_batcher.frames)
     # Submitted together: one group. Session 0 goes forward twice, session 1 goes backwards in its second
     # frame, session 2 sends an out-of-order timestamp, station 3 names a transaction it does not own.
     await asyncio.gather(
-        charging.meter_values(as_actor(stations[0]), frame(txs[0], 1500, 60)),
-        charging.meter_values(as_actor(stations[1]), frame(txs[1], 2000, 60)),
-        charging.meter_values(as_actor(stations[2]), frame(txs[2], 1800, 120)),
-        charging.meter_values(as_actor(stations[3]), frame(txs[0], 9999, 60)),
-        charging.meter_values(as_actor(stations[0]), frame(txs[0], 1700, 120)),
-        charging.meter_values(as_actor(stations[1]), frame(txs[1], 1900, 120)),
-        charging.meter_values(as_actor(stations[2]), frame(txs[2], 1900, 90)),
+        meter_values.meter_values(as_actor(stations[0]), frame(txs[0], 1500, 60)),
+        meter_values.meter_values(as_actor(stations[1]), frame(txs[1], 2000, 60)),
+        meter_values.meter_values(as_actor(stations[2]), frame(txs[2], 1800, 120)),
+        meter_values.meter_values(as_actor(stations[3]), frame(txs[0], 9999, 60)),
+        meter_values.meter_values(as_actor(stations[0]), frame(txs[0], 1700, 120)),
+        meter_values.meter_values(as_actor(stations[1]), frame(txs[1], 1900, 120)),
+        meter_values.meter_values(as_actor(stations[2]), frame(txs[2], 1900, 90)),
     )
-    batches, frames = charging.meter_batcher.batches - before[0], charging.meter_batcher.frames - before[1]
+    batches, frames = meter_values.meter_batcher.batches - before[0], meter_values.meter_batcher.frames - before[1]
     assert frames == 7 and batches < frames  # grouped (usually all 7 in one transaction)
     first, second, third = [await session(tx) for tx in txs]
     assert (first["last_meter_wh"], first["energy_wh"], first["flags"]) == (1700, 700, [])
@@ -88,7 +89,7 @@ async def test_one_batch_flags_only_the_session_that_went_backwards(
         (stations[3].id, "unknown_transaction", txs[0])
     ]
     rows = await MeterValue.select().where(MeterValue.station.is_in([st.id for st in stations])).order_by(MeterValue.id)
-    values = charging.sampled_values(rows)
+    values = meter_values.sampled_values(rows)
     assert [(v["session"], v["value"]) for v in values] == [
         (txs[0], "1500"), (txs[1], "2000"), (txs[2], "1800"), (None, "9999"),
         (txs[0], "1700"), (txs[1], "1900"), (txs[2], "1900"),
@@ -98,9 +99,9 @@ async def test_one_batch_flags_only_the_session_that_went_backwards(
 async def test_a_bad_frame_fails_alone(cpo: TenantCtx, stations: list[Station], unique: str) -> None:
     tx = await open_session(cpo, stations[0], f"C0{unique[:6]}".upper())
     results = await asyncio.gather(
-        charging.meter_values(as_actor(stations[0]), frame(tx, 1100, 60)),
-        charging.meter_values(as_actor(stations[1]), {"connectorId": "not a number", "meterValue": []}),
-        charging.meter_values(as_actor(stations[0]), frame(tx, 1200, 120)),
+        meter_values.meter_values(as_actor(stations[0]), frame(tx, 1100, 60)),
+        meter_values.meter_values(as_actor(stations[1]), {"connectorId": "not a number", "meterValue": []}),
+        meter_values.meter_values(as_actor(stations[0]), frame(tx, 1200, 120)),
         return_exceptions=True,
     )
     assert results[0] is None and results[2] is None and isinstance(results[1], ValueError)
@@ -144,7 +145,7 @@ async def test_concurrent_stations_over_websockets_see_their_data_after_the_repl
             await cp.call(call.MeterValues(connector_id=1, transaction_id=txs[n], meter_value=[
                 {"timestamp": ts(60 * step), "sampledValue": [{"value": str(wh), "unit": "Wh"}]}]))  # fmt: skip
             # Answered means committed: the reading is already visible to any other connection.
-            readings = await charging.session_sampled_values(txs[n])
+            readings = await meter_values.session_sampled_values(txs[n])
             assert readings[-1]["value"] == str(wh)
             assert (await session(txs[n]))["last_meter_wh"] == wh
 
@@ -159,34 +160,34 @@ async def test_concurrent_connects_share_one_password_verification(
     stations: list[Station], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    real = charging.verify_password
+    real = connections.verify_password
 
     def counting(password_hash: str, password: str) -> bool:
         calls.append(password_hash)
         return real(password_hash, password)
 
-    monkeypatch.setattr(charging, "verify_password", counting)
+    monkeypatch.setattr(connections, "verify_password", counting)
     st = stations[0]
     results = await asyncio.gather(
-        *(charging.authenticate_station(st.charge_box_id, st.charge_box_id, st.password) for _ in range(8)),
-        charging.authenticate_station(st.charge_box_id, st.charge_box_id, "wrong-password"),
+        *(connections.authenticate_station(st.charge_box_id, st.charge_box_id, st.password) for _ in range(8)),
+        connections.authenticate_station(st.charge_box_id, st.charge_box_id, "wrong-password"),
     )
-    assert [outcome for outcome, _ in results] == [charging.StationLookup.OK] * 8 + [
-        charging.StationLookup.UNAUTHORIZED
+    assert [outcome for outcome, _ in results] == [connections.StationLookup.OK] * 8 + [
+        connections.StationLookup.UNAUTHORIZED
     ]
     assert len(calls) == 2  # one Argon2 verification for the 8 right ones, one for the wrong password
-    outcome, _ = await charging.authenticate_station(st.charge_box_id, st.charge_box_id, st.password)
-    assert outcome is charging.StationLookup.OK and len(calls) == 2  # cached
+    outcome, _ = await connections.authenticate_station(st.charge_box_id, st.charge_box_id, st.password)
+    assert outcome is connections.StationLookup.OK and len(calls) == 2  # cached
 
 
 async def test_heartbeats_of_many_stations_share_one_commit(stations: list[Station]) -> None:
-    from core.tables import ChargingStation
+    from core.infrastructure.tables import ChargingStation
 
-    before = (charging.seen_batcher.batches, charging.seen_batcher.frames)
+    before = (connections.seen_batcher.batches, connections.seen_batcher.frames)
     stamps = await asyncio.gather(
-        *(charging.station_seen(st.id, heartbeat=n % 2 == 0) for n, st in enumerate(stations))
+        *(connections.station_seen(st.id, heartbeat=n % 2 == 0) for n, st in enumerate(stations))
     )
-    assert charging.seen_batcher.frames - before[1] == 4 and charging.seen_batcher.batches - before[0] < 4
+    assert connections.seen_batcher.frames - before[1] == 4 and connections.seen_batcher.batches - before[0] < 4
     rows = await ChargingStation.select(
         ChargingStation.id, ChargingStation.last_message_at, ChargingStation.last_heartbeat_at
     ).where(ChargingStation.id.is_in([st.id for st in stations])).order_by(ChargingStation.id)  # fmt: skip
@@ -204,12 +205,12 @@ async def test_meter_values_after_a_stop_are_checked_against_the_stopped_session
 ) -> None:
     st = as_actor(stations[0])
     tx = await open_session(cpo, stations[0], f"E0{unique[:6]}".upper())
-    await charging.meter_values(st, frame(tx, 1500, 60))
-    assert tx in charging._open_sessions  # the next frame needs no select
-    await charging.stop_transaction(st, {"transactionId": tx, "meterStop": 5000, "timestamp": ts(120)})
-    assert tx not in charging._open_sessions
+    await meter_values.meter_values(st, frame(tx, 1500, 60))
+    assert tx in meter_values._open_sessions  # the next frame needs no select
+    await transactions.stop_transaction(st, {"transactionId": tx, "meterStop": 5000, "timestamp": ts(120)})
+    assert tx not in meter_values._open_sessions
     # Below the stop reading: only a session read again after the stop sees that it went backwards.
-    await charging.meter_values(st, frame(tx, 2000, 180))
+    await meter_values.meter_values(st, frame(tx, 2000, 180))
     row = await session(tx)
     assert row["status"] == "STOPPED" and row["meter_stop_wh"] == 5000 and row["flags"] == ["meter_backwards"]
     assert await MeterValue.count().where(MeterValue.session == tx) == 2  # 1500 and 2000 (the stop sent no values)
@@ -219,11 +220,11 @@ async def test_meter_values_after_a_stop_are_checked_against_the_stopped_session
 async def test_a_station_reconnecting_here_is_read_again(cpo: TenantCtx, stations: list[Station], unique: str) -> None:
     st = as_actor(stations[0])
     tx = await open_session(cpo, stations[0], f"E1{unique[:6]}".upper())
-    await charging.meter_values(st, frame(tx, 1500, 60))
+    await meter_values.meter_values(st, frame(tx, 1500, 60))
     # Meanwhile the station was connected to another node, which stored a later reading.
     await ChargingSession.update({ChargingSession.last_meter_wh: 3000}).where(ChargingSession.id == tx)
-    await charging.station_connected(stations[0].id)
-    await charging.meter_values(st, frame(tx, 2500, 120))
+    await connections.station_connected(stations[0].id)
+    await meter_values.meter_values(st, frame(tx, 2500, 120))
     row = await session(tx)
     assert (row["last_meter_wh"], row["flags"]) == (2500, ["meter_backwards"])
 
@@ -231,15 +232,15 @@ async def test_a_station_reconnecting_here_is_read_again(cpo: TenantCtx, station
 async def test_a_restart_keeps_what_was_answered(cpo: TenantCtx, stations: list[Station], unique: str) -> None:
     st = as_actor(stations[0])
     tx = await open_session(cpo, stations[0], f"E2{unique[:6]}".upper())
-    await charging.meter_values(st, frame(tx, 1500, 60))
-    charging._clear_session_cache()  # a new process starts with an empty cache
-    await charging.meter_values(st, frame(tx, 1400, 120))
-    await charging.meter_values(st, frame(tx, 1600, 90))
+    await meter_values.meter_values(st, frame(tx, 1500, 60))
+    meter_values._clear_session_cache()  # a new process starts with an empty cache
+    await meter_values.meter_values(st, frame(tx, 1400, 120))
+    await meter_values.meter_values(st, frame(tx, 1600, 90))
     row = await session(tx)
     assert (row["last_meter_wh"], row["energy_wh"]) == (1600, 600)
     assert row["flags"] == ["meter_backwards", "timestamp_out_of_order"]
     values = await MeterValue.select().where(MeterValue.session == tx).order_by(MeterValue.id)
-    assert [v["value"] for v in charging.sampled_values(values)] == ["1500", "1400", "1600"]
+    assert [v["value"] for v in meter_values.sampled_values(values)] == ["1500", "1400", "1600"]
 
 
 async def test_a_failed_batch_leaves_no_cached_reading_behind(
@@ -247,12 +248,12 @@ async def test_a_failed_batch_leaves_no_cached_reading_behind(
 ) -> None:
     st = as_actor(stations[0])
     tx = await open_session(cpo, stations[0], f"E3{unique[:6]}".upper())
-    await charging.meter_values(st, frame(tx, 1500, 60))
-    before = charging._open_sessions[tx]["last_meter_wh"]
+    await meter_values.meter_values(st, frame(tx, 1500, 60))
+    before = meter_values._open_sessions[tx]["last_meter_wh"]
     with pytest.raises(ValueError):  # one frame, so its batch fails and the fallback fails it as well
-        await charging.meter_values(st, {**frame(tx, 9000, 120), "connectorId": "not a number"})
-    assert before == 1500 and tx not in charging._open_sessions
-    await charging.meter_values(st, frame(tx, 1600, 180))
+        await meter_values.meter_values(st, {**frame(tx, 9000, 120), "connectorId": "not a number"})
+    assert before == 1500 and tx not in meter_values._open_sessions
+    await meter_values.meter_values(st, frame(tx, 1600, 180))
     row = await session(tx)
     assert (row["last_meter_wh"], row["flags"]) == (1600, [])
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from core import tenancy
-from core.authorization import authorize
+from core.charging.authorization import authorize
+from core.tenancy import api_keys
 from tests.support import TenantCtx, app_client
 
 
 async def test_create_and_list_cards(cpo: TenantCtx, other_cpo: TenantCtx, unique: str) -> None:
-    key, _ = await tenancy.create_api_key(cpo.id, "cards")
-    other_key, _ = await tenancy.create_api_key(other_cpo.id, "cards")
+    key, _ = await api_keys.create_api_key(cpo.id, "cards")
+    other_key, _ = await api_keys.create_api_key(other_cpo.id, "cards")
     uid = f"04:a1:{unique[:4]}"
     async with app_client() as client:
         auth = {"Authorization": f"Bearer {key}"}

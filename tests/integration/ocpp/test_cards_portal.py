@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.permissions import Permission
+from core.tenancy.permissions import Permission
 from tests.support import TenantCtx, app_client, login, make_user, post_form
 
 

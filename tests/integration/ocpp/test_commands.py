@@ -12,11 +12,14 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from core import commands, infrastructure, tenancy
+from core.access.tables import ChargingCard
+from core.charging.tables import ChargingSession
+from core.commands import catalogue, diagnostics, running
+from core.commands.tables import CommandRecord
 from core.errors import NotFound, PermissionDenied, ValidationError
+from core.infrastructure import charge_points
 from core.settings import get_settings
-from core.tables_charging import ChargingCard, ChargingSession
-from core.tables_commands import CommandRecord
+from core.tenancy import logins
 from ocpp_cs.simulator import SimulatedStation
 from tests.integration.ocpp.conftest import Station, make_station, raw_socket
 from tests.support import TenantCtx, make_user
@@ -54,7 +57,7 @@ def public_url(ocpp_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """PUBLIC_URL of the live test server, so that upload locations handed to stations reach it."""
     base = ocpp_url.replace("ws://", "http://").removesuffix("/ocpp")
     settings = dataclasses.replace(get_settings(), public_url=base)
-    monkeypatch.setattr(commands, "get_settings", lambda: settings)
+    monkeypatch.setattr(catalogue, "get_settings", lambda: settings)
     return base
 
 
@@ -65,7 +68,7 @@ async def test_every_command_round_trip(
     cp = station.charge_points[0]
     tag = await card(cpo, unique)
     async with simulated(ocpp_url, station) as sim:
-        run = commands.execute
+        run = running.execute
 
         # Start: authorised as a remote start, the station starts a transaction with that source.
         started = await run(actor, "start", {"id_tag": tag}, charge_point_id=cp["id"])
@@ -74,10 +77,10 @@ async def test_every_command_round_trip(
         assert started["charge_box_id"] == station.charge_box_id and started["duration_ms"] is not None
 
         async def charging() -> bool:
-            return await commands.running_session(actor, cp["id"]) is not None
+            return await catalogue.running_session(actor, cp["id"]) is not None
 
         await until(charging)
-        session = await commands.running_session(actor, cp["id"])
+        session = await catalogue.running_session(actor, cp["id"])
         assert session is not None and session["auth_source"] == "REMOTE"
 
         # The same card again while it charges: refused by csms before anything is sent (ConcurrentTx).
@@ -136,10 +139,10 @@ async def test_every_command_round_trip(
         reserved = await run(actor, "ReserveNow", {"id_tag": tag, "expiry_minutes": 15}, charge_point_id=cp["id"])
         assert reserved["status"] == "accepted"
         assert reserved["payload"]["reservationId"] == reserved["id"] and sim.reservations == {reserved["id"]: 1}
-        assert [r["id"] for r in await commands.active_reservations(actor, station.id)] == [reserved["id"]]
+        assert [r["id"] for r in await running.active_reservations(actor, station.id)] == [reserved["id"]]
         cancelled = await run(actor, "CancelReservation", {"reservation_id": reserved["id"]}, station_id=station.id)
         assert cancelled["status"] == "accepted" and sim.reservations == {}
-        assert await commands.active_reservations(actor, station.id) == []
+        assert await running.active_reservations(actor, station.id) == []
 
         profile = await run(actor, "SetChargingProfile", {"limit": "16", "unit": "A"}, charge_point_id=cp["id"])
         assert profile["status"] == "accepted"
@@ -161,38 +164,38 @@ async def test_every_command_round_trip(
         assert diag["result"] == {"fileName": f"{station.charge_box_id}-diagnostics.log"}
 
         async def uploaded() -> bool:
-            row = await commands.get_command(actor, diag["id"])
+            row = await running.get_command(actor, diag["id"])
             return row["uploaded_at"] is not None
 
         await until(uploaded)
-    path, name = await commands.diagnostics_file(actor, diag["id"])
+    path, name = await diagnostics.diagnostics_file(actor, diag["id"])
     assert name == f"{station.charge_box_id}-diagnostics.log" and path.read_bytes() == b"simulated diagnostics\n"
-    history = await commands.list_commands(actor, station_id=station.id, limit=100)
+    history = await running.list_commands(actor, station_id=station.id, limit=100)
     assert len(history) >= 20 and all(row["status"] != "pending" for row in history)
 
 
 async def test_rejected_offline_and_invalid_input(ocpp_url: str, station: Station, cpo: TenantCtx) -> None:
     actor = cpo.actor
-    offline = await commands.execute(actor, "reset", {"type": "Soft"}, station_id=station.id)
+    offline = await running.execute(actor, "reset", {"type": "Soft"}, station_id=station.id)
     assert offline["status"] == "offline" and offline["message"] == "The station is not connected."
     async with simulated(ocpp_url, station, refuse={"Reset", "UnlockConnector"}):
-        assert (await commands.execute(actor, "reset", {}, station_id=station.id))["status"] == "rejected"
-        unlock = await commands.execute(actor, "unlock", {}, charge_point_id=station.charge_points[1]["id"])
+        assert (await running.execute(actor, "reset", {}, station_id=station.id))["status"] == "rejected"
+        unlock = await running.execute(actor, "unlock", {}, charge_point_id=station.charge_points[1]["id"])
         assert unlock["status"] == "rejected" and unlock["result"] == {"status": "UnlockFailed"}
         before = await CommandRecord.count().where(CommandRecord.station == station.id)
         with pytest.raises(ValidationError) as bad_type:
-            await commands.execute(actor, "reset", {"type": "Medium"}, station_id=station.id)
+            await running.execute(actor, "reset", {"type": "Medium"}, station_id=station.id)
         assert "type" in bad_type.value.errors
         with pytest.raises(ValidationError) as unknown_card:
             cp_id = station.charge_points[0]["id"]
-            await commands.execute(actor, "start", {"id_tag": "DEADBEEF99"}, charge_point_id=cp_id)
+            await running.execute(actor, "start", {"id_tag": "DEADBEEF99"}, charge_point_id=cp_id)
         assert "id_tag" in unknown_card.value.errors
         with pytest.raises(ValidationError):  # start needs a charge point
-            await commands.execute(actor, "start", {"id_tag": "AA"}, station_id=station.id)
+            await running.execute(actor, "start", {"id_tag": "AA"}, station_id=station.id)
         with pytest.raises(ValidationError):
-            await commands.execute(actor, "Reset", {"bogus": 1}, station_id=station.id)
+            await running.execute(actor, "Reset", {"bogus": 1}, station_id=station.id)
         with pytest.raises(NotFound):
-            await commands.execute(actor, "SelfDestruct", {}, station_id=station.id)
+            await running.execute(actor, "SelfDestruct", {}, station_id=station.id)
         # a refused input leaves no record behind
         assert await CommandRecord.count().where(CommandRecord.station == station.id) == before
 
@@ -201,7 +204,7 @@ async def test_call_error_timeout_and_one_call_in_flight(ocpp_url: str, station:
     actor = cpo.actor
     async with raw_socket(ocpp_url, station) as ws:
         # CALLERROR from the station
-        task = asyncio.create_task(commands.execute(actor, "ClearCache", {}, station_id=station.id, timeout=20))
+        task = asyncio.create_task(running.execute(actor, "ClearCache", {}, station_id=station.id, timeout=20))
         frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
         assert frame[0] == 2 and frame[2] == "ClearCache" and frame[3] == {}
         await ws.send(json.dumps([4, frame[1], "NotSupported", "no cache here", {}]))
@@ -210,13 +213,13 @@ async def test_call_error_timeout_and_one_call_in_flight(ocpp_url: str, station:
         assert failed["result"] == {"errorCode": "NotSupported", "description": "no cache here"}
 
         # No answer: timeout
-        timed_out = await commands.execute(actor, "ClearCache", {}, station_id=station.id, timeout=0.5)
+        timed_out = await running.execute(actor, "ClearCache", {}, station_id=station.id, timeout=0.5)
         assert timed_out["status"] == "timeout"
         await asyncio.wait_for(ws.recv(), 15)  # the unanswered call
 
         # Two commands at once: the second CALL only goes out after the first is answered.
-        first = asyncio.create_task(commands.execute(actor, "reset", {}, station_id=station.id, timeout=20))
-        second = asyncio.create_task(commands.execute(actor, "ClearCache", {}, station_id=station.id, timeout=20))
+        first = asyncio.create_task(running.execute(actor, "reset", {}, station_id=station.id, timeout=20))
+        second = asyncio.create_task(running.execute(actor, "ClearCache", {}, station_id=station.id, timeout=20))
         call_one = json.loads(await asyncio.wait_for(ws.recv(), 15))
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(ws.recv(), 0.4)
@@ -228,7 +231,7 @@ async def test_call_error_timeout_and_one_call_in_flight(ocpp_url: str, station:
         assert results[call_one[2]] == "accepted" and results[call_two[2]] == "rejected"
 
         # A reply that does not fit the schema is a failure, not a success.
-        task = asyncio.create_task(commands.execute(actor, "reset", {}, station_id=station.id, timeout=20))
+        task = asyncio.create_task(running.execute(actor, "reset", {}, station_id=station.id, timeout=20))
         frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
         await ws.send(json.dumps([3, frame[1], {"status": "Maybe"}]))
         assert (await task)["status"] == "failed"
@@ -238,33 +241,33 @@ async def test_isolation_and_permission(
     ocpp_url: str, station: Station, cpo: TenantCtx, other_cpo: TenantCtx, unique: str
 ) -> None:
     with pytest.raises(NotFound):
-        await commands.execute(other_cpo.actor, "reset", {}, station_id=station.id)
+        await running.execute(other_cpo.actor, "reset", {}, station_id=station.id)
     with pytest.raises(NotFound):
-        await commands.execute(other_cpo.actor, "unlock", {}, charge_point_id=station.charge_points[0]["id"])
+        await running.execute(other_cpo.actor, "unlock", {}, charge_point_id=station.charge_points[0]["id"])
     other_station = await make_station(other_cpo, unique + "x")
     with pytest.raises(NotFound):  # a charge point of another station than the one named
-        await commands.execute(cpo.actor, "unlock", {}, station_id=station.id,
+        await running.execute(cpo.actor, "unlock", {}, station_id=station.id,
                                charge_point_id=other_station.charge_points[0]["id"])  # fmt: skip
-    record = await commands.execute(cpo.actor, "reset", {}, station_id=station.id)
+    record = await running.execute(cpo.actor, "reset", {}, station_id=station.id)
     with pytest.raises(NotFound):
-        await commands.get_command(other_cpo.actor, record["id"])
-    await infrastructure.decommission_charge_point(cpo.actor, station.charge_points[1]["id"])
+        await running.get_command(other_cpo.actor, record["id"])
+    await charge_points.decommission_charge_point(cpo.actor, station.charge_points[1]["id"])
     with pytest.raises(NotFound):  # out of service: no commands
-        await commands.execute(cpo.actor, "unlock", {}, charge_point_id=station.charge_points[1]["id"])
-    viewer = await tenancy.actor_for_user(await make_user(cpo.id, permissions=["infrastructure.view"]))
+        await running.execute(cpo.actor, "unlock", {}, charge_point_id=station.charge_points[1]["id"])
+    viewer = await logins.actor_for_user(await make_user(cpo.id, permissions=["infrastructure.view"]))
     with pytest.raises(PermissionDenied):
-        await commands.execute(viewer, "reset", {}, station_id=station.id)
+        await running.execute(viewer, "reset", {}, station_id=station.id)
 
 
 async def test_diagnostics_upload_endpoint(ocpp_url: str, station: Station, cpo: TenantCtx) -> None:
-    record = await commands.execute(cpo.actor, "GetDiagnostics", {}, station_id=station.id)  # offline, still a token
+    record = await running.execute(cpo.actor, "GetDiagnostics", {}, station_id=station.id)  # offline, still a token
     base = ocpp_url.replace("ws://", "http://").removesuffix("/ocpp")
     async with httpx.AsyncClient(base_url=base) as http:
         assert (await http.put("/station-files/diagnostics/not-a-token", content=b"x")).status_code == 404
         files = {"file": ("station.log", b"multipart body", "text/plain")}
         answer = await http.post(f"/station-files/diagnostics/{record['upload_token']}", files=files)
         assert answer.status_code == 200, answer.text
-    path, name = await commands.diagnostics_file(cpo.actor, record["id"])
+    path, name = await diagnostics.diagnostics_file(cpo.actor, record["id"])
     assert name == "station.log" and path.read_bytes() == b"multipart body"
 
 
@@ -274,16 +277,16 @@ async def test_abandoned_pending_commands_expire(station: Station, cpo: TenantCt
     fresh = CommandRecord(tenant=cpo.id, station=station.id, action="Reset", status="pending")
     await old.save()
     await fresh.save()
-    await commands.expire_abandoned()
-    assert (await commands.get_command(cpo.actor, old.id))["status"] == "timeout"
-    assert (await commands.get_command(cpo.actor, fresh.id))["status"] == "pending"  # may still be answered
+    await running.expire_abandoned()
+    assert (await running.get_command(cpo.actor, old.id))["status"] == "timeout"
+    assert (await running.get_command(cpo.actor, fresh.id))["status"] == "pending"  # may still be answered
 
 
 async def test_times_without_offset_are_local_at_the_station(station: Station, cpo: TenantCtx) -> None:
-    record = await commands.execute(cpo.actor, "UpdateFirmware", {"location": "https://fw.example.test/a.bin",
+    record = await running.execute(cpo.actor, "UpdateFirmware", {"location": "https://fw.example.test/a.bin",
                                     "retrieve_date": "2026-12-01T10:00"}, station_id=station.id)  # fmt: skip
     assert record["status"] == "offline" and record["payload"]["retrieveDate"] == "2026-12-01T09:00:00Z"
-    explicit = await commands.execute(cpo.actor, "GetDiagnostics", {"start_time": "2026-07-01T10:00:00+00:00"},
+    explicit = await running.execute(cpo.actor, "GetDiagnostics", {"start_time": "2026-07-01T10:00:00+00:00"},
                                       station_id=station.id)  # fmt: skip
     assert explicit["payload"]["startTime"] == "2026-07-01T10:00:00Z"
 
@@ -291,13 +294,13 @@ async def test_times_without_offset_are_local_at_the_station(station: Station, c
 async def test_simulated_station_reboots_after_reset(ocpp_url: str, station: Station, cpo: TenantCtx) -> None:
     async with simulated(ocpp_url, station, reboot_on_reset=True) as sim:
         assert sim.boots == 1
-        reset = await commands.execute(cpo.actor, "reset", {"type": "Soft"}, station_id=station.id)
+        reset = await running.execute(cpo.actor, "reset", {"type": "Soft"}, station_id=station.id)
         assert reset["status"] == "accepted"
 
         async def booted_again() -> bool:
             return sim.boots == 2 and sim.connected.is_set()
 
         await until(booted_again)
-        again = await commands.execute(cpo.actor, "ClearCache", {}, station_id=station.id)
+        again = await running.execute(cpo.actor, "ClearCache", {}, station_id=station.id)
         assert again["status"] == "accepted"
 

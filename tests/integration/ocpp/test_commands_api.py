@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from core import tenancy
+from core.tenancy import api_keys
 from tests.integration.ocpp.conftest import Station, raw_socket
 from tests.integration.ocpp.test_commands import card, simulated, until
 from tests.support import TenantCtx, app_client
@@ -17,7 +17,7 @@ from tests.support import TenantCtx, app_client
 
 @pytest.fixture
 async def api(cpo: TenantCtx) -> AsyncIterator[httpx.AsyncClient]:
-    key, _ = await tenancy.create_api_key(cpo.id, "commands")
+    key, _ = await api_keys.create_api_key(cpo.id, "commands")
     async with app_client() as client:
         client.headers["Authorization"] = f"Bearer {key}"
         yield client
@@ -91,7 +91,7 @@ async def test_timeout_and_call_error(ocpp_url: str, api: httpx.AsyncClient, sta
 async def test_other_tenant_and_permissions(
     api: httpx.AsyncClient, station: Station, other_cpo: TenantCtx, cpo: TenantCtx
 ) -> None:
-    key, _ = await tenancy.create_api_key(other_cpo.id, "other")
+    key, _ = await api_keys.create_api_key(other_cpo.id, "other")
     async with app_client() as other:
         other.headers["Authorization"] = f"Bearer {key}"
         assert (await other.post(f"/api/v1/stations/{station.id}/commands/reset")).status_code == 404
@@ -119,7 +119,7 @@ async def test_diagnostics_download(
     download = await api.get(f"/api/v1/commands/{record['id']}/diagnostics")
     assert download.status_code == 200 and download.content == b"\x1f\x8b data"
     assert "box.tar.gz" in download.headers["content-disposition"]
-    key, _ = await tenancy.create_api_key(other_cpo.id, "other")
+    key, _ = await api_keys.create_api_key(other_cpo.id, "other")
     async with app_client() as other:
         other.headers["Authorization"] = f"Bearer {key}"
         assert (await other.get(f"/api/v1/commands/{record['id']}/diagnostics")).status_code == 404

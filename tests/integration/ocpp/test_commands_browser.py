@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from core.tables_charging import ChargingCard
+from core.access.tables import ChargingCard
 from ocpp_cs.simulator import SimulatedStation
 from tests.e2e.conftest import browser, browser_login, live_server, page, screenshot  # noqa: F401 - fixtures
 from tests.integration.ocpp.conftest import make_station

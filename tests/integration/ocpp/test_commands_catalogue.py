@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core import commands
+from core.commands import catalogue
 from core.errors import NotFound
 from ocpp_cs.v16.handlers import PROTOCOL as OCPP16
 from portal.i18n import translations
@@ -20,32 +20,32 @@ ISSUE_ACTIONS = {
 
 
 def test_catalogue_covers_every_action_with_its_schemas() -> None:
-    assert set(commands.CATALOGUE) == ISSUE_ACTIONS
-    for action in commands.CATALOGUE:
+    assert set(catalogue.CATALOGUE) == ISSUE_ACTIONS
+    for action in catalogue.CATALOGUE:
         assert OCPP16.validator(action) is not None, action
         assert OCPP16.validator(f"{action}Response") is not None, action
 
 
 def test_names_resolve_by_action_or_short_name() -> None:
-    assert commands.find_command("start").action == "RemoteStartTransaction"
-    assert commands.find_command("RESET").action == "Reset"
-    assert commands.find_command("get_configuration").action == "GetConfiguration"
-    slugs = [c.slug for c in commands.CATALOGUE.values()]
+    assert catalogue.find_command("start").action == "RemoteStartTransaction"
+    assert catalogue.find_command("RESET").action == "Reset"
+    assert catalogue.find_command("get_configuration").action == "GetConfiguration"
+    slugs = [c.slug for c in catalogue.CATALOGUE.values()]
     assert len(set(slugs)) == len(slugs)
     with pytest.raises(NotFound):
-        commands.find_command("SelfDestruct")
+        catalogue.find_command("SelfDestruct")
 
 
 def test_every_label_and_outcome_message_is_german() -> None:
     catalog = getattr(translations("de"), "_catalog", {})
-    labels = [c.label for c in commands.CATALOGUE.values()]
+    labels = [c.label for c in catalogue.CATALOGUE.values()]
     assert [label for label in labels if label not in catalog] == []
     assert catalog["Start charging"] == "Starten" and catalog["Unlock"] == "Entriegeln"
 
 
 def test_times_without_offset_take_the_station_time_zone() -> None:
-    summer = commands._parse_when("2026-07-01T12:00", "Europe/Berlin")
+    summer = catalogue.parse_when("2026-07-01T12:00", "Europe/Berlin")
     assert summer == datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
-    assert commands._parse_when("2026-07-01T12:00Z") == datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
-    assert commands._parse_when("2026-07-01 12:00", "Nowhere/Invalid") == datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
-    assert commands._parse_when("yesterday") is None
+    assert catalogue.parse_when("2026-07-01T12:00Z") == datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    assert catalogue.parse_when("2026-07-01 12:00", "Nowhere/Invalid") == datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    assert catalogue.parse_when("yesterday") is None

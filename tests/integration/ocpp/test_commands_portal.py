@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from core import tenancy
-from core.tables_commands import CommandRecord
+from core.commands.tables import CommandRecord
+from core.tenancy import logins
 from tests.integration.ocpp.conftest import Station, make_station
 from tests.integration.ocpp.test_commands import card, public_url, simulated, until  # noqa: F401 - fixture
 from tests.support import TenantCtx, app_client, csrf_of, login, make_user
@@ -215,5 +215,5 @@ async def test_bulk_job(
             await asyncio.sleep(0.05)
         rows = dict(re.findall(r'<tr data-station="([^"]+)">.*?data-status="(\w+)"', progress.text, re.S))
         assert rows == {station.charge_box_id: "accepted", second.charge_box_id: "offline"}
-    other = await tenancy.actor_for_user(await make_user(cpo.id, permissions=["infrastructure.view"]))
+    other = await logins.actor_for_user(await make_user(cpo.id, permissions=["infrastructure.view"]))
     assert not other.can("ocpp.commands")

@@ -18,11 +18,13 @@ import pytest
 import uvicorn
 import websockets
 
-from core import charging
-from core.tables import ChargePoint, ChargingStation
-from core.tables_charging import Anomaly, ChargingCard, ChargingSession, StatusEvent
-from tests.integration.ocpp.conftest import OCPP16, Station, _free_port, basic, make_station, raw_socket
-from tests.support import TenantCtx
+from core.access.tables import ChargingCard
+from core.charging import boot, connections, transactions
+from core.charging import status as charging_status
+from core.charging.tables import Anomaly, ChargingSession, StatusEvent
+from core.infrastructure.tables import ChargePoint, ChargingStation
+from tests.integration.ocpp.conftest import OCPP16, Station, basic, make_station, raw_socket
+from tests.support import TenantCtx, free_port
 
 
 def as_actor(st: Station) -> dict[str, Any]:
@@ -44,19 +46,19 @@ async def test_status_notifications_of_many_stations_share_a_commit(
     first, second, third = stations
     tag = f"S{unique[:7]}".upper()
     await ChargingCard(tenant=cpo.id, uid=tag).save()
-    tx, _ = await charging.start_transaction(
+    tx, _ = await transactions.start_transaction(
         as_actor(second), {"connectorId": 2, "idTag": tag, "meterStart": 0, "timestamp": "2026-11-02T08:00:00Z"}
     )
-    before = (charging.status_batcher.batches, charging.status_batcher.frames)
+    before = (charging_status.status_batcher.batches, charging_status.status_batcher.frames)
     await asyncio.gather(
-        charging.status_notification(as_actor(first), status(0, "Available")),
-        charging.status_notification(as_actor(first), status(1, "Preparing")),
-        charging.status_notification(as_actor(second), status(2, "SuspendedEV")),
-        charging.status_notification(as_actor(third), status(7, "Available")),  # no such charge point
-        charging.status_notification(as_actor(first), status(1, "Faulted", "GroundFailure")),  # after Preparing
+        charging_status.status_notification(as_actor(first), status(0, "Available")),
+        charging_status.status_notification(as_actor(first), status(1, "Preparing")),
+        charging_status.status_notification(as_actor(second), status(2, "SuspendedEV")),
+        charging_status.status_notification(as_actor(third), status(7, "Available")),  # no such charge point
+        charging_status.status_notification(as_actor(first), status(1, "Faulted", "GroundFailure")),  # after Preparing
     )
-    batches = charging.status_batcher.batches - before[0]
-    assert charging.status_batcher.frames - before[1] == 5 and batches < 5
+    batches = charging_status.status_batcher.batches - before[0]
+    assert charging_status.status_batcher.frames - before[1] == 5 and batches < 5
 
     point = await ChargePoint.select().where(ChargePoint.id == first.charge_points[0]["id"]).first()
     assert point is not None
@@ -87,8 +89,8 @@ async def test_status_notifications_of_many_stations_share_a_commit(
 async def test_a_bad_status_notification_fails_alone(stations: list[Station]) -> None:
     first, second, _ = stations
     results = await asyncio.gather(
-        charging.status_notification(as_actor(first), status(1, "Available")),
-        charging.status_notification(as_actor(second), {"connectorId": "not a number", "status": "Available"}),
+        charging_status.status_notification(as_actor(first), status(1, "Available")),
+        charging_status.status_notification(as_actor(second), {"connectorId": "not a number", "status": "Available"}),
         return_exceptions=True,
     )
     assert results[0] is None and isinstance(results[1], ValueError)
@@ -97,9 +99,9 @@ async def test_a_bad_status_notification_fails_alone(stations: list[Station]) ->
 
 
 async def test_connected_flags_share_a_commit(stations: list[Station]) -> None:
-    before = charging.connected_batcher.batches
-    await asyncio.gather(*(charging.station_connected(st.id) for st in stations))
-    assert charging.connected_batcher.batches - before < len(stations)
+    before = connections.connected_batcher.batches
+    await asyncio.gather(*(connections.station_connected(st.id) for st in stations))
+    assert connections.connected_batcher.batches - before < len(stations)
     rows = await ChargingStation.select(ChargingStation.connected, ChargingStation.last_message_at).where(
         ChargingStation.id.is_in([st.id for st in stations])
     )
@@ -154,16 +156,16 @@ async def test_boots_of_many_stations_share_a_commit(cpo: TenantCtx, stations: l
     pending = await make_station(cpo, f"{unique}P", status="INSTALLED", points=1)
     tag = f"R{unique[:7]}".upper()
     await ChargingCard(tenant=cpo.id, uid=tag).save()
-    tx, _ = await charging.start_transaction(
+    tx, _ = await transactions.start_transaction(
         as_actor(second), {"connectorId": 1, "idTag": tag, "meterStart": 0, "timestamp": "2026-11-02T08:00:00Z"}
     )
-    before = (charging.boot_batcher.batches, charging.boot_batcher.frames)
+    before = (boot.boot_batcher.batches, boot.boot_batcher.frames)
     results = await asyncio.gather(
-        charging.boot(as_actor(first), {"chargePointVendor": "ACME", "chargePointModel": "One"}),
-        charging.boot(as_actor(second), {"chargePointVendor": "ACME", "chargePointModel": "Two"}),
-        charging.boot(as_actor(pending), {"chargePointVendor": "ACME", "chargePointModel": "Three"}),
+        boot.boot(as_actor(first), {"chargePointVendor": "ACME", "chargePointModel": "One"}),
+        boot.boot(as_actor(second), {"chargePointVendor": "ACME", "chargePointModel": "Two"}),
+        boot.boot(as_actor(pending), {"chargePointVendor": "ACME", "chargePointModel": "Three"}),
     )
-    assert charging.boot_batcher.frames - before[1] == 3 and charging.boot_batcher.batches - before[0] < 3
+    assert boot.boot_batcher.frames - before[1] == 3 and boot.boot_batcher.batches - before[0] < 3
     assert [(status.value, interval) for status, interval, _ in results] == [
         ("Accepted", 300), ("Accepted", 300), ("Pending", 60)
     ]  # fmt: skip
@@ -212,7 +214,7 @@ async def test_tls_options_serve_wss(stations: list[Station], tmp_path: Path) ->
     from csms.server import server_config
 
     cert_file, key_file = _self_signed(tmp_path)
-    port = _free_port()
+    port = free_port()
     config = server_config(create_asgi(), host="127.0.0.1", port=port, log_level="warning",
                            ssl_certfile=str(cert_file), ssl_keyfile=str(key_file))  # fmt: skip
     server = uvicorn.Server(config)

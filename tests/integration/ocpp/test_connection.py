@@ -10,8 +10,8 @@ import websockets
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
-from core.tables import Tenant
-from core.tables_charging import UnknownStation
+from core.charging.tables import UnknownStation
+from core.tenancy.tables import Tenant
 from ocpp_cs import registry
 from ocpp_cs.connection import CallErrorReceived
 from tests.integration.ocpp.conftest import OCPP16, Station, basic, raw_socket, station_row

@@ -12,9 +12,10 @@ import websockets
 from ocpp.v16 import ChargePoint as ClientChargePoint
 from ocpp.v16 import call
 
-from core import charging
-from core.tables import ChargePoint
-from core.tables_charging import Anomaly, ChargingCard, ChargingSession, MeterValue, StatusEvent
+from core.access.tables import ChargingCard
+from core.charging import meter_values
+from core.charging.tables import Anomaly, ChargingSession, MeterValue, StatusEvent
+from core.infrastructure.tables import ChargePoint
 from tests.integration.ocpp.conftest import Station, raw_socket, station_row
 from tests.support import TenantCtx
 
@@ -115,7 +116,7 @@ async def test_transaction_with_meter_values_and_stop(
     assert session is not None and session["status"] == "CHARGING" and session["energy_wh"] == 500
     assert session["auth_source"] == "RFID" and session["authorized_at"] is not None
     assert await MeterValue.count().where(MeterValue.session == tx) == 1  # one OCPP MeterValue, three samples
-    values = await charging.session_sampled_values(tx)
+    values = await meter_values.session_sampled_values(tx)
     assert [(v["measurand"], v["phase"], v["value"], v["format"]) for v in values] == [
         ("Energy.Active.Import.Register", "", "1.5", "Raw"),
         ("Voltage", "L1-N", "230.1", "Raw"),

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from piccolo.columns import Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
-from core import charging
-from core.tables_charging import MeterValue
+from core.charging import meter_values
+from core.charging.tables import MeterValue
 
 MOVE = importlib.import_module("migrations.core.core_2026_11_25t18_19_39_471154")
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -66,7 +66,7 @@ async def test_old_rows_become_one_row_per_meter_value() -> None:
     assert [(r["connector_id"], r["timestamp"]) for r in stored] == [
         (1, T0), (1, T0 + timedelta(minutes=1)), (0, T0 + timedelta(minutes=2))
     ]  # fmt: skip
-    values = await charging.session_sampled_values(session)
+    values = await meter_values.session_sampled_values(session)
     assert [(v["measurand"], v["phase"], v["location"], v["unit"], v["context"], v["format"], v["value"])
             for v in values] == [
         ("Energy.Active.Import.Register", "", "", "Wh", "Sample.Periodic", "Raw", "1500"),

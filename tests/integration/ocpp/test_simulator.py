@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from core import charging
-from core.tables import ChargePoint
-from core.tables_charging import ChargingCard, ChargingSession
+from core.access.tables import ChargingCard
+from core.charging import meter_values
+from core.charging.tables import ChargingSession
+from core.infrastructure.tables import ChargePoint
 from ocpp_cs import registry
 from ocpp_cs.simulator import SimulatedStation
 from tests.integration.ocpp.conftest import Station
@@ -44,7 +45,7 @@ async def test_reconnect_sends_queued_messages(ocpp_url: str, station: Station, 
         await _until(stopped)
         row = await ChargingSession.select().where(ChargingSession.id == tx).first()
         assert row is not None and row["energy_wh"] == 700
-        sampled = await charging.session_sampled_values(tx)
+        sampled = await meter_values.session_sampled_values(tx)
         assert len(sampled) == 2  # energy and current, sent late
         cp = (
             await ChargePoint.select(ChargePoint.status).where(ChargePoint.id == station.charge_points[0]["id"]).first()

@@ -17,12 +17,12 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from core import tenancy
-from core.tables_charging import ChargingCard
+from core.access.tables import ChargingCard
+from core.tenancy import api_keys
 from ocpp_cs.bus import STATIONS_KEY, alive_key, locate
-from tests.integration.ocpp.conftest import Station, _free_port, raw_socket
+from tests.integration.ocpp.conftest import Station, raw_socket
 from tests.integration.ocpp.test_commands import simulated, until
-from tests.support import TenantCtx
+from tests.support import TenantCtx, free_port
 
 pytestmark = pytest.mark.redis
 
@@ -62,7 +62,7 @@ async def wait_ready(base: str) -> None:
 
 @pytest.fixture
 async def two_nodes() -> AsyncIterator[tuple[str, str]]:
-    with node("test-node-a", _free_port()) as a, node("test-node-b", _free_port()) as b:
+    with node("test-node-a", free_port()) as a, node("test-node-b", free_port()) as b:
         await asyncio.gather(wait_ready(a), wait_ready(b))
         yield a, b
 
@@ -71,7 +71,7 @@ async def test_command_through_another_node(
     two_nodes: tuple[str, str], station: Station, cpo: TenantCtx, unique: str
 ) -> None:
     node_a, node_b = two_nodes
-    key, _ = await tenancy.create_api_key(cpo.id, "two-nodes")
+    key, _ = await api_keys.create_api_key(cpo.id, "two-nodes")
     auth = {"Authorization": f"Bearer {key}"}
     tag = f"B{unique[:7]}".upper()
     await ChargingCard(tenant=cpo.id, uid=tag).save()
@@ -151,7 +151,7 @@ async def _charging(sim: object) -> bool:
 
 async def test_a_dead_nodes_stations_are_offline(unique: str) -> None:
     """A node that crashed leaves its entries behind; they stop counting once its liveness key expires."""
-    from core.commands import StationOffline
+    from core.commands.transport import StationOffline
     from ocpp_cs.bus import CommandBus
 
     cache = aioredis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)

@@ -18,10 +18,10 @@ import pytest
 import websockets
 from ocpp.v16 import call
 
-from core.permissions import Permission
-from core.tables import AuditEntry, Tenant
-from core.tables_charging import Anomaly, ChargingCard, ChargingSession, UnknownStation
-from core.tables_monitoring import DataTransferMessage
+from core.access.tables import ChargingCard
+from core.charging.tables import Anomaly, ChargingSession, DataTransferMessage, UnknownStation
+from core.tenancy.permissions import Permission
+from core.tenancy.tables import AuditEntry, Tenant
 from ocpp_cs.msglog import message_log
 from ocpp_cs.simulator import SimulatedStation
 from tests.integration.ocpp.conftest import OCPP16, Station, basic, make_station, raw_socket

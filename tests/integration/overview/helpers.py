@@ -6,8 +6,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from core import infrastructure
-from core.tables import ChargePoint, ChargingStation
+from core.infrastructure import charge_points, locations, stations
+from core.infrastructure.tables import ChargePoint, ChargingStation
 from tests.support import TenantCtx
 
 
@@ -33,12 +33,12 @@ async def add_charge_point(
     charge_box_id: str | None = None,
     location_name: str | None = None,
 ) -> dict[str, Any]:
-    location = await infrastructure.create_location(
+    location = await locations.create_location(
         ctx.actor,
         {"name": location_name or f"Loc {city} {uuid.uuid4().hex[:6]}", "address": address,
          "postal_code": postal_code, "city": city, "country": country},
     )  # fmt: skip
-    station, _ = await infrastructure.create_station(
+    station, _ = await stations.create_station(
         ctx.actor,
         {"location_id": location["id"], "charge_box_id": charge_box_id or f"CB-{uuid.uuid4().hex[:10]}",
          "vendor": vendor, "model": model, "firmware_version": firmware, "ocpp_version": ocpp_version,
@@ -46,7 +46,7 @@ async def add_charge_point(
     )  # fmt: skip
     raw: dict[str, Any] = {"station_id": station["id"], "evse_number": 1, "evse_id": evse_id or ""}
     raw.update(auth_local_rfid=rfid, auth_remote=remote, auth_direct_payment=direct_payment)
-    cp = await infrastructure.create_charge_point(
+    cp = await charge_points.create_charge_point(
         ctx.actor,
         raw,
         {"standard": standard, "power_type": power_type, "max_electric_power": 50000 if power_type == "DC" else 22000},

@@ -8,11 +8,12 @@ import uuid
 import dramatiq
 import pytest
 
-from core import bulk_import, overview
-from core.bulk_import import ImportMode, JobStatus
 from core.errors import ValidationError
-from core.overview import parse_query
-from core.tables import AuditEntry, ChargePoint, ChargingStation, Connector, Location
+from core.infrastructure import bulk_import, overview
+from core.infrastructure.bulk_import import ImportMode, JobStatus
+from core.infrastructure.overview import parse_query
+from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, Location
+from core.tenancy.tables import AuditEntry
 from tests.integration.overview.helpers import add_charge_point
 from tests.support import TenantCtx
 

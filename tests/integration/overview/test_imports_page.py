@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from core.tables import ChargePoint, ChargingStation
+from core.infrastructure.tables import ChargePoint, ChargingStation
 from tests.support import TenantCtx, app_client, csrf_of, login, make_user
 
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from core import infrastructure, overview
 from core.errors import PermissionDenied
-from core.overview import OverviewQuery, parse_query
+from core.infrastructure import charge_points, overview
+from core.infrastructure.overview import OverviewQuery, parse_query
+from core.tenancy import logins
 from tests.integration.overview.helpers import add_charge_point
 from tests.support import TenantCtx, make_user
 
@@ -112,7 +113,7 @@ async def test_other_tenants_rows_are_never_seen(cpo: TenantCtx, other_cpo: Tena
 
 
 async def test_decommissioned_charge_points_are_left_out(cpo: TenantCtx, fleet: dict[str, Any]) -> None:
-    await infrastructure.decommission_charge_point(cpo.actor, fleet["berlin"]["id"])
+    await charge_points.decommission_charge_point(cpo.actor, fleet["berlin"]["id"])
     assert fleet["berlin"]["id"] not in await _ids(cpo)
 
 
@@ -133,14 +134,10 @@ async def test_preferences_are_remembered_per_user(cpo: TenantCtx) -> None:
     restored = await overview.load_preference(cpo.actor)
     assert restored == query
     colleague = await make_user(cpo.id, is_admin=True)
-    from core import tenancy
-
-    assert await overview.load_preference(await tenancy.actor_for_user(colleague)) is None
+    assert await overview.load_preference(await logins.actor_for_user(colleague)) is None
 
 
 async def test_view_permission_is_required(cpo: TenantCtx) -> None:
-    from core import tenancy
-
-    nobody = await tenancy.actor_for_user(await make_user(cpo.id, permissions=[]))
+    nobody = await logins.actor_for_user(await make_user(cpo.id, permissions=[]))
     with pytest.raises(PermissionDenied):
         await overview.rows(nobody, OverviewQuery())

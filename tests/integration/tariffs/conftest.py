@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from core import infrastructure, tariffs
+from core.infrastructure import charge_points
+from core.tariffs import tariffs
 from tests.integration.infrastructure.conftest import Site, make_site
 from tests.support import TenantCtx
 
@@ -28,7 +29,7 @@ def prices(**changes: Any) -> dict[str, Any]:
 
 async def add_charge_point(ctx: TenantCtx, site: Site, number: int) -> dict[str, Any]:
     raw = {"station_id": site.station["id"], "evse_number": number}
-    return await infrastructure.create_charge_point(ctx.actor, raw)
+    return await charge_points.create_charge_point(ctx.actor, raw)
 
 
 @pytest.fixture

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from core import tariffs
 from core.demo import DEMO_SLUG, load_demo
-from core.tables import ChargePoint, Tenant
-from core.tables_tariffs import Tariff, TariffAssignment
+from core.infrastructure.tables import ChargePoint
+from core.tariffs import assignments
+from core.tariffs.tables import Tariff, TariffAssignment
+from core.tenancy.tables import Tenant
 
 
 async def test_demo_tariff_is_assigned_once() -> None:
@@ -21,5 +22,5 @@ async def test_demo_tariff_is_assigned_once() -> None:
     charge_points = await ChargePoint.select(ChargePoint.id).where(ChargePoint.tenant == tenant["id"])
     assert len(charge_points) == 10
     assert await TariffAssignment.count().where(TariffAssignment.tenant == tenant["id"]) == 10
-    snapshot = await tariffs.tariff_snapshot_for(charge_points[0]["id"], datetime.now(UTC))
+    snapshot = await assignments.tariff_snapshot_for(charge_points[0]["id"], datetime.now(UTC))
     assert snapshot is not None and snapshot.ac.energy_per_kwh == Decimal("0.4")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core import tariffs, tenancy
-from core.tables_tariffs import TariffAssignment
+from core.tariffs import assignments, tariffs
+from core.tariffs.tables import TariffAssignment
+from core.tenancy import api_keys
 from tests.integration.infrastructure.conftest import Site
 from tests.support import TenantCtx, app_client
 
@@ -20,8 +21,8 @@ BODY = {
 
 
 async def test_create_get_patch_and_assign(cpo: TenantCtx, other_cpo: TenantCtx, site: Site) -> None:
-    key, _ = await tenancy.create_api_key(cpo.id, "tariffs")
-    other_key, _ = await tenancy.create_api_key(other_cpo.id, "tariffs")
+    key, _ = await api_keys.create_api_key(cpo.id, "tariffs")
+    other_key, _ = await api_keys.create_api_key(other_cpo.id, "tariffs")
     auth = {"Authorization": f"Bearer {key}"}
     async with app_client() as client:
         created = await client.post("/api/v1/tariffs", json=BODY, headers=auth)
@@ -62,11 +63,11 @@ async def test_create_get_patch_and_assign(cpo: TenantCtx, other_cpo: TenantCtx,
 
 
 async def test_seven_percent_rule_through_the_api(cpo: TenantCtx, site: Site) -> None:
-    key, _ = await tenancy.create_api_key(cpo.id, "tariffs")
+    key, _ = await api_keys.create_api_key(cpo.id, "tariffs")
     auth = {"Authorization": f"Bearer {key}"}
     now = datetime.now(UTC)
     base = await tariffs.create_tariff(cpo.actor, {**BODY, "name": "Base"})
-    await tariffs.assign_tariff(cpo.actor, base["id"], [site.charge_point["id"]], now)
+    await assignments.assign_tariff(cpo.actor, base["id"], [site.charge_point["id"]], now)
     dear = await tariffs.create_tariff(cpo.actor, {**BODY, "name": "Dear", "ac_energy_per_kwh": "0.50"})
     url = f"/api/v1/tariffs/{dear['id']}/assignments"
     async with app_client() as client:
@@ -94,8 +95,8 @@ async def test_seven_percent_rule_through_the_api(cpo: TenantCtx, site: Site) ->
 
 
 async def test_assignments_with_states_one_and_cancel(cpo: TenantCtx, other_cpo: TenantCtx, site: Site) -> None:
-    key, _ = await tenancy.create_api_key(cpo.id, "tariffs")
-    other_key, _ = await tenancy.create_api_key(other_cpo.id, "tariffs")
+    key, _ = await api_keys.create_api_key(cpo.id, "tariffs")
+    other_key, _ = await api_keys.create_api_key(other_cpo.id, "tariffs")
     auth, other = {"Authorization": f"Bearer {key}"}, {"Authorization": f"Bearer {other_key}"}
     cp = site.charge_point["id"]
     now = datetime.now(UTC)

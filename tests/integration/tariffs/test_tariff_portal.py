@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from core import tariffs
-from core.tables_tariffs import Tariff
+from core.tariffs import assignments, tariffs
+from core.tariffs.tables import Tariff
 from tests.integration.infrastructure.conftest import Site
 from tests.integration.tariffs.conftest import prices
 from tests.support import TenantCtx, app_client, csrf_of, login, make_user, post_form
@@ -79,7 +79,7 @@ async def test_wizard_by_filter_and_review_of_a_large_increase(
     now = datetime.now(UTC)
     cheap = await tariffs.create_tariff(cpo.actor, prices(name="Cheap"))
     dear = await tariffs.create_tariff(cpo.actor, prices(name="Dear", dc_energy_per_kwh="0.80"))
-    await tariffs.assign_tariff(cpo.actor, cheap["id"], [site.charge_point["id"]], now)
+    await assignments.assign_tariff(cpo.actor, cheap["id"], [site.charge_point["id"]], now)
     step2 = await post_form(admin_client, "/tariffs/assign/tariff", {"mode": "filter", "city": "Münch"})
     assert step2.status_code == 200 and f'value="{site.charge_point["id"]}"' in step2.text
     form = {"charge_point_ids": str(site.charge_point["id"]), "tariff_id": str(dear["id"]),
@@ -88,7 +88,7 @@ async def test_wizard_by_filter_and_review_of_a_large_increase(
     assert 'data-testid="review-refused"' in review.text and "+60.00" in review.text
     refused = await post_form(admin_client, "/tariffs/assign/confirm", form)
     assert refused.status_code == 400 and "30 days" in refused.text
-    info = await tariffs.charge_point_tariffs(cpo.actor, site.charge_point["id"])
+    info = await assignments.charge_point_tariffs(cpo.actor, site.charge_point["id"])
     assert info["active"]["tariff"] == cheap["id"] and info["scheduled"] == []
 
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from core import tariffs, tenancy
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.tables import Tenant
+from core.tariffs import assignments, tariffs
+from core.tenancy import logins
+from core.tenancy.tables import Tenant
 from tests.integration.infrastructure.conftest import Site
 from tests.integration.tariffs.conftest import add_charge_point, prices
 from tests.support import TenantCtx, make_user
@@ -41,7 +42,7 @@ async def test_prices_are_frozen_once_assigned_but_the_name_is_not(cpo: TenantCt
     tariff = await tariffs.create_tariff(cpo.actor, prices())
     edited = await tariffs.update_tariff(cpo.actor, tariff["id"], {"ac_energy_per_kwh": "0.45"}, partial=True)
     assert edited["ac_energy_per_kwh"] == Decimal("0.4500")
-    await tariffs.assign_tariff(cpo.actor, tariff["id"], [site.charge_point["id"]], datetime.now(UTC))
+    await assignments.assign_tariff(cpo.actor, tariff["id"], [site.charge_point["id"]], datetime.now(UTC))
     with pytest.raises(ValidationError) as info:
         await tariffs.update_tariff(cpo.actor, tariff["id"], {"ac_energy_per_kwh": "0.50"}, partial=True)
     assert "ac_energy_per_kwh" in info.value.errors
@@ -55,39 +56,39 @@ async def test_assignment_active_scheduled_history_and_snapshot(cpo: TenantCtx, 
     now = datetime.now(UTC)
     cheap = await tariffs.create_tariff(cpo.actor, prices(name="Cheap"))
     dear = await tariffs.create_tariff(cpo.actor, prices(name="Dear", ac_energy_per_kwh="0.60"))
-    assert await tariffs.tariff_snapshot_for(cp, now) is None
-    await tariffs.assign_tariff(cpo.actor, cheap["id"], [cp], now, now=now)
+    assert await assignments.tariff_snapshot_for(cp, now) is None
+    await assignments.assign_tariff(cpo.actor, cheap["id"], [cp], now, now=now)
     later = now + timedelta(days=31)
-    await tariffs.assign_tariff(cpo.actor, dear["id"], [cp], later, now=now)
-    info = await tariffs.charge_point_tariffs(cpo.actor, cp, now=now + timedelta(seconds=1))
+    await assignments.assign_tariff(cpo.actor, dear["id"], [cp], later, now=now)
+    info = await assignments.charge_point_tariffs(cpo.actor, cp, now=now + timedelta(seconds=1))
     assert info["active"]["tariff"] == cheap["id"]
     assert [a["tariff"] for a in info["scheduled"]] == [dear["id"]]
     assert [a["tariff_name"] for a in info["history"]] == ["Dear", "Cheap"]
-    snap = await tariffs.tariff_snapshot_for(cp, now + timedelta(days=1))
+    snap = await assignments.tariff_snapshot_for(cp, now + timedelta(days=1))
     assert snap is not None and snap.tariff_id == cheap["id"] and snap.vat_rate == Decimal("19.00")
     assert snap.ac.energy_per_kwh == Decimal("0.4") and snap.currency == "EUR"
-    snap = await tariffs.tariff_snapshot_for(cp, later + timedelta(minutes=1))
+    snap = await assignments.tariff_snapshot_for(cp, later + timedelta(minutes=1))
     assert snap is not None and snap.tariff_id == dear["id"]
     # Cancelling the scheduled one keeps it in the history; the cheap tariff stays active afterwards.
-    await tariffs.cancel_assignment(cpo.actor, info["scheduled"][0]["id"], now=now)
-    info = await tariffs.charge_point_tariffs(cpo.actor, cp, now=later + timedelta(days=1))
+    await assignments.cancel_assignment(cpo.actor, info["scheduled"][0]["id"], now=now)
+    info = await assignments.charge_point_tariffs(cpo.actor, cp, now=later + timedelta(days=1))
     assert info["active"]["tariff"] == cheap["id"] and info["scheduled"] == []
     assert len(info["history"]) == 2 and info["history"][0]["cancelled_at"] is not None
     with pytest.raises(Conflict):
-        await tariffs.cancel_assignment(cpo.actor, info["history"][1]["id"], now=now)
+        await assignments.cancel_assignment(cpo.actor, info["history"][1]["id"], now=now)
 
 
 async def _setup_increase(cpo: TenantCtx, site: Site, new_ac: str) -> tuple[dict[str, Any], datetime]:
     now = datetime.now(UTC)
     base = await tariffs.create_tariff(cpo.actor, prices(name="Base", ac_energy_per_kwh="0.40"))
-    await tariffs.assign_tariff(cpo.actor, base["id"], [site.charge_point["id"]], now, now=now)
+    await assignments.assign_tariff(cpo.actor, base["id"], [site.charge_point["id"]], now, now=now)
     new = await tariffs.create_tariff(cpo.actor, prices(name="New", ac_energy_per_kwh=new_ac))
     return new, now
 
 
 async def test_seven_percent_exactly_is_allowed_at_once(cpo: TenantCtx, site: Site) -> None:
     new, now = await _setup_increase(cpo, site, "0.428")  # +7.00 %
-    created = await tariffs.assign_tariff(cpo.actor, new["id"], [site.charge_point["id"]], now, now=now)
+    created = await assignments.assign_tariff(cpo.actor, new["id"], [site.charge_point["id"]], now, now=now)
     assert len(created) == 1
 
 
@@ -95,11 +96,11 @@ async def test_above_seven_percent_needs_thirty_days(cpo: TenantCtx, site: Site)
     new, now = await _setup_increase(cpo, site, "0.4281")
     cp = [site.charge_point["id"]]
     with pytest.raises(ValidationError) as info:
-        await tariffs.assign_tariff(cpo.actor, new["id"], cp, now + timedelta(days=29, hours=23), now=now)
+        await assignments.assign_tariff(cpo.actor, new["id"], cp, now + timedelta(days=29, hours=23), now=now)
     assert "30 days" in info.value.errors["valid_from"].render()
-    review = await tariffs.review_assignment(cpo.actor, new["id"], cp, now + timedelta(days=29), now=now)
+    review = await assignments.review_assignment(cpo.actor, new["id"], cp, now + timedelta(days=29), now=now)
     assert not review[0].check.allowed and review[0].check.increases[0].component == "ac_energy_per_kwh"
-    created = await tariffs.assign_tariff(cpo.actor, new["id"], cp, now + timedelta(days=30), now=now)
+    created = await assignments.assign_tariff(cpo.actor, new["id"], cp, now + timedelta(days=30), now=now)
     assert len(created) == 1
 
 
@@ -107,13 +108,13 @@ async def test_only_allowed_skips_refused_charge_points(cpo: TenantCtx, site: Si
     new, now = await _setup_increase(cpo, site, "0.80")
     fresh = await add_charge_point(cpo, site, 2)  # no tariff yet: nothing to compare with
     cps = [site.charge_point["id"], fresh["id"]]
-    created = await tariffs.assign_tariff(cpo.actor, new["id"], cps, now, now=now, only_allowed=True)
+    created = await assignments.assign_tariff(cpo.actor, new["id"], cps, now, now=now, only_allowed=True)
     assert [c["charge_point"] for c in created] == [fresh["id"]]
 
 
 async def test_past_valid_from_is_refused(cpo: TenantCtx, site: Site, tariff: dict[str, Any]) -> None:
     with pytest.raises(ValidationError) as info:
-        await tariffs.assign_tariff(cpo.actor, tariff["id"], [site.charge_point["id"]],
+        await assignments.assign_tariff(cpo.actor, tariff["id"], [site.charge_point["id"]],
                                     datetime.now(UTC) - timedelta(hours=1))
     assert "valid_from" in info.value.errors
 
@@ -126,38 +127,38 @@ async def test_other_tenants_tariffs_and_charge_points_are_not_found(
     with pytest.raises(NotFound):
         await tariffs.update_tariff(other_cpo.actor, tariff["id"], {"name": "x"}, partial=True)
     with pytest.raises(NotFound):
-        await tariffs.assign_tariff(cpo.actor, tariff["id"], [foreign_site.charge_point["id"]], datetime.now(UTC))
+        await assignments.assign_tariff(cpo.actor, tariff["id"], [foreign_site.charge_point["id"]], datetime.now(UTC))
     with pytest.raises(NotFound):
-        await tariffs.charge_point_tariffs(other_cpo.actor, site.charge_point["id"])
+        await assignments.charge_point_tariffs(other_cpo.actor, site.charge_point["id"])
     assert await tariffs.list_tariffs(other_cpo.actor) == []
 
 
 async def test_view_permission_cannot_manage(cpo: TenantCtx, tariff: dict[str, Any]) -> None:
-    viewer = await tenancy.actor_for_user(await make_user(cpo.id, permissions=["tariffs.view"]))
+    viewer = await logins.actor_for_user(await make_user(cpo.id, permissions=["tariffs.view"]))
     assert [t["id"] for t in await tariffs.list_tariffs(viewer)] == [tariff["id"]]
     with pytest.raises(PermissionDenied):
         await tariffs.create_tariff(viewer, prices())
-    nobody = await tenancy.actor_for_user(await make_user(cpo.id, permissions=[]))
+    nobody = await logins.actor_for_user(await make_user(cpo.id, permissions=[]))
     with pytest.raises(PermissionDenied):
         await tariffs.list_tariffs(nobody)
 
 
 async def test_archive_only_when_unused(cpo: TenantCtx, site: Site, tariff: dict[str, Any]) -> None:
-    await tariffs.assign_tariff(cpo.actor, tariff["id"], [site.charge_point["id"]], datetime.now(UTC))
+    await assignments.assign_tariff(cpo.actor, tariff["id"], [site.charge_point["id"]], datetime.now(UTC))
     with pytest.raises(Conflict):
-        await tariffs.archive_tariff(cpo.actor, tariff["id"])
+        await assignments.archive_tariff(cpo.actor, tariff["id"])
     unused = await tariffs.create_tariff(cpo.actor, prices(name="Unused"))
-    archived = await tariffs.archive_tariff(cpo.actor, unused["id"])
+    archived = await assignments.archive_tariff(cpo.actor, unused["id"])
     assert archived["archived_at"] is not None
     assert [t["id"] for t in await tariffs.list_tariffs(cpo.actor)] == [tariff["id"]]
 
 
 async def test_the_history_names_the_tariff_not_its_id(cpo: TenantCtx, other_cpo: TenantCtx, site: Site) -> None:
-    from core import audit
+    from core.tenancy import audit
 
     cp = site.charge_point["id"]
     tariff = await tariffs.create_tariff(cpo.actor, prices(name="Nachttarif"))
-    await tariffs.assign_tariff(cpo.actor, tariff["id"], [cp], datetime.now(UTC))
+    await assignments.assign_tariff(cpo.actor, tariff["id"], [cp], datetime.now(UTC))
     entries = await audit.history(cpo.actor, "charge_point", cp)
     assert any(e["changes"].get("tariff") == [None, "Nachttarif"] for e in entries)
     # Another tenant's id is never resolved to a name (its history entry would not be shown to it anyway).

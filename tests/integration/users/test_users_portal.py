@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from core import tenancy
 from core.errors import PermissionDenied, ValidationError
-from core.permissions import Permission
-from core.tables import AuditEntry, StaffUser
+from core.tenancy import logins, users
+from core.tenancy.permissions import Permission
+from core.tenancy.tables import AuditEntry, StaffUser
 from tests.support import PASSWORD, TenantCtx, app_client, csrf_of, login, make_tenant, make_user, post_form
 
 
@@ -23,7 +23,7 @@ async def _user_by_email(email: str) -> dict:
 
 
 async def test_list_create_and_edit_a_user(admin_client: httpx.AsyncClient, cpo: TenantCtx, unique: str) -> None:
-    group = await tenancy.create_group(cpo.actor, {"name": f"Technik {unique}", "permissions": ["infrastructure.view"]})
+    group = await users.create_group(cpo.actor, {"name": f"Technik {unique}", "permissions": ["infrastructure.view"]})
     email = f"neu-{unique}@example.test"
     created = await post_form(
         admin_client, "/users",
@@ -52,7 +52,7 @@ async def test_list_create_and_edit_a_user(admin_client: httpx.AsyncClient, cpo:
         admin_client, f"/users/{user['id']}", {"name": "Neuer Name", "language": "en"}, follow_redirects=False
     )
     assert saved.status_code == 303
-    after = await tenancy.get_scoped_user(cpo.actor, user["id"])
+    after = await users.get_scoped_user(cpo.actor, user["id"])
     assert after["name"] == "Neuer Name" and after["language"] == "en" and after["groups"] == []
     assert after["active"] is False  # an unticked box is an explicit "off"
     actions = await AuditEntry.select(AuditEntry.action).where(
@@ -85,11 +85,11 @@ async def test_reset_password_generated_and_given(admin_client: httpx.AsyncClien
     reset = await post_form(admin_client, f"/users/{user['id']}/password", {"password": ""}, follow_redirects=True)
     generated = re.search(r'data-testid="generated-password">([^<]+)<', reset.text)
     assert generated is not None
-    assert await tenancy.authenticate(user["email"], PASSWORD) is None
-    assert await tenancy.authenticate(user["email"], generated.group(1)) is not None
+    assert await logins.authenticate(user["email"], PASSWORD) is None
+    assert await logins.authenticate(user["email"], generated.group(1)) is not None
     given = await post_form(admin_client, f"/users/{user['id']}/password", {"password": "gesetztes-passwort"})
     assert given.status_code == 303
-    assert await tenancy.authenticate(user["email"], "gesetztes-passwort") is not None
+    assert await logins.authenticate(user["email"], "gesetztes-passwort") is not None
     short = await post_form(admin_client, f"/users/{user['id']}/password", {"password": "x"})
     assert short.status_code == 400 and "At least 10 characters." in short.text
 
@@ -119,7 +119,7 @@ async def test_group_switches_take_effect_on_the_next_request(
     group_url = created.headers["location"]
     group_id = int(group_url.rsplit("/", 1)[1])
     member = await make_user(cpo.id)
-    await tenancy.update_user(cpo.actor, member["id"], {"groups": [str(group_id)]})
+    await users.update_user(cpo.actor, member["id"], {"groups": [str(group_id)]})
     async with app_client() as client:
         await login(client, member["email"])
         assert (await client.get("/infrastructure/locations")).status_code == 403
@@ -146,14 +146,14 @@ async def test_group_switches_take_effect_on_the_next_request(
         )
         assert saved.status_code == 303
         assert (await client.get("/users")).status_code == 200
-    group = await tenancy.get_group(cpo.actor, group_id)
+    group = await users.get_group(cpo.actor, group_id)
     assert sorted(group["permissions"]) == ["infrastructure.view", "users.manage"]
 
 
 async def test_group_pages_list_toggles_by_area_translated(
     admin_client: httpx.AsyncClient, cpo: TenantCtx, unique: str
 ) -> None:
-    group = await tenancy.create_group(cpo.actor, {"name": f"Betrieb {unique}", "permissions": ["users.cost_approval"]})
+    group = await users.create_group(cpo.actor, {"name": f"Betrieb {unique}", "permissions": ["users.cost_approval"]})
     listing = await admin_client.get("/groups")
     assert f"Betrieb {unique}" in listing.text and "Enable cost approval" in listing.text
     await post_form(admin_client, "/lang", {"language": "de", "next": "/"})
@@ -171,10 +171,10 @@ async def test_group_pages_list_toggles_by_area_translated(
 
 async def test_delete_group_removes_its_permissions(admin_client: httpx.AsyncClient, cpo: TenantCtx) -> None:
     member = await make_user(cpo.id, permissions=["infrastructure.view"])
-    user = await tenancy.get_scoped_user(cpo.actor, member["id"])
+    user = await users.get_scoped_user(cpo.actor, member["id"])
     deleted = await post_form(admin_client, f"/groups/{user['groups'][0]}/delete", {})
     assert deleted.status_code == 303
-    actor = await tenancy.actor_for_user(member)
+    actor = await logins.actor_for_user(member)
     assert not actor.can(Permission.INFRASTRUCTURE_VIEW)
     assert (await admin_client.get(f"/groups/{user['groups'][0]}")).status_code == 404
 
@@ -189,23 +189,23 @@ async def test_self_lockout_and_last_admin(admin_client: httpx.AsyncClient, cpo:
     assert row["is_admin"] and row["active"]
     # A second admin may not remove the last other admin either once the first is gone.
     second = await make_user(cpo.id, is_admin=True)
-    second_actor = await tenancy.actor_for_user(second)
-    await tenancy.update_user(second_actor, me, {"is_admin": False})  # two admins: allowed
+    second_actor = await logins.actor_for_user(second)
+    await users.update_user(second_actor, me, {"is_admin": False})  # two admins: allowed
     with pytest.raises(PermissionDenied):
-        await tenancy.update_user(
-            await tenancy.actor_for_user(await _user_by_email(cpo.admin["email"])), second["id"], {"active": False}
+        await users.update_user(
+            await logins.actor_for_user(await _user_by_email(cpo.admin["email"])), second["id"], {"active": False}
         )
     # (no longer an admin: cannot touch an admin)
     other_admin = await make_user(cpo.id, is_admin=True)
-    await tenancy.update_user(second_actor, other_admin["id"], {"active": False})
+    await users.update_user(second_actor, other_admin["id"], {"active": False})
     with pytest.raises(ValidationError) as last:
-        await tenancy.update_user(await tenancy.actor_for_user(other_admin), second["id"], {"is_admin": False})
+        await users.update_user(await logins.actor_for_user(other_admin), second["id"], {"is_admin": False})
     assert "The last administrator of a tenant cannot be removed." in str(last.value)
 
 
 async def test_user_manager_without_admin_rights_cannot_escalate(cpo: TenantCtx, unique: str) -> None:
     manager = await make_user(cpo.id, permissions=[Permission.USERS_MANAGE.value])
-    strong = await tenancy.create_group(cpo.actor, {"name": f"Stark {unique}", "permissions": ["ocpp.commands"]})
+    strong = await users.create_group(cpo.actor, {"name": f"Stark {unique}", "permissions": ["ocpp.commands"]})
     async with app_client() as client:
         await login(client, manager["email"])
         page = await client.get(f"/users/{manager['id']}")
@@ -224,14 +224,14 @@ async def test_user_manager_without_admin_rights_cannot_escalate(cpo: TenantCtx,
             client, "/users", {"email": f"a-{unique}@example.test", "password": PASSWORD, "is_admin": "on"}
         )
         assert make_admin.status_code == 400
-    assert await tenancy.authenticate(cpo.admin["email"], PASSWORD) is not None
+    assert await logins.authenticate(cpo.admin["email"], PASSWORD) is not None
 
 
 async def test_another_tenants_users_and_groups_are_not_found(
     admin_client: httpx.AsyncClient, other_cpo: TenantCtx, unique: str
 ) -> None:
     foreign_user = await make_user(other_cpo.id)
-    foreign_group = await tenancy.create_group(other_cpo.actor, {"name": f"Fremd {unique}"})
+    foreign_group = await users.create_group(other_cpo.actor, {"name": f"Fremd {unique}"})
     for url in (f"/users/{foreign_user['id']}", f"/groups/{foreign_group['id']}"):
         assert (await admin_client.get(url)).status_code == 404
     for url, data in (
@@ -251,16 +251,16 @@ async def test_another_tenants_users_and_groups_are_not_found(
     assert mine.status_code == 400
     listing = (await admin_client.get("/users")).text + (await admin_client.get("/groups")).text
     assert foreign_user["email"] not in listing and f"Fremd {unique}" not in listing
-    still = await tenancy.get_group(other_cpo.actor, foreign_group["id"])
+    still = await users.get_group(other_cpo.actor, foreign_group["id"])
     assert still["name"] == f"Fremd {unique}" and still["permissions"] == []
-    assert (await tenancy.get_scoped_user(other_cpo.actor, foreign_user["id"]))["active"] is True
+    assert (await users.get_scoped_user(other_cpo.actor, foreign_user["id"]))["active"] is True
 
 
 async def test_reseller_manages_its_sub_cpos_users(unique: str) -> None:
     reseller = await make_tenant(kind="RESELLER")
     sub = await make_tenant(parent_id=reseller.id)
     stranger = await make_tenant()
-    sub_group = await tenancy.create_group(sub.actor, {"name": f"Sub {unique}"})
+    sub_group = await users.create_group(sub.actor, {"name": f"Sub {unique}"})
     async with app_client() as client:
         await login(client, reseller.admin["email"])
         listing = await client.get("/users")
@@ -324,6 +324,6 @@ async def test_profile_name_language_and_password(member_client: tuple[httpx.Asy
         {"current_password": PASSWORD, "new_password": "neues-passwort-1", "repeat_password": "neues-passwort-1"},
     )  # fmt: skip
     assert changed.status_code == 303
-    assert await tenancy.authenticate(member["email"], "neues-passwort-1") is not None
+    assert await logins.authenticate(member["email"], "neues-passwort-1") is not None
     row = await _user_by_email(member["email"])
     assert row["name"] == "Erika Muster" and row["language"] == "de" and not row["is_admin"]

@@ -2,7 +2,7 @@ import asyncio
 
 import dramatiq
 
-from core.tables import Tenant
+from core.tenancy.tables import Tenant
 from workers.embedded import EmbeddedBroker
 
 

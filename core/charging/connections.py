@@ -1,0 +1,200 @@
+"""Station connections and presence: the handshake's credentials check, unknown stations, connected flags,
+heartbeats and the last message seen, and whether a station counts as online.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from core import bulk
+from core.charging.meter_values import forget_sessions
+from core.charging.sessions import now
+from core.charging.tables import UnknownStation
+from core.db import transaction
+from core.infrastructure.tables import ChargingStation
+from core.tenancy.passwords import verify_password
+from core.tenancy.tables import Tenant
+
+# A station is offline when it sent nothing for this many heartbeat intervals.
+OFFLINE_AFTER_INTERVALS = 2.5
+DEFAULT_HEARTBEAT_INTERVAL = 300  # seconds, sent in BootNotification.conf
+
+
+class StationLookup(StrEnum):
+    OK = "OK"
+    UNKNOWN = "UNKNOWN"  # 404
+    UNAUTHORIZED = "UNAUTHORIZED"  # 401
+
+
+# Every handshake runs this: fixed SQL, since the ORM spends about a millisecond building the select.
+_STATION_AUTH = (
+    'SELECT "id", "tenant", "charge_box_id", "ocpp_password_hash", "installation_status" '  # noqa: S608
+    f'FROM "{ChargingStation._meta.tablename}" WHERE "charge_box_id" = {{}} AND "decommissioned_at" IS NULL'
+)
+
+# Argon2 costs ~50 ms of CPU; a reconnect storm of thousands of stations must not pay it again and again.
+# Keyed by the stored hash, so a password change invalidates the entry by itself.
+_verified: dict[tuple[str, str], bool] = {}
+_VERIFIED_MAX = 100_000
+
+
+_verifying: dict[tuple[str, str], asyncio.Task[bool]] = {}
+
+
+def _verify_done(key: tuple[str, str], task: asyncio.Task[bool]) -> None:
+    if _verifying.get(key) is task:
+        del _verifying[key]
+    if task.cancelled() or task.exception() is not None:
+        return
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[key] = task.result()
+
+
+async def _verify_cached(password_hash: str, password: str) -> bool:
+    """Argon2 verify once per (hash, password); concurrent misses of the same pair share one verification."""
+    key = (password_hash, hashlib.sha256(password.encode()).hexdigest())
+    if key in _verified:
+        return _verified[key]
+    task = _verifying.get(key)
+    if task is None or task.get_loop() is not asyncio.get_running_loop():
+        task = asyncio.ensure_future(asyncio.to_thread(verify_password, password_hash, password))
+        _verifying[key] = task
+        task.add_done_callback(functools.partial(_verify_done, key))
+    # Shielded: one station giving up (socket closed) does not cancel the verification the others wait for.
+    return await asyncio.shield(task)
+
+
+async def authenticate_station(
+    charge_box_id: str, username: str | None, password: str | None
+) -> tuple[StationLookup, dict[str, Any] | None]:
+    """Security profile 1: the Basic user must be the charge box id, the password the station's own."""
+    rows = await ChargingStation.raw(_STATION_AUTH, charge_box_id)
+    if not rows:
+        return StationLookup.UNKNOWN, None
+    station = rows[0]
+    if username != charge_box_id or not password or not station["ocpp_password_hash"]:
+        return StationLookup.UNAUTHORIZED, None
+    if not await _verify_cached(station["ocpp_password_hash"], password):
+        return StationLookup.UNAUTHORIZED, None
+    return StationLookup.OK, station
+
+
+async def record_unknown_station(charge_box_id: str, remote_addr: str) -> bool:
+    """Remember a charge box id nobody configured, when a tenant asked for it; True when recorded.
+
+    An unknown id carries no tenant. The rule: the entry is kept only if some tenant allows unknown stations;
+    when exactly one does (the usual single-CPO installation) the entry belongs to it, otherwise it stays
+    unassigned and any tenant that allows unknown stations may adopt it. The connection is refused (404)
+    either way: once adopted (station created with this charge box id and a password) the station's next
+    reconnect succeeds.
+    """
+    allowing = await Tenant.select(Tenant.id).where(Tenant.allow_unknown_stations.eq(True)).limit(2)
+    if not allowing:
+        return False
+    tenant_id = allowing[0]["id"] if len(allowing) == 1 else None
+    stamp = now()
+    existing = await UnknownStation.select(UnknownStation.id, UnknownStation.attempts).where(
+        UnknownStation.charge_box_id == charge_box_id
+    )
+    if existing:
+        await UnknownStation.update(
+            {
+                UnknownStation.attempts: existing[0]["attempts"] + 1,
+                UnknownStation.last_seen_at: stamp,
+                UnknownStation.remote_addr: remote_addr[:64],
+            }
+        ).where(UnknownStation.id == existing[0]["id"])
+    else:
+        await UnknownStation.insert(
+            UnknownStation(
+                charge_box_id=charge_box_id[:64],
+                tenant=tenant_id,
+                remote_addr=remote_addr[:64],
+                first_seen_at=stamp,
+                last_seen_at=stamp,
+            )
+        )
+    return True
+
+
+async def station_connected(station_id: int) -> None:
+    forget_sessions(station_id=station_id)  # it may have sent MeterValues to another node meanwhile
+    await connected_batcher.submit((station_id, now()))
+
+
+async def station_disconnected(station_id: int) -> None:
+    forget_sessions(station_id=station_id)
+    await ChargingStation.update({ChargingStation.connected: False}).where(ChargingStation.id == station_id)
+
+
+_CONNECTED = (
+    f'UPDATE "{ChargingStation._meta.tablename}" SET "connected" = {{}}, "last_message_at" = {{}} '  # noqa: S608
+    'WHERE "id" = {}'
+)
+
+
+async def _write_connected_batch(items: list[tuple[int, datetime]]) -> None:
+    async with transaction():
+        await bulk.execute_many(_CONNECTED, [(True, stamp, station_id) for station_id, stamp in items])
+
+
+async def _write_connected_one(item: tuple[int, datetime]) -> None:
+    await _write_connected_batch([item])
+
+
+# Connected flags of a reconnect storm share transactions.
+connected_batcher: bulk.GroupCommit[tuple[int, datetime]] = bulk.GroupCommit(
+    "connected", _write_connected_batch, _write_connected_one
+)
+
+_SEEN = f'UPDATE "{ChargingStation._meta.tablename}" SET "last_message_at" = {{}} WHERE "id" = {{}}'  # noqa: S608
+_HEARD = (
+    f'UPDATE "{ChargingStation._meta.tablename}" SET "last_message_at" = {{}}, "last_heartbeat_at" = {{}} '  # noqa: S608
+    'WHERE "id" = {}'
+)
+
+
+async def _write_seen_batch(items: list[tuple[int, bool, datetime]]) -> None:
+    async with transaction():
+        await bulk.execute_many(_HEARD, [(stamp, stamp, sid) for sid, heartbeat, stamp in items if heartbeat])
+        await bulk.execute_many(_SEEN, [(stamp, sid) for sid, heartbeat, stamp in items if not heartbeat])
+
+
+async def _write_seen_one(item: tuple[int, bool, datetime]) -> None:
+    await _write_seen_batch([item])
+
+
+# Heartbeats (and the periodic "last message" stamp) of many stations go to the database in one transaction.
+seen_batcher: bulk.GroupCommit[tuple[int, bool, datetime]] = bulk.GroupCommit(
+    "last seen", _write_seen_batch, _write_seen_one
+)
+
+
+async def station_seen(station_id: int, heartbeat: bool = False) -> datetime:
+    """Stamp the station's last message (and heartbeat); returns once committed, with others seen meanwhile."""
+    stamp = now()
+    await seen_batcher.submit((station_id, heartbeat, stamp))
+    return stamp
+
+
+def is_online(
+    station: dict[str, Any], at: datetime | None = None, heartbeat_interval: int = DEFAULT_HEARTBEAT_INTERVAL
+) -> bool:
+    """Connected and heard from within 2.5 heartbeat intervals (a heartbeat or any other message)."""
+    if not station.get("connected"):
+        return False
+    seen = [t for t in (station.get("last_heartbeat_at"), station.get("last_message_at")) if t is not None]
+    if not seen:
+        return False
+    at = at or now()
+    return at - max(seen) <= timedelta(seconds=heartbeat_interval * OFFLINE_AFTER_INTERVALS)
+
+
+async def heartbeat(station: dict[str, Any]) -> datetime:
+    return await station_seen(station["id"], heartbeat=True)

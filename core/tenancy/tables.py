@@ -1,0 +1,120 @@
+"""Tables of tenancy: tenants, staff users, user groups, API keys, logins, preferences, the audit trail.
+
+Every row that belongs to a CPO or EMP carries ``tenant`` so that isolation is one filter.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Numeric,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Tenant(Table):
+    """A Mandant: a CPO, an EMP or a reseller with its sub-CPOs."""
+
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
+    slug = Varchar(length=40, unique=True, index=True)
+    name = Varchar(length=200)
+    kind = Varchar(length=10, default="CPO")  # core.tenancy.tenants.TenantKind
+    country_code = Varchar(length=2, default="DE")  # ISO 3166-1 alpha-2, as in OCPI credentials
+    party_id = Varchar(length=3, default="")  # OCPI party id, also the EVSE-ID operator id
+    currency = Varchar(length=3, default="EUR")
+    vat_rate = Numeric(digits=(5, 2), default=Decimal("19.00"))
+    parent: ForeignKey = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
+    language = Varchar(length=5, default="")  # empty: derived from country
+    allow_unknown_stations = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StaffUser(Table):
+    """A person of a tenant who logs into the portal."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    email = Varchar(length=254, unique=True, index=True)
+    name = Varchar(length=200, default="")
+    password_hash = Varchar(length=200)
+    is_admin = Boolean(default=False)
+    active = Boolean(default=True)
+    language = Varchar(length=5, default="")
+    last_login_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class UserGroup(Table):
+    """A Benutzergruppe with permission switches (codes from core.tenancy.permissions)."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=120)
+    description = Text(default="")
+    permissions = JSON(default=[])
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class UserGroupMember(Table):
+    id: Serial
+    group = ForeignKey(references=UserGroup, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, index=True)
+
+
+class ApiKey(Table):
+    """A bearer key for the REST API; only a SHA-256 of the key is stored."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=120, default="")
+    prefix = Varchar(length=16)
+    key_hash = Varchar(length=64, unique=True, index=True)
+    # Permission codes the key grants (core.tenancy.permissions); NULL: every permission (keys from before key scopes).
+    permissions = JSON(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class LoginAttempt(Table):
+    """Failed and successful logins, for throttling across nodes."""
+
+    id: Serial
+    email = Varchar(length=254, index=True)
+    remote_addr = Varchar(length=64, default="")
+    succeeded = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class UserPreference(Table):
+    """Remembered per user: overview filters, columns, sort."""
+
+    id: Serial
+    user = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, index=True)
+    key = Varchar(length=80)
+    value = JSON(default={})
+
+
+class AuditEntry(Table):
+    """Who changed what on which entity, shown where the entity is shown."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    actor = ForeignKey(references=StaffUser, null=True, on_delete=OnDelete.set_null)
+    actor_label = Varchar(length=254, default="")
+    entity_type = Varchar(length=40, index=True)
+    entity_id = Integer(index=True)
+    action = Varchar(length=40)
+    changes = JSON(default={})
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -1,0 +1,93 @@
+"""Tenants (Mandanten): CPOs, EMPs and resellers with their sub-CPOs, and which tenants an actor sees.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any
+
+from core.errors import Conflict, Message, NotFound, ValidationError
+from core.tenancy.actor import Actor
+from core.tenancy.tables import Tenant
+from core.validation import Field, FormSpec
+
+
+class TenantKind(StrEnum):
+    CPO = "CPO"
+    EMP = "EMP"
+    RESELLER = "RESELLER"
+
+
+GERMAN_SPEAKING = {"DE", "AT", "CH", "LI", "LU"}
+LANGUAGES = ("de", "en")
+
+
+def tenant_language(tenant: dict[str, Any]) -> str:
+    """German by default for tenants in DE, AT, CH (and LI, LU); English elsewhere."""
+    if tenant.get("language") in LANGUAGES:
+        return str(tenant["language"])
+    return "de" if tenant.get("country_code", "").upper() in GERMAN_SPEAKING else "en"
+
+
+TENANT_SPEC = FormSpec(
+    "tenant",
+    (
+        Field("slug", required=True, max_length=40, pattern=r"[a-z0-9][a-z0-9-]{1,39}"),
+        Field("name", required=True, max_length=200),
+        Field("kind", kind="choice", choices=tuple(TenantKind), default="CPO"),
+        Field("country_code", required=True, max_length=2, pattern=r"[A-Z]{2}"),
+        Field("party_id", max_length=3, pattern=r"[A-Z0-9]{3}"),
+        Field("currency", max_length=3, pattern=r"[A-Z]{3}", default="EUR"),
+        Field("vat_rate", kind="decimal", min_value=0, max_value=100),
+    ),
+)
+
+
+async def visible_tenant_ids(tenant_id: int) -> frozenset[int]:
+    """A tenant sees itself; a reseller also sees its sub-CPOs."""
+    tenant = await Tenant.select(Tenant.id, Tenant.kind).where(Tenant.id == tenant_id).first()
+    if tenant is None:
+        return frozenset()
+    ids = {tenant_id}
+    if tenant["kind"] == TenantKind.RESELLER:
+        children = await Tenant.select(Tenant.id).where(Tenant.parent == tenant_id)
+        ids.update(row["id"] for row in children)
+    return frozenset(ids)
+
+
+async def get_tenant(tenant_id: int) -> dict[str, Any]:
+    row = await Tenant.select().where(Tenant.id == tenant_id).first()
+    if row is None:
+        raise NotFound("tenant")
+    return row
+
+
+async def get_tenant_by_slug(slug: str) -> dict[str, Any]:
+    row = await Tenant.select().where(Tenant.slug == slug).first()
+    if row is None:
+        raise NotFound("tenant")
+    return row
+
+
+async def create_tenant(raw: dict[str, Any], parent_id: int | None = None) -> dict[str, Any]:
+    data = TENANT_SPEC.parse(raw)
+    data["slug"] = data["slug"].lower()
+    if await Tenant.exists().where(Tenant.slug == data["slug"]):
+        raise ValidationError({"slug": Message("This slug is taken.")})
+    if data.get("vat_rate") is None:
+        data.pop("vat_rate", None)
+    tenant = Tenant(**data, parent=parent_id)
+    await tenant.save()
+    return await Tenant.select().where(Tenant.id == tenant.id).first()  # type: ignore[return-value]
+
+
+async def sub_tenants(actor: Actor) -> list[dict[str, Any]]:
+    return await Tenant.select().where(Tenant.id.is_in(actor.scope)).order_by(Tenant.name)
+
+
+async def ensure_unique_slug(slug: str) -> None:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,39}", slug):
+        raise ValidationError({"slug": Message("The format is not valid.")})
+    if await Tenant.exists().where(Tenant.slug == slug):
+        raise Conflict(Message("This slug is taken."))
