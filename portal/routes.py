@@ -1,16 +1,26 @@
-"""Everything the portal and the REST API serve; the app factory mounts it."""
+"""Everything the portal and the REST API serve, grouped by area; the app factory mounts both lists.
+
+Each area lists its portal pages first, then its REST API resources (``/api/v1/...``, one module each in
+portal.api). The order here is the order of the OpenAPI document's sections.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from portal.api.commands import CommandApiController
-from portal.api.infrastructure import INFRASTRUCTURE_API
-from portal.api_cards import CardApiController
-from portal.api_cdrs import CdrApiController
-from portal.api_driver_groups import DriverGroupApiController
-from portal.api_sessions import SessionApiController
-from portal.api_tariffs import TariffApiController, TariffAssignmentApiController
+from portal.api import (
+    cards,
+    cdrs,
+    commands,
+    connectors,
+    driver_groups,
+    evses,
+    locations,
+    sessions,
+    stations,
+    tariff_assignments,
+    tariffs,
+)
 from portal.controllers.api_keys import ApiKeyController
 from portal.controllers.cards import CardController
 from portal.controllers.charging_data import ChargingDataController
@@ -28,18 +38,32 @@ from portal.controllers.session import SessionController
 from portal.controllers.tariffs import TariffController
 from portal.controllers.users import GroupController, UserController
 
-PORTAL_HANDLERS: list[Any] = [SessionController, DashboardController]
+PORTAL_HANDLERS: list[Any] = []
+API_HANDLERS: list[Any] = []
+
+# Login, logout, language, and the start page.
+PORTAL_HANDLERS += [SessionController, DashboardController]
+
+# Infrastructure: locations, stations, charge points (EVSEs), connectors; the advanced overview; CSV import.
 PORTAL_HANDLERS += [LocationController, StationController, ChargePointController, ConnectorController]
 PORTAL_HANDLERS += [OverviewController, ImportController]
+API_HANDLERS += [locations.ROUTER, stations.ROUTER, evses.ROUTER, connectors.ROUTER]
+
+# Access: charging cards and driver groups.
 PORTAL_HANDLERS += [CardController, DriverGroupController]
+API_HANDLERS += [cards.CardApiController, driver_groups.DriverGroupApiController]
+
+# Tariffs and their assignments.
 PORTAL_HANDLERS += [TariffController]
-PORTAL_HANDLERS += [OperationsViewsController]
-PORTAL_HANDLERS += [UserController, GroupController, ProfileController]
-PORTAL_HANDLERS += [ApiKeyController]
-API_HANDLERS: list[Any] = [CardApiController, DriverGroupApiController]
-API_HANDLERS += [TariffApiController, TariffAssignmentApiController]
-API_HANDLERS += INFRASTRUCTURE_API
+API_HANDLERS += [tariffs.TariffApiController, tariff_assignments.TariffAssignmentApiController]
+
+# Charging data: CDRs and sessions.
 PORTAL_HANDLERS += [ChargingDataController]
-API_HANDLERS += [CdrApiController, SessionApiController]
-API_HANDLERS += [CommandApiController]
-PORTAL_HANDLERS += [OperationsCommandsController]
+API_HANDLERS += [cdrs.CdrApiController, sessions.SessionApiController]
+
+# Operations: OCPP commands (single and bulk), the OCPP log, Freischaltmonitor, anomalies, unknown stations.
+PORTAL_HANDLERS += [OperationsCommandsController, OperationsViewsController]
+API_HANDLERS += [commands.CommandApiController]
+
+# Users, user groups, the own profile, API keys.
+PORTAL_HANDLERS += [UserController, GroupController, ProfileController, ApiKeyController]

@@ -1,7 +1,7 @@
-"""REST API: charging cards (``GET``/``POST /api/v1/cards``), described by core.cards.CARD_SPEC.
+"""REST API: charging cards (``GET``/``POST /api/v1/cards``), described by core.access.cards.CARD_SPEC.
 
 A card's driver group is ``driver_group_id``; ``PATCH /api/v1/cards/{id}`` with ``{"driver_group_id": n}`` moves
-the card into a group (``null`` takes it out), with the rules of core.driver_groups.
+the card into a group (``null`` takes it out), with the rules of core.access.driver_groups.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get, patch, post
 
-from core import cards, driver_groups
-from core.permissions import Permission
+from core.access import cards, driver_groups
+from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 
 CardInput = cards.CARD_SPEC.struct("CardInput")

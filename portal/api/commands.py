@@ -15,9 +15,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Body, Parameter
 from litestar.response import File
 
-from core import commands
+from core.commands import catalogue, running
+from core.commands import diagnostics as commands_diagnostics
 from core.errors import NotFound
-from core.permissions import Permission
+from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 
 AnyRequest = Request[Any, Any, Any]
@@ -27,10 +28,10 @@ Params = Annotated[
          "for Reset; a station command for one charge point takes \"charge_point_id\"."),
 ]  # fmt: skip
 Timeout = Annotated[
-    float | None, Parameter(ge=0.1, le=commands.MAX_TIMEOUT, description="Seconds to wait for the station.")
+    float | None, Parameter(ge=0.1, le=catalogue.MAX_TIMEOUT, description="Seconds to wait for the station.")
 ]
 EVSE_COMMANDS = {"start": "RemoteStartTransaction", "stop": "RemoteStopTransaction", "unlock": "UnlockConnector"}
-_HTTP_STATUS = {commands.CommandStatus.OFFLINE.value: 409, commands.CommandStatus.TIMEOUT.value: 504}
+_HTTP_STATUS = {running.CommandStatus.OFFLINE.value: 409, running.CommandStatus.TIMEOUT.value: 504}
 COMMAND = [requires(Permission.OCPP_COMMANDS)]
 
 _PUBLIC = (
@@ -59,7 +60,7 @@ class CommandApiController(Controller):
         action = EVSE_COMMANDS.get(name)
         if action is None:
             raise NotFound("command")
-        record = await commands.execute(actor_of(request), action, data or {}, charge_point_id=charge_point_id,
+        record = await running.execute(actor_of(request), action, data or {}, charge_point_id=charge_point_id,
                                         timeout=timeout)  # fmt: skip
         return _answer(record)
 
@@ -68,20 +69,20 @@ class CommandApiController(Controller):
     async def station_command(
         self, request: AnyRequest, station_id: int, name: str, data: Params = None, timeout: Timeout = None
     ) -> Response[dict[str, Any]]:
-        record = await commands.execute(actor_of(request), name, data or {}, station_id=station_id, timeout=timeout)
+        record = await running.execute(actor_of(request), name, data or {}, station_id=station_id, timeout=timeout)
         return _answer(record)
 
     @get("/stations/{station_id:int}/commands", guards=COMMAND, summary="Commands sent to a station, newest first")
     async def station_commands(self, request: AnyRequest, station_id: int) -> list[dict[str, Any]]:
         actor = actor_of(request)
-        await commands.station_of(actor, station_id)
-        return [public(r) for r in await commands.list_commands(actor, station_id=station_id)]
+        await running.station_of(actor, station_id)
+        return [public(r) for r in await running.list_commands(actor, station_id=station_id)]
 
     @get("/commands/{record_id:int}/diagnostics", guards=COMMAND, summary="The file a GetDiagnostics uploaded")
     async def diagnostics(self, request: AnyRequest, record_id: int) -> File:
-        path, name = await commands.diagnostics_file(actor_of(request), record_id)
+        path, name = await commands_diagnostics.diagnostics_file(actor_of(request), record_id)
         return File(path=path, filename=name, media_type="application/octet-stream")
 
     @get("/commands/{record_id:int}", guards=COMMAND, summary="One command and its result")
     async def get_command(self, request: AnyRequest, record_id: int) -> dict[str, Any]:
-        return public(await commands.get_command(actor_of(request), record_id))
+        return public(await running.get_command(actor_of(request), record_id))

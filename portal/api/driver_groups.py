@@ -1,4 +1,4 @@
-"""REST API: driver groups (``/api/v1/driver-groups``) and their cards, with the rules of core.driver_groups.
+"""REST API: driver groups (``/api/v1/driver-groups``) and their cards, with the rules of core.access.driver_groups.
 
 ``tariff_mode`` is ``DOCUMENT`` (sessions priced for the record only: their CDRs have ``billable: false``) or
 ``BILLED``; ``scope`` is ``ALL`` or ``CHOSEN`` with ``location_ids``. PATCH changes only the fields it names;
@@ -12,8 +12,8 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 
-from core import driver_groups
-from core.permissions import Permission
+from core.access import driver_groups
+from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 
 MANAGE = [requires(Permission.DRIVER_GROUPS_MANAGE)]

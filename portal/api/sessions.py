@@ -9,8 +9,8 @@ from typing import Any
 
 from litestar import Controller, Request, get
 
-from core import cdrs, sessions
-from core.permissions import Permission
+from core.cdrs import charging_data, sessions
+from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 
 
@@ -21,7 +21,7 @@ class SessionApiController(Controller):
 
     @get("/", summary="List sessions (running, and finished with their CDR) with the charging data filters")
     async def list_sessions(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
-        q = cdrs.parse_query({key: request.query_params.getall(key) for key in request.query_params})
+        q = charging_data.parse_query({key: request.query_params.getall(key) for key in request.query_params})
         return await sessions.list_sessions(actor_of(request), q)
 
     @get("/{session_id:int}", summary="One session with its charge point, station and CDR id")
@@ -30,4 +30,4 @@ class SessionApiController(Controller):
 
     @get("/{session_id:int}/meter-values", summary="The session's sampled values (signed data verbatim)")
     async def meter_values(self, request: Request[Any, Any, Any], session_id: int) -> list[dict[str, Any]]:
-        return await cdrs.session_meter_values(actor_of(request), session_id)
+        return await charging_data.session_meter_values(actor_of(request), session_id)

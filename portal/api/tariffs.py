@@ -1,21 +1,21 @@
-"""REST API: tariffs and their assignment to charge points, with the same rules as the portal (core.tariffs).
+"""REST API: tariffs (``/api/v1/tariffs``) and assigning them to charge points, with the portal's rules (core.tariffs).
 
-Input fields are core.tariffs.TARIFF_SPEC's (net prices); the answer adds OCPI names where OCPI has one
+Input fields are core.tariffs.tariffs.TARIFF_SPEC's (net prices); the answer adds OCPI names where OCPI has one
 (``id``, ``currency``, ``last_updated``) and the gross prices computed with the tenant's VAT rate.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, patch, post
-from litestar.params import Parameter
 
-from core import tariffs
-from core.permissions import Permission
+from core.tariffs import assignments, tariffs
+from core.tenancy.permissions import Permission
 from core.validation import to_raw
+from portal.api.tariff_assignments import public_assignment
 from portal.auth import actor_of, requires
 
 TariffInput = tariffs.TARIFF_SPEC.struct("TariffInput")
@@ -38,15 +38,6 @@ def _public(row: dict[str, Any], vat_rate: Decimal) -> dict[str, Any]:
         created_at=row["created_at"],
         last_updated=row["updated_at"],
     )
-    return data
-
-
-def _assignment(row: dict[str, Any]) -> dict[str, Any]:
-    data = {"id": row["id"], "tariff_id": row["tariff"], "charge_point_id": row["charge_point"],
-            "valid_from": row["valid_from"], "cancelled_at": row.get("cancelled_at"),
-            "created_at": row.get("created_at")}  # fmt: skip
-    if "state" in row:
-        data.update(state=row["state"], tariff_name=row["tariff_name"], tariff_code=row["tariff_code"])
     return data
 
 
@@ -85,45 +76,18 @@ class TariffApiController(Controller):
     @get("/{tariff_id:int}/assignments", guards=[requires(Permission.TARIFFS_VIEW)],
          summary="Assignments of the tariff (history included)")
     async def list_assignments(self, request: Request[Any, Any, Any], tariff_id: int) -> list[dict[str, Any]]:
-        rows = await tariffs.list_assignments(actor_of(request), tariff_id)
-        return [_assignment(row) for row in rows]
+        rows = await assignments.list_assignments(actor_of(request), tariff_id)
+        return [public_assignment(row) for row in rows]
 
     @post("/{tariff_id:int}/assignments", guards=[requires(Permission.TARIFFS_MANAGE)],
           summary="Assign the tariff to charge points from valid_from (7 % rule enforced)")
     async def assign(self, request: Request[Any, Any, Any], tariff_id: int, data: AssignmentInput) -> dict[str, Any]:
-        valid_from = tariffs.parse_valid_from(data.valid_from)
-        created = await tariffs.assign_tariff(
+        valid_from = assignments.parse_valid_from(data.valid_from)
+        created = await assignments.assign_tariff(
             actor_of(request), tariff_id, data.charge_point_ids, valid_from, only_allowed=data.only_allowed
         )
         return {
             "tariff_id": tariff_id,
-            "assignments": [_assignment(row) for row in created],
+            "assignments": [public_assignment(row) for row in created],
             "skipped_charge_point_ids": sorted(set(data.charge_point_ids) - {row["charge_point"] for row in created}),
         }
-
-
-class TariffAssignmentApiController(Controller):
-    path = "/api/v1/tariff-assignments"
-    tags = ["Tariffs"]
-
-    @get("/", guards=[requires(Permission.TARIFFS_VIEW)],
-         summary="Assignments with their state (ACTIVE, SCHEDULED, PAST, SUPERSEDED, CANCELLED), newest first")
-    async def find(
-        self, request: Request[Any, Any, Any], charge_point_id: int | None = None, tariff_id: int | None = None,
-        assignment_state: Annotated[tariffs.AssignmentState | None, Parameter(query="state")] = None,
-    ) -> list[dict[str, Any]]:  # fmt: skip
-        rows = await tariffs.find_assignments(
-            actor_of(request), charge_point_id=charge_point_id, tariff_id=tariff_id, state=assignment_state
-        )
-        return [_assignment(row) for row in rows]
-
-    @get("/{assignment_id:int}", guards=[requires(Permission.TARIFFS_VIEW)], summary="One assignment")
-    async def get_assignment(self, request: Request[Any, Any, Any], assignment_id: int) -> dict[str, Any]:
-        return _assignment(await tariffs.get_assignment(actor_of(request), assignment_id))
-
-    @post("/{assignment_id:int}/cancel", guards=[requires(Permission.TARIFFS_MANAGE)], status_code=200,
-          summary="Cancel a scheduled assignment (it stays in the history)")  # fmt: skip
-    async def cancel(self, request: Request[Any, Any, Any], assignment_id: int) -> dict[str, Any]:
-        actor = actor_of(request)
-        await tariffs.cancel_assignment(actor, assignment_id)
-        return _assignment(await tariffs.get_assignment(actor, assignment_id))

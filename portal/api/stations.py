@@ -1,0 +1,54 @@
+"""REST API: charging stations (``/api/v1/stations``), over core.infrastructure.stations.
+
+The OCPP password is write-only: the answer says only whether the station has one (``has_password``) and the
+address it must connect to (``ocpp_url``).
+"""
+
+# No ``from __future__ import annotations`` here: Litestar reads the generated handlers' annotations (this
+# resource's input types) as objects.
+
+from typing import Any
+
+from core.infrastructure import station_sheet, stations
+from core.infrastructure.specs import STATION_SPEC
+from core.tenancy.actor import Actor
+from portal.api.common import Attr, Shape
+from portal.api.resources import Resource, Row, resource_router
+
+
+def _station_extra(row: Row) -> Row:
+    return {"has_password": bool(row.get("has_password")), "ocpp_url": station_sheet.ocpp_url(row["charge_box_id"])}
+
+
+STATION = Shape(
+    "station",
+    STATION_SPEC,
+    (
+        Attr("location_id", column="location"),
+        *(Attr(name) for name in STATION_SPEC.names if name not in {"location_id", "ocpp_password"}),
+        Attr("ocpp_password", write_only=True),
+    ),
+    computed=_station_extra,
+    computed_types=(("has_password", bool), ("ocpp_url", str)),
+)
+
+
+async def _create_station(actor: Actor, raw: Row, _: Any) -> Row:
+    # Without a password the station gets a random one that nobody sees: set one with PATCH.
+    station, _password = await stations.create_station(actor, raw)
+    return station
+
+
+async def _list_stations(actor: Actor, parent: int | None, **kwargs: Any) -> list[Row]:
+    return await stations.list_stations(actor, location_id=parent, **kwargs)
+
+
+async def _count_stations(actor: Actor, parent: int | None, **kwargs: Any) -> int:
+    return await stations.count_stations(actor, location_id=parent, **kwargs)
+
+
+ROUTER = resource_router(
+    Resource("stations", "Charging stations", STATION, "location_id", _list_stations, _count_stations,
+             stations.get_station, _create_station, stations.update_station,
+             decommission_row=stations.decommission_station)
+)  # fmt: skip
