@@ -37,6 +37,7 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/mypy --no-error-summary core portal hub ocpp_cs workers csms
+.venv/bin/lint-imports --no-cache --no-logo  # the dependency contract in pyproject.toml
 
 echo "== PostgreSQL + Redis =="
 CSMS_TEST_MODE=production \
