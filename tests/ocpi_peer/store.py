@@ -20,7 +20,9 @@ from py_ocpi.core.enums import Action, ModuleID, RoleEnum
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(24)
+    # Hex, 40 characters: also valid Base64, so that extrawest's decoding of an unencoded token behaves one way
+    # (README.md, "Credentials tokens and authentication").
+    return secrets.token_hex(20)
 
 
 @dataclass

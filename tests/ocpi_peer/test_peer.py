@@ -275,6 +275,52 @@ async def test_the_peers_own_tokens_page_by_a_followable_link_and_authorize(
     assert [t["uid"] for t in dated.items] == ["01020302"]
 
 
+async def test_extrawest_deviates_from_ocpi_as_the_readme_says(ocpi_emsp: OcpiPeer, fake_cpo: FakeCpo) -> None:
+    """Pins the deviations README.md marks with a check, so that a new extrawest version shows what changed."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        _, endpoints, answer = await _register_with_peer(client, ocpi_emsp, fake_cpo)
+        token_c = answer.json()["data"]["token"]
+        ok = request_headers(token_c)
+        locations = endpoints[("locations", "RECEIVER")]
+        location = ocpi_location(1)
+        url = f"{locations}DE/BNW/{location['id']}"
+
+        plain = await client.put(url, headers={"Authorization": f"Token {token_c}"}, json=location)
+        assert (plain.status_code, plain.json()) == (403, {"detail": "Your authorization token is invalid."})
+        assert (await client.put(url, json=location)).json() == {"detail": "Not authenticated"}
+        not_base64 = await client.put(url, headers={"Authorization": "Token abc"}, json=location)
+        assert (not_base64.status_code, not_base64.json()["status_code"]) == (200, 3000)
+        schedule = {**location, "evses": [{**location["evses"][0], "status_schedule": []}]}
+        invalid = await client.put(url, headers=ok, json=schedule)
+        assert invalid.status_code == 422 and "status_code" not in invalid.json()
+
+        stamped = {**location, "last_updated": "2026-01-01T00:00:00.123Z"}
+        assert (await client.put(url, headers=ok, json=stamped)).json()["status_code"] == 1000
+        single = (await client.get(url, headers=ok)).json()["data"]
+        assert isinstance(single, list) and single[0]["last_updated"] == "2026-01-01T00:00:00Z"
+        assert single[0]["state"] is None and single[0]["directions"] == []
+
+        unknown = await client.put(f"{locations}DE/BNW/NOWHERE/EVSE1", headers=ok, json=location["evses"][0])
+        assert (unknown.status_code, unknown.json()) == (404, {"detail": "Object not found."})
+        patched = await client.patch(f"{url}/{location['evses'][0]['uid']}", headers=ok,
+                                     json={"status": "CHARGING", "last_updated": "2026-02-01T00:00:00Z"})  # fmt: skip
+        assert patched.json()["status_code"] == 1000
+        nameless = await client.patch(url, headers=ok, json={"name": "no last_updated"})
+        assert nameless.json()["status_code"] == 1000
+        evses = (await client.get(url, headers=ok)).json()["data"][0]["evses"]
+        assert [e["uid"] for e in evses] == ["loc0000001-2", "loc0000001-1"]
+
+        await ocpi_emsp.seed_tokens([{"country_code": "DE", "party_id": "EXW", "uid": "AB01", "type": "APP_USER",
+                                      "contract_id": "C1", "issuer": "x", "valid": True, "whitelist": "ALLOWED",
+                                      "last_updated": "2026-01-01T00:00:00Z"}])  # fmt: skip
+        tokens = endpoints[("tokens", "SENDER")]
+        by_type = await client.post(f"{tokens}AB01/authorize?type=APP_USER", headers=ok)
+        by_token_type = await client.post(f"{tokens}AB01/authorize?token_type=APP_USER", headers=ok)
+        assert by_type.status_code == 404 and by_token_type.json()["data"][0]["allowed"] == "ALLOWED"
+        huge = await client.get(tokens, params={"limit": 1_000_000}, headers=ok)
+        assert huge.headers["x-limit"] == "1000000" and huge.headers["link"] == ""
+
+
 def test_generated_locations_are_deterministic_and_spread_over_parties() -> None:
     first, again = list(ocpi_locations(10)), list(ocpi_locations(10))
     assert first == again and len({(loc["country_code"], loc["party_id"]) for loc in first}) == 5
