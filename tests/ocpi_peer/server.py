@@ -19,8 +19,11 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+if TYPE_CHECKING:  # imported for real only after main() has set extrawest's settings
+    from tests.ocpi_peer.store import PeerState
 
 ASGIApp = Callable[..., Awaitable[None]]
 
@@ -102,7 +105,7 @@ class LinkRepair:
         return f'<{self.base_url}{path}?{urlencode(query)}>; rel="next"'.encode()
 
 
-def build_app(state: Any, role: str) -> Any:
+def build_app(state: PeerState, role: str) -> Any:
     from py_ocpi import get_application
     from py_ocpi.core.adapter import BaseAdapter
     from py_ocpi.core.enums import ModuleID, RoleEnum
