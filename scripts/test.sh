@@ -8,6 +8,13 @@ PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
 
+# The OCPI tests talk to extrawest-ocpi in its own virtualenv (tests/ocpi_peer/README.md); made once, then
+# reused while tests/ocpi_peer/requirements.txt is unchanged. Without it those tests skip, except under CI.
+if ! .venv/bin/python -m tests.ocpi_peer.venv; then
+  [ -z "${CI:-}" ] || exit 1
+  echo "warning: the OCPI peer tests will be skipped" >&2
+fi
+
 # Browser tests drive Debian's chromium.
 if ! [ -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then

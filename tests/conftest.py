@@ -27,6 +27,9 @@ import core  # noqa: E402,F401
 from core import db  # noqa: E402
 from tests.support import TenantCtx, app_client, login, make_tenant, post_form  # noqa: E402
 
+# The extrawest-ocpi peer (its own process and virtualenv) for the OCPI tests: fixtures ocpi_peer, ocpi_emsp.
+pytest_plugins = ["tests.ocpi_peer.fixtures"]
+
 
 async def _recreate_postgres_database(url: str) -> None:
     import asyncpg
