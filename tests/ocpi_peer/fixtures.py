@@ -3,9 +3,9 @@
 - ``ocpi_peer``: one peer process (an eMSP, party DE/EXW) for the whole session;
 - ``ocpi_emsp``: the same peer, reset for this test (no partners, tokens, objects or received requests left).
 
-Tests that use either are marked ``ocpi_peer``. Where the peer's virtualenv cannot be made (no package index),
-they are skipped with the reason; under CI (``CI`` set, as .ci/run is) they fail instead, so that CI never
-passes without them.
+Tests that use either are marked ``ocpi_peer``. scripts/test.sh (the one test command, which CI runs) builds the
+peer's virtualenv first and stops when it cannot; pytest run by hand without it skips these tests with the reason
+(fails where ``CI`` is set).
 """
 
 from __future__ import annotations
