@@ -54,4 +54,5 @@ async def test_a_failing_handler_keeps_its_error_on_the_row(unique: str) -> None
     with pytest.raises(RuntimeError):
         await outbox.consume(row[0]["id"], handler)
     stored = await OutboxMessage.select().where(OutboxMessage.id == row[0]["id"]).first()
-    assert stored is not None and stored["delivered_at"] is None and stored["last_error"] == "RuntimeError: partner down"
+    assert stored is not None and stored["delivered_at"] is None
+    assert stored["last_error"] == "RuntimeError: partner down"
