@@ -11,10 +11,12 @@ With ``REDIS_URL`` several ``csms serve`` nodes share the stations:
   stalled the node's event loop for about 0.3 s every 20 s (redis-py packs and parses each reply in Python);
 - the database's connected flags follow the same presence (``ChargingStation.connected_node`` names the node that
   set a flag): every ``PRESENCE_SWEEP`` seconds each node refreshes its key and looks at the other nodes of
-  ``csms:nodes``; the flags and entries of a dead node are reset, and the node leaves the set. A killed process
-  loses its listener at once, so its stations show offline within seconds; a node cut off from Redis, after
-  ``PRESENCE_TTL``. A node that finds itself taken for dead announces its stations again; a node that starts
-  resets the flags that no live node holds;
+  ``csms:nodes``; the flags and entries of a node that is not alive are reset (by every live node, at every
+  sweep, until the dead node's key has expired and it leaves the set: each database sharing the Redis gets its
+  flags reset). A killed process loses its listener at once, so its stations show offline within seconds; a
+  node cut off from Redis, after ``PRESENCE_TTL``. A node that finds it was released (``csms:released:<node>``,
+  or itself gone from the set) announces its stations again; a node that starts resets the flags that no live
+  node holds;
 - every node listens on ``csms:node:<node_id>`` for calls and on ``csms:reply:<node_id>`` for replies;
 - a call is ``{"id": correlation id, "reply_to", "charge_box_id", "action", "payload", "timeout"}``; the holding
   node runs it on the websocket (one call in flight per station, ``StationConnection.call``) and publishes
@@ -75,8 +77,19 @@ _LIVE = _ALIVE + "local live = {} for _, node in ipairs(ARGV) do if alive(node) 
     "end return live"  # fmt: skip
 
 
+# Marks the node as released (for it to find) and forgets it once its liveness key has expired as well.
+_RELEASED = (
+    "redis.call('set', ARGV[3], '1', 'EX', ARGV[5]) "
+    "if redis.call('exists', ARGV[4]) == 0 then return redis.call('srem', ARGV[2], ARGV[1]) end return 0"
+)
+
+
 def alive_key(node_id: str) -> str:
     return ALIVE_PREFIX + node_id
+
+
+def released_key(node_id: str) -> str:
+    return "csms:released:" + node_id
 
 
 def _text(value: Any) -> str:
@@ -210,15 +223,16 @@ class CommandBus:
                 log.exception("could not check the nodes' presence in Redis")
 
     async def sweep(self) -> None:
-        """Refresh this node's liveness; say again what it holds if another node took it for dead; release the
-        stations of the nodes that died (their flags in the database, their entries, the node itself)."""
+        """Refresh this node's liveness; announce its stations again if another node released them; release the
+        stations of the nodes that are not alive."""
         assert self._redis is not None
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.set(alive_key(self.node_id), "1", ex=PRESENCE_TTL)
             pipe.sadd(NODES_KEY, self.node_id)
+            pipe.getdel(released_key(self.node_id))
             pipe.smembers(NODES_KEY)
-            _, readded, members = await pipe.execute()
-        if readded:
+            _, readded, released, members = await pipe.execute()
+        if readded or released:
             await self._announce()
         others = {_text(node) for node in members} - {self.node_id}
         for node in others - await live_nodes(self._redis, others):
@@ -231,12 +245,19 @@ class CommandBus:
         log.warning("node %s was taken for dead: announced its %d stations again", self.node_id, len(held))
 
     async def _release(self, node: str) -> None:
-        boxes = await connections.release_nodes([node])
+        """The node is not alive: its stations are offline. Every live node does this at every sweep until the
+        node's liveness key has expired too, so that the flags are reset in each database that shares this Redis
+        (a node taken for dead while alive finds the mark and announces its stations again)."""
         assert self._redis is not None
+        boxes = await connections.release_nodes([node])
         await self._delete_entries([(box, node) for box in boxes])
-        await self._redis.delete(alive_key(node))
-        await self._redis.srem(NODES_KEY, node)  # type: ignore[misc]
-        log.warning("node %s is gone: its %d stations are offline", node, len(boxes))
+        forgotten = await self._redis.eval(  # type: ignore[misc]
+            _RELEASED, 0, node, NODES_KEY, released_key(node), alive_key(node), PRESENCE_TTL
+        )
+        if boxes:
+            log.warning("node %s is not alive: its %d stations are offline", node, len(boxes))
+        if forgotten:
+            log.info("node %s is gone", node)
 
     async def _set_entries(self, charge_box_ids: list[str]) -> None:
         assert self._redis is not None

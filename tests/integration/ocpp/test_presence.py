@@ -17,7 +17,7 @@ from core.charging import connections
 from core.commands.transport import StationOffline
 from core.infrastructure.tables import ChargingStation
 from ocpp_cs import bus as command_bus
-from ocpp_cs.bus import NODES_KEY, STATIONS_KEY, CommandBus, alive_key, locate, node_channel
+from ocpp_cs.bus import NODES_KEY, STATIONS_KEY, CommandBus, alive_key, locate, node_channel, released_key
 from tests.integration.ocpp.conftest import Station, make_station, raw_socket, station_row
 from tests.integration.ocpp.test_commands import until
 from tests.support import TenantCtx
@@ -73,13 +73,21 @@ async def test_a_node_whose_listener_is_gone_is_released_by_the_next_sweep(
         await probe.sweep()
         assert await _connected(station) == (False, ghost)
         assert await cache.hget(STATIONS_KEY, box) is None  # type: ignore[misc]
+        assert await cache.exists(released_key(ghost))  # for the node, should it be alive after all
+        # Kept until its liveness key expires: the nodes of every database sharing this Redis reset its flags.
+        assert await cache.sismember(NODES_KEY, ghost)  # type: ignore[misc]
+        await _flag(station, True, ghost)  # as another database's flag would be
+        await probe.sweep()
+        assert await _connected(station) == (False, ghost)
+
+        await cache.delete(alive_key(ghost))  # expired
+        await probe.sweep()
         assert not await cache.sismember(NODES_KEY, ghost)  # type: ignore[misc]
-        assert not await cache.exists(alive_key(ghost))
     finally:
         await probe.stop()
         await cache.hdel(STATIONS_KEY, box)  # type: ignore[misc]
         await cache.srem(NODES_KEY, ghost)  # type: ignore[misc]
-        await cache.delete(alive_key(ghost))
+        await cache.delete(alive_key(ghost), released_key(ghost))
     assert not await cache.exists(alive_key(f"probe-{unique}"))
     assert not await cache.sismember(NODES_KEY, f"probe-{unique}")  # type: ignore[misc]
 
@@ -98,9 +106,14 @@ async def test_a_node_taken_for_dead_announces_its_stations_again(
         assert await _connected(station) == (False, node.node_id)
         assert await cache.hget(STATIONS_KEY, station.charge_box_id) is None  # type: ignore[misc]
 
-        await node.sweep()
+        await node.sweep()  # finds the mark
         assert await _connected(station) == (True, node.node_id)
         assert await locate(cache, station.charge_box_id) == node.node_id
+
+        await cache.srem(NODES_KEY, node.node_id)  # type: ignore[misc]  # Redis lost its data
+        await connections.release_nodes([node.node_id])
+        await node.sweep()
+        assert await _connected(station) == (True, node.node_id)
     await until(lambda: _is(station, (False, node.node_id)))
 
 
