@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 
 from core.infrastructure import stations
 from core.infrastructure.tables import ChargingStation
 from core.tenancy import api_keys
 from tests.integration.infrastructure.conftest import Site, make_site
-from tests.support import TenantCtx, app_client
-
-
-async def _tile(client: httpx.AsyncClient, testid: str) -> int:
-    page = await client.get("/")
-    found = re.search(rf'data-testid="{testid}">\s*<span class="count">(\d+)</span>', page.text)
-    assert found is not None, page.text
-    return int(found.group(1))
+from tests.support import TenantCtx, app_client, dashboard_count
 
 
 async def test_dashboard_and_api_show_the_connected_flag(
@@ -27,7 +18,8 @@ async def test_dashboard_and_api_show_the_connected_flag(
     await make_site(other_cpo, f"{unique}x")  # another tenant's stations are not counted
     await ChargingStation.update({ChargingStation.connected: True}).where(ChargingStation.id == site.station["id"])
     assert await stations.connection_counts(cpo.actor) == {"online": 1, "offline": 1}
-    assert (await _tile(admin_client, "stations-online"), await _tile(admin_client, "stations-offline")) == (1, 1)
+    dashboard = (await admin_client.get("/")).text
+    assert (dashboard_count(dashboard, "stations-online"), dashboard_count(dashboard, "stations-offline")) == (1, 1)
 
     key, _ = await api_keys.create_api_key(cpo.id, "presence")
     async with app_client() as api:
