@@ -199,6 +199,14 @@ async def test_cdrs_are_made_by_a_worker_process_also_after_its_restart(
     assert "Traceback" not in deployment.log_text("worker-1")
 
 
+def test_a_worker_without_its_database_exits_with_a_clear_error(deployment: Deployment) -> None:
+    """Rather than take jobs it cannot run; `csms worker` ends with it (a supervisor restarts it)."""
+    gone = deployment.database_url + "_missing"
+    done = run_csms({**deployment.env, "DATABASE_URL": gone}, "worker", "--processes", "1", "--threads", "1")
+    assert done.returncode == 3
+    assert "cannot open the database pool" in done.stderr and "Traceback" not in done.stderr
+
+
 async def test_a_killed_nodes_stations_show_offline_within_seconds(deployment: Deployment, operator: Operator) -> None:
     ports = {"a": free_port(), "b": free_port()}
     bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
