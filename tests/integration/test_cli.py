@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,7 +18,7 @@ from core.infrastructure.tables import ChargePoint, ChargingStation, Location
 from core.tenancy import api_keys, tenants
 from core.tenancy.permissions import Permission
 from core.tenancy.tables import StaffUser, Tenant
-from tests.support import free_port
+from tests.support import free_port, self_signed_certificate
 
 
 async def csms(*args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -109,30 +109,8 @@ async def test_demo_refuses_a_production_database_unless_forced() -> None:
     assert "demo login" not in result.stdout
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )  # fmt: skip
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_file, key_file
-
-
 def test_serve_with_tls_says_https_and_wss(tmp_path: Path) -> None:
-    cert_file, key_file = _self_signed(tmp_path)
+    cert_file, key_file = self_signed_certificate(tmp_path)
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "csms.cli", "serve", "--port", str(port), "--log-level", "warning",
@@ -144,7 +122,7 @@ def test_serve_with_tls_says_https_and_wss(tmp_path: Path) -> None:
         first = process.stdout.readline()
         assert first.startswith(f"csms serving on https://127.0.0.1:{port} "), first
         assert f"wss://127.0.0.1:{port}/ocpp/" in first
-        with httpx.Client(verify=False) as http:  # noqa: S501 - our own self-signed test certificate
+        with httpx.Client(verify=ssl.create_default_context(cafile=str(cert_file))) as http:
             for _ in range(100):
                 try:
                     answer = http.get(f"https://127.0.0.1:{port}/health")
