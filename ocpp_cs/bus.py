@@ -215,12 +215,19 @@ class CommandBus:
             await _forget(self._redis, conn.charge_box_id, self.node_id)
 
     async def _watch(self) -> None:
+        failing = False
         while True:
             await asyncio.sleep(PRESENCE_SWEEP)
             try:
                 await self.sweep()
             except Exception:
-                log.exception("could not check the nodes' presence in Redis")
+                if not failing:  # once per outage, not every PRESENCE_SWEEP seconds
+                    log.exception("could not check the nodes' presence (Redis or the database is away)")
+                failing = True
+            else:
+                if failing:
+                    log.info("the nodes' presence is checked again")
+                failing = False
 
     async def sweep(self) -> None:
         """Refresh this node's liveness; announce its stations again if another node released them; release the

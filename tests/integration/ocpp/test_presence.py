@@ -96,24 +96,23 @@ async def test_a_node_whose_listener_is_gone_is_released_by_the_next_sweep(
 async def test_a_node_taken_for_dead_announces_its_stations_again(
     ocpp_url: str, station: Station, cache: aioredis.Redis
 ) -> None:
-    """A node cut off from Redis for a moment is released by the others; its next sweep puts its stations back."""
+    """A node cut off from Redis for a moment is released by the others; its own sweep puts its stations back."""
     node = command_bus.current()
     assert node is not None
     async with raw_socket(ocpp_url, station):
         await until(lambda: _is(station, (True, node.node_id)))
         await until(lambda: _entry(cache, station.charge_box_id, node.node_id))
-        await node._release(node.node_id)  # what another node's sweep does to a node it found dead
-        assert await _connected(station) == (False, node.node_id)
-        assert await cache.hget(STATIONS_KEY, station.charge_box_id) is None  # type: ignore[misc]
+        # What another node's sweep does to a node it found without a listener:
+        assert station.charge_box_id in await connections.release_nodes([node.node_id])
+        await cache.set(released_key(node.node_id), "1", ex=60)
+        await until(lambda: _is(station, (True, node.node_id)))  # the node's next sweep finds the mark
 
-        await node.sweep()  # finds the mark
-        assert await _connected(station) == (True, node.node_id)
+        # Redis lost its data: the node is no longer in the set.
+        await cache.srem(NODES_KEY, node.node_id)  # type: ignore[misc]
+        await cache.hdel(STATIONS_KEY, station.charge_box_id)  # type: ignore[misc]
+        assert station.charge_box_id in await connections.release_nodes([node.node_id])
+        await until(lambda: _is(station, (True, node.node_id)))
         assert await locate(cache, station.charge_box_id) == node.node_id
-
-        await cache.srem(NODES_KEY, node.node_id)  # type: ignore[misc]  # Redis lost its data
-        await connections.release_nodes([node.node_id])
-        await node.sweep()
-        assert await _connected(station) == (True, node.node_id)
     await until(lambda: _is(station, (False, node.node_id)))
 
 
