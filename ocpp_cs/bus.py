@@ -70,13 +70,13 @@ _ALIVE = (
     f"and redis.call('pubsub', 'numsub', '{NODE_PREFIX}' .. node)[2] > 0 end "
 )
 # The node holding the station, if that node is alive.
-_LOCATE = _ALIVE + "local node = redis.call('hget', KEYS[1], ARGV[1]) if node and alive(node) then return node end " \
-    "return false"  # fmt: skip
+_LOCATE = _ALIVE + (
+    "local node = redis.call('hget', KEYS[1], ARGV[1]) if node and alive(node) then return node end return false"
+)
 # Of the nodes named, those alive.
-_LIVE = _ALIVE + "local live = {} for _, node in ipairs(ARGV) do if alive(node) then table.insert(live, node) end " \
-    "end return live"  # fmt: skip
-
-
+_LIVE = _ALIVE + (
+    "local live = {} for _, node in ipairs(ARGV) do if alive(node) then table.insert(live, node) end end return live"
+)
 # Marks the node as released (for it to find) and forgets it once its liveness key has expired as well.
 _RELEASED = (
     "redis.call('set', ARGV[3], '1', 'EX', ARGV[5]) "

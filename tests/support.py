@@ -9,6 +9,7 @@ import ipaddress
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -124,11 +125,16 @@ def run_csms(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
 
 
 def stop_process(proc: subprocess.Popen[Any], timeout: float = 15) -> int:
-    """SIGTERM, and SIGKILL if it does not end in time; returns the exit code."""
+    """SIGTERM, and SIGKILL if it does not end in time; returns the exit code. A process started with
+    ``start_new_session=True`` gets the SIGKILL with its whole group (`csms worker`'s Dramatiq forks worker
+    processes, which a killed parent would leave running)."""
     proc.terminate()
     try:
         return proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            if os.getpgid(proc.pid) == proc.pid:
+                os.killpg(proc.pid, signal.SIGKILL)
         proc.kill()
         return proc.wait()
 

@@ -69,11 +69,12 @@ class Deployment:
         self.processes.append(proc)
         return proc
 
-    def worker(self, name: str) -> subprocess.Popen[Any]:
+    def worker(self, name: str, env: dict[str, str] | None = None) -> subprocess.Popen[Any]:
+        """`csms worker` in a process group of its own (stop_process ends its forked worker processes too)."""
         with self.log(name) as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "csms.cli", "worker", "--processes", "1", "--threads", "2"],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                env=env or self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         self.processes.append(proc)
         return proc
@@ -201,10 +202,14 @@ async def test_cdrs_are_made_by_a_worker_process_also_after_its_restart(
 
 def test_a_worker_without_its_database_exits_with_a_clear_error(deployment: Deployment) -> None:
     """Rather than take jobs it cannot run; `csms worker` ends with it (a supervisor restarts it)."""
-    gone = deployment.database_url + "_missing"
-    done = run_csms({**deployment.env, "DATABASE_URL": gone}, "worker", "--processes", "1", "--threads", "1")
-    assert done.returncode == 3
-    assert "cannot open the database pool" in done.stderr and "Traceback" not in done.stderr
+    worker = deployment.worker("worker-missing", {**deployment.env, "DATABASE_URL": deployment.database_url + "_x"})
+    try:
+        code = worker.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        code = None
+    log = deployment.log_text("worker-missing")
+    assert code == 3, log
+    assert "cannot open the database pool" in log and "Traceback" not in log
 
 
 async def test_a_killed_nodes_stations_show_offline_within_seconds(deployment: Deployment, operator: Operator) -> None:

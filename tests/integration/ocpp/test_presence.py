@@ -92,13 +92,23 @@ async def test_a_node_whose_listener_is_gone_is_released_by_the_next_sweep(
     assert not await cache.sismember(NODES_KEY, f"probe-{unique}")  # type: ignore[misc]
 
 
+@pytest.fixture
+async def server_bus(ocpp_url: str) -> CommandBus:
+    """The command bus of the test server (``ocpp_url``); another server's lifespan in this process may have
+    stopped it (test_connect_path serves TLS next to it)."""
+    if command_bus.current() is None:
+        await command_bus.start_bus()
+    bus = command_bus.current()
+    assert bus is not None
+    return bus
+
+
 @needs_redis
 async def test_a_node_taken_for_dead_announces_its_stations_again(
-    ocpp_url: str, station: Station, cache: aioredis.Redis
+    ocpp_url: str, server_bus: CommandBus, station: Station, cache: aioredis.Redis
 ) -> None:
     """A node cut off from Redis for a moment is released by the others; its own sweep puts its stations back."""
-    node = command_bus.current()
-    assert node is not None
+    node = server_bus
     async with raw_socket(ocpp_url, station):
         await until(lambda: _is(station, (True, node.node_id)))
         await until(lambda: _entry(cache, station.charge_box_id, node.node_id))
