@@ -54,7 +54,11 @@ async def open_pool(max_size: int = 10) -> None:
     db = engine()
     _pool_users += 1
     if isinstance(db, PostgresEngine) and _pool_users == 1:
-        await db.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session)
+        try:
+            await db.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session)
+        except BaseException:
+            _pool_users -= 1  # not open: the next caller tries again
+            raise
 
 
 async def close_pool() -> None:

@@ -116,7 +116,9 @@ async def consume(message_id: int, handler: Handler, topic: str | None = None) -
 
     On PostgreSQL the row is locked first, so a message handed over twice at the same moment waits for the
     first run and then sees it delivered. A failing handler rolls back its writes; the error is kept on the row
-    and the exception propagates (the relay hands the message over again after its backoff).
+    and the exception propagates (the relay hands the message over again after its backoff). An error raised
+    after the commit (returning the connection failed) finds the row delivered: nothing is recorded, the
+    message counts as handled.
     """
     lock = " FOR UPDATE" if is_postgres() else ""
     try:
@@ -134,10 +136,16 @@ async def consume(message_id: int, handler: Handler, topic: str | None = None) -
             )
         return True
     except Exception as exc:
-        await OutboxMessage.update({OutboxMessage.last_error: f"{type(exc).__name__}: {exc}"[:2000]}).where(
-            OutboxMessage.id == message_id
+        # Only an undelivered row takes the error: the delivered row of a committed run must not look failed.
+        recorded = (
+            await OutboxMessage.update({OutboxMessage.last_error: f"{type(exc).__name__}: {exc}"[:2000]})
+            .where((OutboxMessage.id == message_id) & OutboxMessage.delivered_at.is_null())
+            .returning(OutboxMessage.id)
         )
-        raise
+        if recorded or not await OutboxMessage.exists().where(OutboxMessage.id == message_id):
+            raise
+        log.warning("outbox message %s was delivered; an error after the commit is ignored: %r", message_id, exc)
+        return True
 
 
 async def _claim(topics: list[str], at: datetime, limit: int) -> list[dict[str, Any]]:

@@ -41,7 +41,16 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from core.demo import load_demo
+    from core.settings import get_settings
 
+    if not get_settings().is_sqlite and not args.force:
+        # The demo admin's password is published (README): never into a production database by accident.
+        print(
+            "error: csms demo creates an admin whose password is published; it refuses a database that is not "
+            "the embedded SQLite one (DATABASE_URL). Use --force for a test or evaluation database.",
+            file=sys.stderr,
+        )
+        return 2
     result = _run(_with_db(load_demo))
     if result.created:
         print("demo data loaded")
@@ -63,7 +72,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.ssl_certfile:
         ssl = {"ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile}
     mode = "embedded (SQLite, in-process jobs)" if settings.embedded_jobs and settings.is_sqlite else "production"
-    print(f"csms serving on http://{args.host}:{args.port} - {mode}", flush=True)
+    address = f"{args.host}:{args.port}"
+    web, ws = ("https", "wss") if ssl else ("http", "ws")
+    print(f"csms serving on {web}://{address} (stations: {ws}://{address}/ocpp/<charge box id>) - {mode}", flush=True)
     from csms.app import create_asgi
     from csms.server import server_config
 
@@ -187,7 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(fn=cmd_simulate)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
-    sub.add_parser("demo", help="load demo data (idempotent)").set_defaults(fn=cmd_demo)
+    demo = sub.add_parser("demo", help="load demo data (idempotent; embedded SQLite only unless --force)")
+    demo.add_argument("--force", action="store_true", help="also into a PostgreSQL database (tests, evaluation)")
+    demo.set_defaults(fn=cmd_demo)
 
     tenant = sub.add_parser("tenant", help="manage tenants").add_subparsers(dest="action", required=True)
     tc = tenant.add_parser("create", help="create a tenant")

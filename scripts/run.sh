@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e . 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -m pip install -q --disable-pip-version-check -c requirements.lock -e . 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/csms migrate
 .venv/bin/csms demo
 exec .venv/bin/csms serve "$@"

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+# The exact versions of requirements.lock (scripts/lock.sh updates it deliberately).
+.venv/bin/python -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
 
 # The OCPI tests talk to extrawest-ocpi in its own virtualenv (tests/ocpi_peer/README.md); made once, then
 # reused while tests/ocpi_peer/requirements.txt is unchanged. The suite needs it, like PostgreSQL and Redis.

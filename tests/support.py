@@ -1,17 +1,26 @@
-"""Helpers shared by tests: tenants with users, logged-in portal clients, CSRF-aware posts."""
+"""Helpers shared by tests: tenants with users, logged-in portal clients, CSRF-aware posts, `csms` processes,
+scratch databases and a bare OCPP station."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import ipaddress
+import json
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlparse
 
 import httpx
 
@@ -76,6 +85,13 @@ def app_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=_app), base_url="http://testserver.local")
 
 
+def dashboard_count(html: str, testid: str) -> int:
+    """The number on a dashboard tile."""
+    found = re.search(rf'data-testid="{testid}">\s*<span class="count">(\d+)</span>', html)
+    assert found is not None, html
+    return int(found.group(1))
+
+
 def csrf_of(client: httpx.AsyncClient) -> str:
     return client.cookies.get("csms_csrf") or ""
 
@@ -102,30 +118,135 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextlib.contextmanager
-def csms_serve(env: dict[str, str], log: IO[str] | int = subprocess.DEVNULL) -> Iterator[str]:
-    """`csms serve` in a subprocess with ``env`` on a free port; yields its base URL once /health answers."""
-    port = free_port()
+def run_csms(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """One `csms` command as an operator runs it, with ``env``."""
+    return subprocess.run([sys.executable, "-m", "csms.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)  # fmt: skip
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 15) -> int:
+    """SIGTERM, and SIGKILL if it does not end in time; returns the exit code. A process started with
+    ``start_new_session=True`` gets the SIGKILL with its whole group (`csms worker`'s Dramatiq forks worker
+    processes, which a killed parent would leave running)."""
+    proc.terminate()
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            if os.getpgid(proc.pid) == proc.pid:
+                os.killpg(proc.pid, signal.SIGKILL)
+        proc.kill()
+        return proc.wait()
+
+
+def wait_healthy(base: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{base} did not start")
+
+
+def start_serve(env: dict[str, str], port: int, log: IO[str] | int = subprocess.DEVNULL) -> subprocess.Popen[Any]:
+    """`csms serve` in a subprocess with ``env`` on ``port``, once /health answers."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "csms.cli", "serve", "--port", str(port), "--log-level", "warning"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError("csms serve did not start")
     try:
-        yield base
+        wait_healthy(f"http://127.0.0.1:{port}")
+    except RuntimeError:
+        proc.kill()
+        raise
+    return proc
+
+
+@contextlib.contextmanager
+def csms_serve(env: dict[str, str], log: IO[str] | int = subprocess.DEVNULL) -> Iterator[str]:
+    """`csms serve` in a subprocess with ``env`` on a free port; yields its base URL once /health answers."""
+    port = free_port()
+    proc = start_serve(env, port, log)
+    try:
+        yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=10)
+
+
+def postgres_server(url: str) -> dict[str, Any]:
+    parsed = urlparse(url)
+    return {"host": parsed.hostname, "port": parsed.port or 5432, "user": parsed.username or "postgres",
+            "password": parsed.password or None}  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(suffix: str) -> AsyncIterator[str]:
+    """An empty PostgreSQL database next to the suite's (its name plus ``suffix``), dropped afterwards."""
+    import asyncpg
+
+    parsed = urlparse(os.environ["DATABASE_URL"])
+    name = parsed.path.lstrip("/") + suffix
+    admin = await asyncpg.connect(**postgres_server(os.environ["DATABASE_URL"]), database="postgres")
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield parsed._replace(path=f"/{name}").geturl()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+class RawStation:
+    """An OCPP 1.6 station on a bare websocket: ``call`` sends a CALL and returns its CALLRESULT's payload."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self._counter = 0
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def connect(cls, url: str, charge_box_id: str, password: str) -> AsyncIterator[RawStation]:
+        import websockets
+
+        auth = base64.b64encode(f"{charge_box_id}:{password}".encode()).decode()
+        async with websockets.connect(
+            f"{url}/{charge_box_id}", subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            additional_headers={"Authorization": f"Basic {auth}"},
+        ) as ws:  # fmt: skip
+            yield cls(ws)
+
+    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self._counter += 1
+        await self.ws.send(json.dumps([2, str(self._counter), action, payload]))
+        while True:
+            frame = json.loads(await self.ws.recv())
+            if frame[1] == str(self._counter):
+                assert frame[0] == 3, frame
+                return dict(frame[2])
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files in ``directory``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file

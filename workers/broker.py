@@ -6,6 +6,7 @@ Import this module before any actor module so that actors bind to the right brok
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import dramatiq
@@ -15,21 +16,35 @@ from core.settings import get_settings
 from workers.embedded import EmbeddedBroker
 
 _settings = get_settings()
+log = logging.getLogger("csms.worker")
 
 
 class DatabasePool(Middleware):
-    """`csms worker` processes open the database pool on the loop their async actors run on."""
+    """`csms worker` processes open the database pool on the loop their async actors run on, before the worker
+    threads start taking messages: a job that began on a bare connection while the pool was being opened would
+    hand that connection back to the new pool after its commit, which fails (``Pool.release() received invalid
+    connection``). Added after AsyncIO, whose ``before_worker_boot`` starts that loop."""
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         from dramatiq.asyncio import get_event_loop_thread
 
         from core import db
 
         loop_thread = get_event_loop_thread()
-        if loop_thread is not None:
+        if loop_thread is None:
+            return
+        try:
             loop_thread.run_coroutine(db.open_pool(_settings.db_pool_size))
+        except Exception as exc:
+            # Without a pool the worker must not take jobs: the process exits (its loop thread first, which
+            # would keep it alive), and `csms worker` with it.
+            log.error("csms worker cannot open the database pool: %s", exc)
+            loop_thread.stop()
+            loop_thread.join()
+            raise SystemExit(3) from None
 
-    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # After the worker threads finished their jobs; before AsyncIO stops the loop (after_* run in reverse).
         from dramatiq.asyncio import get_event_loop_thread
 
         from core import db
@@ -40,7 +55,8 @@ class DatabasePool(Middleware):
 
 
 class OutboxRelay(Middleware):
-    """Each `csms worker` process relays the outbox periodically (claims are safe across processes)."""
+    """Each `csms worker` process relays the outbox periodically (claims are safe across processes), on the pool
+    that DatabasePool opened."""
 
     relay: Any = None
 
@@ -49,30 +65,14 @@ class OutboxRelay(Middleware):
 
         loop_thread = get_event_loop_thread()
         if loop_thread is not None:
-            self.relay = loop_thread.run_coroutine(self._start())
+            self.relay = loop_thread.run_coroutine(_start_relay(periodic=True))
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         from dramatiq.asyncio import get_event_loop_thread
 
         loop_thread = get_event_loop_thread()
         if loop_thread is not None and self.relay is not None:
-            loop_thread.run_coroutine(self._stop(self.relay))
-
-    @staticmethod
-    async def _start() -> Any:
-        from core import db
-
-        # The relay holds the pool open itself (the pool is counted): its first pass must not start a
-        # transaction on a bare connection while the pool is still being opened.
-        await db.open_pool(_settings.db_pool_size)
-        return await _start_relay(periodic=True)
-
-    @staticmethod
-    async def _stop(relay: Any) -> None:
-        from core import db
-
-        await relay.stop()
-        await db.close_pool()
+            loop_thread.run_coroutine(self.relay.stop())
 
 
 broker: dramatiq.Broker

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -17,6 +18,7 @@ from core.charging.sessions import now
 from core.charging.tables import UnknownStation
 from core.db import transaction
 from core.infrastructure.tables import ChargingStation
+from core.settings import get_settings
 from core.tenancy.passwords import verify_password
 from core.tenancy.tables import Tenant
 
@@ -123,6 +125,10 @@ async def record_unknown_station(charge_box_id: str, remote_addr: str) -> bool:
     return True
 
 
+def this_node() -> str:
+    return get_settings().node_id
+
+
 async def station_connected(station_id: int) -> None:
     forget_sessions(station_id=station_id)  # it may have sent MeterValues to another node meanwhile
     await connected_batcher.submit((station_id, now()))
@@ -130,18 +136,22 @@ async def station_connected(station_id: int) -> None:
 
 async def station_disconnected(station_id: int) -> None:
     forget_sessions(station_id=station_id)
-    await ChargingStation.update({ChargingStation.connected: False}).where(ChargingStation.id == station_id)
+    # Only this node's flag: the station may already be connected to another node, which set it.
+    await ChargingStation.update({ChargingStation.connected: False}).where(
+        (ChargingStation.id == station_id) & (ChargingStation.connected_node == this_node())
+    )
 
 
 _CONNECTED = (
-    f'UPDATE "{ChargingStation._meta.tablename}" SET "connected" = {{}}, "last_message_at" = {{}} '  # noqa: S608
-    'WHERE "id" = {}'
+    f'UPDATE "{ChargingStation._meta.tablename}" SET "connected" = {{}}, "last_message_at" = {{}}, '  # noqa: S608
+    '"connected_node" = {} WHERE "id" = {}'
 )
 
 
 async def _write_connected_batch(items: list[tuple[int, datetime]]) -> None:
+    node = this_node()
     async with transaction():
-        await bulk.execute_many(_CONNECTED, [(True, stamp, station_id) for station_id, stamp in items])
+        await bulk.execute_many(_CONNECTED, [(True, stamp, node, station_id) for station_id, stamp in items])
 
 
 async def _write_connected_one(item: tuple[int, datetime]) -> None:
@@ -152,6 +162,42 @@ async def _write_connected_one(item: tuple[int, datetime]) -> None:
 connected_batcher: bulk.GroupCommit[tuple[int, datetime]] = bulk.GroupCommit(
     "connected", _write_connected_batch, _write_connected_one
 )
+
+
+async def release_nodes(nodes: Collection[str]) -> list[str]:
+    """The stations whose websockets the gone ``nodes`` held are offline; returns their charge box ids."""
+    if not nodes:
+        return []
+    rows = (
+        await ChargingStation.update({ChargingStation.connected: False})
+        .where(ChargingStation.connected.eq(True) & ChargingStation.connected_node.is_in(list(nodes)))
+        .returning(ChargingStation.charge_box_id)
+    )
+    return [row["charge_box_id"] for row in rows]
+
+
+async def reset_flags_at_start(node: str, live_nodes: Collection[str]) -> list[tuple[str, str]]:
+    """``node`` starts and holds no websocket yet: the flags it left behind, and those of every node not in
+    ``live_nodes``, are stale. Returns (charge box id, node) of the stations now offline."""
+    where: Any = ChargingStation.connected.eq(True)
+    others = [other for other in live_nodes if other != node]
+    if others:
+        where &= ChargingStation.connected_node.not_in(others)
+    rows = (
+        await ChargingStation.update({ChargingStation.connected: False})
+        .where(where)
+        .returning(ChargingStation.charge_box_id, ChargingStation.connected_node)
+    )
+    return [(row["charge_box_id"], row["connected_node"]) for row in rows]
+
+
+async def mark_connected(node: str, station_ids: Sequence[int], chunk: int = 1000) -> None:
+    """``node`` holds these stations' websockets: after another node took it for dead and reset their flags."""
+    for start in range(0, len(station_ids), chunk):
+        await ChargingStation.update({ChargingStation.connected: True, ChargingStation.connected_node: node}).where(
+            ChargingStation.id.is_in(list(station_ids[start : start + chunk]))
+        )
+
 
 _SEEN = f'UPDATE "{ChargingStation._meta.tablename}" SET "last_message_at" = {{}} WHERE "id" = {{}}'  # noqa: S608
 _HEARD = (

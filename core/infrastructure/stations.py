@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from piccolo.query.functions.aggregate import Count
+
 from core import outbox
 from core.db import columns, transaction, window
 from core.eichrecht import ocmf
@@ -65,6 +67,20 @@ async def list_stations(
 
 async def count_stations(actor: Actor, *, location_id: int | None = None, include_decommissioned: bool = False) -> int:
     return await ChargingStation.count().where(_stations_where(actor, location_id, include_decommissioned))
+
+
+async def connection_counts(actor: Actor) -> dict[str, int]:
+    """Stations in service, online and offline (the dashboard): the connected flags, which the OCPP nodes keep
+    in step with their presence (ocpp_cs.bus)."""
+    if not actor.can(Permission.INFRASTRUCTURE_VIEW):
+        return {}
+    rows = (
+        await ChargingStation.select(ChargingStation.connected, Count(alias="n"))
+        .where(_stations_where(actor, None, False))
+        .group_by(ChargingStation.connected)
+    )
+    by_flag = {bool(row["connected"]): int(row["n"]) for row in rows}
+    return {"online": by_flag.get(True, 0), "offline": by_flag.get(False, 0)}
 
 
 async def get_station(actor: Actor, station_id: int) -> dict[str, Any]:

@@ -81,6 +81,8 @@ class ChargingStation(Table):
     products = JSON(default=[])
     attributes = JSON(default={})
     connected = Boolean(default=False)
+    # The csms serve node (CSMS_NODE_ID) that set `connected`: a node that goes away takes only its own flags.
+    connected_node = Varchar(length=64, default="")
     last_heartbeat_at = Timestamptz(null=True, default=None)
     last_message_at = Timestamptz(null=True, default=None)
     boot_info = JSON(default={})  # last BootNotification: iccid, imsi, meter type/serial, ...

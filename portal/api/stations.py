@@ -1,7 +1,7 @@
 """REST API: charging stations (``/api/v1/stations``), over core.infrastructure.stations.
 
 The OCPP password is write-only: the answer says only whether the station has one (``has_password``) and the
-address it must connect to (``ocpp_url``).
+address it must connect to (``ocpp_url``). ``connected`` is the station's presence as the portal shows it.
 """
 
 # No ``from __future__ import annotations`` here: Litestar reads the generated handlers' annotations (this
@@ -17,7 +17,11 @@ from portal.api.resources import Resource, Row, resource_router
 
 
 def _station_extra(row: Row) -> Row:
-    return {"has_password": bool(row.get("has_password")), "ocpp_url": station_sheet.ocpp_url(row["charge_box_id"])}
+    return {
+        "has_password": bool(row.get("has_password")),
+        "ocpp_url": station_sheet.ocpp_url(row["charge_box_id"]),
+        "connected": bool(row.get("connected")),
+    }
 
 
 STATION = Shape(
@@ -29,7 +33,7 @@ STATION = Shape(
         Attr("ocpp_password", write_only=True),
     ),
     computed=_station_extra,
-    computed_types=(("has_password", bool), ("ocpp_url", str)),
+    computed_types=(("has_password", bool), ("ocpp_url", str), ("connected", bool)),
 )
 
 

@@ -1,4 +1,4 @@
-"""The start page: charge point status tiles."""
+"""The start page: charge point status tiles and the stations online and offline."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 
-from core.infrastructure import charge_points
+from core.infrastructure import charge_points, stations
 from portal.auth import actor_of
 from portal.templating import render
 
@@ -16,4 +16,5 @@ class DashboardController(Controller):
     async def dashboard(self, request: Request[Any, Any, Any]) -> Response[str]:
         actor = actor_of(request)
         tiles = await charge_points.status_counts(actor)
-        return render(request, "dashboard.html", {"tiles": tiles})
+        connections = await stations.connection_counts(actor)
+        return render(request, "dashboard.html", {"tiles": tiles, "connections": connections})

@@ -12,7 +12,7 @@ import time
 import httpx
 
 from core.demo import DEMO_EMAIL, DEMO_PASSWORD
-from tests.support import free_port
+from tests.support import dashboard_count, free_port
 
 
 def test_fresh_embedded_install_serves_a_populated_portal() -> None:
@@ -45,8 +45,11 @@ def test_fresh_embedded_install_serves_a_populated_portal() -> None:
                     "/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "_csrf_token": token.group(1)}
                 )
                 assert login.status_code == 200  # followed the redirect to the dashboard
-                counts = [int(n) for n in re.findall(r'<span class="count">(\d+)</span>', login.text)]
+                tiles = login.text.split('data-testid="status-tiles"')[1].split("</section>")[0]
+                counts = [int(n) for n in re.findall(r'<span class="count">(\d+)</span>', tiles)]
                 assert sum(counts) == 10  # the demo's charge points, by status
+                assert dashboard_count(login.text, "stations-offline") == 6  # none connected yet
+                assert dashboard_count(login.text, "stations-online") == 0
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import subprocess
 import sys
+import time
 import uuid
+from pathlib import Path
+
+import httpx
 
 from core.demo import DEMO_SLUG
 from core.infrastructure.tables import ChargePoint, ChargingStation, Location
 from core.tenancy import api_keys, tenants
 from core.tenancy.permissions import Permission
 from core.tenancy.tables import StaffUser, Tenant
+from tests.support import free_port, self_signed_certificate
 
 
 async def csms(*args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -36,10 +42,14 @@ async def test_migrate_is_idempotent() -> None:
     assert "up to date" in result.stdout
 
 
+EMBEDDED = os.environ["DATABASE_URL"].startswith("sqlite")
+
+
 async def test_demo_loads_once_with_the_promised_content() -> None:
-    first = await csms("demo")
+    force = () if EMBEDDED else ("--force",)
+    first = await csms("demo", *force)
     assert first.returncode == 0, first.stderr
-    second = await csms("demo")
+    second = await csms("demo", *force)
     assert "already present" in second.stdout
     assert "admin@demo.example" in second.stdout
     tenant = await Tenant.select().where(Tenant.slug == DEMO_SLUG).first()
@@ -87,3 +97,39 @@ async def test_bad_input_is_a_clear_error_not_a_traceback() -> None:
         "user", "create", "--tenant", "no-such-tenant", "--email", "a@b.cd", "--password", "long-enough-pass"
     )
     assert weak.returncode == 2 and "Traceback" not in weak.stderr
+
+
+async def test_demo_refuses_a_production_database_unless_forced() -> None:
+    """The demo admin's password is in the README: `scripts/run.sh` with production variables set must not load it."""
+    result = await csms("demo")
+    if EMBEDDED:
+        assert result.returncode == 0, result.stderr
+        return
+    assert result.returncode == 2 and "--force" in result.stderr and "Traceback" not in result.stderr
+    assert "demo login" not in result.stdout
+
+
+def test_serve_with_tls_says_https_and_wss(tmp_path: Path) -> None:
+    cert_file, key_file = self_signed_certificate(tmp_path)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "csms.cli", "serve", "--port", str(port), "--log-level", "warning",
+         "--ssl-certfile", str(cert_file), "--ssl-keyfile", str(key_file)],
+        env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith(f"csms serving on https://127.0.0.1:{port} "), first
+        assert f"wss://127.0.0.1:{port}/ocpp/" in first
+        with httpx.Client(verify=ssl.create_default_context(cafile=str(cert_file))) as http:
+            for _ in range(100):
+                try:
+                    answer = http.get(f"https://127.0.0.1:{port}/health")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            assert answer.status_code == 200
+    finally:
+        process.terminate()
+        process.wait(15)

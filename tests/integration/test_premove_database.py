@@ -9,30 +9,24 @@ and its REST API show what it held, and a station charges again and gets a price
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import os
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
 import pytest
-import websockets
 
 from core.piccolo_app import APP_CONFIG
-from tests.support import csms_serve, login
+from tests.support import RawStation, csms_serve, login, run_csms, scratch_database
 
 DUMPS = Path(__file__).resolve().parents[1] / "data" / "premove"
 DEMO_ADMIN = ("admin@demo.example", "demo-admin-2026")
-STATION_AUTH = base64.b64encode(b"DEMO-AC-002:demo-station-password").decode()
+STATION = ("DEMO-AC-002", "demo-station-password")
 GUEST_CARD = "6A570001"
 
 
@@ -49,31 +43,16 @@ async def premove_env() -> AsyncIterator[dict[str, str]]:
         return
     import asyncpg
 
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/") + "_premove"
-    server = {"host": parsed.hostname, "port": parsed.port or 5432, "user": parsed.username or "postgres",
-              "password": parsed.password or None}  # fmt: skip
-    admin = await asyncpg.connect(**server, database="postgres")
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    restore = await asyncpg.connect(**server, database=name)
-    await restore.execute((DUMPS / "postgres.sql").read_text())
-    await restore.close()
-    try:
-        yield {**env, "DATABASE_URL": parsed._replace(path=f"/{name}").geturl()}
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-def _csms(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "csms.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)  # fmt: skip
+    async with scratch_database("_premove") as premove_url:
+        restore = await asyncpg.connect(premove_url)
+        await restore.execute((DUMPS / "postgres.sql").read_text())
+        await restore.close()
+        yield {**env, "DATABASE_URL": premove_url}
 
 
 @pytest.fixture
 def premove_server(premove_env: dict[str, str]) -> Iterator[str]:
-    migrated = _csms(premove_env, "migrate")
+    migrated = run_csms(premove_env, "migrate")
     assert migrated.returncode == 0, migrated.stderr
     with csms_serve(premove_env) as base:
         yield base
@@ -81,29 +60,14 @@ def premove_server(premove_env: dict[str, str]) -> Iterator[str]:
 
 async def _charge_again(base: str) -> None:
     """DEMO-AC-002 charges 5 kWh with the demo guest card, as a station would."""
-    url = base.replace("http://", "ws://") + "/ocpp/DEMO-AC-002"
-    async with websockets.connect(
-        url, subprotocols=["ocpp1.6"], additional_headers={"Authorization": f"Basic {STATION_AUTH}"}  # type: ignore[list-item]
-    ) as ws:
-        counter = 0
-
-        async def call(action: str, payload: dict[str, Any]) -> dict[str, Any]:
-            nonlocal counter
-            counter += 1
-            await ws.send(json.dumps([2, str(counter), action, payload]))
-            while True:
-                frame = json.loads(await ws.recv())
-                if frame[1] == str(counter):
-                    assert frame[0] == 3, frame
-                    return dict(frame[2])
-
-        boot = await call("BootNotification", {"chargePointVendor": "ABL", "chargePointModel": "eMH3"})
+    async with RawStation.connect(base.replace("http://", "ws://") + "/ocpp", *STATION) as station:
+        boot = await station.call("BootNotification", {"chargePointVendor": "ABL", "chargePointModel": "eMH3"})
         assert boot["status"] == "Accepted"
-        start = await call("StartTransaction", {"connectorId": 1, "idTag": GUEST_CARD, "meterStart": 0,
-                                                "timestamp": "2026-12-01T10:00:00Z"})  # fmt: skip
+        start = await station.call("StartTransaction", {"connectorId": 1, "idTag": GUEST_CARD, "meterStart": 0,
+                                                        "timestamp": "2026-12-01T10:00:00Z"})  # fmt: skip
         assert start["idTagInfo"]["status"] == "Accepted"
-        await call("StopTransaction", {"transactionId": start["transactionId"], "meterStop": 5000,
-                                       "timestamp": "2026-12-01T11:00:00Z", "reason": "Local"})  # fmt: skip
+        await station.call("StopTransaction", {"transactionId": start["transactionId"], "meterStop": 5000,
+                                               "timestamp": "2026-12-01T11:00:00Z", "reason": "Local"})  # fmt: skip
 
 
 async def _cdrs(client: httpx.AsyncClient, key: str) -> list[dict[str, Any]]:
@@ -115,7 +79,7 @@ async def _cdrs(client: httpx.AsyncClient, key: str) -> list[dict[str, Any]]:
 async def test_a_database_migrated_before_the_layout_works_after_it(
     premove_env: dict[str, str], premove_server: str
 ) -> None:
-    created = _csms(premove_env, "apikey", "create", "--tenant", "demo")
+    created = run_csms(premove_env, "apikey", "create", "--tenant", "demo")
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()
     async with httpx.AsyncClient(base_url=premove_server, timeout=30) as client:

@@ -5,11 +5,9 @@ hands station sockets to the OCPP endpoint while everything else reaches Litesta
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import ssl
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from core.charging import status as charging_status
 from core.charging.tables import Anomaly, ChargingSession, StatusEvent
 from core.infrastructure.tables import ChargePoint, ChargingStation
 from tests.integration.ocpp.conftest import OCPP16, Station, basic, make_station, raw_socket
-from tests.support import TenantCtx, free_port
+from tests.support import TenantCtx, free_port, self_signed_certificate
 
 
 def as_actor(st: Station) -> dict[str, Any]:
@@ -184,36 +182,12 @@ async def test_boots_of_many_stations_share_a_commit(cpo: TenantCtx, stations: l
     assert [a["station"] for a in stale] == [second.id]
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .sign(key, hashes.SHA256())
-    )  # fmt: skip
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_file, key_file
-
-
 async def test_tls_options_serve_wss(stations: list[Station], tmp_path: Path) -> None:
     """`csms serve --ssl-certfile/--ssl-keyfile` (security profile 2 without a proxy): the same config, wss://."""
     from csms.app import create_asgi
     from csms.server import server_config
 
-    cert_file, key_file = _self_signed(tmp_path)
+    cert_file, key_file = self_signed_certificate(tmp_path)
     port = free_port()
     config = server_config(create_asgi(), host="127.0.0.1", port=port, log_level="warning",
                            ssl_certfile=str(cert_file), ssl_keyfile=str(key_file))  # fmt: skip

@@ -147,34 +147,3 @@ async def _present(cache: aioredis.Redis, charge_box_id: str) -> bool:
 
 async def _charging(sim: object) -> bool:
     return bool(getattr(sim, "sessions", {}))
-
-
-async def test_a_dead_nodes_stations_are_offline(unique: str) -> None:
-    """A node that crashed leaves its entries behind; they stop counting once its liveness key expires."""
-    from core.commands.transport import StationOffline
-    from ocpp_cs.bus import CommandBus
-
-    cache = aioredis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
-    ghost, box = f"ghost-{unique}", f"CB-GHOST-{unique}"
-    try:
-        await cache.hset(STATIONS_KEY, box, ghost)  # type: ignore[misc]
-        assert await locate(cache, box) is None
-        await cache.set(alive_key(ghost), "1", ex=60)
-        assert await locate(cache, box) == ghost
-        bus = CommandBus(f"probe-{unique}", os.environ["REDIS_URL"])
-        await bus.start()
-        try:
-            await cache.delete(alive_key(ghost))
-            with pytest.raises(StationOffline):
-                await bus.send(box, "ClearCache", {}, timeout=1)
-            await cache.set(alive_key(ghost), "1", ex=60)  # alive, but nobody listens on its channel
-            with pytest.raises(StationOffline):
-                await bus.send(box, "ClearCache", {}, timeout=1)
-            assert await cache.hget(STATIONS_KEY, box) is None  # type: ignore[misc]  # the stale entry is gone
-        finally:
-            await bus.stop()
-        assert await cache.exists(alive_key(f"probe-{unique}")) == 0
-    finally:
-        await cache.hdel(STATIONS_KEY, box)  # type: ignore[misc]
-        await cache.delete(alive_key(ghost))
-        await cache.aclose()
