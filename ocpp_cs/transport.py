@@ -202,12 +202,10 @@ async def _receive_loop(conn: StationConnection, protocol: framing.Protocol, rec
             continue
         if conn.closed:  # replaced: drop whatever still arrives on the old socket
             return
-        text = message.get("text")
-        if text is None:
-            raw = message.get("bytes") or b""
-            text = raw.decode("utf-8", errors="replace")
+        data: str | bytes = message.get("text") or message.get("bytes") or ""
+        text = data if isinstance(data, str) else data.decode("utf-8", errors="replace")  # for the log
         try:
-            frame = framing.parse(text, protocol)
+            frame = framing.parse(data, protocol)
         except framing.FrameError as exc:
             message_log.add(station_id, charge_box_id, "in", 0, exc.unique_id, "", text)
             reply = framing.call_error(exc.unique_id, exc.code, exc.description)
@@ -221,7 +219,7 @@ async def _receive_loop(conn: StationConnection, protocol: framing.Protocol, rec
             if action != "Heartbeat" and now - last_seen >= SEEN_EVERY:
                 last_seen = now
                 await connections.station_seen(station_id)
-            reply = await framing.handle_call(conn, protocol, unique_id, action, frame[3])
+            reply = await framing.handle_call(conn, protocol, unique_id, action, frame[3], text)
             await conn.send_frame(
                 reply, framing.CALLRESULT if reply[1] == "3" else framing.CALLERROR, unique_id, action
             )
