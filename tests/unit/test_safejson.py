@@ -75,3 +75,11 @@ def test_station_values_within_bounds_pass() -> None:
     payload = {"connectorId": 1, "meterStart": 2**31 - 1, "ok": True, "idTag": "04A2", "x": [-(2**31), 1.5e300]}
     assert payload_values.bad_value(payload) is None
     assert not payload_values.may_hold_bad_value('[2,"1","Heartbeat",{}]')
+
+
+def test_the_ocpp_log_shows_a_refused_deep_frame_as_it_came() -> None:
+    from core.charging.monitoring import pretty_payload
+
+    deep = "[" * 5_000 + "]" * 5_000
+    assert pretty_payload(deep) == deep
+    assert pretty_payload('[2,"a","Heartbeat",{}]') == '[\n  2,\n  "a",\n  "Heartbeat",\n  {}\n]'
