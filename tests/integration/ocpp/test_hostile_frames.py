@@ -80,3 +80,33 @@ async def test_a_32_bit_meter_start_is_stored(ocpp_url: str, station: Station) -
         ChargingSession.id == reply[2]["transactionId"]
     ).first()  # fmt: skip
     assert row == {"meter_start_wh": 2**31 - 1}
+
+
+@pytest.mark.parametrize("value", ["Infinity", "NaN", "sNaN", "1e30", "-1E+999999", "9" * 25])
+async def test_meter_readings_beyond_any_register_are_not_readings(ocpp_url: str, station: Station, value: str) -> None:
+    async with raw_socket(ocpp_url, station) as ws:
+        await ws.send(_call("s", "StartTransaction", START))
+        transaction_id = json.loads(await ws.recv())[2]["transactionId"]
+        sampled = [{"value": value, "unit": "kWh"}, {"value": value}]
+        payload = {"connectorId": 1, "transactionId": transaction_id,
+                   "meterValue": [{"timestamp": "2026-11-02T08:01:00Z", "sampledValue": sampled}]}  # fmt: skip
+        await ws.send(_call("m", "MeterValues", payload))
+        assert json.loads(await ws.recv()) == [3, "m", {}]
+        await _still_up(ws)
+    session = await ChargingSession.select(ChargingSession.energy_wh, ChargingSession.last_meter_wh).where(
+        ChargingSession.id == transaction_id
+    ).first()  # fmt: skip
+    assert session == {"energy_wh": 0, "last_meter_wh": 0}
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+async def test_timestamps_beyond_utc_fall_back_to_now(ocpp_url: str, station: Station, stamp: str) -> None:
+    async with raw_socket(ocpp_url, station) as ws:
+        await ws.send(_call("s", "StartTransaction", {**START, "timestamp": stamp}))
+        reply = json.loads(await ws.recv())
+        assert reply[0] == 3, reply
+        await _still_up(ws)
+    row = await ChargingSession.select(ChargingSession.started_at).where(
+        ChargingSession.id == reply[2]["transactionId"]
+    ).first()  # fmt: skip
+    assert row is not None and 2025 < row["started_at"].year < 9999
