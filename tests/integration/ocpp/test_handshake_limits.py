@@ -183,3 +183,17 @@ def test_an_ipv6_host_counts_as_its_64() -> None:
     assert handshake.source_of("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
     assert handshake.source_of("::ffff:192.0.2.7") == "192.0.2.7"
     assert handshake.source_of("192.0.2.7") != handshake.source_of("192.0.2.8")
+
+
+async def test_the_migration_drops_unknown_stations_recorded_with_invalid_ids(unique: str) -> None:
+    import importlib
+
+    migration = importlib.import_module("migrations.core.core_2026_12_06t03_30_00_000000")
+    kept, dropped = f"GOOD-{unique}", [f"OC-{unique}\n", f"OC {unique}", f"OC-{unique}\u200b", f"-{unique}"]
+    for charge_box_id in (kept, *dropped):
+        await UnknownStation(charge_box_id=charge_box_id).save()
+    await (await migration.forwards()).run()
+    left = await UnknownStation.select(UnknownStation.charge_box_id).where(
+        UnknownStation.charge_box_id.is_in([kept, *dropped])
+    )  # fmt: skip
+    assert left == [{"charge_box_id": kept}]
