@@ -297,6 +297,8 @@ _SESSION_METER_UPDATE_PG = (
 
 
 async def _update_sessions(touched: dict[int, dict[str, Any]], flagged: set[int], stamp: datetime) -> None:
+    if not touched:  # readings without a known session: the statement would have no rows to bind
+        return
     rows = []
     for session in touched.values():
         wh = session["last_meter_wh"]

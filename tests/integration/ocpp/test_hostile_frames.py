@@ -4,11 +4,12 @@ connection stays up (answering a Heartbeat afterwards)."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
 
-from core.charging.tables import ChargingSession, OcppMessage
+from core.charging.tables import ChargingSession, MeterValue, OcppMessage
 from ocpp_cs.msglog import message_log
 from tests.integration.ocpp.conftest import Station, raw_socket
 
@@ -110,3 +111,19 @@ async def test_timestamps_beyond_utc_fall_back_to_now(ocpp_url: str, station: St
         ChargingSession.id == reply[2]["transactionId"]
     ).first()  # fmt: skip
     assert row is not None and 2025 < row["started_at"].year < 9999
+
+
+async def test_meter_values_without_a_known_session_commit_as_a_batch(
+    ocpp_url: str, station: Station, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the fuzz test: a batch without any known session failed (an empty UPDATE of the sessions on
+    PostgreSQL) and every frame of it was written again one by one, with a warning and its stack trace."""
+    reading = [{"timestamp": "2026-11-02T08:01:00Z", "sampledValue": [{"value": "1"}]}]
+    with caplog.at_level(logging.WARNING, logger="csms.bulk"):
+        async with raw_socket(ocpp_url, station) as ws:
+            for payload in ({"connectorId": 1, "meterValue": reading},
+                            {"connectorId": 1, "transactionId": 2**31 - 7, "meterValue": reading}):  # fmt: skip
+                await ws.send(_call("m", "MeterValues", payload))
+                assert json.loads(await ws.recv()) == [3, "m", {}]
+    assert not [r.getMessage() for r in caplog.records if r.name == "csms.bulk"]
+    assert await MeterValue.count().where(MeterValue.station == station.id) == 2
