@@ -197,3 +197,24 @@ async def test_the_migration_drops_unknown_stations_recorded_with_invalid_ids(un
         UnknownStation.charge_box_id.is_in([kept, *dropped])
     )  # fmt: skip
     assert left == [{"charge_box_id": kept}]
+
+
+@pytest.mark.redis
+async def test_redis_counters_read_at_once_share_a_round_trip_and_keep_their_own_counts(unique: str) -> None:
+    import os
+
+    from ocpp_cs.attempts import RedisAttempts
+
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("needs Redis")
+    store = RedisAttempts(os.environ["REDIS_URL"])
+    try:
+        keys = [f"test:{unique}:{n}" for n in range(40)]
+        for n, key in enumerate(keys):
+            for _ in range(n % 4):
+                await store.add([key], 60)
+        counts = await asyncio.gather(*(store.counts([key, f"test:{unique}:none"]) for key in keys))
+        assert [[c.count for c in pair] for pair in counts] == [[n % 4, 0] for n in range(40)]
+        assert all(0 < pair[0].seconds_left <= 60 for n, pair in enumerate(counts) if n % 4)
+    finally:
+        await store.close()
