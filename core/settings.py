@@ -28,6 +28,36 @@ def _default_secret_key(var_dir: Path) -> str:
 
 
 @dataclass(frozen=True)
+class StationLimits:
+    """The station handshake's throttle and the list of unknown stations (core.charging.handshake,
+    docs/security.md). Windows in seconds; each starts with its first event and is not extended by refusals."""
+
+    auth_failures_per_id: int = 10  # wrong passwords for one charge box id per window, from anywhere
+    auth_failures_per_address: int = 30  # wrong passwords from one source address (IPv6: its /64) per window
+    auth_window: int = 300
+    unknown_per_address: int = 10  # new unknown charge box ids kept per source address per window
+    unknown_window: int = 3600
+    unknown_max: int = 1000  # unknown stations listed (not adopted) in all
+    unknown_max_per_tenant: int = 200  # ... for one tenant (or unassigned)
+
+    @classmethod
+    def from_env(cls) -> StationLimits:
+        defaults = cls()
+        return cls(**{
+            name: int(os.environ.get(env, getattr(defaults, name)))
+            for name, env in (
+                ("auth_failures_per_id", "STATION_AUTH_MAX_FAILURES"),
+                ("auth_failures_per_address", "STATION_AUTH_MAX_FAILURES_PER_ADDRESS"),
+                ("auth_window", "STATION_AUTH_WINDOW"),
+                ("unknown_per_address", "UNKNOWN_STATIONS_PER_ADDRESS"),
+                ("unknown_window", "UNKNOWN_STATIONS_WINDOW"),
+                ("unknown_max", "UNKNOWN_STATIONS_MAX"),
+                ("unknown_max_per_tenant", "UNKNOWN_STATIONS_MAX_PER_TENANT"),
+            )
+        })  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     redis_url: str | None
@@ -41,6 +71,7 @@ class Settings:
     cookie_secure: bool = False
     node_id: str = field(default_factory=lambda: secrets.token_hex(4))
     db_pool_size: int = 10
+    station_limits: StationLimits = field(default_factory=StationLimits)
 
     @property
     def is_sqlite(self) -> bool:
@@ -81,4 +112,5 @@ def get_settings() -> Settings:
         cookie_secure=_bool(os.environ.get("COOKIE_SECURE"), public_url.startswith("https://")),
         node_id=os.environ.get("CSMS_NODE_ID") or secrets.token_hex(4),
         db_pool_size=int(os.environ.get("DB_POOL_SIZE", 10)),
+        station_limits=StationLimits.from_env(),
     )

@@ -8,6 +8,7 @@ documents, so a field is described once.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -18,6 +19,10 @@ import msgspec
 from core.errors import Message, ValidationError
 
 Check = Callable[[Any], Message | None]
+
+# Whole numbers fit the database's 32-bit integer columns unless a field sets its own bounds: a larger id or
+# count is a field error, never a database overflow.
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 _TRUE = {"1", "true", "on", "yes"}
 _FALSE = {"0", "false", "off", "no", ""}
@@ -50,6 +55,24 @@ class Field:
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+# Characters nobody types into a field: controls (NUL among them, which PostgreSQL cannot store), surrogates,
+# and in one-line fields invisible format characters (zero-width, bidi overrides) and line separators, which
+# make one id look like another. Multi-line text keeps tabs and line breaks and format characters (emoji).
+_HIDDEN_IN_LINE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_HIDDEN_IN_TEXT = frozenset({"Cc", "Cs"})
+_TEXT_CONTROLS = frozenset("\t\n\r")
+_HIDDEN_MESSAGE = Message("Remove control characters and invisible characters.")
+
+
+def has_hidden_characters(text: str, *, multiline: bool = False) -> bool:
+    if text.isprintable():  # the usual case, in C
+        return False
+    hidden = _HIDDEN_IN_TEXT if multiline else _HIDDEN_IN_LINE
+    return any(
+        unicodedata.category(char) in hidden and not (multiline and char in _TEXT_CONTROLS) for char in text
+    )
+
+
 def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
@@ -71,6 +94,8 @@ def _parse_value(f: Field, value: Any) -> tuple[Any, Message | None]:  # noqa: C
             items = [str(item).strip() for item in value if str(item).strip()]
         else:
             return None, Message("Enter a list.")
+        if any(has_hidden_characters(item) for item in items):
+            return None, _HIDDEN_MESSAGE
         if f.choices:
             bad = [item for item in items if item not in f.choices]
             if bad:
@@ -94,6 +119,8 @@ def _parse_value(f: Field, value: Any) -> tuple[Any, Message | None]:  # noqa: C
         if not isinstance(value, str | int | float | Decimal):
             return None, Message("Enter text.")
         text = str(value).strip()
+        if has_hidden_characters(text, multiline=f.kind == "text"):
+            return None, _HIDDEN_MESSAGE
         if f.max_length is not None and len(text) > f.max_length:
             return None, Message("At most %(max)s characters.", {"max": f.max_length})
         if f.kind == "choice" and text not in f.choices:
@@ -103,10 +130,14 @@ def _parse_value(f: Field, value: Any) -> tuple[Any, Message | None]:  # noqa: C
         if f.pattern and text and not re.fullmatch(f.pattern, text):
             return None, Message("The format is not valid.")
         return text, None
-    if f.min_value is not None and number < f.min_value:
-        return None, Message("Must be at least %(min)s.", {"min": f.min_value})
-    if f.max_value is not None and number > f.max_value:
-        return None, Message("Must be at most %(max)s.", {"max": f.max_value})
+    low, high = f.min_value, f.max_value
+    if f.kind == "int":
+        low = INT32_MIN if low is None else low
+        high = INT32_MAX if high is None else high
+    if low is not None and number < low:
+        return None, Message("Must be at least %(min)s.", {"min": low})
+    if high is not None and number > high:
+        return None, Message("Must be at most %(max)s.", {"max": high})
     return number, None
 
 

@@ -21,6 +21,7 @@ import core  # noqa: F401 - sets PICCOLO_CONF before any table is used
 from core import db
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from ocpp_cs import app as ocpp_app
+from portal.api.common import DepthLimitedRequest
 from portal.auth import PUBLIC_PREFIXES, AuthenticationMiddleware
 from portal.errors import EXCEPTION_HANDLERS
 from portal.middleware import language_middleware
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[session_config.middleware, auth, language_middleware],
         csrf_config=csrf_config,
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=DepthLimitedRequest,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="csms REST API",

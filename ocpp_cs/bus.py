@@ -40,6 +40,7 @@ from typing import Any
 import fastjsonschema
 import redis.asyncio as aioredis
 
+from core import safejson
 from core.charging import connections
 from core.commands import catalogue, running, transport
 from core.commands.transport import CommandTimeout, StationCallError, StationOffline
@@ -308,8 +309,10 @@ class CommandBus:
             if message is None or message.get("type") != "message":
                 continue
             try:
-                data = json.loads(message["data"])
+                data = safejson.loads(message["data"])
             except (TypeError, ValueError):
+                data = None
+            if not isinstance(data, dict):
                 log.warning("command bus: dropped a malformed message")
                 continue
             if data.get("type") == "call":

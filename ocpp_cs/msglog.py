@@ -22,6 +22,12 @@ BATCH = 500
 COLUMNS = ("station", "charge_box_id", "direction", "message_type", "unique_id", "action", "payload", "created_at")
 
 
+def _storable(text: str) -> str:
+    """PostgreSQL refuses NUL in text, and one such row would fail the whole batch of every station's rows: a
+    frame may carry one (a raw NUL in a refused frame, or an escaped one in its message id or action)."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
 class MessageLog:
     def __init__(self) -> None:
         self._rows: list[tuple[object, ...]] = []  # in COLUMNS order
@@ -39,8 +45,8 @@ class MessageLog:
         text: str,
     ) -> None:
         self._rows.append(
-            (station_id, charge_box_id[:64], direction, message_type, unique_id[:64], action[:50], text,
-             datetime.now(UTC))
+            (station_id, charge_box_id[:64], direction, message_type, _storable(unique_id[:64]),
+             _storable(action[:50]), _storable(text), datetime.now(UTC))
         )  # fmt: skip
         if self._task is None or self._task.done():
             # Without a running loop the rows wait for the next add() or flush().

@@ -4,8 +4,8 @@ It is a raw ASGI app, because the checks must answer the HTTP upgrade request it
 the ASGI "websocket.http.response" extension, which uvicorn supports) and because the per-frame path and the
 per-socket memory must stay lean: `csms serve` routes station websockets to it ahead of Litestar
 (csms.app.create_asgi); the Litestar mount below serves the rest (a plain HTTP request gets 426). Order of
-the checks: subprotocol (400), station known (404), Basic credentials (401); only then the upgrade is
-accepted.
+the checks: charge box id by the OCPP identity rules (400), subprotocol (400), throttle (429), station known
+(404), Basic credentials (401) (core.charging.handshake); only then the upgrade is accepted.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from urllib.parse import unquote
 
 from litestar import asgi
 
-from core.charging import connections
+from core.charging import connections, handshake
+from core.infrastructure.specs import is_charge_box_id
 from ocpp_cs import framing, registry
 from ocpp_cs.connection import StationConnection
 from ocpp_cs.msglog import message_log
@@ -87,11 +88,13 @@ async def _deny(
 
 
 def charge_box_id_of(scope: Scope) -> str:
-    path = unquote(scope.get("raw_path", b"").decode("latin-1")) if scope.get("raw_path") else scope["path"]
-    path = path.split("?", 1)[0]
+    """The last path segment, percent-decoded (OCPP-J 1.6 section 3.1.1); split before decoding, so that an
+    escaped "?" or "/" stays part of the id (and makes it invalid) instead of cutting it short."""
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1").split("?", 1)[0] if raw else scope["path"]
     idx = path.find(PATH_PREFIX)
     tail = path[idx + len(PATH_PREFIX) :] if idx >= 0 else path.lstrip("/")
-    return tail.strip("/")
+    return unquote(tail.strip("/"), errors="replace") if raw else tail.strip("/")
 
 
 async def ocpp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
@@ -104,8 +107,8 @@ async def ocpp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         return
     charge_box_id = charge_box_id_of(scope)
     remote = _remote(scope)
-    if not charge_box_id or "/" in charge_box_id or len(charge_box_id) > 64:
-        await _deny(scope, send, 404, "unknown charge box id")
+    if not is_charge_box_id(charge_box_id):  # before anything else: no database access, nothing stored
+        await _refuse(scope, send, charge_box_id, remote, handshake.Admission(handshake.Outcome.INVALID_ID))
         return
     offered = list(scope.get("subprotocols") or [])
     protocol = choose_protocol(offered)
@@ -120,24 +123,33 @@ async def ocpp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         await _deny(scope, send, 400, "unsupported or missing OCPP subprotocol; use " + ", ".join(PROTOCOLS))
         return
     user, password = basic_credentials(scope)
-    outcome, station = await connections.authenticate_station(charge_box_id, user, password)
-    if outcome is connections.StationLookup.UNKNOWN or station is None:
-        recorded = outcome is connections.StationLookup.UNKNOWN and await connections.record_unknown_station(
-            charge_box_id, remote
-        )
-        if outcome is connections.StationLookup.UNKNOWN:
-            log.warning("%s from %s refused: unknown charge box id%s", charge_box_id, remote,
-                        " (kept as unknown station)" if recorded else "")  # fmt: skip
-            await _deny(scope, send, 404, "unknown charge box id")
-        else:
-            log.warning("%s from %s refused: wrong or missing credentials", charge_box_id, remote)
-            await _deny(scope, send, 401, "unauthorized", [(b"www-authenticate", b'Basic realm="OCPP"')])
+    admission = await handshake.admit(charge_box_id, user, password, remote)
+    station = admission.station
+    if station is None:
+        await _refuse(scope, send, charge_box_id, remote, admission)
         return
 
     # The handshake headers (credentials among them) are not read again while the socket lives for days.
     scope["headers"] = []
     await send({"type": "websocket.accept", "subprotocol": protocol.subprotocol})
     await run_connection(receive, send, station, protocol, remote)
+
+
+async def _refuse(scope: Scope, send: Send, charge_box_id: str, remote: str, admission: handshake.Admission) -> None:
+    outcome = admission.outcome
+    if outcome is handshake.Outcome.INVALID_ID:  # repr: the id may hold line breaks meant to forge log lines
+        log.warning("%r from %s refused: not a charge box id by the OCPP identity rules", charge_box_id, remote)
+        await _deny(scope, send, 400, "invalid charge box id: use letters, digits and . _ : + - (at most 48)")
+    elif outcome is handshake.Outcome.THROTTLED:
+        wait = str(admission.retry_after)
+        log.info("%s from %s refused: too many wrong passwords, retry in %s s", charge_box_id, remote, wait)
+        await _deny(scope, send, 429, "too many failed logins", [(b"retry-after", wait.encode())])
+    elif outcome is handshake.Outcome.UNKNOWN:
+        log.warning("%s from %s refused: unknown charge box id (%s)", charge_box_id, remote, admission.unknown)
+        await _deny(scope, send, 404, "unknown charge box id")
+    else:
+        log.warning("%s from %s refused: wrong or missing credentials", charge_box_id, remote)
+        await _deny(scope, send, 401, "unauthorized", [(b"www-authenticate", b'Basic realm="OCPP"')])
 
 
 async def run_connection(
@@ -202,12 +214,10 @@ async def _receive_loop(conn: StationConnection, protocol: framing.Protocol, rec
             continue
         if conn.closed:  # replaced: drop whatever still arrives on the old socket
             return
-        text = message.get("text")
-        if text is None:
-            raw = message.get("bytes") or b""
-            text = raw.decode("utf-8", errors="replace")
+        data: str | bytes = message.get("text") or message.get("bytes") or ""
+        text = data if isinstance(data, str) else data.decode("utf-8", errors="replace")  # for the log
         try:
-            frame = framing.parse(text, protocol)
+            frame = framing.parse(data, protocol)
         except framing.FrameError as exc:
             message_log.add(station_id, charge_box_id, "in", 0, exc.unique_id, "", text)
             reply = framing.call_error(exc.unique_id, exc.code, exc.description)
@@ -221,7 +231,7 @@ async def _receive_loop(conn: StationConnection, protocol: framing.Protocol, rec
             if action != "Heartbeat" and now - last_seen >= SEEN_EVERY:
                 last_seen = now
                 await connections.station_seen(station_id)
-            reply = await framing.handle_call(conn, protocol, unique_id, action, frame[3])
+            reply = await framing.handle_call(conn, protocol, unique_id, action, frame[3], text)
             await conn.send_frame(
                 reply, framing.CALLRESULT if reply[1] == "3" else framing.CALLERROR, unique_id, action
             )

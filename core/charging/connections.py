@@ -1,5 +1,6 @@
-"""Station connections and presence: the handshake's credentials check, unknown stations, connected flags,
-heartbeats and the last message seen, and whether a station counts as online.
+"""Station connections and presence: the handshake's credentials check, connected flags, heartbeats and the
+last message seen, and whether a station counts as online. (What surrounds the credentials check, identity
+rules, throttle and unknown stations, is core.charging.handshake.)
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from typing import Any
 from core import bulk
 from core.charging.meter_values import forget_sessions
 from core.charging.sessions import now
-from core.charging.tables import UnknownStation
 from core.db import transaction
 from core.infrastructure.tables import ChargingStation
 from core.settings import get_settings
 from core.tenancy.passwords import verify_password
-from core.tenancy.tables import Tenant
 
 # A station is offline when it sent nothing for this many heartbeat intervals.
 OFFLINE_AFTER_INTERVALS = 2.5
@@ -85,44 +84,6 @@ async def authenticate_station(
     if not await _verify_cached(station["ocpp_password_hash"], password):
         return StationLookup.UNAUTHORIZED, None
     return StationLookup.OK, station
-
-
-async def record_unknown_station(charge_box_id: str, remote_addr: str) -> bool:
-    """Remember a charge box id nobody configured, when a tenant asked for it; True when recorded.
-
-    An unknown id carries no tenant. The rule: the entry is kept only if some tenant allows unknown stations;
-    when exactly one does (the usual single-CPO installation) the entry belongs to it, otherwise it stays
-    unassigned and any tenant that allows unknown stations may adopt it. The connection is refused (404)
-    either way: once adopted (station created with this charge box id and a password) the station's next
-    reconnect succeeds.
-    """
-    allowing = await Tenant.select(Tenant.id).where(Tenant.allow_unknown_stations.eq(True)).limit(2)
-    if not allowing:
-        return False
-    tenant_id = allowing[0]["id"] if len(allowing) == 1 else None
-    stamp = now()
-    existing = await UnknownStation.select(UnknownStation.id, UnknownStation.attempts).where(
-        UnknownStation.charge_box_id == charge_box_id
-    )
-    if existing:
-        await UnknownStation.update(
-            {
-                UnknownStation.attempts: existing[0]["attempts"] + 1,
-                UnknownStation.last_seen_at: stamp,
-                UnknownStation.remote_addr: remote_addr[:64],
-            }
-        ).where(UnknownStation.id == existing[0]["id"])
-    else:
-        await UnknownStation.insert(
-            UnknownStation(
-                charge_box_id=charge_box_id[:64],
-                tenant=tenant_id,
-                remote_addr=remote_addr[:64],
-                first_seen_at=stamp,
-                last_seen_at=stamp,
-            )
-        )
-    return True
 
 
 def this_node() -> str:

@@ -17,6 +17,7 @@ from core.charging.tables import Anomaly, ChargingSession, MeterValue
 from core.db import is_postgres, transaction
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
+METER_WH_DIGITS = 18  # a register reading stays below 10^18 Wh
 
 
 def energy_wh(sampled: dict[str, Any]) -> int | None:
@@ -29,9 +30,12 @@ def energy_wh(sampled: dict[str, Any]) -> int | None:
         value = Decimal(str(sampled["value"]))
     except (ArithmeticError, KeyError, ValueError):
         return None
-    if sampled.get("unit") == "kWh":
-        value *= 1000
-    return int(value)
+    kwh = sampled.get("unit") == "kWh"
+    # Infinity, NaN and numbers beyond any meter (the Wh columns are 64-bit) are no reading either; adjusted()
+    # is the decimal exponent, read without arithmetic that could overflow.
+    if not value.is_finite() or value.adjusted() + (3 if kwh else 0) >= METER_WH_DIGITS:
+        return None
+    return int(value * 1000 if kwh else value)
 
 
 def _check_readings(
@@ -293,6 +297,8 @@ _SESSION_METER_UPDATE_PG = (
 
 
 async def _update_sessions(touched: dict[int, dict[str, Any]], flagged: set[int], stamp: datetime) -> None:
+    if not touched:  # readings without a known session: the statement would have no rows to bind
+        return
     rows = []
     for session in touched.values():
         wh = session["last_meter_wh"]

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from core import safejson
 from core.charging import sessions
 from core.charging.authorization import AuthSource
 from core.charging.tables import (
@@ -192,8 +193,9 @@ async def iter_station_log(
 
 
 def pretty_payload(text: str) -> str:
+    """The logged frame indented for reading; a frame that is no JSON (or was refused as too deep) as it came."""
     try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        return json.dumps(safejson.loads(text), indent=2, ensure_ascii=False)
     except ValueError:
         return text
 

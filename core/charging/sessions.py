@@ -56,14 +56,14 @@ AUTHORIZATION_TTL = timedelta(minutes=10)  # an Authorize / remote start waits t
 
 
 def parse_timestamp(value: Any, default: datetime | None = None) -> datetime:
-    """OCPP timestamps are RFC 3339; one without a zone is taken as UTC; garbage falls back to ``default``."""
+    """OCPP timestamps are RFC 3339; one without a zone is taken as UTC; garbage falls back to ``default``, and so
+    does a time that leaves the years 1..9999 in UTC (0001-01-01T00:00+01:00), which no column can hold."""
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("z", "Z"))
-        except ValueError:
-            parsed = None
-        if parsed is not None:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except (ValueError, OverflowError):
+            pass
     return default or now()
 
 

@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from core import safejson
 from core.errors import Message
 
 PREFIX = "OCMF|"
@@ -48,6 +49,7 @@ END_TYPES = frozenset("ELRAPS")
 ENERGY_UNITS = {"kWh": Decimal(1000), "Wh": Decimal(1)}
 # The OCPP register is whole Wh while the signed reading may have finer steps: a difference below this is none.
 TOLERANCE_WH = Decimal(1)
+MAX_READING_DIGITS = 15  # below 1e15: in kWh still within a 64-bit Wh register
 
 
 class SignatureStatus(StrEnum):
@@ -205,17 +207,19 @@ def parse(text: str) -> Document:
     """One OCMF document; the payload's end is found by decoding JSON, so a "|" inside a value is harmless."""
     if not isinstance(text, str) or not text.startswith(PREFIX):
         raise OcmfError("not an OCMF document")
+    if safejson.too_deep(text):  # the stdlib decoder would raise RecursionError (a station sends this text)
+        raise OcmfError(f"nested deeper than {safejson.MAX_DEPTH} levels")
     decoder = json.JSONDecoder(parse_float=Decimal)
     try:
         payload, end = decoder.raw_decode(text, len(PREFIX))
-    except json.JSONDecodeError as exc:
-        raise OcmfError(f"payload is not JSON: {exc.msg}") from None
+    except ValueError as exc:  # JSONDecodeError, or a number of more digits than Python converts
+        raise OcmfError(f"payload is not JSON: {getattr(exc, 'msg', exc)}") from None
     if not isinstance(payload, dict) or text[end : end + 1] != "|":
         raise OcmfError("payload must be a JSON object followed by '|'")
     try:
         signature = json.loads(text[end + 1 :], parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise OcmfError(f"signature is not JSON: {exc.msg}") from None
+    except ValueError as exc:
+        raise OcmfError(f"signature is not JSON: {getattr(exc, 'msg', exc)}") from None
     if not isinstance(signature, dict):
         raise OcmfError("signature must be a JSON object")
     encoding = str(signature.get("SE") or DEFAULT_ENCODING).lower()
@@ -256,6 +260,8 @@ def _reading(item: Any) -> Reading:
         raise OcmfError("reading value (RV) is not a number") from None
     if not value.is_finite():
         raise OcmfError("reading value (RV) is not a number")
+    if value.adjusted() >= MAX_READING_DIGITS:  # 1E+999999999 kWh in Wh would overflow the decimal context
+        raise OcmfError("reading value (RV) is out of range")
     time, time_status = _time(str(item.get("TM") or ""))
     return Reading(
         time=time, time_status=time_status, type=str(item.get("TX") or ""), value=value,

@@ -73,8 +73,15 @@ PARKING_TYPES = ("ALONG_MOTORWAY", "PARKING_GARAGE", "PARKING_LOT", "ON_DRIVEWAY
 PARKING_RESTRICTIONS = ("EV_ONLY", "PLUGGED", "DISABLED", "CUSTOMERS", "MOTORCYCLES")
 OCPP_VERSIONS = ("1.6", "2.0.1")
 PRODUCTS = ("eOperate professional AC", "eOperate professional DC", "360.SUPPORT")
+# The station's OCPP identity (the last path segment of its websocket URL, the Basic auth user): printable ASCII
+# that needs no escaping in a URL. The handshake refuses any other id before it touches the database.
 CHARGE_BOX_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:+\-]{0,47}"
+_CHARGE_BOX_ID = re.compile(CHARGE_BOX_ID_PATTERN)
 MIN_STATION_PASSWORD = 16  # OCPP security profile 1 (BasicAuthPassword 16..40)
+
+
+def is_charge_box_id(text: str) -> bool:
+    return _CHARGE_BOX_ID.fullmatch(text) is not None
 
 
 _TIMEZONES = frozenset(available_timezones())

@@ -21,6 +21,7 @@ from litestar.exceptions import ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 
+from core import safejson
 from core.errors import Message, ValidationError
 from core.validation import FormSpec
 from portal.controllers.infra_common import loaded
@@ -40,6 +41,16 @@ class ErrorBody(msgspec.Struct):
     status_code: int
     detail: str
     errors: dict[str, str] = {}
+
+
+class DepthLimitedRequest(Request[Any, Any, Any]):
+    """The app's request class: a JSON body nested deeper than core.safejson allows is a 400 answer before
+    Litestar's decoder meets it (msgspec raises RecursionError at about 1,000 levels, which was a 500)."""
+
+    async def json(self) -> Any:
+        if safejson.too_deep(await self.body()):
+            raise ValidationException(detail=f"The JSON body nests deeper than {safejson.MAX_DEPTH} levels.")
+        return await super().json()
 
 
 def page(items: list[dict[str, Any]], total: int, offset: int, limit: int) -> dict[str, Any]:

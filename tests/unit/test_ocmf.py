@@ -97,6 +97,10 @@ def test_no_key_and_unknown_algorithm(p256: ec.EllipticCurvePrivateKey) -> None:
     'OCMF|{"FV":"1.0"}|{"SD":"00","SE":"base32"}', 'OCMF|{"RD":{"RV":1}}|{"SD":"3000"}',
     'OCMF|{"RD":[{"RV":"x"}]}|{"SD":"3000"}', 'OCMF|{"RD":[{"RV":1,"TM":"yesterday"}]}|{"SD":"3000"}',
     'OCMF|[1]|{"SD":"3000"}', 'OCMF|{"FV":"1.0"}x{"SD":"3000"}',
+    # hostile: nesting the decoder cannot follow, a number longer than Python converts
+    'OCMF|{"X":' + "[" * 5000 + "]" * 5000 + '}|{"SD":"3000"}',
+    'OCMF|{"FV":"1.0"}|{"SD":' + "[" * 5000 + "]" * 5000 + "}",
+    'OCMF|{"RD":[{"RV":' + "1" * 5000 + '}]}|{"SD":"3000"}', 'OCMF|{"RD":[{"RV":1E+999999999}]}|{"SD":"3000"}',
 ])  # fmt: skip
 def test_malformed_documents(text: str) -> None:
     with pytest.raises(ocmf.OcmfError):

@@ -45,3 +45,43 @@ def test_partial_only_touches_given_fields() -> None:
 def test_struct_documents_the_same_fields() -> None:
     struct = SPEC.struct("SampleCreate")
     assert set(struct.__struct_fields__) == set(SPEC.names)
+
+
+LINES = FormSpec(
+    "lines",
+    (
+        Field("label", max_length=40),
+        Field("note", kind="text", max_length=200),
+        Field("tags", kind="list"),
+        Field("station_id", kind="int"),
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["CP\x00001", "CP\x1b[31m", "A\x7fB", "A\x85B", "REAL\u200bID", "\u202eDI-LAER", "A\u2028B", "A\ufeffB"],
+)
+def test_one_line_fields_refuse_control_and_invisible_characters(value: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        LINES.parse({"label": value})
+    assert info.value.errors["label"].msgid == "Remove control characters and invisible characters."
+    with pytest.raises(ValidationError) as info:
+        LINES.parse({"tags": ["ok", value]})
+    assert info.value.errors["tags"].msgid == "Remove control characters and invisible characters."
+
+
+def test_multi_line_text_keeps_line_breaks_and_emoji_but_not_controls() -> None:
+    note = "Line one\r\n\tLine two 👨\u200d👩\u200d👧 Straße\u00a01"
+    assert LINES.parse({"note": note, "label": "Straße\u00a01 – ok"})["note"] == note
+    with pytest.raises(ValidationError) as info:
+        LINES.parse({"note": "a\x00b"})
+    assert set(info.value.errors) == {"note"}
+
+
+@pytest.mark.parametrize("value", [str(2**31), str(-(2**31) - 1), str(2**70), 2**70])
+def test_whole_numbers_stay_within_the_database_columns(value: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        LINES.parse({"station_id": value})
+    assert info.value.errors["station_id"].msgid in {"Must be at most %(max)s.", "Must be at least %(min)s."}
+    assert LINES.parse({"station_id": str(2**31 - 1)})["station_id"] == 2**31 - 1
