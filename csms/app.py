@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Router, get
-from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
@@ -22,6 +21,7 @@ from core import db
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from ocpp_cs import app as ocpp_app
 from portal.auth import PUBLIC_PREFIXES, AuthenticationMiddleware
+from portal.csrf import csrf_middleware
 from portal.errors import EXCEPTION_HANDLERS
 from portal.middleware import language_middleware
 from portal.routes import API_HANDLERS, PORTAL_HANDLERS
@@ -88,14 +88,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         secure=settings.cookie_secure,
         samesite="lax",
     )
-    csrf_config = CSRFConfig(
-        secret=settings.secret_key,
-        cookie_name="csms_csrf",
-        cookie_secure=settings.cookie_secure,
-        header_name="x-csrftoken",
-        # Machine doors authenticate per request (API key, station password, OCPI token), not by cookie.
-        exclude=["/api/", "/ocpp/", "/station-files/", "/ocpi/"],
-    )
     auth = DefineMiddleware(
         AuthenticationMiddleware,
         exclude=[f"^{prefix}" for prefix in PUBLIC_PREFIXES],
@@ -106,8 +98,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     handlers: list[Any] = [health, static, portal, *API_HANDLERS, *ocpp_app.HANDLERS]
     return Litestar(
         route_handlers=handlers,
-        middleware=[session_config.middleware, auth, language_middleware],
-        csrf_config=csrf_config,
+        # The session cookie carries the data (language, flash messages, the CSRF token) and the id of the server-side
+        # session (core.tenancy.staff_sessions) that auth checks on every request; CSRF comes after auth, so
+        # that a post whose session ended is sent to the login rather than refused.
+        middleware=[session_config.middleware, auth, csrf_middleware, language_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(

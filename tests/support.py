@@ -88,6 +88,7 @@ def app_client(address: str | None = None) -> httpx.AsyncClient:
 
 
 def csrf_of(client: httpx.AsyncClient) -> str:
+    """The session's CSRF token, from the copy the portal keeps in the csms_csrf cookie (portal/csrf.py)."""
     return client.cookies.get("csms_csrf") or ""
 
 
