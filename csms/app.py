@@ -25,6 +25,7 @@ from portal.csrf import csrf_middleware
 from portal.errors import EXCEPTION_HANDLERS
 from portal.middleware import language_middleware
 from portal.routes import API_HANDLERS, PORTAL_HANDLERS
+from portal.security_headers import add_security_headers
 
 log = logging.getLogger("csms")
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # session (core.tenancy.staff_sessions) that auth checks on every request; CSRF comes after auth, so
         # that a post whose session ended is sent to the login rather than refused.
         middleware=[session_config.middleware, auth, csrf_middleware, language_middleware],
+        before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
