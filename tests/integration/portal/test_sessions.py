@@ -4,6 +4,7 @@ request. The other node is a second `csms serve` process sharing the database.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,18 @@ async def assert_logged_out(thief: httpx.AsyncClient, headers: dict[str, str], p
     assert response.status_code == 303 and response.headers["location"].startswith("/login"), response.status_code
 
 
+@contextlib.asynccontextmanager
+async def copied_login(
+    thief: httpx.AsyncClient, email: str, path: str = "/profile"
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+    """The user logged in on this node; the thief's copy of the cookies works on the other node (on ``path``)."""
+    async with app_client() as victim:
+        await login(victim, email)
+        copy = stolen(victim)
+        await assert_works(thief, copy, path)
+        yield victim, copy
+
+
 async def _name_of(user_id: int) -> str:
     row = await StaffUser.select(StaffUser.name).where(StaffUser.id == user_id).first()
     assert row is not None
@@ -56,10 +69,8 @@ async def _name_of(user_id: int) -> str:
 
 async def test_logout_ends_a_copied_cookie_on_another_node(cpo: TenantCtx, thief: httpx.AsyncClient) -> None:
     user = await make_user(cpo.id)
-    async with app_client() as victim:
-        await login(victim, user["email"])
-        copy = stolen(victim)
-        await assert_works(thief, copy)  # reads and writes on the other node, as long as the session lives
+    async with copied_login(thief, user["email"]) as (victim, copy):
+        # The copy reads and writes on the other node as long as the session lives.
         written = await thief.post("/profile", data={"name": "Written by the thief"}, headers=copy)
         assert written.status_code == 303 and await _name_of(user["id"]) == "Written by the thief"
 
@@ -90,10 +101,7 @@ async def test_a_password_reset_by_a_user_manager_ends_every_session(
     cpo: TenantCtx, admin_client: httpx.AsyncClient, thief: httpx.AsyncClient
 ) -> None:
     user = await make_user(cpo.id)
-    async with app_client() as victim:
-        await login(victim, user["email"])
-        copy = stolen(victim)
-        await assert_works(thief, copy)
+    async with copied_login(thief, user["email"]) as (victim, copy):
         reset = await post_form(admin_client, f"/users/{user['id']}/password", {"password": NEW_PASSWORD})
         assert reset.status_code == 303
         await assert_logged_out(thief, copy)
@@ -105,10 +113,7 @@ async def test_deactivation_ends_the_sessions_and_reactivation_revives_none(
     cpo: TenantCtx, admin_client: httpx.AsyncClient, thief: httpx.AsyncClient
 ) -> None:
     user = await make_user(cpo.id)
-    async with app_client() as victim:
-        await login(victim, user["email"])
-        copy = stolen(victim)
-        await assert_works(thief, copy)
+    async with copied_login(thief, user["email"]) as (victim, copy):
         form = {"email": user["email"], "name": "Test User", "active": "off", "language": ""}
         assert (await post_form(admin_client, f"/users/{user['id']}", form)).status_code == 303
         await assert_logged_out(thief, copy)
@@ -128,10 +133,7 @@ async def test_a_removed_permission_is_gone_with_the_next_request_on_another_nod
     membership = await UserGroupMember.select().where(UserGroupMember.user == user["id"]).first()
     assert membership is not None
     group_id = membership["group"]
-    async with app_client() as victim:
-        await login(victim, user["email"])
-        copy = stolen(victim)
-        await assert_works(thief, copy, "/infrastructure/locations")
+    async with copied_login(thief, user["email"], "/infrastructure/locations") as (_, copy):
         # The group loses the switch.
         toggle = {"permission": "infrastructure.view", "enabled": "off"}
         assert (await post_form(admin_client, f"/groups/{group_id}/permission", toggle)).status_code == 200
@@ -149,10 +151,7 @@ async def test_losing_administrator_rights_is_gone_with_the_next_request(
     cpo: TenantCtx, admin_client: httpx.AsyncClient, thief: httpx.AsyncClient
 ) -> None:
     second_admin = await make_user(cpo.id, is_admin=True)
-    async with app_client() as victim:
-        await login(victim, second_admin["email"])
-        copy = stolen(victim)
-        await assert_works(thief, copy, "/users")
+    async with copied_login(thief, second_admin["email"], "/users") as (_, copy):
         form = {"email": second_admin["email"], "name": "Test User", "active": "on", "is_admin": "off", "language": ""}
         assert (await post_form(admin_client, f"/users/{second_admin['id']}", form)).status_code == 303
         assert (await thief.get("/users", headers=copy)).status_code == 403
