@@ -49,6 +49,14 @@ class Conflict(DomainError):
     """The request is valid but clashes with the current state."""
 
 
+class Throttled(Exception):
+    """Too many failed attempts (logins, API keys): refused without a look at the credentials for a while."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("throttled")
+        self.retry_after = max(1, int(retry_after + 0.999))  # whole seconds, rounded up
+
+
 class ValidationError(DomainError):
     """Field errors; ``errors`` maps a field name (or ``__all__``) to a message."""
 

@@ -68,6 +68,8 @@ class Settings:
     session_max_age: int = 8 * 3600
     login_max_failures: int = 5
     login_lockout_seconds: int = 900
+    login_max_failures_per_address: int = 20
+    api_key_max_failures: int = 20
     cookie_secure: bool = False
     node_id: str = field(default_factory=lambda: secrets.token_hex(4))
     db_pool_size: int = 10
@@ -109,6 +111,8 @@ def get_settings() -> Settings:
         session_max_age=int(os.environ.get("SESSION_MAX_AGE", 8 * 3600)),
         login_max_failures=int(os.environ.get("LOGIN_MAX_FAILURES", 5)),
         login_lockout_seconds=int(os.environ.get("LOGIN_LOCKOUT_SECONDS", 900)),
+        login_max_failures_per_address=int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)),
+        api_key_max_failures=int(os.environ.get("API_KEY_MAX_FAILURES", 20)),
         cookie_secure=_bool(os.environ.get("COOKIE_SECURE"), public_url.startswith("https://")),
         node_id=os.environ.get("CSMS_NODE_ID") or secrets.token_hex(4),
         db_pool_size=int(os.environ.get("DB_POOL_SIZE", 10)),

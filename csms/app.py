@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Router, get
-from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
@@ -23,9 +22,11 @@ from core.settings import PROJECT_ROOT, Settings, get_settings
 from ocpp_cs import app as ocpp_app
 from portal.api.common import DepthLimitedRequest
 from portal.auth import PUBLIC_PREFIXES, AuthenticationMiddleware
+from portal.csrf import csrf_middleware
 from portal.errors import EXCEPTION_HANDLERS
 from portal.middleware import language_middleware
 from portal.routes import API_HANDLERS, PORTAL_HANDLERS
+from portal.security_headers import add_security_headers
 
 log = logging.getLogger("csms")
 
@@ -89,14 +90,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         secure=settings.cookie_secure,
         samesite="lax",
     )
-    csrf_config = CSRFConfig(
-        secret=settings.secret_key,
-        cookie_name="csms_csrf",
-        cookie_secure=settings.cookie_secure,
-        header_name="x-csrftoken",
-        # Machine doors authenticate per request (API key, station password, OCPI token), not by cookie.
-        exclude=["/api/", "/ocpp/", "/station-files/", "/ocpi/"],
-    )
     auth = DefineMiddleware(
         AuthenticationMiddleware,
         exclude=[f"^{prefix}" for prefix in PUBLIC_PREFIXES],
@@ -107,8 +100,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     handlers: list[Any] = [health, static, portal, *API_HANDLERS, *ocpp_app.HANDLERS]
     return Litestar(
         route_handlers=handlers,
-        middleware=[session_config.middleware, auth, language_middleware],
-        csrf_config=csrf_config,
+        # The session cookie carries the data (language, flash messages, the CSRF token) and the id of the server-side
+        # session (core.tenancy.staff_sessions) that auth checks on every request; CSRF comes after auth, so
+        # that a post whose session ended is sent to the login rather than refused.
+        middleware=[session_config.middleware, auth, csrf_middleware, language_middleware],
+        before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=DepthLimitedRequest,
         lifespan=[lifespan],

@@ -6,15 +6,32 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, TooManyRequestsException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from core.tenancy import api_keys, logins
+from core.errors import Throttled
+from core.tenancy import api_keys, logins, staff_sessions
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
 
 PUBLIC_PREFIXES = ("/login", "/static", "/health", "/ocpp", "/ocpi", "/station-files", "/lang", "/api/docs", "/favicon")
+SESSION_KEY = "sid"  # the portal session's id in the (encrypted) session cookie; core.tenancy.staff_sessions
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The caller's address; behind a proxy listed in FORWARDED_ALLOW_IPS uvicorn has already put the forwarded one
+    here, and from anybody else it ignores X-Forwarded-For."""
+    return connection.client.host if connection.client else ""
+
+
+def session_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    session = connection.scope.get("session")
+    return str(session.get(SESSION_KEY) or "") if isinstance(session, dict) else ""
+
+
+def too_many(exc: Throttled, detail: str) -> TooManyRequestsException:
+    return TooManyRequestsException(detail, headers={"Retry-After": str(exc.retry_after)})
 
 
 class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
@@ -23,15 +40,22 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
         if path.startswith("/api/"):
             header = connection.headers.get("authorization", "")
             scheme, _, key = header.partition(" ")
-            actor = await api_keys.actor_for_api_key(key.strip()) if scheme.lower() == "bearer" else None
+            try:
+                actor = (
+                    await api_keys.actor_for_api_key(key.strip(), client_address(connection))
+                    if scheme.lower() == "bearer"
+                    else None
+                )
+            except Throttled as exc:
+                raise too_many(exc, "Too many wrong API keys from your address. Try again later.") from None
             if actor is None:
                 raise NotAuthorizedException("A valid API key is required (Authorization: Bearer ...).")
             return AuthenticationResult(user=None, auth=actor)
-        user_id = connection.session.get("user_id") if "session" in connection.scope else None
-        user = await logins.get_user(int(user_id)) if user_id else None
-        if user is None or not user["active"] or connection.session.get("stamp") != logins.session_stamp(user):
+        found = await staff_sessions.resolve(session_token(connection), client_address(connection))
+        if found is None:
             raise NotAuthorizedException("Please log in.")
-        return AuthenticationResult(user=user, auth=await logins.actor_for_user(user))
+        user, session_id = found
+        return AuthenticationResult(user=user, auth=await logins.actor_for_user(user, session_id))
 
 
 def actor_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:

@@ -27,12 +27,15 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
-    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+def _page(
+    request: Request[Any, Any, Any], status: int, message: str, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    return render(request, "error.html", {"status": status, "message": message}, status_code=status, headers=headers)
 
 
-def _json(status: int, detail: str, **extra: Any) -> Response[Any]:
-    return Response({"status_code": status, "detail": detail, **extra}, status_code=status, media_type=MediaType.JSON)
+def _json(status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> Response[Any]:
+    body = {"status_code": status, "detail": detail, **extra}
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
 def not_authorized(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -69,8 +72,8 @@ def http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     assert isinstance(exc, HTTPException)
     if _wants_json(request) or not request.url.path.startswith("/"):
         extra = {"errors": exc.extra} if isinstance(exc, ValidationException) and exc.extra else {}
-        return _json(exc.status_code, exc.detail, **extra)
-    return _page(request, exc.status_code, exc.detail)
+        return _json(exc.status_code, exc.detail, exc.headers, **extra)  # e.g. Retry-After of a 429
+    return _page(request, exc.status_code, exc.detail, exc.headers)
 
 
 def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
-from litestar.utils.scope.state import ScopeState
 
 from core.errors import Message
-from portal import audit_labels, code_labels, i18n
+from portal import audit_labels, code_labels, csrf, i18n
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -78,10 +77,9 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
 
 
 def context_for(request: Request[Any, Any, Any], context: dict[str, Any]) -> dict[str, Any]:
-    token = ScopeState.from_scope(request.scope).csrf_token
     base = {
         "request": request,
-        "csrf_token": "" if token is None or not isinstance(token, str) else token,
+        "csrf_token": csrf.token_for(request),
         "user": request.scope.get("user"),
         "actor": request.scope.get("auth"),
         "lang": i18n.current_language.get(),

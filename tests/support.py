@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import ipaddress
+import itertools
 import json
 import os
 import re
@@ -73,16 +74,26 @@ async def make_tenant(kind: str = "CPO", parent_id: int | None = None, country: 
 
 
 _app: Any = None
+_addresses = itertools.count(1)
 
 
-def app_client() -> httpx.AsyncClient:
-    """An HTTP client on the ASGI app in the test's own event loop (the test session owns the pool)."""
+def client_address() -> str:
+    """A fresh source address (from 198.18.0.0/15, the range for tests): each client is another machine, so that
+    the per-address login throttle counts one test's failures only."""
+    n = next(_addresses)
+    return f"198.18.{n // 250 % 250}.{n % 250 + 1}"
+
+
+def app_client(address: str | None = None) -> httpx.AsyncClient:
+    """An HTTP client on the ASGI app in the test's own event loop (the test session owns the pool), calling from
+    ``address`` (default: a fresh one)."""
     global _app
     if _app is None:
         from csms.app import create_app
 
         _app = create_app()
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=_app), base_url="http://testserver.local")
+    transport = httpx.ASGITransport(app=_app, client=(address or client_address(), 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
 
 
 def dashboard_count(html: str, testid: str) -> int:
@@ -93,6 +104,7 @@ def dashboard_count(html: str, testid: str) -> int:
 
 
 def csrf_of(client: httpx.AsyncClient) -> str:
+    """The session's CSRF token, from the copy the portal keeps in the csms_csrf cookie (portal/csrf.py)."""
     return client.cookies.get("csms_csrf") or ""
 
 

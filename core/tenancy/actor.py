@@ -16,6 +16,7 @@ class Actor:
     label: str
     permissions: frozenset[Permission]
     is_admin: bool = False
+    session_id: int | None = None  # the portal session (core.tenancy.staff_sessions) the user acts through
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions

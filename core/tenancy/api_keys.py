@@ -1,4 +1,7 @@
 """REST API keys: issued once (only a hash is stored), scoped to a tenant and a set of permissions.
+
+Failed key checks are throttled per source address, across nodes: after API_KEY_MAX_FAILURES wrong keys within
+LOGIN_LOCKOUT_SECONDS the address gets no key checked, right or wrong, until the oldest of them is that old.
 """
 
 from __future__ import annotations
@@ -7,11 +10,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.errors import Message, NotFound, ValidationError
+from core.settings import get_settings
 from core.tenancy import audit
 from core.tenancy.actor import Actor
+from core.tenancy.logins import check_window
 from core.tenancy.passwords import new_secret, sha256_hex
 from core.tenancy.permissions import Permission, effective_permissions
-from core.tenancy.tables import ApiKey
+from core.tenancy.tables import ApiKey, ApiKeyFailure
 from core.tenancy.tenants import visible_tenant_ids
 from core.validation import Field, FormSpec
 
@@ -55,18 +60,43 @@ async def issue_api_key(actor: Actor, raw: dict[str, Any]) -> tuple[str, dict[st
     return key, row
 
 
-async def actor_for_api_key(key: str) -> Actor | None:
-    if not key.startswith(API_KEY_PREFIX):
-        return None
+async def _check_failures(remote_addr: str, now: datetime) -> None:
+    settings = get_settings()
+    window = timedelta(seconds=settings.login_lockout_seconds)
+    rows = await (
+        ApiKeyFailure.select(ApiKeyFailure.created_at)
+        .where((ApiKeyFailure.remote_addr == remote_addr[:64]) & (ApiKeyFailure.created_at > now - window))
+        .order_by(ApiKeyFailure.created_at, ascending=False)
+        .limit(settings.api_key_max_failures)
+    )
+    check_window([row["created_at"] for row in rows], settings.api_key_max_failures, window, now)
+
+
+async def _record_failure(key: str, remote_addr: str, now: datetime) -> None:
+    # Failures older than the window count no more; dropping them here keeps the table as small as the window.
+    window = timedelta(seconds=get_settings().login_lockout_seconds)
+    await ApiKeyFailure.delete().where(ApiKeyFailure.created_at < now - window)
+    await ApiKeyFailure.insert(ApiKeyFailure(remote_addr=remote_addr[:64], prefix=key[:12], created_at=now))
+
+
+async def actor_for_api_key(key: str, remote_addr: str = "") -> Actor | None:
+    """The actor of a valid, unrevoked key, or None. Raises core.errors.Throttled while the address is throttled,
+    before looking at the key. ``remote_addr`` empty: unknown, no throttle."""
+    now = datetime.now(UTC)
+    if remote_addr:
+        await _check_failures(remote_addr, now)
     row = (
         await ApiKey.select()
         .where((ApiKey.key_hash == sha256_hex(key)) & ApiKey.revoked_at.is_null())
         .output(load_json=True)
         .first()
+        if key.startswith(API_KEY_PREFIX)
+        else None
     )
     if row is None:
+        if remote_addr:
+            await _record_failure(key, remote_addr, now)
         return None
-    now = datetime.now(UTC)
     last = row["last_used_at"]
     if last is None or now - last > API_KEY_USE_PRECISION:  # not one write per request
         await ApiKey.update({ApiKey.last_used_at: now}).where(ApiKey.id == row["id"])

@@ -1,4 +1,5 @@
-"""Tables of tenancy: tenants, staff users, user groups, API keys, logins, preferences, the audit trail.
+"""Tables of tenancy: tenants, staff users and their portal sessions, user groups, API keys, logins and failed
+key checks, preferences, the audit trail.
 
 Every row that belongs to a CPO or EMP carries ``tenant`` so that isolation is one filter.
 """
@@ -52,7 +53,22 @@ class StaffUser(Table):
     active = Boolean(default=True)
     language = Varchar(length=5, default="")
     last_login_at = Timestamptz(null=True, default=None)
+    # Failed logins before this no longer slow the account down (core.tenancy.logins).
+    password_changed_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StaffSession(Table):
+    """A portal login. The session cookie carries a random id; only its SHA-256 is stored here, so that deleting
+    the row ends the session on every node (core.tenancy.staff_sessions)."""
+
+    id: Serial
+    user = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    remote_addr = Varchar(length=64, default="")
+    user_agent = Varchar(length=400, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
 class UserGroup(Table):
@@ -88,12 +104,23 @@ class ApiKey(Table):
 
 
 class LoginAttempt(Table):
-    """Failed and successful logins, for throttling across nodes."""
+    """Failed and successful logins, for throttling per account and per address across nodes."""
 
     id: Serial
     email = Varchar(length=254, index=True)
-    remote_addr = Varchar(length=64, default="")
+    remote_addr = Varchar(length=64, default="", index=True)
+    # A hash of the browser's device cookie when it proved an earlier login of this account, else empty.
+    device = Varchar(length=64, default="")
     succeeded = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class ApiKeyFailure(Table):
+    """A REST API call with an unknown or revoked key, for throttling its address across nodes."""
+
+    id: Serial
+    remote_addr = Varchar(length=64, default="", index=True)
+    prefix = Varchar(length=16, default="")  # what the key began with, for the operator's log reading
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 

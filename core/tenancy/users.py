@@ -1,14 +1,16 @@
 """Staff users and user groups (with their permission switches), and the own profile.
 
-Rules: nobody grants a permission they do not hold, nobody locks out the last administrator of a tenant.
+Rules: nobody grants a permission they do not hold, nobody locks out the last administrator of a tenant. A new
+password or a deactivation ends the user's portal sessions (core.tenancy.staff_sessions says which).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import Message, NotFound, PermissionDenied, ValidationError
-from core.tenancy import audit
+from core.tenancy import audit, staff_sessions
 from core.tenancy.actor import Actor
 from core.tenancy.passwords import hash_password, new_secret, verify_password
 from core.tenancy.permissions import CATALOGUE, Permission
@@ -124,6 +126,17 @@ def _check_grantable(actor: Actor, codes: set[str], field: str) -> None:
         raise ValidationError({field: Message("You can only grant permissions you hold yourself.")})
 
 
+async def _set_password(user_id: int, password: str, *, keep_session: int | None = None) -> None:
+    """A new password ends the user's sessions (but ``keep_session``, the one that changed it) and lifts the
+    growing login delay of failures made before it (core.tenancy.logins)."""
+    changes: dict[Any, Any] = {
+        StaffUser.password_hash: hash_password(password),
+        StaffUser.password_changed_at: datetime.now(UTC),
+    }
+    await StaffUser.update(changes).where(StaffUser.id == user_id)
+    await staff_sessions.end_all(user_id, keep=keep_session)
+
+
 def generate_password() -> str:
     """An initial or reset password, shown once to the user manager."""
     return new_secret(12)
@@ -215,10 +228,13 @@ async def update_user(actor: Actor, user_id: int, raw: dict[str, Any]) -> dict[s
         if await StaffUser.exists().where(StaffUser.email == email):
             raise ValidationError({"email": Message("A user with this e-mail address exists.")})
         values[StaffUser.email] = email
-    if data.get("password"):
-        values[StaffUser.password_hash] = hash_password(data["password"])
     if values:
         await StaffUser.update(values).where(StaffUser.id == user_id)
+    if data.get("password"):
+        own = actor.session_id if user_id == actor.user_id else None
+        await _set_password(user_id, data["password"], keep_session=own)
+    elif current["active"] and data.get("active") is False:
+        await staff_sessions.end_all(user_id)
     if "groups" in data:
         await _set_groups(actor, user_id, current["tenant"], data["groups"])
     changes = audit.diff(current, {k: v for k, v in data.items()})
@@ -235,7 +251,7 @@ async def reset_password(actor: Actor, user_id: int, password: str = "") -> str:
     error = _check_password(new)
     if error is not None:
         raise ValidationError({"password": error})
-    await StaffUser.update({StaffUser.password_hash: hash_password(new)}).where(StaffUser.id == user_id)
+    await _set_password(user_id, new)
     await audit.record(actor, current["tenant"], "user", user_id, "password_reset", {"password": ["***", "***"]})
     return new
 
@@ -282,7 +298,7 @@ async def change_own_password(actor: Actor, current_password: str, new_password:
         raise ValidationError({"new_password": error})
     if new_password != repeated:
         raise ValidationError({"repeat_password": Message("The passwords do not match.")})
-    await StaffUser.update({StaffUser.password_hash: hash_password(new_password)}).where(StaffUser.id == user["id"])
+    await _set_password(user["id"], new_password, keep_session=actor.session_id)
     await audit.record(actor, user["tenant"], "user", user["id"], "password_change", {"password": ["***", "***"]})
 
 

@@ -1,4 +1,5 @@
-"""The own profile: every logged-in user changes their name, language and password here."""
+"""The own profile: every logged-in user changes their name, language and password here, and sees and ends
+their portal sessions."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Any
 from litestar import Controller, Response, get, post
 
 from core.errors import Message, ValidationError
-from core.tenancy import logins, users
+from core.tenancy import staff_sessions, users
 from core.tenancy.tenants import LANGUAGES
 from core.tenancy.users import PROFILE_SPEC
+from portal import user_agents
 from portal.auth import actor_of
 from portal.controllers.infra_common import (
     AnyRequest,
@@ -23,9 +25,20 @@ from portal.controllers.infra_common import (
 )
 
 
-def _context(user: dict[str, Any], values: dict[str, Any], errors: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    areas = users.permission_areas()
-    return {"profile": user, "values": values, "errors": errors, "languages": LANGUAGES, "areas": areas, **extra}
+async def _page(
+    request: AnyRequest, values: dict[str, Any] | None = None, status_code: int = 200, **extra: Any
+) -> Response[str]:
+    """The profile page; ``values``: what the user typed into the personal data form (None: as stored)."""
+    actor = actor_of(request)
+    user = await users.get_profile(actor)
+    sessions = await staff_sessions.list_own(actor)
+    for session in sessions:
+        session["browser"] = user_agents.describe(session["user_agent"])
+    context = {
+        "profile": user, "values": form_values(user, PROFILE_SPEC) if values is None else values, "errors": {},
+        "languages": LANGUAGES, "areas": users.permission_areas(), "sessions": sessions, **extra,
+    }  # fmt: skip
+    return page(request, "users/profile.html", context, status_code=status_code)
 
 
 class ProfileController(Controller):
@@ -35,8 +48,7 @@ class ProfileController(Controller):
 
     @get("/", name="profile")
     async def show(self, request: AnyRequest) -> Response[str]:
-        user = await users.get_profile(actor_of(request))
-        return page(request, "users/profile.html", _context(user, form_values(user, PROFILE_SPEC), {}))
+        return await _page(request)
 
     @post("/")
     async def update(self, request: AnyRequest) -> Response[Any]:
@@ -45,9 +57,7 @@ class ProfileController(Controller):
         try:
             user = await users.update_profile(actor, raw)
         except ValidationError as exc:
-            current = await users.get_profile(actor)
-            context = _context(current, raw, exc.errors)
-            return page(request, "users/profile.html", context, status_code=form_error_status(request))
+            return await _page(request, raw, form_error_status(request), errors=exc.errors)
         # The language chosen here wins over an earlier switch in the header (which lives in the session).
         session = dict(request.session or {})
         session["lang"] = user["language"] or None
@@ -67,14 +77,19 @@ class ProfileController(Controller):
                 str(form.get("repeat_password", "")),
             )
         except ValidationError as exc:
-            user = await users.get_profile(actor)
-            context = _context(user, form_values(user, PROFILE_SPEC), {}, password_errors=exc.errors)
-            return page(request, "users/profile.html", context, status_code=form_error_status(request))
-        # Other sessions of this user end with the old password; this one carries on with the new stamp.
-        session = dict(request.session or {})
-        me = await logins.get_user(actor.user_id or 0)
-        if me is not None:
-            session["stamp"] = logins.session_stamp(me)
-            request.set_session(session)
-        flash(request, Message("Your password was changed."))
+            status = form_error_status(request)
+            return await _page(request, None, status, password_errors=exc.errors)
+        flash(request, Message("Your password was changed. Your other sessions have ended."))
+        return done(request, "/profile")
+
+    @post("/sessions/{portal_session_id:int}/end")
+    async def end_session(self, request: AnyRequest, portal_session_id: int) -> Response[Any]:
+        await staff_sessions.end_own(actor_of(request), portal_session_id)
+        flash(request, Message("The session was ended."))
+        return done(request, "/profile")
+
+    @post("/sessions/end-others")
+    async def end_other_sessions(self, request: AnyRequest) -> Response[Any]:
+        await staff_sessions.end_others(actor_of(request))
+        flash(request, Message("Your other sessions were ended."))
         return done(request, "/profile")

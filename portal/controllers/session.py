@@ -9,11 +9,17 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
-from core.tenancy import logins, tenants
+from core.errors import Message, Throttled
+from core.settings import get_settings
+from core.tenancy import logins, staff_sessions, tenants
 from portal import i18n
+from portal.auth import SESSION_KEY, client_address, session_token
 from portal.templating import render
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# Proof that this browser logged in before (core.tenancy.logins.device_token), sent only to the login.
+DEVICE_COOKIE = "csms_device"
+DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def safe_next(target: str | None) -> str:
@@ -21,6 +27,15 @@ def safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
+
+
+def _wait_message(seconds: int) -> str:
+    if seconds < 90:
+        text = Message("Too many failed attempts. Please wait %(seconds)s seconds and try again.", {"seconds": seconds})
+    else:
+        text = Message("Too many failed attempts. Please wait %(minutes)s minutes and try again.",
+                       {"minutes": (seconds + 59) // 60})  # fmt: skip
+    return text.render(i18n.gettext)
 
 
 class SessionController(Controller):
@@ -31,13 +46,14 @@ class SessionController(Controller):
     @post("/login", status_code=200)
     async def login(self, request: Request[Any, Any, Any], data: Form) -> Response[Any]:
         email = data.get("email", "").strip()
+        device = request.cookies.get(DEVICE_COOKIE, "")
+        address = client_address(request)
         try:
-            user = await logins.authenticate(
-                email, data.get("password", ""), request.client.host if request.client else ""
-            )
-        except logins.LoginThrottled:
-            error = i18n.gettext("Too many failed attempts. Please wait a few minutes and try again.")
-            return render(request, "login.html", {"error": error, "email": email}, status_code=429)
+            user = await logins.authenticate(email, data.get("password", ""), address, device)
+        except Throttled as exc:
+            context = {"error": _wait_message(exc.retry_after), "email": email, "next": data.get("next")}
+            headers = {"Retry-After": str(exc.retry_after)}
+            return render(request, "login.html", context, status_code=429, headers=headers)
         if user is None:
             error = i18n.gettext("E-mail or password is wrong.")
             return render(
@@ -45,15 +61,21 @@ class SessionController(Controller):
             )
         chosen = request.session.get("lang") if request.session else None
         tenant = await tenants.get_tenant(user["tenant"])
+        token = await staff_sessions.start(user["id"], address, request.headers.get("user-agent", ""))
+        # A new session (id and CSRF token) at every login, so that nothing planted before it carries over.
         request.clear_session()
-        request.set_session({
-            "user_id": user["id"], "stamp": logins.session_stamp(user), "lang": chosen,
-            "tenant_lang": tenants.tenant_language(tenant),
-        })  # fmt: skip
-        return Redirect(safe_next(data.get("next")), status_code=303)
+        request.set_session({SESSION_KEY: token, "lang": chosen, "tenant_lang": tenants.tenant_language(tenant)})
+        response = Redirect(safe_next(data.get("next")), status_code=303)
+        if not logins.trusted_device(device, user["id"]):
+            response.set_cookie(
+                DEVICE_COOKIE, logins.device_token(user["id"]), max_age=DEVICE_COOKIE_MAX_AGE, path="/login",
+                httponly=True, secure=get_settings().cookie_secure, samesite="lax",
+            )  # fmt: skip
+        return response
 
     @post("/logout", status_code=303)
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        await staff_sessions.end(session_token(request))
         request.clear_session()
         return Redirect("/login", status_code=303)
 

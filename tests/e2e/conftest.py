@@ -1,4 +1,8 @@
-"""Browser tests: a real `csms` server in a subprocess and Debian's chromium driven by Playwright."""
+"""Browser tests: a real `csms` server in a subprocess and Debian's chromium driven by Playwright.
+
+The portal's Content-Security-Policy forbids eval, and Playwright's ``page.wait_for_function`` evaluates its
+predicate with eval inside the page: wait with selectors instead (``:has-text(...)``, ``locator.nth(n).wait_for()``).
+"""
 
 from __future__ import annotations
 

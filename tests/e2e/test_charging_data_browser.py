@@ -37,17 +37,13 @@ async def test_filter_list_chart_view_and_detail(page, cpo: TenantCtx, unique: s
     await screenshot(page, "charging-data-list")
 
     await page.select_option("[data-testid=filter-power]", "DC")
-    await page.wait_for_function(
-        "document.querySelector('[data-testid=result-count]').innerText.includes('1 Ergebnis')"
-    )
+    await page.wait_for_selector("[data-testid=result-count]:has-text('1 Ergebnis')")
     assert "power=DC" in page.url
     assert "Wien" not in await page.inner_text("[data-testid=cd-table]")  # the table shows ids, the filter worked
     assert await page.locator("[data-testid=cd-row]").count() == 1
 
     await page.select_option("[data-testid=filter-power]", "")
-    await page.wait_for_function(
-        "document.querySelector('[data-testid=result-count]').innerText.includes('6 Ergebnisse')"
-    )
+    await page.wait_for_selector("[data-testid=result-count]:has-text('6 Ergebnisse')")
     await page.click("[data-testid=view-chart]")
     await page.wait_for_selector("svg[data-testid=chart-energy]")
     bars = page.locator("svg[data-testid=chart-energy] rect.bar")
@@ -93,9 +89,7 @@ async def test_eka_column_shows_the_signature_check(page, cpo: TenantCtx, unique
     await screenshot(page, "charging-data-eka")
 
     await page.select_option("[data-testid=filter-signature]", "INVALID_SIGNATURE")
-    await page.wait_for_function(
-        "document.querySelector('[data-testid=result-count]').innerText.includes('1 Ergebnis')"
-    )
+    await page.wait_for_selector("[data-testid=result-count]:has-text('1 Ergebnis')")
     assert "signature=INVALID_SIGNATURE" in page.url
     rows = page.locator("[data-testid=cd-row]")
     assert await rows.count() == 1 and await rows.first.get_attribute("data-session") == str(tampered["session"])

@@ -46,10 +46,7 @@ async def test_monitor_and_live_log_while_a_station_charges(
         await page.wait_for_selector("[data-testid=log-row][data-action=StartTransaction]")
         before = await page.locator("[data-testid=log-row][data-action=MeterValues]").count()
         await sim.meter_tick(1, wh=1500)
-        await page.wait_for_function(
-            f"document.querySelectorAll('[data-testid=log-row][data-action=MeterValues]').length >= {before + 2}",
-            timeout=15000,
-        )
+        await page.locator("[data-testid=log-row][data-action=MeterValues]").nth(before + 1).wait_for(timeout=15000)
         frame = page.locator("[data-testid=log-row][data-action=MeterValues][data-direction=in]").first
         await frame.locator("summary").click()
         assert "Energy.Active.Import.Register" in await frame.locator("pre").inner_text()

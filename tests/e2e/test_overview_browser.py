@@ -27,13 +27,9 @@ async def test_overview_filters_columns_and_remembered_view(page, cpo: TenantCtx
 
     await page.fill("[data-testid=filter-city]", "Berl")
     await page.press("[data-testid=filter-city]", "Enter")
-    await page.wait_for_function(
-        "document.querySelector('[data-testid=result-count]').innerText.includes('2 Ergebnisse')"
-    )
+    await page.wait_for_selector("[data-testid=result-count]:has-text('2 Ergebnisse')")
     await page.select_option("[data-testid=filter-status]", "available")
-    await page.wait_for_function(
-        "document.querySelector('[data-testid=result-count]').innerText.includes('1 Ergebnis')"
-    )
+    await page.wait_for_selector("[data-testid=result-count]:has-text('1 Ergebnis')")
     assert "city=Berl" in page.url and "status=available" in page.url  # the address bar follows the filters
 
     await page.click("[data-testid=column-chooser] summary")
@@ -49,9 +45,7 @@ async def test_overview_filters_columns_and_remembered_view(page, cpo: TenantCtx
     assert await page.locator("th[data-column=vendor]").count() == 1
 
     await page.click("[data-testid=reset-filters]")
-    await page.wait_for_function(
-        "document.querySelector('[data-testid=result-count]').innerText.includes('3 Ergebnisse')"
-    )
+    await page.wait_for_selector("[data-testid=result-count]:has-text('3 Ergebnisse')")
 
 
 async def test_csv_import_preview_and_valid_rows(page, cpo: TenantCtx) -> None:

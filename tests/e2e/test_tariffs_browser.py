@@ -33,7 +33,7 @@ async def test_create_assign_and_see_tariff(page: Any, cpo: TenantCtx, unique: s
     # The preview is rendered by the server while typing (HTMX), with the seed's example numbers.
     preview = page.locator("[data-testid=preview-ac]")
     await preview.wait_for()
-    await page.wait_for_function("document.querySelector('[data-testid=preview-ac]').innerText.includes('11.19')")
+    await page.wait_for_selector("[data-testid=preview-ac]:has-text('11.19')")
     assert "9.40 EUR net + 1.79 EUR VAT = 11.19 EUR" in await preview.inner_text()
     assert "0.4760" in await page.inner_text("[data-testid=gross-ac-kwh]")
     await screenshot(page, "tariffs-form")

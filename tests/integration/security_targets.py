@@ -22,6 +22,7 @@ from core.commands import diagnostics, running
 from core.infrastructure import bulk_import, charge_points, locations, stations
 from core.tariffs import assignments, tariffs
 from core.tenancy import api_keys, users
+from core.tenancy.passwords import sha256_hex
 from tests.support import TenantCtx, make_user
 
 
@@ -97,6 +98,22 @@ async def _user(world: World) -> int:
         return await make_user(w.ctx.id)
 
     return int((await world.get("user", make))["id"])
+
+
+async def _portal_session(world: World) -> int:
+    """A portal session of a user of the world's tenant (the profile ends only the caller's own)."""
+    from core.tenancy import staff_sessions
+    from core.tenancy.tables import StaffSession
+
+    user_id = await _user(world)
+
+    async def make(w: World) -> int:
+        token = await staff_sessions.start(user_id)
+        row = await StaffSession.select(StaffSession.id).where(StaffSession.token_hash == sha256_hex(token)).first()
+        assert row is not None
+        return int(row["id"])
+
+    return int(await world.get("portal_session", make))
 
 
 async def _group(world: World) -> int:
@@ -271,6 +288,7 @@ TARGETS: dict[str, Factory | dict[str, Factory]] = {
     "connector_id": _connector,
     "job_id": _import_job,
     "user_id": _user,
+    "portal_session_id": _portal_session,
     "group_id": _group,
     "tariff_id": _tariff,
     "assignment_id": _tariff_assignment,
@@ -325,6 +343,8 @@ LOGIN_ONLY: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/profile"),
         ("POST", "/profile"),
         ("POST", "/profile/password"),
+        ("POST", "/profile/sessions/{portal_session_id:int}/end"),
+        ("POST", "/profile/sessions/end-others"),
     }
 )
 
