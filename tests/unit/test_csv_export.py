@@ -15,7 +15,7 @@ from portal.csv_export import _chunks, spreadsheet_safe
 @pytest.mark.parametrize(
     "text",
     [
-        "=HYPERLINK(\"http://evil.example\",\"click\")",
+        '=HYPERLINK("http://evil.example","click")',
         "=cmd|' /C calc'!A0",
         "+49 89 1234567",  # a phone number: Excel would compute 49 + 89 ...
         "-2+3",
