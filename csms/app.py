@@ -21,7 +21,7 @@ import core  # noqa: F401 - sets PICCOLO_CONF before any table is used
 from core import db
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from ocpp_cs import app as ocpp_app
-from portal.auth import PUBLIC_PREFIXES, AuthenticationMiddleware
+from portal.auth import AuthenticationMiddleware, public_path_patterns
 from portal.errors import EXCEPTION_HANDLERS
 from portal.middleware import language_middleware
 from portal.routes import API_HANDLERS, PORTAL_HANDLERS
@@ -93,12 +93,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cookie_name="csms_csrf",
         cookie_secure=settings.cookie_secure,
         header_name="x-csrftoken",
-        # Machine doors authenticate per request (API key, station password, OCPI token), not by cookie.
-        exclude=["/api/", "/ocpp/", "/station-files/", "/ocpi/"],
+        # Machine doors authenticate per request (API key, station password, upload token), not by cookie. The
+        # OCPI node adds its path with its token check; until then /ocpi is an unknown path like any other.
+        exclude=["^/api/", "^/ocpp/", "^/station-files/diagnostics/"],
     )
     auth = DefineMiddleware(
         AuthenticationMiddleware,
-        exclude=[f"^{prefix}" for prefix in PUBLIC_PREFIXES],
+        exclude=public_path_patterns(),
     )
     static = create_static_files_router(path="/static", directories=[Path(PROJECT_ROOT) / "static"], name="static")
     # The OpenAPI document at /api/docs describes the REST API only, not the portal's pages.
