@@ -18,6 +18,10 @@ from portal.auth import actor_of, requires
 CardInput = cards.CARD_SPEC.struct("CardInput")
 
 
+# Moving a card into a driver group changes the group and answers with the card, owner note included.
+MOVE = [requires(Permission.CARDS_VIEW, Permission.DRIVER_GROUPS_VIEW, Permission.DRIVER_GROUPS_MANAGE)]
+
+
 class CardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     driver_group_id: int | None
 
@@ -46,7 +50,7 @@ class CardApiController(Controller):
     async def get_card(self, request: Request[Any, Any, Any], card_id: int) -> dict[str, Any]:
         return _public(await cards.get_card(actor_of(request), card_id))
 
-    @patch("/{card_id:int}", guards=[requires(Permission.CARDS_VIEW, Permission.DRIVER_GROUPS_MANAGE)],
+    @patch("/{card_id:int}", guards=MOVE,
            summary="Move a charging card into a driver group (null: out of its group)")
     async def update_card(self, request: Request[Any, Any, Any], card_id: int, data: CardPatch) -> dict[str, Any]:
         actor = actor_of(request)

@@ -33,6 +33,7 @@ Timeout = Annotated[
 EVSE_COMMANDS = {"start": "RemoteStartTransaction", "stop": "RemoteStopTransaction", "unlock": "UnlockConnector"}
 _HTTP_STATUS = {running.CommandStatus.OFFLINE.value: 409, running.CommandStatus.TIMEOUT.value: 504}
 COMMAND = [requires(Permission.OCPP_COMMANDS)]
+DIAGNOSTICS = [requires(Permission.OCPP_COMMANDS, Permission.OPERATIONS_TAB)]  # like the station's operations tab
 
 _PUBLIC = (
     *("id", "action", "status", "message", "payload", "result", "charge_box_id", "station", "charge_point"),
@@ -78,7 +79,7 @@ class CommandApiController(Controller):
         await running.station_of(actor, station_id)
         return [public(r) for r in await running.list_commands(actor, station_id=station_id)]
 
-    @get("/commands/{record_id:int}/diagnostics", guards=COMMAND, summary="The file a GetDiagnostics uploaded")
+    @get("/commands/{record_id:int}/diagnostics", guards=DIAGNOSTICS, summary="The file a GetDiagnostics uploaded")
     async def diagnostics(self, request: AnyRequest, record_id: int) -> File:
         path, name = await commands_diagnostics.diagnostics_file(actor_of(request), record_id)
         return File(path=path, filename=name, media_type="application/octet-stream")

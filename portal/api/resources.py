@@ -54,7 +54,7 @@ class Resource:
 
 
 VIEW = [requires(Permission.INFRASTRUCTURE_VIEW)]
-MANAGE = [requires(Permission.INFRASTRUCTURE_MANAGE)]
+MANAGE = [requires(Permission.INFRASTRUCTURE_VIEW, Permission.INFRASTRUCTURE_MANAGE)]
 
 
 def _drop_params(fn: Callable[..., Any], *names: str) -> None:

@@ -26,11 +26,15 @@ def public_assignment(row: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+VIEW = [requires(Permission.TARIFFS_VIEW)]
+MANAGE = [requires(Permission.TARIFFS_VIEW, Permission.TARIFFS_MANAGE)]
+
+
 class TariffAssignmentApiController(Controller):
     path = "/api/v1/tariff-assignments"
     tags = ["Tariffs"]
 
-    @get("/", guards=[requires(Permission.TARIFFS_VIEW)],
+    @get("/", guards=VIEW,
          summary="Assignments with their state (ACTIVE, SCHEDULED, PAST, SUPERSEDED, CANCELLED), newest first")
     async def find(
         self, request: Request[Any, Any, Any], charge_point_id: int | None = None, tariff_id: int | None = None,
@@ -41,11 +45,11 @@ class TariffAssignmentApiController(Controller):
         )
         return [public_assignment(row) for row in rows]
 
-    @get("/{assignment_id:int}", guards=[requires(Permission.TARIFFS_VIEW)], summary="One assignment")
+    @get("/{assignment_id:int}", guards=VIEW, summary="One assignment")
     async def get_assignment(self, request: Request[Any, Any, Any], assignment_id: int) -> dict[str, Any]:
         return public_assignment(await assignments.get_assignment(actor_of(request), assignment_id))
 
-    @post("/{assignment_id:int}/cancel", guards=[requires(Permission.TARIFFS_MANAGE)], status_code=200,
+    @post("/{assignment_id:int}/cancel", guards=MANAGE, status_code=200,
           summary="Cancel a scheduled assignment (it stays in the history)")  # fmt: skip
     async def cancel(self, request: Request[Any, Any, Any], assignment_id: int) -> dict[str, Any]:
         actor = actor_of(request)

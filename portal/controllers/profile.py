@@ -10,7 +10,7 @@ from core.errors import Message, ValidationError
 from core.tenancy import logins, users
 from core.tenancy.tenants import LANGUAGES
 from core.tenancy.users import PROFILE_SPEC
-from portal.auth import actor_of
+from portal.auth import actor_of, requires
 from portal.controllers.infra_common import (
     AnyRequest,
     done,
@@ -29,9 +29,10 @@ def _context(user: dict[str, Any], values: dict[str, Any], errors: dict[str, Any
 
 
 class ProfileController(Controller):
-    """No permission guard: the login alone is enough, and core only ever touches the acting user."""
+    """No permission switch: the login alone is enough, and core only ever touches the acting user."""
 
     path = "/profile"
+    guards = [requires()]
 
     @get("/", name="profile")
     async def show(self, request: AnyRequest) -> Response[str]:

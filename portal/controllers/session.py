@@ -11,6 +11,7 @@ from litestar.response import Redirect
 
 from core.tenancy import logins, tenants
 from portal import i18n
+from portal.auth import requires
 from portal.templating import render
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -52,7 +53,7 @@ class SessionController(Controller):
         })  # fmt: skip
         return Redirect(safe_next(data.get("next")), status_code=303)
 
-    @post("/logout", status_code=303)
+    @post("/logout", status_code=303, guards=[requires()])
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
         request.clear_session()
         return Redirect("/login", status_code=303)
