@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.db import transaction
 from core.errors import Message, NotFound, PermissionDenied, ValidationError
 from core.tenancy import audit
 from core.tenancy.actor import Actor
@@ -217,12 +218,14 @@ async def update_user(actor: Actor, user_id: int, raw: dict[str, Any]) -> dict[s
         values[StaffUser.email] = email
     if data.get("password"):
         values[StaffUser.password_hash] = hash_password(data["password"])
-    if values:
-        await StaffUser.update(values).where(StaffUser.id == user_id)
-    if "groups" in data:
-        await _set_groups(actor, user_id, current["tenant"], data["groups"])
-    changes = audit.diff(current, {k: v for k, v in data.items()})
-    await audit.record(actor, current["tenant"], "user", user_id, "update", changes)
+    # One unit: groups a user manager may not grant refuse the whole change, not just the groups.
+    async with transaction():
+        if values:
+            await StaffUser.update(values).where(StaffUser.id == user_id)
+        if "groups" in data:
+            await _set_groups(actor, user_id, current["tenant"], data["groups"])
+        changes = audit.diff(current, {k: v for k, v in data.items()})
+        await audit.record(actor, current["tenant"], "user", user_id, "update", changes)
     return await get_scoped_user(actor, user_id)
 
 
