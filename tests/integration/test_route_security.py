@@ -393,7 +393,8 @@ async def _none(_: World) -> dict[str, Any]:
 
 
 async def _fresh_tariff(world: World) -> dict[str, Any]:
-    tariff = await tariffs.create_tariff(world.ctx.actor, {"name": "Archive me", "ac_energy_per_kwh": "0.4", "dc_energy_per_kwh": "0.6"})
+    prices = {"ac_energy_per_kwh": "0.4", "dc_energy_per_kwh": "0.6"}
+    tariff = await tariffs.create_tariff(world.ctx.actor, {"name": "Archive me", **prices})
     return {"tariff_id": tariff["id"]}
 
 
