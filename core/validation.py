@@ -19,6 +19,10 @@ from core.errors import Message, ValidationError
 
 Check = Callable[[Any], Message | None]
 
+# Ids and whole numbers live in 32-bit integer columns (PostgreSQL ``integer``, Piccolo ``Serial``): a larger
+# number names no row and cannot be stored, so input beyond it is refused as input, not by the database.
+DB_INT_MAX = 2**31 - 1
+
 _TRUE = {"1", "true", "on", "yes"}
 _FALSE = {"0", "false", "off", "no", ""}
 
@@ -36,6 +40,19 @@ class Field:
     checks: tuple[Check, ...] = ()
     label: str = ""
     pattern: str | None = None
+
+    def bounds(self) -> tuple[Decimal | int | None, Decimal | int | None]:
+        """The smallest and largest value; a whole number always fits the database's integer columns."""
+        if self.kind != "int":
+            return self.min_value, self.max_value
+        low = -DB_INT_MAX if self.min_value is None else max(self.min_value, -DB_INT_MAX)
+        high = DB_INT_MAX if self.max_value is None else min(self.max_value, DB_INT_MAX)
+        return low, high
+
+    def schema_bounds(self) -> dict[str, Any]:
+        """``bounds`` as JSON Schema's minimum and maximum (msgspec.Meta's ge and le) for whole numbers."""
+        low, high = self.bounds()
+        return {"ge": low, "le": high} if self.kind == "int" else {}
 
     def python_type(self) -> Any:
         return {
@@ -103,10 +120,11 @@ def _parse_value(f: Field, value: Any) -> tuple[Any, Message | None]:  # noqa: C
         if f.pattern and text and not re.fullmatch(f.pattern, text):
             return None, Message("The format is not valid.")
         return text, None
-    if f.min_value is not None and number < f.min_value:
-        return None, Message("Must be at least %(min)s.", {"min": f.min_value})
-    if f.max_value is not None and number > f.max_value:
-        return None, Message("Must be at most %(max)s.", {"max": f.max_value})
+    low, high = f.bounds()
+    if low is not None and number < low:
+        return None, Message("Must be at least %(min)s.", {"min": low})
+    if high is not None and number > high:
+        return None, Message("Must be at most %(max)s.", {"max": high})
     return number, None
 
 
@@ -179,6 +197,7 @@ class FormSpec:
             meta: dict[str, Any] = {}
             if f.max_length and f.kind not in {"int", "decimal", "bool", "list", "json"}:
                 meta["max_length"] = f.max_length
+            meta.update(f.schema_bounds())
             if f.label:
                 meta["description"] = f.label
             if meta:

@@ -22,9 +22,9 @@ from core import db
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from ocpp_cs import app as ocpp_app
 from portal.auth import AuthenticationMiddleware, public_path_patterns
-from portal.errors import EXCEPTION_HANDLERS
+from portal.errors import EXCEPTION_HANDLERS, ids_in_range
 from portal.middleware import language_middleware
-from portal.routes import API_HANDLERS, PORTAL_HANDLERS
+from portal.routes import API_ROUTER, PORTAL_HANDLERS
 
 log = logging.getLogger("csms")
 
@@ -104,12 +104,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     static = create_static_files_router(path="/static", directories=[Path(PROJECT_ROOT) / "static"], name="static")
     # The OpenAPI document at /api/docs describes the REST API only, not the portal's pages.
     portal = Router("/", route_handlers=PORTAL_HANDLERS, include_in_schema=False)
-    handlers: list[Any] = [health, static, portal, *API_HANDLERS, *ocpp_app.HANDLERS]
+    handlers: list[Any] = [health, static, portal, API_ROUTER, *ocpp_app.HANDLERS]
     return Litestar(
         route_handlers=handlers,
         middleware=[session_config.middleware, auth, language_middleware],
         csrf_config=csrf_config,
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=ids_in_range,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="csms REST API",

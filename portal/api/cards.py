@@ -13,6 +13,7 @@ from litestar import Controller, Request, get, patch, post
 
 from core.access import cards, driver_groups
 from core.tenancy.permissions import Permission
+from portal.api.common import Id
 from portal.auth import actor_of, requires
 
 CardInput = cards.CARD_SPEC.struct("CardInput")
@@ -23,7 +24,7 @@ MOVE = [requires(Permission.CARDS_VIEW, Permission.DRIVER_GROUPS_VIEW, Permissio
 
 
 class CardPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    driver_group_id: int | None
+    driver_group_id: Id | None
 
 
 def _public(card: dict[str, Any]) -> dict[str, Any]:

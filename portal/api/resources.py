@@ -21,6 +21,7 @@ from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
 from portal.api.common import (
     API_EXCEPTION_HANDLERS,
+    DB_INT_MAX,
     DEFAULT_LIMIT,
     RESPONSES,
     IncludeDecommissioned,
@@ -82,7 +83,8 @@ def resource_router(res: Resource) -> Router:
         offset: Offset = 0,
         limit: Limit = DEFAULT_LIMIT,
         include_decommissioned: IncludeDecommissioned = False,
-        parent: Annotated[int | None, Parameter(query=res.parent or "parent", description=parent_doc)] = None,
+        parent: Annotated[int | None, Parameter(query=res.parent or "parent", ge=1, le=DB_INT_MAX,
+                                                description=parent_doc)] = None,
     ) -> listing:  # type: ignore[valid-type]
         actor = actor_of(request)
         window = {"include_decommissioned": include_decommissioned}

@@ -14,6 +14,7 @@ from litestar import Controller, Request, get, patch, post
 
 from core.tariffs import assignments, tariffs
 from core.validation import to_raw
+from portal.api.common import Id
 from portal.api.tariff_assignments import MANAGE, VIEW, public_assignment
 from portal.auth import actor_of
 
@@ -22,7 +23,7 @@ TariffPatch = tariffs.TARIFF_SPEC.struct("TariffPatch", partial=True)
 
 
 class AssignmentInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    charge_point_ids: list[int]  # the charge points' (EVSEs') ids, as in /api/v1/evses
+    charge_point_ids: list[Id]  # the charge points' (EVSEs') ids, as in /api/v1/evses
     valid_from: str  # ISO 8601 date and time; without an offset it is Europe/Berlin local time
     only_allowed: bool = False  # skip charge points where the 7 % rule refuses valid_from instead of failing
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from core.errors import ValidationError
-from core.validation import Field, FormSpec
+from core.validation import DB_INT_MAX, Field, FormSpec
 
 SPEC = FormSpec(
     "sample",
@@ -45,3 +45,16 @@ def test_partial_only_touches_given_fields() -> None:
 def test_struct_documents_the_same_fields() -> None:
     struct = SPEC.struct("SampleCreate")
     assert set(struct.__struct_fields__) == set(SPEC.names)
+
+
+def test_whole_numbers_fit_the_database_integer_columns() -> None:
+    spec = FormSpec("n", (Field("count", kind="int"), Field("small", kind="int", min_value=0, max_value=10)))
+    assert spec.parse({"count": str(DB_INT_MAX), "small": "10"}) == {"count": DB_INT_MAX, "small": 10}
+    with pytest.raises(ValidationError) as info:
+        spec.parse({"count": str(DB_INT_MAX + 1), "small": "-1"})
+    assert info.value.errors["count"].render() == f"Must be at most {DB_INT_MAX}."
+    assert info.value.errors["small"].render() == "Must be at least 0."
+    with pytest.raises(ValidationError):
+        spec.parse({"count": str(-DB_INT_MAX - 1)})
+    assert spec["count"].schema_bounds() == {"ge": -DB_INT_MAX, "le": DB_INT_MAX}
+    assert spec["small"].schema_bounds() == {"ge": 0, "le": 10}
