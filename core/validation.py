@@ -20,8 +20,9 @@ from core.errors import Message, ValidationError
 
 Check = Callable[[Any], Message | None]
 
-# Whole numbers fit the database's 32-bit integer columns unless a field sets its own bounds: a larger id or
-# count is a field error, never a database overflow.
+# Ids and whole numbers live in 32-bit integer columns (PostgreSQL ``integer``, Piccolo ``Serial``): a larger
+# number names no row and cannot be stored, so input beyond it is refused as input (a field error, an OCPP
+# CallError), never by the database.
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 _TRUE = {"1", "true", "on", "yes"}
@@ -41,6 +42,19 @@ class Field:
     checks: tuple[Check, ...] = ()
     label: str = ""
     pattern: str | None = None
+
+    def bounds(self) -> tuple[Decimal | int | None, Decimal | int | None]:
+        """The smallest and largest value; a whole number always fits the database's integer columns."""
+        if self.kind != "int":
+            return self.min_value, self.max_value
+        low = INT32_MIN if self.min_value is None else max(self.min_value, INT32_MIN)
+        high = INT32_MAX if self.max_value is None else min(self.max_value, INT32_MAX)
+        return low, high
+
+    def schema_bounds(self) -> dict[str, Any]:
+        """``bounds`` as JSON Schema's minimum and maximum (msgspec.Meta's ge and le) for whole numbers."""
+        low, high = self.bounds()
+        return {"ge": low, "le": high} if self.kind == "int" else {}
 
     def python_type(self) -> Any:
         return {
@@ -130,10 +144,7 @@ def _parse_value(f: Field, value: Any) -> tuple[Any, Message | None]:  # noqa: C
         if f.pattern and text and not re.fullmatch(f.pattern, text):
             return None, Message("The format is not valid.")
         return text, None
-    low, high = f.min_value, f.max_value
-    if f.kind == "int":
-        low = INT32_MIN if low is None else low
-        high = INT32_MAX if high is None else high
+    low, high = f.bounds()
     if low is not None and number < low:
         return None, Message("Must be at least %(min)s.", {"min": low})
     if high is not None and number > high:
@@ -210,6 +221,7 @@ class FormSpec:
             meta: dict[str, Any] = {}
             if f.max_length and f.kind not in {"int", "decimal", "bool", "list", "json"}:
                 meta["max_length"] = f.max_length
+            meta.update(f.schema_bounds())
             if f.label:
                 meta["description"] = f.label
             if meta:

@@ -21,11 +21,11 @@ from core import db
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from ocpp_cs import app as ocpp_app
 from portal.api.common import DepthLimitedRequest
-from portal.auth import PUBLIC_PREFIXES, AuthenticationMiddleware
+from portal.auth import AuthenticationMiddleware, public_path_patterns
 from portal.csrf import csrf_middleware
-from portal.errors import EXCEPTION_HANDLERS
+from portal.errors import EXCEPTION_HANDLERS, ids_in_range
 from portal.middleware import language_middleware
-from portal.routes import API_HANDLERS, PORTAL_HANDLERS
+from portal.routes import API_ROUTER, PORTAL_HANDLERS
 from portal.security_headers import add_security_headers
 
 log = logging.getLogger("csms")
@@ -92,12 +92,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     auth = DefineMiddleware(
         AuthenticationMiddleware,
-        exclude=[f"^{prefix}" for prefix in PUBLIC_PREFIXES],
+        exclude=public_path_patterns(),
     )
     static = create_static_files_router(path="/static", directories=[Path(PROJECT_ROOT) / "static"], name="static")
     # The OpenAPI document at /api/docs describes the REST API only, not the portal's pages.
     portal = Router("/", route_handlers=PORTAL_HANDLERS, include_in_schema=False)
-    handlers: list[Any] = [health, static, portal, *API_HANDLERS, *ocpp_app.HANDLERS]
+    handlers: list[Any] = [health, static, portal, API_ROUTER, *ocpp_app.HANDLERS]
     return Litestar(
         route_handlers=handlers,
         # The session cookie carries the data (language, flash messages, the CSRF token) and the id of the server-side
@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=DepthLimitedRequest,
+        before_request=ids_in_range,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="csms REST API",

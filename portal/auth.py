@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,35 @@ from core.tenancy import api_keys, logins, staff_sessions
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
 
-PUBLIC_PREFIXES = ("/login", "/static", "/health", "/ocpp", "/ocpi", "/station-files", "/lang", "/api/docs", "/favicon")
+# --- The public list ---------------------------------------------------------------------------------------
+# Every route needs a staff session (portal) or an API key (/api/) unless its path is on this one list. An entry
+# ending in "/" opens everything below it, any other entry exactly that path. Machine doors with credentials of
+# their own are here too, and say which; the OCPI node and driver pages register their paths here when they
+# come. tests/integration/test_route_security.py checks every route of the app against its own table.
+PUBLIC_PATHS: tuple[str, ...] = (
+    "/health",  # load balancers
+    "/login",
+    "/lang",  # the language switch before a login (POST), and its links:
+    "/lang/",
+    "/static/",
+    "/ocpp/",  # station websockets: each station's basic-auth password (ocpp_cs.transport)
+    "/station-files/diagnostics/",  # GetDiagnostics uploads: the command's unguessable token (ocpp_cs.files)
+    "/api/docs",  # the REST API's OpenAPI document and its viewers: the API itself needs a key
+    "/api/docs/",
+)
+
+
+def public_path_patterns() -> list[str]:
+    """PUBLIC_PATHS as the anchored regular expressions the authentication middleware leaves alone."""
+    return [f"^{re.escape(p)}" if p.endswith("/") else f"^{re.escape(p)}/?$" for p in PUBLIC_PATHS]
+
+
+def is_public(path: str) -> bool:
+    return any(re.match(pattern, path) for pattern in public_path_patterns())
+
+
+# --- Who is calling -----------------------------------------------------------------------------------------
+
 SESSION_KEY = "sid"  # the portal session's id in the (encrypted) session cookie; core.tenancy.staff_sessions
 
 
@@ -66,7 +95,7 @@ def actor_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
 
 
 def requires(*permissions: Permission) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
-    """A guard: the caller must hold every one of ``permissions``."""
+    """A guard: the caller must hold every one of ``permissions``; ``requires()``: any logged-in user."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         actor = actor_of(connection)

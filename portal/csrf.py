@@ -26,8 +26,9 @@ FIELD = "_csrf_token"
 HEADER = "x-csrftoken"
 COOKIE = "csms_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-# Machine doors authenticate per request (API key, station password, OCPI token), not by cookie.
-EXCLUDE = ("/api/", "/ocpp/", "/station-files/", "/ocpi/")
+# Machine doors authenticate per request (API key, station password, upload token), not by cookie. The OCPI node
+# adds /ocpi/ with its token check; until then /ocpi is an unknown path like any other.
+EXCLUDE = ("/api/", "/ocpp/", "/station-files/")
 _FORMS = {RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART}
 
 

@@ -17,10 +17,19 @@ from litestar.exceptions import (
 from litestar.response import Redirect
 
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from core.validation import INT32_MAX
 from portal import i18n
 from portal.templating import render
 
 log = logging.getLogger("csms.portal")
+
+
+def ids_in_range(request: Request[Any, Any, Any]) -> None:
+    """Before every handler: an id in the path that no integer column can hold names no object (404), instead
+    of reaching the database, which would refuse the number itself."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and not 0 <= value <= INT32_MAX:
+            raise NotFoundException()
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:

@@ -21,6 +21,7 @@ from portal.api import (
     tariff_assignments,
     tariffs,
 )
+from portal.api.common import api_router
 from portal.controllers.api_keys import ApiKeyController
 from portal.controllers.cards import CardController
 from portal.controllers.charging_data import ChargingDataController
@@ -67,3 +68,5 @@ API_HANDLERS += [commands.CommandApiController]
 
 # Users, user groups, the own profile, API keys.
 PORTAL_HANDLERS += [UserController, GroupController, ProfileController, ApiKeyController]
+
+API_ROUTER = api_router(API_HANDLERS)

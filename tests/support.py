@@ -262,3 +262,57 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return cert_file, key_file
+
+
+# Bookkeeping a mere request or login updates: not a write of the data a refusal must leave alone.
+_VOLATILE = {
+    "api_key": {"last_used_at"},
+    "staff_user": {"last_login_at"},
+    "staff_session": {"last_seen_at", "remote_addr"},
+}
+# Written by logins and API key checks (by e-mail address or source address) and by stations only, never by a
+# portal or API route as data.
+_NOT_OF_A_TENANT = {"login_attempt", "api_key_failure", "meter_value"}
+
+
+async def stored_rows(*tenant_ids: int) -> dict[str, list[tuple[Any, ...]]]:
+    """Every stored row of these tenants, table by table (rows without a tenant column through the row they
+    belong to), and the outbox's size: two equal answers around a request prove that it wrote nothing."""
+    from core.db import engine
+    from core.piccolo_app import APP_CONFIG
+
+    owned = {t for t in APP_CONFIG.table_classes if "tenant" in {c._meta.name for c in t._meta.columns}}
+    ids = ", ".join(str(int(i)) for i in tenant_ids)
+    result: dict[str, list[tuple[Any, ...]]] = {}
+    async with engine().transaction():  # one connection for all the reads (SQLite opens one per query otherwise)
+        for table in APP_CONFIG.table_classes:
+            sql = _rows_sql(table, owned, ids)
+            if sql is not None:
+                result[table._meta.tablename] = [tuple(row.values()) for row in await table.raw(sql)]
+    return result
+
+
+def _rows_sql(table: Any, owned: set[Any], ids: str) -> str | None:
+    name = table._meta.tablename
+    if name == "outbox_message":  # messages are never deleted: a new one is a new id
+        return "SELECT count(*) AS n, max(id) AS last FROM outbox_message"
+    if name in _NOT_OF_A_TENANT:
+        return None
+    if name == "tenant":
+        where = f"id IN ({ids})"
+    elif table in owned:
+        where = f"tenant IN ({ids})"
+    else:
+        parents = [
+            (fk._meta.db_column_name, fk._foreign_key_meta.resolved_references._meta.tablename)
+            for fk in table._meta.foreign_key_columns
+            if fk._foreign_key_meta.resolved_references in owned
+        ]
+        if not parents:
+            raise LookupError(f"stored_rows: whose rows are in {name}? (tests/support.py)")
+        column, parent = parents[0]
+        where = f'"{column}" IN (SELECT id FROM {parent} WHERE tenant IN ({ids}))'
+    columns = ", ".join(
+        f'"{c._meta.db_column_name}"' for c in table._meta.columns if c._meta.name not in _VOLATILE.get(name, ())
+    )
+    return f"SELECT {columns} FROM {name} WHERE {where} ORDER BY id"  # noqa: S608 - names from the tables

@@ -73,7 +73,7 @@ CARD_SPEC = FormSpec(
 
 
 async def list_cards(actor: Actor, *, limit: int = 500, search: str = "") -> list[dict[str, Any]]:
-    actor.require(Permission.INFRASTRUCTURE_VIEW)
+    actor.require(Permission.CARDS_VIEW)
     query = ChargingCard.select(
         *ChargingCard.all_columns(), ChargingCard.driver_group.name.as_alias("driver_group_name")
     ).where(ChargingCard.tenant.is_in(actor.scope))
@@ -84,7 +84,7 @@ async def list_cards(actor: Actor, *, limit: int = 500, search: str = "") -> lis
 
 
 async def get_card(actor: Actor, card_id: int) -> dict[str, Any]:
-    actor.require(Permission.INFRASTRUCTURE_VIEW)
+    actor.require(Permission.CARDS_VIEW)
     row = (
         await ChargingCard.select().where((ChargingCard.id == card_id) & ChargingCard.tenant.is_in(actor.scope)).first()
     )
@@ -94,7 +94,8 @@ async def get_card(actor: Actor, card_id: int) -> dict[str, Any]:
 
 
 async def create_card(actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
-    actor.require(Permission.INFRASTRUCTURE_MANAGE)
+    actor.require(Permission.CARDS_MANAGE)
+    actor.require(Permission.CARDS_VIEW)  # the answer is the card, owner note included
     data = CARD_SPEC.parse(raw)
     data["uid"] = normalize_uid(data["uid"])
     data["valid_until"] = parse_valid_until(data.get("valid_until") or "")

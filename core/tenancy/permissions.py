@@ -13,6 +13,8 @@ class Permission(StrEnum):
     TARIFFS_VIEW = "tariffs.view"
     TARIFFS_MANAGE = "tariffs.manage"
     ROAMING_MANAGE = "roaming.manage"
+    CARDS_VIEW = "cards.view"
+    CARDS_MANAGE = "cards.manage"
     DRIVER_GROUPS_VIEW = "driver_groups.view"
     DRIVER_GROUPS_MANAGE = "driver_groups.manage"
     SESSIONS_VIEW = "sessions.view"
@@ -48,6 +50,9 @@ CATALOGUE: tuple[PermissionInfo, ...] = (
     PermissionInfo(Permission.TARIFFS_VIEW, "Tariffs", "View tariffs"),
     PermissionInfo(Permission.TARIFFS_MANAGE, "Tariffs", "Create and assign tariffs"),
     PermissionInfo(Permission.ROAMING_MANAGE, "Roaming", "Manage contract groups and roaming"),
+    # Owner notes are personal data: seeing infrastructure does not show the cards.
+    PermissionInfo(Permission.CARDS_VIEW, "Charging cards", "View charging cards and their owner notes"),
+    PermissionInfo(Permission.CARDS_MANAGE, "Charging cards", "Create charging cards"),
     PermissionInfo(Permission.DRIVER_GROUPS_VIEW, "Driver groups", "View driver groups"),
     PermissionInfo(
         Permission.DRIVER_GROUPS_MANAGE,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from core.db import transaction
 from core.errors import Message, NotFound, PermissionDenied, ValidationError
 from core.tenancy import audit, staff_sessions
 from core.tenancy.actor import Actor
@@ -228,17 +229,19 @@ async def update_user(actor: Actor, user_id: int, raw: dict[str, Any]) -> dict[s
         if await StaffUser.exists().where(StaffUser.email == email):
             raise ValidationError({"email": Message("A user with this e-mail address exists.")})
         values[StaffUser.email] = email
-    if values:
-        await StaffUser.update(values).where(StaffUser.id == user_id)
-    if data.get("password"):
-        own = actor.session_id if user_id == actor.user_id else None
-        await _set_password(user_id, data["password"], keep_session=own)
-    elif current["active"] and data.get("active") is False:
-        await staff_sessions.end_all(user_id)
-    if "groups" in data:
-        await _set_groups(actor, user_id, current["tenant"], data["groups"])
-    changes = audit.diff(current, {k: v for k, v in data.items()})
-    await audit.record(actor, current["tenant"], "user", user_id, "update", changes)
+    # One unit: groups a user manager may not grant refuse the whole change, not just the groups.
+    async with transaction():
+        if values:
+            await StaffUser.update(values).where(StaffUser.id == user_id)
+        if data.get("password"):
+            own = actor.session_id if user_id == actor.user_id else None
+            await _set_password(user_id, data["password"], keep_session=own)
+        elif current["active"] and data.get("active") is False:
+            await staff_sessions.end_all(user_id)
+        if "groups" in data:
+            await _set_groups(actor, user_id, current["tenant"], data["groups"])
+        changes = audit.diff(current, {k: v for k, v in data.items()})
+        await audit.record(actor, current["tenant"], "user", user_id, "update", changes)
     return await get_scoped_user(actor, user_id)
 
 

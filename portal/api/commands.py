@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import Body, Parameter
 from litestar.response import File
 
@@ -33,6 +34,14 @@ Timeout = Annotated[
 EVSE_COMMANDS = {"start": "RemoteStartTransaction", "stop": "RemoteStopTransaction", "unlock": "UnlockConnector"}
 _HTTP_STATUS = {running.CommandStatus.OFFLINE.value: 409, running.CommandStatus.TIMEOUT.value: 504}
 COMMAND = [requires(Permission.OCPP_COMMANDS)]
+# A command's record is the answer whatever became of it; these statuses say the station did not answer.
+ANSWERS = {
+    409: ResponseSpec(data_container=dict[str, Any], description="The station is not connected (the record).",
+                      generate_examples=False),
+    504: ResponseSpec(data_container=dict[str, Any], description="The station did not answer in time (the record).",
+                      generate_examples=False),
+}
+DIAGNOSTICS = [requires(Permission.OCPP_COMMANDS, Permission.OPERATIONS_TAB)]  # like the station's operations tab
 
 _PUBLIC = (
     *("id", "action", "status", "message", "payload", "result", "charge_box_id", "station", "charge_point"),
@@ -52,7 +61,7 @@ class CommandApiController(Controller):
     path = "/api/v1"
     tags = ["OCPP commands"]
 
-    @post("/evses/{charge_point_id:int}/commands/{name:str}", guards=COMMAND, status_code=200,
+    @post("/evses/{charge_point_id:int}/commands/{name:str}", guards=COMMAND, status_code=200, responses=ANSWERS,
           summary="Start, stop or unlock a charge point")  # fmt: skip
     async def evse_command(
         self, request: AnyRequest, charge_point_id: int, name: str, data: Params = None, timeout: Timeout = None
@@ -64,7 +73,7 @@ class CommandApiController(Controller):
                                         timeout=timeout)  # fmt: skip
         return _answer(record)
 
-    @post("/stations/{station_id:int}/commands/{name:str}", guards=COMMAND, status_code=200,
+    @post("/stations/{station_id:int}/commands/{name:str}", guards=COMMAND, status_code=200, responses=ANSWERS,
           summary="Send an OCPP command to a station")  # fmt: skip
     async def station_command(
         self, request: AnyRequest, station_id: int, name: str, data: Params = None, timeout: Timeout = None
@@ -78,8 +87,11 @@ class CommandApiController(Controller):
         await running.station_of(actor, station_id)
         return [public(r) for r in await running.list_commands(actor, station_id=station_id)]
 
-    @get("/commands/{record_id:int}/diagnostics", guards=COMMAND, summary="The file a GetDiagnostics uploaded")
-    async def diagnostics(self, request: AnyRequest, record_id: int) -> File:
+    @get("/commands/{record_id:int}/diagnostics", guards=DIAGNOSTICS, media_type="application/octet-stream",
+         summary="The file a GetDiagnostics uploaded")
+    async def diagnostics(self, request: AnyRequest, record_id: int) -> Response[bytes]:
+        # Served as a File, documented as bytes: Litestar documents a File's Last-Modified as an ISO date-time,
+        # which the HTTP date it sends is not.
         path, name = await commands_diagnostics.diagnostics_file(actor_of(request), record_id)
         return File(path=path, filename=name, media_type="application/octet-stream")
 

@@ -16,21 +16,25 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response
+from litestar import Controller, Request, Response, Router
 from litestar.exceptions import ValidationException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 
 from core import safejson
 from core.errors import Message, ValidationError
-from core.validation import FormSpec
+from core.validation import INT32_MAX, FormSpec
 from portal.controllers.infra_common import loaded
 from portal.errors import domain_error
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
-Offset = Annotated[int, Parameter(ge=0, description="Rows to skip.")]
+Offset = Annotated[int, Parameter(ge=0, le=INT32_MAX, description="Rows to skip.")]
+# An id in a body, and in a query (path ids: portal.errors.ids_in_range).
+Id = Annotated[int, msgspec.Meta(ge=1, le=INT32_MAX)]
+QueryId = Annotated[int | None, Parameter(ge=1, le=INT32_MAX)]
 Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description=f"Rows per page (at most {MAX_LIMIT}).")]
 IncludeDecommissioned = Annotated[bool, Parameter(description="Also list decommissioned objects.")]
 
@@ -126,6 +130,7 @@ class Shape:
             meta["max_length"] = spec_field.max_length
         if spec_field.pattern:
             meta["pattern"] = f"^(?:{spec_field.pattern})$"
+        meta.update(spec_field.schema_bounds())
         return Annotated[typ, msgspec.Meta(**meta)] if meta else typ
 
     def _required(self, attr: Attr) -> bool:
@@ -266,6 +271,13 @@ def _iso(value: Any) -> str | None:
 _NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
 
 
+def _api_name(request: Request[Any, Any, Any], key: str) -> str:
+    """A parameter as the API spells it: a handler's ``parent`` is the query's ``location_id``."""
+    parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+    alias = getattr(getattr(parameter, "kwarg_definition", None), "query", None)
+    return str(alias or key)
+
+
 def invalid_body(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     """A body or query parameter of the wrong type answers like a field error of ``core``."""
     errors: dict[str, Message] = {}
@@ -273,6 +285,7 @@ def invalid_body(request: Request[Any, Any, Any], exc: ValidationException) -> R
         if isinstance(item, dict):
             message = str(item.get("message", "Invalid value"))
             key = str(item.get("key") or "").removeprefix("data").removeprefix(".").removeprefix("$.")
+            key = _api_name(request, key)
             named = _NAMED_FIELD.search(message)
             if named:  # msgspec names a missing or unknown attribute only in its message
                 key = f"{key}.{named.group(1)}" if key else named.group(1)
@@ -292,3 +305,19 @@ RESPONSES: dict[int, ResponseSpec] = {
     status: ResponseSpec(data_container=ErrorBody, description=text, generate_examples=False)
     for status, text in _ERRORS.items()
 }
+
+
+def error_answer(description: str) -> ResponseSpec:
+    return ResponseSpec(data_container=ErrorBody, description=description, generate_examples=False)
+
+
+def api_router(handlers: list[Any]) -> Router:
+    """The whole REST API: every operation answers errors as ``ErrorBody`` (invalid input too, by attribute)
+    and documents the answers any operation can give (RESPONSES) besides those it names itself (the generic
+    resource routers of portal.api.resources pass RESPONSES themselves)."""
+    for item in handlers:
+        if isinstance(item, type) and issubclass(item, Controller):
+            for value in vars(item).values():
+                if isinstance(value, HTTPRouteHandler):
+                    value.responses = {**RESPONSES, **(value.responses or {})}
+    return Router("/", route_handlers=handlers, exception_handlers=API_EXCEPTION_HANDLERS)

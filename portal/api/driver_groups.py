@@ -14,6 +14,7 @@ from litestar import Controller, Request, delete, get, patch, post
 
 from core.access import driver_groups
 from core.tenancy.permissions import Permission
+from portal.api.common import Id
 from portal.auth import actor_of, requires
 
 MANAGE = [requires(Permission.DRIVER_GROUPS_MANAGE)]
@@ -22,23 +23,23 @@ MANAGE = [requires(Permission.DRIVER_GROUPS_MANAGE)]
 class DriverGroupInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: str
     kind: str  # DRIVERS_VEHICLES | CARDS_ONLY | AD_HOC | EROAMING
-    tariff_id: int | None = None
+    tariff_id: Id | None = None
     tariff_mode: str = ""  # DOCUMENT | BILLED; a CARDS_ONLY group only documents
     scope: str = "ALL"  # ALL | CHOSEN
-    location_ids: list[int] = msgspec.field(default_factory=list)
+    location_ids: list[Id] = msgspec.field(default_factory=list)
 
 
 class DriverGroupPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: str | msgspec.UnsetType = msgspec.UNSET
-    tariff_id: int | None | msgspec.UnsetType = msgspec.UNSET
+    tariff_id: Id | None | msgspec.UnsetType = msgspec.UNSET
     tariff_mode: str | msgspec.UnsetType = msgspec.UNSET
     scope: str | msgspec.UnsetType = msgspec.UNSET
-    location_ids: list[int] | msgspec.UnsetType = msgspec.UNSET
+    location_ids: list[Id] | msgspec.UnsetType = msgspec.UNSET
     archived: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class CardMember(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    card_id: int
+    card_id: Id
 
 
 def public(row: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from core.tenancy.permissions import Permission
 from portal.api.common import (
     API_EXCEPTION_HANDLERS,
     DEFAULT_LIMIT,
+    INT32_MAX,
     RESPONSES,
     IncludeDecommissioned,
     Limit,
@@ -54,7 +55,7 @@ class Resource:
 
 
 VIEW = [requires(Permission.INFRASTRUCTURE_VIEW)]
-MANAGE = [requires(Permission.INFRASTRUCTURE_MANAGE)]
+MANAGE = [requires(Permission.INFRASTRUCTURE_VIEW, Permission.INFRASTRUCTURE_MANAGE)]
 
 
 def _drop_params(fn: Callable[..., Any], *names: str) -> None:
@@ -82,7 +83,8 @@ def resource_router(res: Resource) -> Router:
         offset: Offset = 0,
         limit: Limit = DEFAULT_LIMIT,
         include_decommissioned: IncludeDecommissioned = False,
-        parent: Annotated[int | None, Parameter(query=res.parent or "parent", description=parent_doc)] = None,
+        parent: Annotated[int | None, Parameter(query=res.parent or "parent", ge=1, le=INT32_MAX,
+                                                description=parent_doc)] = None,
     ) -> listing:  # type: ignore[valid-type]
         actor = actor_of(request)
         window = {"include_decommissioned": include_decommissioned}

@@ -13,6 +13,7 @@ from litestar.params import Parameter
 
 from core.tariffs import assignments
 from core.tenancy.permissions import Permission
+from portal.api.common import QueryId, error_answer
 from portal.auth import actor_of, requires
 
 
@@ -26,14 +27,18 @@ def public_assignment(row: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+VIEW = [requires(Permission.TARIFFS_VIEW)]
+MANAGE = [requires(Permission.TARIFFS_VIEW, Permission.TARIFFS_MANAGE)]
+
+
 class TariffAssignmentApiController(Controller):
     path = "/api/v1/tariff-assignments"
     tags = ["Tariffs"]
 
-    @get("/", guards=[requires(Permission.TARIFFS_VIEW)],
+    @get("/", guards=VIEW,
          summary="Assignments with their state (ACTIVE, SCHEDULED, PAST, SUPERSEDED, CANCELLED), newest first")
     async def find(
-        self, request: Request[Any, Any, Any], charge_point_id: int | None = None, tariff_id: int | None = None,
+        self, request: Request[Any, Any, Any], charge_point_id: QueryId = None, tariff_id: QueryId = None,
         assignment_state: Annotated[assignments.AssignmentState | None, Parameter(query="state")] = None,
     ) -> list[dict[str, Any]]:  # fmt: skip
         rows = await assignments.find_assignments(
@@ -41,11 +46,12 @@ class TariffAssignmentApiController(Controller):
         )
         return [public_assignment(row) for row in rows]
 
-    @get("/{assignment_id:int}", guards=[requires(Permission.TARIFFS_VIEW)], summary="One assignment")
+    @get("/{assignment_id:int}", guards=VIEW, summary="One assignment")
     async def get_assignment(self, request: Request[Any, Any, Any], assignment_id: int) -> dict[str, Any]:
         return public_assignment(await assignments.get_assignment(actor_of(request), assignment_id))
 
-    @post("/{assignment_id:int}/cancel", guards=[requires(Permission.TARIFFS_MANAGE)], status_code=200,
+    @post("/{assignment_id:int}/cancel", guards=MANAGE, status_code=200,
+          responses={409: error_answer("Only a scheduled assignment can be cancelled.")},
           summary="Cancel a scheduled assignment (it stays in the history)")  # fmt: skip
     async def cancel(self, request: Request[Any, Any, Any], assignment_id: int) -> dict[str, Any]:
         actor = actor_of(request)

@@ -13,17 +13,17 @@ import msgspec
 from litestar import Controller, Request, get, patch, post
 
 from core.tariffs import assignments, tariffs
-from core.tenancy.permissions import Permission
 from core.validation import to_raw
-from portal.api.tariff_assignments import public_assignment
-from portal.auth import actor_of, requires
+from portal.api.common import Id
+from portal.api.tariff_assignments import MANAGE, VIEW, public_assignment
+from portal.auth import actor_of
 
 TariffInput = tariffs.TARIFF_SPEC.struct("TariffInput")
 TariffPatch = tariffs.TARIFF_SPEC.struct("TariffPatch", partial=True)
 
 
 class AssignmentInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    charge_point_ids: list[int]  # the charge points' (EVSEs') ids, as in /api/v1/evses
+    charge_point_ids: list[Id]  # the charge points' (EVSEs') ids, as in /api/v1/evses
     valid_from: str  # ISO 8601 date and time; without an offset it is Europe/Berlin local time
     only_allowed: bool = False  # skip charge points where the 7 % rule refuses valid_from instead of failing
 
@@ -50,7 +50,7 @@ class TariffApiController(Controller):
     path = "/api/v1/tariffs"
     tags = ["Tariffs"]
 
-    @get("/", guards=[requires(Permission.TARIFFS_VIEW)], summary="List tariffs")
+    @get("/", guards=VIEW, summary="List tariffs")
     async def list_tariffs(
         self, request: Request[Any, Any, Any], include_archived: bool = False
     ) -> list[dict[str, Any]]:
@@ -58,28 +58,28 @@ class TariffApiController(Controller):
         vat_rate = await _vat(request)
         return [_public(row, vat_rate) for row in rows]
 
-    @post("/", guards=[requires(Permission.TARIFFS_MANAGE)], summary="Create a tariff (net prices)")
+    @post("/", guards=MANAGE, summary="Create a tariff (net prices)")
     async def create_tariff(self, request: Request[Any, Any, Any], data: TariffInput) -> dict[str, Any]:  # type: ignore[valid-type]
         raw = {k: v for k, v in to_raw(data).items() if v is not None}
         return _public(await tariffs.create_tariff(actor_of(request), raw), await _vat(request))
 
-    @get("/{tariff_id:int}", guards=[requires(Permission.TARIFFS_VIEW)], summary="Get a tariff")
+    @get("/{tariff_id:int}", guards=VIEW, summary="Get a tariff")
     async def get_tariff(self, request: Request[Any, Any, Any], tariff_id: int) -> dict[str, Any]:
         return _public(await tariffs.get_tariff(actor_of(request), tariff_id), await _vat(request))
 
-    @patch("/{tariff_id:int}", guards=[requires(Permission.TARIFFS_MANAGE)],
+    @patch("/{tariff_id:int}", guards=MANAGE,
            summary="Change a tariff (prices only while it was never assigned)")
     async def update_tariff(self, request: Request[Any, Any, Any], tariff_id: int, data: TariffPatch) -> dict[str, Any]:  # type: ignore[valid-type]
         row = await tariffs.update_tariff(actor_of(request), tariff_id, to_raw(data), partial=True)
         return _public(row, await _vat(request))
 
-    @get("/{tariff_id:int}/assignments", guards=[requires(Permission.TARIFFS_VIEW)],
+    @get("/{tariff_id:int}/assignments", guards=VIEW,
          summary="Assignments of the tariff (history included)")
     async def list_assignments(self, request: Request[Any, Any, Any], tariff_id: int) -> list[dict[str, Any]]:
         rows = await assignments.list_assignments(actor_of(request), tariff_id)
         return [public_assignment(row) for row in rows]
 
-    @post("/{tariff_id:int}/assignments", guards=[requires(Permission.TARIFFS_MANAGE)],
+    @post("/{tariff_id:int}/assignments", guards=MANAGE,
           summary="Assign the tariff to charge points from valid_from (7 % rule enforced)")
     async def assign(self, request: Request[Any, Any, Any], tariff_id: int, data: AssignmentInput) -> dict[str, Any]:
         valid_from = assignments.parse_valid_from(data.valid_from)

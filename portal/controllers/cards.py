@@ -28,14 +28,14 @@ def _context(rows: list[dict[str, Any]], search: str, **extra: Any) -> dict[str,
 
 class CardController(Controller):
     path = "/cards"
-    guards = [requires(Permission.INFRASTRUCTURE_VIEW)]
+    guards = [requires(Permission.CARDS_VIEW)]
 
     @get("/", name="cards")
     async def index(self, request: AnyRequest, search: str = "") -> Response[str]:
         rows = await cards.list_cards(actor_of(request), search=search)
         return page(request, "cards/index.html", _context(rows, search))
 
-    @post("/", guards=[requires(Permission.INFRASTRUCTURE_MANAGE)])
+    @post("/", guards=[requires(Permission.CARDS_MANAGE)])
     async def create(self, request: AnyRequest) -> Response[Any]:
         actor = actor_of(request)
         raw = raw_from_form(cards.CARD_SPEC, await form_of(request))

@@ -7,12 +7,12 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 
 from core.infrastructure import charge_points, stations
-from portal.auth import actor_of
+from portal.auth import actor_of, requires
 from portal.templating import render
 
 
 class DashboardController(Controller):
-    @get("/", name="dashboard")
+    @get("/", name="dashboard", guards=[requires()])
     async def dashboard(self, request: Request[Any, Any, Any]) -> Response[str]:
         actor = actor_of(request)
         tiles = await charge_points.status_counts(actor)

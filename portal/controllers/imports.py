@@ -40,7 +40,7 @@ async def _job_page(request: AnyRequest, job_id: int, errors: dict[str, Any] | N
 
 class ImportController(Controller):
     path = URL
-    guards = [requires(Permission.INFRASTRUCTURE_MANAGE)]
+    guards = [requires(Permission.INFRASTRUCTURE_VIEW, Permission.INFRASTRUCTURE_MANAGE)]
 
     @get("/", name="infra_imports")
     async def index(self, request: AnyRequest) -> Response[str]:

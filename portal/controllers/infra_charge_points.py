@@ -182,7 +182,7 @@ class ChargePointController(Controller):
 
 class ConnectorController(Controller):
     path = "/infrastructure/connectors"
-    guards = [requires(Permission.INFRASTRUCTURE_MANAGE)]
+    guards = [requires(Permission.INFRASTRUCTURE_VIEW, Permission.INFRASTRUCTURE_MANAGE)]
 
     @get("/{connector_id:int}/edit")
     async def edit(self, request: AnyRequest, connector_id: int) -> Response[str]:

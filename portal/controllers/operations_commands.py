@@ -141,7 +141,7 @@ class OperationsCommandsController(Controller):
 
     # -- results ------------------------------------------------------------------------------------------
 
-    @get("/commands/{record_id:int}")
+    @get("/commands/{record_id:int}", guards=COMMAND)
     async def result(self, request: AnyRequest, record_id: int) -> Any:
         return await result_fragment(request, await running.get_command(actor_of(request), record_id))
 

@@ -28,7 +28,8 @@ from portal.controllers.infra_common import AnyRequest, done, flash, form_error_
 from portal.csv_export import csv_download
 from portal.templating import render
 
-MANAGE = [requires(Permission.INFRASTRUCTURE_MANAGE)]
+MANAGE = [requires(Permission.INFRASTRUCTURE_VIEW, Permission.INFRASTRUCTURE_MANAGE)]
+STATION = [requires(Permission.INFRASTRUCTURE_VIEW)]  # the station's own log
 LIVE_SECONDS = 3  # the log polls for new rows this often
 MONITOR_REFRESH_SECONDS = 10
 
@@ -49,7 +50,7 @@ class OperationsViewsController(Controller):
 
     # --- OCPP log -----------------------------------------------------------------------------------------
 
-    @get("/stations/{station_id:int}/log", name="ops_station_log")
+    @get("/stations/{station_id:int}/log", name="ops_station_log", guards=STATION)
     async def station_log(
         self, request: AnyRequest, station_id: int, action: str = "", direction: str = "", period: str = "24h",
         before_id: int | None = None,
@@ -73,7 +74,7 @@ class OperationsViewsController(Controller):
         }
         return page(request, "operations/views/station_log.html", context, block="log")
 
-    @get("/stations/{station_id:int}/log/rows")
+    @get("/stations/{station_id:int}/log/rows", guards=STATION)
     async def station_log_rows(
         self, request: AnyRequest, station_id: int, after_id: int, action: str = "", direction: str = "",
         period: str = "24h",
@@ -93,7 +94,7 @@ class OperationsViewsController(Controller):
         }
         return render(request, "operations/views/_log_rows.html", context)
 
-    @get("/stations/{station_id:int}/log.csv")
+    @get("/stations/{station_id:int}/log.csv", guards=STATION)
     async def station_log_csv(
         self, request: AnyRequest, station_id: int, action: str = "", direction: str = "", period: str = "24h"
     ) -> Stream:

@@ -12,7 +12,7 @@ from core.tenancy import staff_sessions, users
 from core.tenancy.tenants import LANGUAGES
 from core.tenancy.users import PROFILE_SPEC
 from portal import user_agents
-from portal.auth import actor_of
+from portal.auth import actor_of, requires
 from portal.controllers.infra_common import (
     AnyRequest,
     done,
@@ -42,9 +42,10 @@ async def _page(
 
 
 class ProfileController(Controller):
-    """No permission guard: the login alone is enough, and core only ever touches the acting user."""
+    """No permission switch: the login alone is enough, and core only ever touches the acting user."""
 
     path = "/profile"
+    guards = [requires()]
 
     @get("/", name="profile")
     async def show(self, request: AnyRequest) -> Response[str]:

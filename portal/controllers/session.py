@@ -13,7 +13,7 @@ from core.errors import Message, Throttled
 from core.settings import get_settings
 from core.tenancy import logins, staff_sessions, tenants
 from portal import i18n
-from portal.auth import SESSION_KEY, client_address, session_token
+from portal.auth import SESSION_KEY, client_address, requires, session_token
 from portal.templating import render
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -73,7 +73,7 @@ class SessionController(Controller):
             )  # fmt: skip
         return response
 
-    @post("/logout", status_code=303)
+    @post("/logout", status_code=303, guards=[requires()])
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
         await staff_sessions.end(session_token(request))
         request.clear_session()

@@ -35,7 +35,8 @@ from portal.controllers.infra_common import (
 )
 
 MANAGE = [requires(Permission.TARIFFS_MANAGE)]
-# Choosing charge points reads the advanced overview, which needs the infrastructure view.
+# Choosing charge points reads the advanced overview, which needs the infrastructure view; so do the review and
+# the confirmation, which show the chosen charge points.
 WIZARD = [requires(Permission.TARIFFS_MANAGE, Permission.INFRASTRUCTURE_VIEW)]
 # The wizard's own filters: a subset of the advanced overview's, parsed and applied by core.infrastructure.overview.
 WIZARD_FILTERS = ("country", "city", "street", "power", "connector", "protocol", "q")
@@ -249,7 +250,7 @@ class TariffController(Controller):
         }
         return page(request, "tariffs/assign_tariff.html", context, status_code=status_code)
 
-    @post("/assign/review", guards=MANAGE)
+    @post("/assign/review", guards=WIZARD)
     async def review(self, request: AnyRequest) -> Response[str]:
         """Step 3 "Prüfen": what happens per charge point, with the 7 % rule's verdict."""
         actor = actor_of(request)
@@ -280,7 +281,7 @@ class TariffController(Controller):
         }
         return page(request, "tariffs/assign_review.html", context)
 
-    @post("/assign/confirm", guards=MANAGE)
+    @post("/assign/confirm", guards=WIZARD)
     async def confirm(self, request: AnyRequest) -> Response[Any]:
         actor = actor_of(request)
         form = await form_of(request)
@@ -302,7 +303,7 @@ class TariffController(Controller):
 
     # --- the charge point's tab ------------------------------------------------------------------------------
 
-    @get("/charge-points/{charge_point_id:int}/tab")
+    @get("/charge-points/{charge_point_id:int}/tab", guards=[requires(Permission.INFRASTRUCTURE_VIEW)])
     async def charge_point_tab(self, request: AnyRequest, charge_point_id: int) -> Response[str]:
         info = await assignments.charge_point_tariffs(actor_of(request), charge_point_id)
         return page(request, "tariffs/charge_point_tab.html", {"cp_id": charge_point_id, **info})

@@ -14,7 +14,7 @@ from core.errors import Conflict, NotFound, ValidationError
 from core.infrastructure import locations, stations
 from core.tariffs import tariffs
 from core.tenancy import api_keys
-from tests.support import TenantCtx, app_client, login, make_user, post_form
+from tests.support import TenantCtx, app_client, login, make_user, post_form, stored_rows
 
 
 async def _location(ctx: TenantCtx, name: str) -> dict:
@@ -159,7 +159,11 @@ async def test_viewer_sees_but_cannot_change(cpo: TenantCtx) -> None:
         await login(client, viewer["email"])
         page = await client.get(f"/driver-groups/{group['id']}")
         assert page.status_code == 200 and 'data-testid="archive"' not in page.text
+        before = await stored_rows(cpo.id)
         assert (await post_form(client, f"/driver-groups/{group['id']}/archive", {})).status_code == 403
+        assert (await post_form(client, f"/driver-groups/{group['id']}/delete", {})).status_code == 403
+    assert await stored_rows(cpo.id) == before
+    assert (await driver_groups.get_group(cpo.actor, group["id"]))["archived_at"] is None
 
 
 async def test_demo_has_a_guest_group_with_a_documentation_tariff() -> None:

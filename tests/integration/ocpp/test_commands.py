@@ -248,6 +248,7 @@ async def test_isolation_and_permission(
     with pytest.raises(NotFound):  # a charge point of another station than the one named
         await running.execute(cpo.actor, "unlock", {}, station_id=station.id,
                                charge_point_id=other_station.charge_points[0]["id"])  # fmt: skip
+    assert await CommandRecord.count().where(CommandRecord.station == station.id) == 0  # nothing recorded or sent
     record = await running.execute(cpo.actor, "reset", {}, station_id=station.id)
     with pytest.raises(NotFound):
         await running.get_command(other_cpo.actor, record["id"])
@@ -257,6 +258,7 @@ async def test_isolation_and_permission(
     viewer = await logins.actor_for_user(await make_user(cpo.id, permissions=["infrastructure.view"]))
     with pytest.raises(PermissionDenied):
         await running.execute(viewer, "reset", {}, station_id=station.id)
+    assert await CommandRecord.count().where(CommandRecord.station == station.id) == 1  # the own reset only
 
 
 async def test_diagnostics_upload_endpoint(ocpp_url: str, station: Station, cpo: TenantCtx) -> None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from core.commands.tables import CommandRecord
 from core.tenancy import api_keys
 from tests.integration.ocpp.conftest import Station, raw_socket
 from tests.integration.ocpp.test_commands import card, simulated, until
@@ -89,18 +90,28 @@ async def test_timeout_and_call_error(ocpp_url: str, api: httpx.AsyncClient, sta
 
 
 async def test_other_tenant_and_permissions(
-    api: httpx.AsyncClient, station: Station, other_cpo: TenantCtx, cpo: TenantCtx
+    ocpp_url: str, api: httpx.AsyncClient, station: Station, other_cpo: TenantCtx, cpo: TenantCtx
 ) -> None:
     key, _ = await api_keys.create_api_key(other_cpo.id, "other")
-    async with app_client() as other:
+    cp_id = station.charge_points[0]["id"]
+    async with app_client() as other, raw_socket(ocpp_url, station) as ws:
         other.headers["Authorization"] = f"Bearer {key}"
-        assert (await other.post(f"/api/v1/stations/{station.id}/commands/reset")).status_code == 404
-        cp_id = station.charge_points[0]["id"]
-        assert (await other.post(f"/api/v1/evses/{cp_id}/commands/unlock")).status_code == 404
-        assert (await other.get(f"/api/v1/stations/{station.id}/commands")).status_code == 404
-        mine = await api.post(f"/api/v1/stations/{station.id}/commands/reset")  # offline, but recorded
-        assert mine.status_code == 409
-        assert (await other.get(f"/api/v1/commands/{mine.json()['id']}")).status_code == 404
+        refused = [
+            await other.post(f"/api/v1/stations/{station.id}/commands/reset", json={"type": "Hard"}),
+            await other.post(f"/api/v1/evses/{cp_id}/commands/unlock"),
+            await other.get(f"/api/v1/stations/{station.id}/commands"),
+        ]
+        assert [r.status_code for r in refused] == [404, 404, 404]
+        with pytest.raises(TimeoutError):  # the connected station was sent nothing
+            await asyncio.wait_for(ws.recv(), 0.5)
+        assert await CommandRecord.count().where(CommandRecord.station == station.id) == 0
+        # The station does listen: the own tenant's command reaches it.
+        mine = asyncio.create_task(api.post(f"/api/v1/stations/{station.id}/commands/reset", json={"type": "Hard"}))
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
+        assert frame[2:] == ["Reset", {"type": "Hard"}]
+        await ws.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
+        assert (await mine).json()["status"] == "accepted"
+        assert (await other.get(f"/api/v1/commands/{(await mine).json()['id']}")).status_code == 404
     async with app_client() as anonymous:
         assert (await anonymous.post(f"/api/v1/stations/{station.id}/commands/reset")).status_code == 401
 

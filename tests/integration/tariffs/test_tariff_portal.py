@@ -14,7 +14,7 @@ from core.tariffs import assignments, tariffs
 from core.tariffs.tables import Tariff
 from tests.integration.infrastructure.conftest import Site
 from tests.integration.tariffs.conftest import prices
-from tests.support import TenantCtx, app_client, csrf_of, login, make_user, post_form
+from tests.support import TenantCtx, app_client, csrf_of, login, make_user, post_form, stored_rows
 
 
 def local(value: datetime) -> str:
@@ -130,9 +130,13 @@ async def test_permissions(cpo: TenantCtx, site: Site, tariff: dict[str, Any]) -
         assert (await viewer.get(f"/tariffs/charge-points/{site.charge_point['id']}/tab")).status_code == 200
         assert (await viewer.get("/tariffs/new")).status_code == 403
         assert (await viewer.get("/tariffs/assign")).status_code == 403
+        before = await stored_rows(cpo.id)
         assert (await post_form(viewer, "/tariffs", prices())).status_code == 403
         assert (await post_form(viewer, f"/tariffs/{tariff['id']}", prices(name="x"))).status_code == 403
         assert (await post_form(viewer, "/tariffs/assign/confirm", {})).status_code == 403
+        assert (await post_form(viewer, f"/tariffs/{tariff['id']}/archive", {})).status_code == 403
+        assert await stored_rows(cpo.id) == before
+        assert (await tariffs.get_tariff(cpo.actor, tariff["id"]))["archived_at"] is None
     async with app_client() as nobody:
         await _login_with(nobody, cpo, ["infrastructure.view"])
         assert (await nobody.get("/tariffs")).status_code == 403

@@ -104,6 +104,36 @@ async def test_above_seven_percent_needs_thirty_days(cpo: TenantCtx, site: Site)
     assert len(created) == 1
 
 
+@pytest.mark.parametrize(("days_ago", "dearer_counts"), [(29, True), (30, False), (31, False)])
+async def test_the_look_back_reads_the_stored_assignment_history(
+    cpo: TenantCtx, site: Site, days_ago: int, dearer_counts: bool
+) -> None:
+    """A dearer tariff that was active on the charge point within the last 30 days sets the bar, even though a
+    cheaper one replaced it: both assignments are stored rows, assigned at their own time. 0.48 is 20 % over the
+    cheaper 0.40 but below the dearer 0.60; the dearer one left the window once it ended 30 days ago or more."""
+    now = datetime.now(UTC)
+    cp = [site.charge_point["id"]]
+    dearer = await tariffs.create_tariff(cpo.actor, prices(name="Dearer", ac_energy_per_kwh="0.60"))
+    cheaper = await tariffs.create_tariff(cpo.actor, prices(name="Cheaper", ac_energy_per_kwh="0.40"))
+    started, replaced = now - timedelta(days=90), now - timedelta(days=days_ago)
+    await assignments.assign_tariff(cpo.actor, dearer["id"], cp, started, now=started)
+    await assignments.assign_tariff(cpo.actor, cheaper["id"], cp, replaced, now=replaced)
+    info = await assignments.charge_point_tariffs(cpo.actor, cp[0], now=now)
+    assert info["active"]["tariff"] == cheaper["id"] and len(info["history"]) == 2
+
+    new = await tariffs.create_tariff(cpo.actor, prices(name="New", ac_energy_per_kwh="0.48"))
+    check = (await assignments.review_assignment(cpo.actor, new["id"], cp, now, now=now))[0].check
+    if dearer_counts:
+        assert check.increases == () and check.allowed
+        assert len(await assignments.assign_tariff(cpo.actor, new["id"], cp, now, now=now)) == 1
+    else:
+        assert [(i.component, i.previous, i.percent) for i in check.increases] == [
+            ("ac_energy_per_kwh", Decimal("0.40"), Decimal("20.00"))]  # fmt: skip
+        assert not check.allowed and check.earliest_valid_from == now + timedelta(days=30)
+        with pytest.raises(ValidationError):
+            await assignments.assign_tariff(cpo.actor, new["id"], cp, now, now=now)
+
+
 async def test_only_allowed_skips_refused_charge_points(cpo: TenantCtx, site: Site) -> None:
     new, now = await _setup_increase(cpo, site, "0.80")
     fresh = await add_charge_point(cpo, site, 2)  # no tariff yet: nothing to compare with

@@ -13,7 +13,17 @@ from core.errors import PermissionDenied, ValidationError
 from core.tenancy import logins, users
 from core.tenancy.permissions import Permission
 from core.tenancy.tables import AuditEntry, StaffUser
-from tests.support import PASSWORD, TenantCtx, app_client, csrf_of, login, make_tenant, make_user, post_form
+from tests.support import (
+    PASSWORD,
+    TenantCtx,
+    app_client,
+    csrf_of,
+    login,
+    make_tenant,
+    make_user,
+    post_form,
+    stored_rows,
+)
 
 
 async def _user_by_email(email: str) -> dict:
@@ -210,6 +220,7 @@ async def test_user_manager_without_admin_rights_cannot_escalate(cpo: TenantCtx,
         await login(client, manager["email"])
         page = await client.get(f"/users/{manager['id']}")
         assert page.status_code == 200 and 'name="is_admin" value="on"' not in page.text
+        before = await stored_rows(cpo.id)
         grant = await post_form(client, "/groups", {"name": f"X {unique}", "permissions": ["ocpp.commands"]})
         assert grant.status_code == 400 and "nur Rechte vergeben, die Sie selbst haben" in grant.text
         join = await post_form(
@@ -224,6 +235,7 @@ async def test_user_manager_without_admin_rights_cannot_escalate(cpo: TenantCtx,
             client, "/users", {"email": f"a-{unique}@example.test", "password": PASSWORD, "is_admin": "on"}
         )
         assert make_admin.status_code == 400
+    assert await stored_rows(cpo.id) == before  # no group, membership, user, name or password was written
     assert await logins.authenticate(cpo.admin["email"], PASSWORD) is not None
 
 
