@@ -1,0 +1,56 @@
+// Portal behaviour without inline scripts (the content-security policy allows scripts from /static only):
+// the menu button on small screens, and focus on the first invalid field after a form comes back with errors.
+(function () {
+  "use strict";
+
+  function setupMenu() {
+    var toggle = document.querySelector(".menu-toggle");
+    var bar = toggle && toggle.closest(".topbar");
+    if (!bar) return;
+    function show(open) {
+      bar.classList.toggle("menu-open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    toggle.addEventListener("click", function () { show(!bar.classList.contains("menu-open")); });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && bar.classList.contains("menu-open")) {
+        show(false);
+        toggle.focus();
+      }
+    });
+  }
+
+  // A field marked aria-invalid (or inside a .has-error group; of a group, its first input), else the first
+  // error message, which is made focusable for that.
+  function firstError(root) {
+    var field = root.querySelector(
+      '[aria-invalid="true"], .has-error input:not([type="hidden"]), .has-error select, .has-error textarea'
+    );
+    if (field && field.tagName === "FIELDSET") field = field.querySelector("input, select, textarea") || field;
+    if (field && field.tagName !== "FIELDSET") return field;
+    var message = root.querySelector('.alert.error, .error[role="alert"]');
+    if (message && !message.hasAttribute("tabindex")) message.setAttribute("tabindex", "-1");
+    return message;
+  }
+
+  function focusFirstError(root) {
+    var target = firstError(root);
+    if (target) {
+      target.focus();
+      if (target.scrollIntoView) target.scrollIntoView({ block: "center" });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setupMenu();
+    focusFirstError(document.querySelector("main") || document.body);
+  });
+  // A form posted with htmx comes back into its target: focus follows the first error there. Polling (GET)
+  // swaps never move the focus.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail && event.detail.requestConfig;
+    if (config && config.verb && config.verb.toLowerCase() !== "get" && event.detail.target) {
+      focusFirstError(event.detail.target);
+    }
+  });
+})();
