@@ -103,16 +103,21 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def csms_serve(env: dict[str, str], log: IO[str] | int = subprocess.DEVNULL) -> Iterator[str]:
-    """`csms serve` in a subprocess with ``env`` on a free port; yields its base URL once /health answers."""
+def csms_serve(
+    env: dict[str, str],
+    log: IO[str] | int = subprocess.DEVNULL,
+    command: tuple[str, ...] = (sys.executable, "-m", "csms.cli", "serve"),
+    start_within: float = 30,
+) -> Iterator[str]:
+    """`csms serve` (or ``command``, which passes its arguments on to it) in a subprocess with ``env`` on a free
+    port; yields its base URL once /health answers."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "csms.cli", "serve", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [*command, "--port", str(port), "--log-level", "warning"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + start_within
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                 break
@@ -120,7 +125,7 @@ def csms_serve(env: dict[str, str], log: IO[str] | int = subprocess.DEVNULL) -> 
             time.sleep(0.2)
     else:
         proc.kill()
-        raise RuntimeError("csms serve did not start")
+        raise RuntimeError(f"{' '.join(command)} did not start (exit code {proc.poll()})")
     try:
         yield base
     finally:
