@@ -21,14 +21,14 @@
   }
 
   // A field marked aria-invalid (or inside a .has-error group; of a group, its first input), else the first
-  // error message, which is made focusable for that.
+  // error message of the page or of a form (not, say, the cells of an import preview), made focusable for that.
   function firstError(root) {
     var field = root.querySelector(
       '[aria-invalid="true"], .has-error input:not([type="hidden"]), .has-error select, .has-error textarea'
     );
     if (field && field.tagName === "FIELDSET") field = field.querySelector("input, select, textarea") || field;
     if (field && field.tagName !== "FIELDSET") return field;
-    var message = root.querySelector('.alert.error, .error[role="alert"]');
+    var message = root.querySelector('.alert.error, form .error[role="alert"]');
     if (message && !message.hasAttribute("tabindex")) message.setAttribute("tabindex", "-1");
     return message;
   }
