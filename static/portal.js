@@ -1,5 +1,6 @@
 // Portal behaviour without inline scripts (the content-security policy allows scripts from /static only):
-// the menu button on small screens, and focus on the first invalid field after a form comes back with errors.
+// the menu button on small screens, focus on the first invalid field after a form comes back with errors, and
+// keyboard access to tables that scroll in their box.
 (function () {
   "use strict";
 
@@ -41,13 +42,25 @@
     }
   }
 
+  // A table wider than its box scrolls inside it (.table-scroll); while it does, the box takes the keyboard focus,
+  // so that the arrow keys can scroll it.
+  function scrollersFocusable() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth) box.setAttribute("tabindex", "0");
+      else box.removeAttribute("tabindex");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setupMenu();
+    scrollersFocusable();
     focusFirstError(document.querySelector("main") || document.body);
   });
+  window.addEventListener("resize", scrollersFocusable);
   // A form posted with htmx comes back into its target: focus follows the first error there. Polling (GET)
   // swaps never move the focus.
   document.addEventListener("htmx:afterSettle", function (event) {
+    scrollersFocusable();
     var config = event.detail && event.detail.requestConfig;
     if (config && config.verb && config.verb.toLowerCase() !== "get" && event.detail.target) {
       focusFirstError(event.detail.target);
