@@ -151,25 +151,35 @@ def stop_process(proc: subprocess.Popen[Any], timeout: float = 15) -> int:
         return proc.wait()
 
 
-def wait_healthy(base: str, timeout: float = 30) -> None:
+def wait_healthy(base: str, timeout: float = 30, proc: subprocess.Popen[Any] | None = None) -> None:
+    """Until /health answers; gives up at once when ``proc`` (the server) has exited."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and (proc is None or proc.poll() is None):
         try:
             if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             time.sleep(0.2)
-    raise RuntimeError(f"{base} did not start")
+    raise RuntimeError(f"{base} did not start" + (f" (exit code {proc.poll()})" if proc is not None else ""))
 
 
-def start_serve(env: dict[str, str], port: int, log: IO[str] | int = subprocess.DEVNULL) -> subprocess.Popen[Any]:
-    """`csms serve` in a subprocess with ``env`` on ``port``, once /health answers."""
+SERVE = (sys.executable, "-m", "csms.cli", "serve")
+
+
+def start_serve(
+    env: dict[str, str],
+    port: int,
+    log: IO[str] | int = subprocess.DEVNULL,
+    command: tuple[str, ...] = SERVE,
+    start_within: float = 30,
+) -> subprocess.Popen[Any]:
+    """`csms serve` (or ``command``, which passes its arguments on to it) in a subprocess with ``env`` on
+    ``port``, once /health answers."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "csms.cli", "serve", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [*command, "--port", str(port), "--log-level", "warning"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
-        wait_healthy(f"http://127.0.0.1:{port}")
+        wait_healthy(f"http://127.0.0.1:{port}", start_within, proc)
     except RuntimeError:
         proc.kill()
         raise
@@ -177,10 +187,16 @@ def start_serve(env: dict[str, str], port: int, log: IO[str] | int = subprocess.
 
 
 @contextlib.contextmanager
-def csms_serve(env: dict[str, str], log: IO[str] | int = subprocess.DEVNULL) -> Iterator[str]:
-    """`csms serve` in a subprocess with ``env`` on a free port; yields its base URL once /health answers."""
+def csms_serve(
+    env: dict[str, str],
+    log: IO[str] | int = subprocess.DEVNULL,
+    command: tuple[str, ...] = SERVE,
+    start_within: float = 30,
+) -> Iterator[str]:
+    """`csms serve` (or ``command``) in a subprocess with ``env`` on a free port; yields its base URL once /health
+    answers."""
     port = free_port()
-    proc = start_serve(env, port, log)
+    proc = start_serve(env, port, log, command, start_within)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

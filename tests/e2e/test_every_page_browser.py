@@ -1,0 +1,188 @@
+"""Every portal page in a real browser: axe-core finds no serious or critical accessibility violation, and each page,
+screenshotted at 1,280, 1,024 and 390 px (test-artifacts/pages/), fits the screen without scrolling sideways.
+
+The pages are the app's own GET routes, so a page added later is scanned too: its path parameters are filled with
+the ids of the data made here (a new parameter fails the test until it gets an id in ``_ids``). Routes that answer
+with something other than a whole HTML page (CSV, files, JSON, redirects, HTMX fragments) are left out, and the
+fragments are scanned inside their pages: every tab of the station and charge point pages, and the chart view of
+the charging data.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from litestar import MediaType
+from litestar.response import File, Redirect, Stream
+from litestar.routes import HTTPRoute
+
+from core.access import driver_groups
+from core.access.tables import DriverGroup
+from core.charging.tables import UnknownStation
+from core.commands.tables import CommandRecord
+from core.infrastructure import bulk_import
+from core.infrastructure.tables import Connector
+from core.tariffs import assignments
+from core.tariffs.tables import Tariff
+from core.tenancy.tables import UserGroupMember
+from portal.tabs import CHARGE_POINT_TABS, STATION_TABS
+from tests.e2e.conftest import ARTIFACTS, browser_login
+from tests.integration.cdrs.conftest import cdr_of, finished_session
+from tests.integration.ocpp.conftest import make_station
+from tests.support import TenantCtx, app_client, make_user
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        os.environ.get("CSMS_TEST_MODE") == "embedded",
+        reason="the pages are the same on both databases: scripts/test.sh scans them in its PostgreSQL run",
+    ),
+]
+
+WIDTHS = (1280, 1024, 390)
+NOT_PORTAL = ("/api/", "/static/", "/health", "/ocpp", "/ocpi")
+NOT_HTML = (File, Stream, Redirect)
+PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
+RESERVED = {"self", "request", "data", "state", "scope", "headers", "cookies", "body"}  # given by Litestar
+# Blocking: what keeps a person from using the page. Moderate and minor findings are printed, not failed.
+FAILING_IMPACTS = ("serious", "critical")
+# What changes on a phone: tables that scroll in their box must take the keyboard focus, tap targets shrink.
+PHONE_RULES = {"runOnly": {"type": "rule", "values": ["scrollable-region-focusable", "target-size"]}}
+NEXT_FRAME = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
+def renders_html(handler: Any) -> bool:
+    if handler.media_type == MediaType.JSON:
+        return False
+    returned = handler.parsed_fn_signature.return_type.annotation
+    return not (isinstance(returned, type) and issubclass(returned, NOT_HTML))
+
+
+def portal_pages(ids: dict[str, Any]) -> dict[str, str]:
+    """Every GET route of the portal that may render HTML, by its route name; path and required query parameters
+    come from ``ids``."""
+    pages: dict[str, str] = {}
+    for route in app_client()._transport.app.routes:  # type: ignore[attr-defined]
+        if not isinstance(route, HTTPRoute) or route.path.startswith(NOT_PORTAL):
+            continue
+        for handler in route.route_handlers:
+            if "GET" not in handler.http_methods or not renders_html(handler):
+                continue
+            in_path = PARAMETER.findall(route.path)
+            required = [name for name, field in handler.parsed_fn_signature.parameters.items()
+                        if not field.has_default and name not in RESERVED]  # fmt: skip
+            missing = [name for name in required if name not in ids]
+            assert not missing, f"{route.path}: give the parameters {missing} a value in _ids of this test"
+            query = "&".join(f"{name}={ids[name]}" for name in required if name not in in_path)
+            path = PARAMETER.sub(lambda m: str(ids[m.group(1)]), route.path)
+            pages[_slug(PARAMETER.sub(r"\1", route.path))] = f"{path}?{query}" if query else path
+    return pages
+
+
+async def _ids(cpo: TenantCtx, unique: str) -> dict[str, Any]:
+    """Demo-like data of one tenant, one of each thing a page shows, by the path parameter that names it."""
+    station = await make_station(cpo, "PG" + unique)
+    cp = station.charge_points[0]
+    connector = await Connector.select(Connector.id).where(Connector.charge_point == cp["id"]).first()
+    await assignments.ensure_demo_tariff(cpo.actor)
+    await driver_groups.ensure_demo_group(cpo.actor, str(assignments.DEMO_TARIFF["name"]))
+    tariff = await Tariff.select(Tariff.id).where(Tariff.tenant == cpo.id).first()
+    group = await DriverGroup.select(DriverGroup.id).where(DriverGroup.tenant == cpo.id).first()
+    start = datetime.now(UTC) - timedelta(days=1)
+    cdr = await cdr_of(await finished_session(cpo, station, energy_wh=12_500, start=start))
+    user = await make_user(cpo.id, permissions=["sessions.view"])
+    membership = await UserGroupMember.select(UserGroupMember.group).where(UserGroupMember.user == user["id"]).first()
+    csv = "location_name;address;postal_code;city;charge_box_id;evse_number\nHof;Weg 1;10115;Berlin;PG-CSV-1;1\n"
+    job = await bulk_import.create_job(cpo.actor, "stations.csv", csv.encode())
+    bulk = uuid.uuid4().hex[:16]
+    await CommandRecord(tenant=cpo.id, station=station.id, action="ClearCache", status="offline", job=bulk).save()
+    unknown = UnknownStation(tenant=cpo.id, charge_box_id=f"UNK-{unique}", remote_addr="192.0.2.7")
+    await unknown.save()
+    assert tariff and group and connector and membership
+    return {
+        "location_id": station.row["location"], "station_id": station.id, "charge_point_id": cp["id"],
+        "connector_id": connector["id"], "job_id": job["id"], "driver_group_id": group["id"],
+        "tariff_id": tariff["id"], "cdr_id": cdr["id"], "job": bulk, "user_id": user["id"],
+        "group_id": membership["group"], "unknown_id": unknown.id,
+        "key": "info",  # the station's own tab fragments; the tabs are scanned within the page below
+        "after_id": 0,  # the OCPP log's live rows
+    }  # fmt: skip
+
+
+def _variants(ids: dict[str, Any]) -> dict[str, str]:
+    """Pages whose parts are chosen by a query: each tab, the chart view; and the page of a wrong address."""
+    station = f"/infrastructure/stations/{ids['station_id']}"
+    point = f"/infrastructure/charge-points/{ids['charge_point_id']}"
+    pages = {f"station-tab-{tab.key}": f"{station}?tab={tab.key}" for tab in STATION_TABS}
+    pages |= {f"charge-point-tab-{tab.key}": f"{point}?tab={tab.key}" for tab in CHARGE_POINT_TABS}
+    return pages | {"charging-data-chart": "/charging-data?view=chart", "not-found": "/no-such-page"}
+
+
+def _slug(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "dashboard"
+
+
+async def _axe(page: Any, axe: Axe, path: str, problems: list[str], options: dict[str, Any] | None = None) -> None:
+    results = await axe.run(page, options=options)
+    for violation in results.response["violations"]:
+        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"][:3]]
+        line = f"{path}: {violation['impact']} {violation['id']} ({violation['help']}) at {targets}"
+        if violation["impact"] in FAILING_IMPACTS:
+            problems.append(line)
+        else:
+            print(line)
+
+
+async def _check(page: Any, axe: Axe, name: str, path: str, problems: list[str]) -> None:
+    """axe-core at full width, then the three widths: a screenshot each, no sideways scrolling, and on the phone
+    the rules that depend on the layout."""
+    await page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+    await _axe(page, axe, path, problems)
+    for width in WIDTHS:
+        await page.set_viewport_size({"width": width, "height": 900})
+        await page.evaluate(NEXT_FRAME)  # the page's own reaction to the new width (portal.js) has run
+        await page.screenshot(path=str(ARTIFACTS / "pages" / f"{name}-{width}.png"), full_page=True)
+        overflow = await page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        if overflow > 0:
+            problems.append(f"{path}: at {width} px the page is {overflow} px wider than the screen")
+    await _axe(page, axe, f"{path} at {WIDTHS[-1]} px", problems, PHONE_RULES)
+    await page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+
+
+async def test_every_portal_page_is_accessible_and_fits_three_widths(
+    page: Any, live_server: str, cpo: TenantCtx, unique: str
+) -> None:
+    shutil.rmtree(ARTIFACTS / "pages", ignore_errors=True)  # only this run's pages
+    (ARTIFACTS / "pages").mkdir(parents=True, exist_ok=True)
+    axe = Axe()
+    problems: list[str] = []
+    await page.goto("/login")
+    await _check(page, axe, "login", "/login", problems)
+
+    ids = await _ids(cpo, unique)
+    await browser_login(page, cpo.admin["email"], cpo.password)
+    scanned, left_out = [], []
+    for name, path in sorted((portal_pages(ids) | _variants(ids)).items()):
+        probe = await page.request.get(path)  # the browser's session, without opening downloads
+        if "text/html" not in probe.headers.get("content-type", "") or "<main" not in await probe.text():
+            left_out.append(path)  # a file, or a fragment shown inside its page
+            continue
+        response = await page.goto(path)
+        expected = 404 if name == "not-found" else 200
+        assert response is not None and response.status == expected, f"{path} answered {response and response.status}"
+        if await page.locator("[hx-trigger*=load]").count():
+            await page.wait_for_load_state("networkidle")  # tabs and lists that htmx loads after the page
+        await _check(page, axe, name, path, problems)
+        scanned.append(path)
+    print(f"scanned {len(scanned)} pages; left out (not whole pages): {left_out}")
+    assert len(scanned) >= 60, scanned  # the portal has more than 60 pages and tabs: the walk really ran
+    assert not problems, "\n".join(problems)
