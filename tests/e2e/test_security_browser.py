@@ -56,7 +56,7 @@ async def test_main_pages_run_under_the_content_security_policy(page: Any, cpo: 
         await _visit(page, url)
     assert violations == []
 
-    # Opening hours rows are added and removed by static/app.js.
+    # Opening hours rows are added and removed by static/portal.js.
     await _visit(page, "/infrastructure/locations/new")
     await page.click("[data-testid=add-hours]")
     await page.click("[data-testid=add-hours]")
@@ -72,7 +72,7 @@ async def test_main_pages_run_under_the_content_security_policy(page: Any, cpo: 
     assert await page.locator("[data-tab=info].active").count() == 0
     await _visit(page, f"/infrastructure/charge-points/{site.charge_point['id']}")
 
-    # A permission switch saves itself (htmx plus the switch's state from static/app.js).
+    # A permission switch saves itself (htmx plus the switch's state from static/portal.js).
     await _visit(page, f"/groups/{group['id']}")
     switch = "[data-testid='switch-tariffs.view']"
     await page.check(f"{switch} input")
@@ -88,7 +88,7 @@ async def test_main_pages_run_under_the_content_security_policy(page: Any, cpo: 
 
 
 async def test_a_form_asks_before_it_sends(page: Any, cpo: TenantCtx) -> None:
-    """data-confirm (static/app.js): cancelled, nothing happens; confirmed, the key is revoked."""
+    """data-confirm (static/portal.js): cancelled, nothing happens; confirmed, the key is revoked."""
     violations = _watch_csp(page)
     await browser_login(page, cpo.admin["email"], cpo.password)
     await _visit(page, "/settings/api-keys")

@@ -40,4 +40,4 @@ def test_the_check_finds_what_it_looks_for() -> None:
     }
     for what, sample in samples.items():
         assert FORBIDDEN[what].search(sample), what
-    assert not FORBIDDEN["inline <script>"].search('<script src="/static/app.js" defer></script>')
+    assert not FORBIDDEN["inline <script>"].search('<script src="/static/portal.js" defer></script>')
