@@ -13,12 +13,12 @@ from ocpp_cs.attempts import RedisAttempts
 
 async def test_a_window_starts_with_the_first_count_and_is_not_extended() -> None:
     store = LocalAttempts()
-    first = await store.add(["a"], 1.0)
-    assert first[0].count == 1 and 0.9 < first[0].seconds_left <= 1.0
-    await asyncio.sleep(0.5)
-    second = await store.add(["a", "b"], 1.0)
-    assert [c.count for c in second] == [2, 1] and second[0].seconds_left < 0.6 < second[1].seconds_left
-    await asyncio.sleep(0.6)  # "a" ended at 1.0 s, "b" runs until 1.5 s
+    first = await store.add(["a"], 3.0)
+    assert first[0].count == 1 and 2.9 < first[0].seconds_left <= 3.0
+    await asyncio.sleep(1.0)
+    second = await store.add(["a", "b"], 3.0)
+    assert [c.count for c in second] == [2, 1] and second[0].seconds_left < 2.1 < second[1].seconds_left
+    await asyncio.sleep(2.2)  # "a" ended at 3 s, "b" runs until 4 s
     assert [c.count for c in await store.counts(["a", "b"])] == [0, 1]
     assert (await store.counts(["never"]))[0].seconds_left == 0
 

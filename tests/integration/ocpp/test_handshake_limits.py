@@ -95,7 +95,7 @@ async def test_a_real_station_id_with_a_nul_is_not_that_station(ocpp_url: str, s
 async def test_forty_wrong_passwords_lock_the_id_until_the_window_passed(
     ocpp_url: str, station: Station, unique: str, limits: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    window = limits(auth_failures_per_id=10, auth_failures_per_address=1_000, auth_window=5).auth_window
+    window = limits(auth_failures_per_id=10, auth_failures_per_address=1_000, auth_window=12).auth_window
     attacker, station_address = address(unique, 1), address(unique, 2)
     started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="csms.ocpp"):
