@@ -28,7 +28,7 @@ COOKIE = "csms_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Machine doors authenticate per request (API key, station password, upload token), not by cookie. The OCPI node
 # adds /ocpi/ with its token check; until then /ocpi is an unknown path like any other.
-EXCLUDE = ("/api/", "/ocpp/", "/station-files/")
+EXCLUDE = ("/api/", "/ocpp/", "/station-files/diagnostics/")
 _FORMS = {RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART}
 
 
