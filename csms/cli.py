@@ -206,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     tc = tenant.add_parser("create", help="create a tenant")
     tc.add_argument("--slug", required=True)
     tc.add_argument("--name", required=True)
-    tc.add_argument("--kind", default="CPO", choices=["CPO", "EMP", "RESELLER"])
+    tc.add_argument("--kind", default="CPO", choices=["CPO", "EMP", "RESELLER", "HUB"])
     tc.add_argument("--country", default="DE")
     tc.add_argument("--party-id", default="")
     tc.add_argument("--currency", default="EUR")

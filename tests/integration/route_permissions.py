@@ -56,6 +56,7 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/api/docs/oauth2-redirect.html"): PUBLIC,
     ("GET", "/api/docs/{path:str}"): PUBLIC,
     ("ASGI", "/ocpp"): PUBLIC,  # the station's own password
+    ("ASGI", "/ocpi"): PUBLIC,  # each OCPI partner's credentials token
     ("POST", "/station-files/diagnostics/{token:str}"): PUBLIC,  # the command's upload token
     ("PUT", "/station-files/diagnostics/{token:str}"): PUBLIC,
     ("POST", "/station-files/diagnostics/{token:str}/{filename:str}"): PUBLIC,
