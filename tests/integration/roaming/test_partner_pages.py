@@ -4,6 +4,7 @@ no connections of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -55,8 +56,13 @@ async def test_register_with_the_peer_from_the_portal_then_log_renew_and_end(
         assert 'data-testid="partner-endpoints"' in page.text and "Connected" in page.text
         partner_id = int(str(page.url).rstrip("/").rsplit("/", 1)[1])
 
-        log = await portal.get(f"/roaming/partners/{partner_id}/log?period=all")
-        # csms: versions, details, POST credentials; the peer, answering the POST: csms's versions and details.
+        # csms: versions, details, POST credentials; the peer, answering the POST: csms's versions and details
+        # (which the other csms process logs once its answers are sent).
+        for _ in range(50):
+            log = await portal.get(f"/roaming/partners/{partner_id}/log?period=all")
+            if log.text.count('data-testid="exchange-row"') == 5:
+                break
+            await asyncio.sleep(0.1)
         assert log.text.count('data-testid="exchange-row"') == 5
         incoming = await portal.get(f"/roaming/partners/{partner_id}/log?period=all&direction=in")
         assert incoming.text.count('data-testid="exchange-row"') == 2
