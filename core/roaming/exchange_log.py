@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from core import db
 from core.charging.monitoring import PERIODS, since_of
 from core.roaming.partners import get_partner, now
 from core.roaming.tables import OcpiExchange, Partner
@@ -126,13 +127,10 @@ async def iter_partner_log(
     actor: Actor, partner_id: int, flt: ExchangeFilter, batch: int = 1000
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Every filtered exchange in batches (newest first), for a streamed CSV export."""
-    before_id: int | None = None
-    while True:
-        rows = await partner_log(actor, partner_id, flt, before_id=before_id, limit=batch)
-        if not rows:
-            return
+    async for rows in db.newest_first_batches(
+        lambda before, limit: partner_log(actor, partner_id, flt, before_id=before, limit=limit), batch
+    ):
         yield rows
-        before_id = rows[-1]["id"]
 
 
 async def recent_errors(actor: Actor, partner_id: int, limit: int = 10) -> list[dict[str, Any]]:

@@ -7,7 +7,8 @@ hub operator for external platforms), and core filters by the actor's tenants.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Response, get, post
@@ -18,7 +19,9 @@ from core.errors import Conflict, DomainError, Message, NotFound, PermissionDeni
 from core.roaming import connections, exchange_log, partners
 from core.roaming.exchange_log import ExchangeFilter
 from core.settings import get_settings
+from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
+from core.validation import FormSpec
 from portal.auth import actor_of, requires
 from portal.controllers.infra_common import (
     AnyRequest,
@@ -67,6 +70,42 @@ def _log_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+@dataclass(frozen=True)
+class Added:
+    partner_id: int
+    message: Message
+    secret: dict[str, str] | None = None
+
+
+async def _add(
+    request: AnyRequest, spec: FormSpec, add: Callable[[Actor, dict[str, Any]], Awaitable[Any]], form: str,
+    added: Callable[[Any], Added],
+) -> Response[Any]:  # fmt: skip
+    """Both ways of adding a partner: the form's own errors come back with the form; anything else (a conflict, a
+    partner that cannot be reached or answers nonsense) is explained on the list."""
+    raw = raw_from_form(spec, await form_of(request))
+    try:
+        result = added(await add(actor_of(request), raw))
+    except ValidationError as exc:
+        if not set(exc.errors) <= {f.name for f in spec.fields}:
+            return _failed(request, exc)
+        values = {"values" if form == "invite" else "connect_values": raw}
+        context = await _list_context(request, **values, errors=field_errors(exc), open_form=form)
+        return page(request, "roaming/partners.html", context, status_code=form_error_status(request))
+    except Conflict as exc:
+        flash(request, exc.message, kind="error")
+        return done(request, PAGE)
+    except DomainError as exc:
+        return _failed(request, exc)
+    flash(request, result.message, result.secret)
+    return done(request, _partner_url(result.partner_id))
+
+
+def _failed(request: AnyRequest, exc: DomainError) -> Response[Any]:
+    flash(request, Message("The registration failed: %(reason)s", {"reason": str(exc.message)}), kind="error")
+    return done(request, PAGE)
+
+
 class RoamingController(Controller):
     path = PAGE
     guards = [requires(Permission.ROAMING_MANAGE)]
@@ -78,33 +117,21 @@ class RoamingController(Controller):
     @post("/")
     async def create(self, request: AnyRequest) -> Response[Any]:
         """A partner that registers with csms: its token A and csms's versions URL are shown once."""
-        raw = raw_from_form(partners.PARTNER_SPEC, await form_of(request))
-        try:
-            created = await partners.create_partner(actor_of(request), raw)
-        except ValidationError as exc:
-            context = await _list_context(request, values=raw, errors=field_errors(exc), open_form="invite")
-            return page(request, "roaming/partners.html", context, status_code=form_error_status(request))
-        except Conflict as exc:
-            flash(request, exc.message, kind="error")
-            return done(request, PAGE)
-        secret = {"token_a": created.token_a, "versions_url": get_settings().public_url + "/ocpi/versions"}
-        flash(request, Message("Partner %(name)s created.", {"name": created.partner["name"]}), secret)
-        return done(request, _partner_url(created.partner["id"]))
+
+        def created(new: partners.NewPartner) -> Added:
+            secret = {"token_a": new.token_a, "versions_url": get_settings().public_url + "/ocpi/versions"}
+            return Added(new.partner["id"], Message("Partner %(name)s created.", {"name": new.partner["name"]}), secret)
+
+        return await _add(request, partners.PARTNER_SPEC, partners.create_partner, "invite", created)
 
     @post("/connect")
     async def connect(self, request: AnyRequest) -> Response[Any]:
         """A partner that issued csms a token A: csms registers with it now."""
-        raw = raw_from_form(partners.CONNECT_SPEC, await form_of(request))
-        try:
-            partner = await connections.connect_to(actor_of(request), raw)
-        except ValidationError as exc:
-            context = await _list_context(request, connect_values=raw, errors=field_errors(exc), open_form="connect")
-            return page(request, "roaming/partners.html", context, status_code=form_error_status(request))
-        except DomainError as exc:
-            flash(request, Message("The registration failed: %(reason)s", {"reason": str(exc.message)}), kind="error")
-            return done(request, PAGE)
-        flash(request, Message("Registered with %(name)s.", {"name": partner["name"]}))
-        return done(request, _partner_url(partner["id"]))
+
+        def registered(partner: dict[str, Any]) -> Added:
+            return Added(partner["id"], Message("Registered with %(name)s.", {"name": partner["name"]}))
+
+        return await _add(request, partners.CONNECT_SPEC, connections.connect_to, "connect", registered)
 
     @get("/{partner_id:int}", name="roaming_partner")
     async def detail(self, request: AnyRequest, partner_id: int) -> Response[str]:
