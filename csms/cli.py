@@ -209,7 +209,7 @@ def cmd_roaming_connect(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_roaming_prune_log(args: argparse.Namespace) -> int:
+def cmd_roaming_prune(args: argparse.Namespace) -> int:
     from core.roaming import exchange_log
     from core.settings import get_settings
 
@@ -276,9 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--token-a", required=True)
     rc.add_argument("--tokens-unencoded", action="store_true", help="the partner sends and expects tokens as they are")
     rc.set_defaults(fn=cmd_roaming_connect)
-    rp = roaming.add_parser("prune-log", help="empty OCPI log payloads older than OCPI_LOG_PAYLOAD_DAYS (for cron)")
+    rp = roaming.add_parser("prune", help="empty OCPI log payloads older than OCPI_LOG_PAYLOAD_DAYS (for cron)")
     rp.add_argument("--days", type=int, help="instead of OCPI_LOG_PAYLOAD_DAYS")
-    rp.set_defaults(fn=cmd_roaming_prune_log)
+    rp.set_defaults(fn=cmd_roaming_prune)
 
     user = sub.add_parser("user", help="manage staff users").add_subparsers(dest="action", required=True)
     uc = user.add_parser("create", help="create a staff user")

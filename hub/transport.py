@@ -21,6 +21,7 @@ from hub.modules import CONFIGURATION, module_of
 
 log = logging.getLogger("csms.hub")
 
+MAX_BODY = 4_000_000  # bytes: a partner's largest push (a location with many EVSEs) fits many times over
 FAILURE_WINDOW = 300  # seconds in which failed token checks from one address are counted
 ROUTING = ("ocpi-from-country-code", "ocpi-from-party-id", "ocpi-to-country-code", "ocpi-to-party-id")
 
@@ -66,8 +67,12 @@ class OcpiTransport:
         request_id = request.get("x-request-id") or str(uuid.uuid4())
         correlation_id = request.get("x-correlation-id") or str(uuid.uuid4())
         module = module_of(scope["path"])
-        body = await _read_body(receive)
         caller, refusal = await self._authenticate(scope, request, module)
+        body = b""
+        if refusal is None:
+            body = await _read_body(receive)
+            if len(body) > MAX_BODY:
+                refusal = (413, envelope(None, Status.INVALID_PARAMETERS, "The body is too large"))
         extra = [("X-Request-ID", request_id), ("X-Correlation-ID", correlation_id)]
         if module not in CONFIGURATION:
             extra += await _routing_answer(request, caller)
@@ -106,12 +111,15 @@ class OcpiTransport:
 
 
 async def _read_body(receive: Any) -> bytes:
-    chunks = []
-    while True:
+    """The request body, read only after the token check; reading stops after MAX_BODY (the caller refuses it)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY:
         message = await receive()
         if message["type"] != "http.request":
             break
         chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
         if not message.get("more_body"):
             break
     return b"".join(chunks)

@@ -2,8 +2,8 @@
 
 The hub node records each exchange here (hub/transport.py for requests partners send csms, hub/client.py for csms's
 own requests); the portal shows them per partner with filters and a CSV export. Payloads are kept for
-``payload_days`` (setting OCPI_LOG_PAYLOAD_DAYS) and then emptied by ``prune`` (job ``roaming.prune_log``, or
-`csms roaming prune-log` from cron); method, URL, status and timing stay as long as the partner.
+``payload_days`` (setting OCPI_LOG_PAYLOAD_DAYS) and then emptied by ``prune`` (`csms roaming prune`, run daily
+from cron or a timer); method, URL, status and timing stay as long as the partner.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from core.roaming import connections
 from core.settings import get_settings
 from core.tenancy import logins, tenants
 from hub.client import HubLink
-from tests.support import TenantCtx, free_port, make_tenant, make_user, start_serve, stop_process
+from tests.support import TenantCtx, csms_serve, free_port, make_tenant, make_user
 
 
 async def tenant_with_party(kind: str, party_id: str, country: str = "DE") -> TenantCtx:
@@ -49,12 +49,8 @@ def partner_link() -> Iterator[None]:
 def csms_url() -> Iterator[str]:
     """csms serve on the test database, its PUBLIC_URL its own address."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = start_serve({**os.environ, "PUBLIC_URL": base, "PYTHONUNBUFFERED": "1"}, port)
-    try:
+    with csms_serve({**os.environ, "PUBLIC_URL": f"http://127.0.0.1:{port}"}, port=port) as base:
         yield base
-    finally:
-        stop_process(proc, timeout=10)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Payloads of the OCPI log are kept for a bounded time (`csms roaming prune-log`, OCPI_LOG_PAYLOAD_DAYS); the
+"""Payloads of the OCPI log are kept for a bounded time (`csms roaming prune`, OCPI_LOG_PAYLOAD_DAYS); the
 `csms roaming` commands the docs use."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ async def test_old_payloads_are_emptied_and_the_rest_stays(emp_exw: TenantCtx) -
     assert rows[old]["request_body"] == "" and rows[old]["response_body"] == "" and rows[old]["http_status"] == 200
     assert rows[recent]["response_body"] == '{"data": []}'
 
-    done = run_csms({**os.environ}, "roaming", "prune-log", "--days", "1")
+    done = run_csms({**os.environ}, "roaming", "prune", "--days", "1")
     assert done.returncode == 0, done.stderr
     assert (await OcpiExchange.select().where(OcpiExchange.id == recent).first())["response_body"] == ""
 

@@ -192,3 +192,15 @@ async def test_a_page_is_a_stable_window_with_from_inclusive_and_to_exclusive(em
     window = Window(1, 2, date_from=start + timedelta(minutes=1), date_to=start + timedelta(minutes=2))
     page = await fetch_page(PartnerClientInfo, where, window)
     assert page.total == 2 and [r["party_id"] for r in page.rows] == ["P3"]
+
+
+async def test_bodies_are_read_only_after_the_token_check_and_bounded(
+    client: httpx.AsyncClient, emp: TenantCtx
+) -> None:
+    _, token = await registered(emp)
+    huge = b"x" * 4_100_000
+    anonymous = await client.put("/ocpi/2.2.1/hubclientinfo/DE/EMQ", content=huge)
+    assert anonymous.status_code == 401
+    refused = await client.put("/ocpi/2.2.1/hubclientinfo/DE/EMQ", headers={"Authorization": b64(token)}, content=huge)
+    assert refused.status_code == 413
+    assert_envelope(refused, 2001)
