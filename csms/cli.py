@@ -179,13 +179,12 @@ async def _tenant_actor(slug: str) -> Any:
 def cmd_roaming_invite(args: argparse.Namespace) -> int:
     """A partner that registers with csms: prints csms's versions URL and the partner's token A (once)."""
     from core.roaming import partners
-    from core.settings import get_settings
 
     async def work() -> Any:
         return await partners.create_partner(await _tenant_actor(args.tenant), {"name": args.name})
 
     created = _run(_with_db(work))
-    print(f"versions URL: {get_settings().public_url}/ocpi/versions")
+    print(f"versions URL: {partners.versions_url()}")
     print(f"token A: {created.token_a}")
     print("Give both to the partner; the token A works only until it has registered.", file=sys.stderr)
     return 0

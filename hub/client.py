@@ -16,16 +16,11 @@ from core import safejson
 from core.roaming import exchange_log, partners
 from core.roaming.connections import LinkFailed
 from core.roaming.partners import Connection
-from core.settings import get_settings
 from hub.auth import encode_token
 from hub.envelope import OcpiError, Status
 from hub.modules import CONFIGURATION, VERSION
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
-
-
-def versions_url() -> str:
-    return get_settings().public_url + "/ocpi/versions"
 
 
 @dataclass(frozen=True)
@@ -129,7 +124,7 @@ async def own_credentials(partner: dict[str, Any], token: str) -> dict[str, Any]
     roles = await partners.own_roles(partner)
     return {
         "token": token,
-        "url": versions_url(),
+        "url": partners.versions_url(),
         "roles": [
             {
                 "role": r["role"],

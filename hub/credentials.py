@@ -9,7 +9,6 @@ from litestar import Response, delete, get, post, put
 from core.errors import ValidationError
 from core.roaming import partners
 from core.roaming.partners import Connection, PartnerState
-from core.settings import get_settings
 from hub import client
 from hub.auth import presented_token
 from hub.envelope import OcpiError, Status
@@ -18,7 +17,7 @@ from hub.modules import ENDPOINTS, VERSION
 
 
 def _base() -> str:
-    return get_settings().public_url + "/ocpi"
+    return partners.versions_url().removesuffix("/versions")
 
 
 @get(["/versions", "/versions/"])

@@ -24,6 +24,7 @@ from typing import Any
 
 from core.errors import Conflict, Message, NotFound, ValidationError
 from core.roaming.tables import Partner, PartnerClientInfo
+from core.settings import get_settings
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
 from core.tenancy.tables import Tenant
@@ -72,6 +73,11 @@ _TARGET_FIELDS = (
 PARTNER_SPEC = FormSpec("partner", _PARTNER_FIELDS)  # a partner that registers with csms
 CONNECT_SPEC = FormSpec("partner_connect", _PARTNER_FIELDS + _TARGET_FIELDS)  # one csms registers with
 TARGET_SPEC = FormSpec("partner_target", _TARGET_FIELDS)  # registering again
+
+
+def versions_url() -> str:
+    """Where partners find csms's OCPI versions (from PUBLIC_URL): in its credentials and shown with a token A."""
+    return get_settings().public_url + "/ocpi/versions"
 
 
 def new_token() -> str:

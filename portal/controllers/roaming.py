@@ -18,7 +18,6 @@ from core.charging.monitoring import PERIODS, pretty_payload
 from core.errors import Conflict, DomainError, Message, NotFound, PermissionDenied, ValidationError
 from core.roaming import connections, exchange_log, partners
 from core.roaming.exchange_log import ExchangeFilter
-from core.settings import get_settings
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
 from core.validation import FormSpec
@@ -119,7 +118,7 @@ class RoamingController(Controller):
         """A partner that registers with csms: its token A and csms's versions URL are shown once."""
 
         def created(new: partners.NewPartner) -> Added:
-            secret = {"token_a": new.token_a, "versions_url": get_settings().public_url + "/ocpi/versions"}
+            secret = {"token_a": new.token_a, "versions_url": partners.versions_url()}
             return Added(new.partner["id"], Message("Partner %(name)s created.", {"name": new.partner["name"]}), secret)
 
         return await _add(request, partners.PARTNER_SPEC, partners.create_partner, "invite", created)
@@ -165,7 +164,7 @@ class RoamingController(Controller):
         except Conflict as exc:
             flash(request, exc.message, kind="error")
             return done(request, _partner_url(partner_id))
-        secret = {"token_a": token, "versions_url": get_settings().public_url + "/ocpi/versions"}
+        secret = {"token_a": token, "versions_url": partners.versions_url()}
         flash(request, Message("A new token A was issued; the previous one no longer works."), secret)
         return done(request, _partner_url(partner_id))
 
