@@ -105,7 +105,7 @@ def _failed(request: AnyRequest, exc: DomainError) -> Response[Any]:
     return done(request, PAGE)
 
 
-class RoamingController(Controller):
+class PartnerController(Controller):
     path = PAGE
     guards = [requires(Permission.ROAMING_MANAGE)]
 

@@ -14,7 +14,7 @@ from core.roaming import partners
 from core.roaming.paging import Window, fetch_page
 from core.roaming.partners import Connection, PartnerState
 from core.roaming.tables import OcpiExchange, PartnerClientInfo
-from tests.integration.roaming.conftest import tenant_with_party
+from tests.integration.ocpi.conftest import tenant_with_party
 from tests.support import TenantCtx, app_client
 
 
