@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
@@ -113,3 +113,17 @@ async def referenced(table: type[Table], row_id: int, *, besides: tuple[type[Tab
         if await referring.exists().where(column == row_id):
             return True
     return False
+
+
+async def newest_first_batches(
+    fetch: Callable[[int | None, int], Awaitable[list[dict[str, Any]]]], batch: int = 1000
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every row of a newest-first listing in batches, for streamed exports: ``fetch(before_id, limit)`` answers
+    the rows below ``before_id`` (None: from the newest)."""
+    before: int | None = None
+    while True:
+        rows = await fetch(before, batch)
+        if not rows:
+            return
+        yield rows
+        before = rows[-1]["id"]

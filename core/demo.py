@@ -1,4 +1,5 @@
-"""Demo data: a CPO "Demo Company" (DE / ISE) with locations, stations and charge points, and one EMP.
+"""Demo data: a CPO "Demo Company" (DE / ISE) with locations, stations and charge points, one EMP (DE / DMP) and
+the roaming hub operator (DE / HUB), the last two with a login each for the OCPI partner pages (docs/ocpi.md).
 
 Idempotent: running it again changes nothing when the demo tenant exists.
 """
@@ -22,6 +23,8 @@ from core.tenancy.tables import StaffUser, Tenant, UserGroup
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "admin@demo.example"
 DEMO_PASSWORD = "demo-admin-2026"  # noqa: S105 - the documented demo login
+DEMO_EMP_EMAIL = "emp@demo.example"  # the demo EMP's admin: its OCPI connection to the hub
+DEMO_HUB_EMAIL = "hub@demo.example"  # the hub operator's admin: external roaming platforms
 DEMO_STATION_PASSWORD = "demo-station-password"  # noqa: S105 - simulator and docs use it
 
 _LOCATIONS = [
@@ -77,11 +80,31 @@ class DemoResult:
     password: str = DEMO_PASSWORD
 
 
+async def ensure_demo_roaming() -> None:
+    """The roaming hub operator and the logins of it and of the demo EMP (also for installs older than the OCPI
+    node)."""
+    if not await Tenant.exists().where(Tenant.slug == "demo-hub"):
+        await tenants.create_tenant(
+            {"slug": "demo-hub", "name": "Demo Roaming Hub", "kind": "HUB", "country_code": "DE", "party_id": "HUB"}
+        )
+    for slug, email, name in (
+        ("demo-emp", DEMO_EMP_EMAIL, "Demo EMP Admin"),
+        ("demo-hub", DEMO_HUB_EMAIL, "Demo Hub Admin"),
+    ):
+        tenant = await Tenant.select(Tenant.id).where(Tenant.slug == slug).first()
+        if tenant is None or await StaffUser.exists().where(StaffUser.email == email):
+            continue
+        await StaffUser(
+            tenant=tenant["id"], email=email, name=name, password_hash=hash_password(DEMO_PASSWORD), is_admin=True
+        ).save()
+
+
 async def load_demo() -> DemoResult:
     if existing := await Tenant.select(Tenant.id).where(Tenant.slug == DEMO_SLUG).first():
         actor = system_actor(existing["id"], "demo")
         await assignments.ensure_demo_tariff(actor)  # installs older than tariffs
         await driver_groups.ensure_demo_group(actor, str(assignments.DEMO_TARIFF["name"]))  # and than driver groups
+        await ensure_demo_roaming()  # and than the OCPI node
         return DemoResult(created=False)
     tenant = await tenants.create_tenant(
         {"slug": DEMO_SLUG, "name": "Demo Company", "kind": "CPO", "country_code": "DE", "party_id": "ISE"}
@@ -148,4 +171,5 @@ async def load_demo() -> DemoResult:
             )
     await assignments.ensure_demo_tariff(actor)
     await driver_groups.ensure_demo_group(actor, str(assignments.DEMO_TARIFF["name"]))
+    await ensure_demo_roaming()
     return DemoResult(created=True)

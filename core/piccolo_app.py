@@ -16,6 +16,7 @@ TABLE_MODULES = [
     "core.charging.tables",
     "core.commands.tables",
     "core.cdrs.tables",
+    "core.roaming.tables",
 ]
 
 APP_CONFIG = AppConfig(

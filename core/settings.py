@@ -73,6 +73,7 @@ class Settings:
     cookie_secure: bool = False
     node_id: str = field(default_factory=lambda: secrets.token_hex(4))
     db_pool_size: int = 10
+    ocpi_log_payload_days: int = 30  # OCPI exchange payloads are emptied after this (core.roaming.exchange_log)
     station_limits: StationLimits = field(default_factory=StationLimits)
 
     @property
@@ -116,5 +117,6 @@ def get_settings() -> Settings:
         cookie_secure=_bool(os.environ.get("COOKIE_SECURE"), public_url.startswith("https://")),
         node_id=os.environ.get("CSMS_NODE_ID") or secrets.token_hex(4),
         db_pool_size=int(os.environ.get("DB_POOL_SIZE", 10)),
+        ocpi_log_payload_days=int(os.environ.get("OCPI_LOG_PAYLOAD_DAYS", 30)),
         station_limits=StationLimits.from_env(),
     )

@@ -18,7 +18,10 @@ from litestar.static_files import create_static_files_router
 
 import core  # noqa: F401 - sets PICCOLO_CONF before any table is used
 from core import db
+from core.roaming import connections as roaming_connections
 from core.settings import PROJECT_ROOT, Settings, get_settings
+from hub.app import ocpi_mount
+from hub.client import HubLink
 from ocpp_cs import app as ocpp_app
 from portal.api.common import DepthLimitedRequest
 from portal.auth import AuthenticationMiddleware, public_path_patterns
@@ -59,6 +62,7 @@ def _session_secret(settings: Settings) -> bytes:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    roaming_connections.register_link(HubLink())
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -97,7 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     static = create_static_files_router(path="/static", directories=[Path(PROJECT_ROOT) / "static"], name="static")
     # The OpenAPI document at /api/docs describes the REST API only, not the portal's pages.
     portal = Router("/", route_handlers=PORTAL_HANDLERS, include_in_schema=False)
-    handlers: list[Any] = [health, static, portal, API_ROUTER, *ocpp_app.HANDLERS]
+    handlers: list[Any] = [health, static, portal, API_ROUTER, *ocpp_app.HANDLERS, ocpi_mount]
     return Litestar(
         route_handlers=handlers,
         # The session cookie carries the data (language, flash messages, the CSRF token) and the id of the server-side

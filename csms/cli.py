@@ -172,6 +172,56 @@ def cmd_apikey_create(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _tenant_actor(slug: str) -> Any:
+    from core.tenancy import tenants
+    from core.tenancy.actor import system_actor
+
+    tenant = await tenants.get_tenant_by_slug(slug)
+    return system_actor(tenant["id"], "cli")
+
+
+def cmd_roaming_invite(args: argparse.Namespace) -> int:
+    """A partner that registers with csms: prints csms's versions URL and the partner's token A (once)."""
+    from core.roaming import partners
+
+    async def work() -> Any:
+        return await partners.create_partner(await _tenant_actor(args.tenant), {"name": args.name})
+
+    created = _run(_with_db(work))
+    print(f"versions URL: {partners.versions_url()}")
+    print(f"token A: {created.token_a}")
+    print("Give both to the partner; the token A works only until it has registered.", file=sys.stderr)
+    return 0
+
+
+def cmd_roaming_connect(args: argparse.Namespace) -> int:
+    """csms registers with a partner that issued it a token A."""
+    from core.roaming import connections
+    from hub.client import HubLink
+
+    connections.register_link(HubLink())
+
+    async def work() -> Any:
+        raw = {"name": args.name, "versions_url": args.versions_url, "token_a": args.token_a,
+               "tokens_unencoded": args.tokens_unencoded}  # fmt: skip
+        return await connections.connect_to(await _tenant_actor(args.tenant), raw)
+
+    partner = _run(_with_db(work))
+    roles = ", ".join(f"{r['role']} {r['country_code']}*{r['party_id']}" for r in partner["roles"])
+    print(f"registered with {partner['name']} (partner {partner['id']}): {roles}")
+    return 0
+
+
+def cmd_roaming_prune(args: argparse.Namespace) -> int:
+    from core.roaming import exchange_log
+    from core.settings import get_settings
+
+    days = args.days if args.days is not None else get_settings().ocpi_log_payload_days
+    emptied = _run(_with_db(lambda: exchange_log.prune(days)))
+    print(f"{emptied} OCPI exchanges older than {days} days lost their payloads")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="csms", description="Charging Station Management System")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -210,12 +260,28 @@ def build_parser() -> argparse.ArgumentParser:
     tc = tenant.add_parser("create", help="create a tenant")
     tc.add_argument("--slug", required=True)
     tc.add_argument("--name", required=True)
-    tc.add_argument("--kind", default="CPO", choices=["CPO", "EMP", "RESELLER"])
+    tc.add_argument("--kind", default="CPO", choices=["CPO", "EMP", "RESELLER", "HUB"])
     tc.add_argument("--country", default="DE")
     tc.add_argument("--party-id", default="")
     tc.add_argument("--currency", default="EUR")
     tc.add_argument("--parent", help="slug of the reseller this sub-CPO belongs to")
     tc.set_defaults(fn=cmd_tenant_create)
+
+    roaming = sub.add_parser("roaming", help="OCPI partners").add_subparsers(dest="action", required=True)
+    ri = roaming.add_parser("invite", help="a partner that registers with csms: print the versions URL and token A")
+    ri.add_argument("--tenant", required=True, help="slug of the EMP tenant or the hub operator (kind HUB)")
+    ri.add_argument("--name", required=True)
+    ri.set_defaults(fn=cmd_roaming_invite)
+    rc = roaming.add_parser("connect", help="register with a partner that gave csms its versions URL and token A")
+    rc.add_argument("--tenant", required=True, help="slug of the EMP tenant or the hub operator (kind HUB)")
+    rc.add_argument("--name", required=True)
+    rc.add_argument("--versions-url", required=True)
+    rc.add_argument("--token-a", required=True)
+    rc.add_argument("--tokens-unencoded", action="store_true", help="the partner sends and expects tokens as they are")
+    rc.set_defaults(fn=cmd_roaming_connect)
+    rp = roaming.add_parser("prune", help="empty OCPI log payloads older than OCPI_LOG_PAYLOAD_DAYS (for cron)")
+    rp.add_argument("--days", type=int, help="instead of OCPI_LOG_PAYLOAD_DAYS")
+    rp.set_defaults(fn=cmd_roaming_prune)
 
     user = sub.add_parser("user", help="manage staff users").add_subparsers(dest="action", required=True)
     uc = user.add_parser("create", help="create a staff user")

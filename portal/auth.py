@@ -19,8 +19,8 @@ from core.tenancy.permissions import Permission
 # --- The public list ---------------------------------------------------------------------------------------
 # Every route needs a staff session (portal) or an API key (/api/) unless its path is on this one list. An entry
 # ending in "/" opens everything below it, any other entry exactly that path. Machine doors with credentials of
-# their own are here too, and say which; the OCPI node and driver pages register their paths here when they
-# come. tests/integration/test_route_security.py checks every route of the app against its own table.
+# their own are here too, and say which; driver pages register their paths here when
+# they come. tests/integration/test_route_security.py checks every route of the app against its own table.
 PUBLIC_PATHS: tuple[str, ...] = (
     "/health",  # load balancers
     "/login",
@@ -28,6 +28,7 @@ PUBLIC_PATHS: tuple[str, ...] = (
     "/lang/",
     "/static/",
     "/ocpp/",  # station websockets: each station's basic-auth password (ocpp_cs.transport)
+    "/ocpi/",  # the OCPI node: each partner's credentials token (hub.transport)
     "/station-files/diagnostics/",  # GetDiagnostics uploads: the command's unguessable token (ocpp_cs.files)
     "/api/docs",  # the REST API's OpenAPI document and its viewers: the API itself needs a key
     "/api/docs/",

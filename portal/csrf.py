@@ -26,9 +26,9 @@ FIELD = "_csrf_token"
 HEADER = "x-csrftoken"
 COOKIE = "csms_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-# Machine doors authenticate per request (API key, station password, upload token), not by cookie. The OCPI node
-# adds /ocpi/ with its token check; until then /ocpi is an unknown path like any other.
-EXCLUDE = ("/api/", "/ocpp/", "/station-files/diagnostics/")
+# Machine doors authenticate per request (API key, station password, OCPI credentials token, upload token), not by
+# cookie.
+EXCLUDE = ("/api/", "/ocpp/", "/ocpi/", "/station-files/diagnostics/")
 _FORMS = {RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART}
 
 
@@ -62,9 +62,16 @@ async def _submitted(request: Request[Any, Any, Any]) -> str:
     return str(token or "")
 
 
+def _requested_path(scope: Scope) -> str:
+    """The path as requested: below a mount (/ocpp, /ocpi) Litestar has already cut ``scope["path"]`` to the part
+    after the mount point when the middleware runs."""
+    raw = scope.get("raw_path")
+    return raw.decode("latin-1") if isinstance(raw, bytes) else scope["path"]
+
+
 def csrf_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(EXCLUDE):
+        if scope["type"] != "http" or _requested_path(scope).startswith(EXCLUDE):
             await app(scope, receive, send)
             return
         request: Request[Any, Any, Any] = Request(scope, receive)

@@ -192,10 +192,11 @@ def csms_serve(
     log: IO[str] | int = subprocess.DEVNULL,
     command: tuple[str, ...] = SERVE,
     start_within: float = 30,
+    port: int | None = None,
 ) -> Iterator[str]:
-    """`csms serve` (or ``command``) in a subprocess with ``env`` on a free port; yields its base URL once /health
-    answers."""
-    port = free_port()
+    """`csms serve` (or ``command``) in a subprocess with ``env`` on ``port`` (default: a free one); yields its base
+    URL once /health answers."""
+    port = port or free_port()
     proc = start_serve(env, port, log, command, start_within)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from core import safejson
+from core import db, safejson
 from core.charging import sessions
 from core.charging.authorization import AuthSource
 from core.charging.tables import (
@@ -183,13 +183,10 @@ async def iter_station_log(
     actor: Actor, station_id: int, flt: LogFilter, batch: int = 1000
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """All filtered rows in batches (newest first), for a streamed CSV export."""
-    before: int | None = None
-    while True:
-        rows = await station_log(actor, station_id, flt, before_id=before, limit=batch)
-        if not rows:
-            return
+    async for rows in db.newest_first_batches(
+        lambda before, limit: station_log(actor, station_id, flt, before_id=before, limit=limit), batch
+    ):
         yield rows
-        before = rows[-1]["id"]
 
 
 def pretty_payload(text: str) -> str:

@@ -1,5 +1,4 @@
-"""Tenants (Mandanten): CPOs, EMPs and resellers with their sub-CPOs, and which tenants an actor sees.
-"""
+"""Tenants (Mandanten): CPOs, EMPs and resellers with their sub-CPOs, and which tenants an actor sees."""
 
 from __future__ import annotations
 
@@ -17,6 +16,9 @@ class TenantKind(StrEnum):
     CPO = "CPO"
     EMP = "EMP"
     RESELLER = "RESELLER"
+    # The installation's roaming hub operator: owns the hub node's own OCPI party and the connections to external
+    # roaming platforms (core.roaming). One per installation, made by `csms tenant create --kind HUB` or the demo.
+    HUB = "HUB"
 
 
 GERMAN_SPEAKING = {"DE", "AT", "CH", "LI", "LU"}

@@ -23,7 +23,7 @@ import pytest
 
 from csms.cli import build_parser
 from tests.e2e.conftest import ARTIFACTS
-from tests.support import csms_serve
+from tests.support import csms_serve, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -104,10 +104,13 @@ def test_readme_lists_every_csms_command() -> None:
 def test_documented_commands_work_on_the_demo_data(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}}
     env |= {"CSMS_VAR_DIR": str(tmp_path), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"}
+    # The server's address is its PUBLIC_URL, as 127.0.0.1:8000 is for scripts/run.sh: OCPI partners are sent it.
+    port = free_port()
+    env["PUBLIC_URL"] = f"http://127.0.0.1:{port}"
     ARTIFACTS.mkdir(exist_ok=True)
     with (
         (ARTIFACTS / "documented-commands-server.log").open("w") as log,
-        csms_serve(env, log, command=tuple(SERVER.split()), start_within=180) as base,
+        csms_serve(env, log, command=tuple(SERVER.split()), start_within=180, port=port) as base,
     ):
         address = base.removeprefix("http://")
         failures, ran = [], 0

@@ -29,6 +29,7 @@ from core.charging.tables import UnknownStation
 from core.commands.tables import CommandRecord
 from core.infrastructure import bulk_import
 from core.infrastructure.tables import Connector
+from core.roaming.tables import OcpiExchange, Partner
 from core.tariffs import assignments
 from core.tariffs.tables import Tariff
 from core.tenancy.tables import UserGroupMember
@@ -105,15 +106,34 @@ async def _ids(cpo: TenantCtx, unique: str) -> dict[str, Any]:
     await CommandRecord(tenant=cpo.id, station=station.id, action="ClearCache", status="offline", job=bulk).save()
     unknown = UnknownStation(tenant=cpo.id, charge_box_id=f"UNK-{unique}", remote_addr="192.0.2.7")
     await unknown.save()
+    partner = await _partner(cpo)
     assert tariff and group and connector and membership
     return {
         "location_id": station.row["location"], "station_id": station.id, "charge_point_id": cp["id"],
         "connector_id": connector["id"], "job_id": job["id"], "driver_group_id": group["id"],
         "tariff_id": tariff["id"], "cdr_id": cdr["id"], "job": bulk, "user_id": user["id"],
-        "group_id": membership["group"], "unknown_id": unknown.id,
+        "group_id": membership["group"], "unknown_id": unknown.id, "partner_id": partner,
         "key": "info",  # the station's own tab fragments; the tabs are scanned within the page below
         "after_id": 0,  # the OCPP log's live rows
     }  # fmt: skip
+
+
+async def _partner(cpo: TenantCtx) -> int:
+    """A registered OCPI partner with roles, endpoints and a logged exchange (a failed one, for the error list)."""
+    partner = Partner(
+        tenant=cpo.id, kind="PLATFORM", name="Roaming platform", state="REGISTERED", version="2.2.1",
+        versions_url="https://platform.example/ocpi/versions",
+        roles=[{"role": "HUB", "country_code": "DE", "party_id": "PLT", "name": "Platform"}],
+        endpoints=[{"identifier": "credentials", "role": "RECEIVER", "url": "https://platform.example/ocpi/credentials"}],
+    )  # fmt: skip
+    await partner.save()
+    await OcpiExchange(
+        tenant=cpo.id, partner=partner.id, direction="out", method="PUT", module="locations", http_status=200,
+        ocpi_status=2001, duration_ms=42, url="https://platform.example/ocpi/locations/DE/ISE/LOC1",
+        request_id="req-1", correlation_id="cor-1", request_body='{"id": "LOC1"}',
+        response_body='{"status_code": 2001, "timestamp": "2026-01-01T00:00:00Z"}',
+    ).save()  # fmt: skip
+    return int(partner.id)
 
 
 def _variants(ids: dict[str, Any]) -> dict[str, str]:

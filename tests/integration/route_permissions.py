@@ -34,6 +34,7 @@ TV, TM = P.TARIFFS_VIEW, P.TARIFFS_MANAGE
 CV, CM = P.CARDS_VIEW, P.CARDS_MANAGE
 DGV, DGM = P.DRIVER_GROUPS_VIEW, P.DRIVER_GROUPS_MANAGE
 SV, OC, UM = P.SESSIONS_VIEW, P.OCPP_COMMANDS, P.USERS_MANAGE
+RM = P.ROAMING_MANAGE
 
 INFRA_READ, INFRA_WRITE = needs(IV), needs(IV, IM)
 TARIFF_READ, TARIFF_WRITE = needs(TV), needs(TV, TM)
@@ -56,6 +57,7 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/api/docs/oauth2-redirect.html"): PUBLIC,
     ("GET", "/api/docs/{path:str}"): PUBLIC,
     ("ASGI", "/ocpp"): PUBLIC,  # the station's own password
+    ("ASGI", "/ocpi"): PUBLIC,  # each OCPI partner's credentials token
     ("POST", "/station-files/diagnostics/{token:str}"): PUBLIC,  # the command's upload token
     ("PUT", "/station-files/diagnostics/{token:str}"): PUBLIC,
     ("POST", "/station-files/diagnostics/{token:str}/{filename:str}"): PUBLIC,
@@ -249,4 +251,17 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/settings/api-keys"): USERS,
     ("POST", "/settings/api-keys"): USERS,
     ("POST", "/settings/api-keys/{key_id:int}/revoke"): USERS,
+    # --- roaming: OCPI partners and their logs ---------------------------------------------------------------
+    ("GET", "/roaming/partners"): needs(RM),
+    ("POST", "/roaming/partners"): needs(RM),
+    ("POST", "/roaming/partners/connect"): needs(RM),
+    ("GET", "/roaming/partners/{partner_id:int}"): needs(RM),
+    ("POST", "/roaming/partners/{partner_id:int}/token-a"): needs(RM),
+    ("POST", "/roaming/partners/{partner_id:int}/reconnect"): needs(RM),
+    ("POST", "/roaming/partners/{partner_id:int}/rotate"): needs(RM),
+    ("POST", "/roaming/partners/{partner_id:int}/end"): needs(RM),
+    ("POST", "/roaming/partners/{partner_id:int}/encoding"): needs(RM),
+    ("GET", "/roaming/partners/{partner_id:int}/log"): needs(RM),
+    ("GET", "/roaming/partners/{partner_id:int}/log/rows"): needs(RM),
+    ("GET", "/roaming/partners/{partner_id:int}/log.csv"): needs(RM),
 }

@@ -20,6 +20,7 @@ from core.cdrs import building
 from core.charging import sessions
 from core.commands import diagnostics, running
 from core.infrastructure import bulk_import, charge_points, locations, stations
+from core.roaming.tables import Partner
 from core.tariffs import assignments, tariffs
 from core.tenancy import api_keys, users
 from core.tenancy.passwords import sha256_hex
@@ -262,6 +263,16 @@ async def _card_group_body(_: World) -> dict[str, Any]:
     return {"driver_group_id": None}
 
 
+async def _partner(world: World) -> int:
+    async def make(w: World) -> int:
+        # Any tenant may own a partner row; the portal shows each tenant only its own.
+        partner = Partner(tenant=w.ctx.id, kind="EMP", name=f"Partner {w.ctx.tenant['slug']}")
+        await partner.save()
+        return int(partner.id)
+
+    return int(await world.get("partner", make))
+
+
 def fixed(value: str) -> Factory:
     """A parameter that is not an id: the same value in every tenant."""
 
@@ -291,6 +302,7 @@ TARGETS: dict[str, Factory | dict[str, Factory]] = {
     "session_id": _session,
     "card_id": _card,
     "driver_group_id": _driver_group,
+    "partner_id": _partner,
     "job": {"/operations/bulk/": _command_job},
     "name": {  # a command that fits the route: for the whole station, or for one charge point
         "/api/v1/stations/": fixed("reset"),
@@ -330,6 +342,7 @@ BODIES: dict[str, Callable[[World], Awaitable[dict[str, Any]]]] = {
 
 # Required query parameters of a route (path as Litestar spells it), so that it reaches its handler.
 QUERIES: dict[str, str] = {
+    "/roaming/partners/{partner_id:int}/log/rows": "after_id=0",
     "/operations/stations/{station_id:int}/log/rows": "after_id=0",
 }
 

@@ -1,0 +1,72 @@
+"""Roaming tables: partners and their connection, contract groups, station roaming settings."""
+
+from __future__ import annotations
+
+from piccolo.columns import JSON, Boolean, ForeignKey, Integer, OnDelete, Serial, SmallInt, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from core.tenancy.tables import Tenant
+
+
+class Partner(Table):
+    """An OCPI party with its own connection to csms's hub node: an EMP tenant of csms (``kind`` EMP, owned by that
+    tenant) or an external roaming platform (``kind`` PLATFORM, owned by the installation's HUB tenant).
+
+    Tokens csms only checks (token A, and the token the partner sends us) are kept as SHA-256 hashes; the token csms
+    sends the partner must be kept as it is."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)  # who manages the connection
+    kind = Varchar(length=10, default="EMP")  # core.roaming.partners.PartnerKind
+    name = Varchar(length=200)
+    state = Varchar(length=12, default="NEW")  # core.roaming.partners.PartnerState
+    token_a_hash = Varchar(length=64, null=True, default=None, unique=True)  # dies with the registration
+    incoming_token_hash = Varchar(length=64, null=True, default=None, unique=True)  # token B or C they send us
+    # csms's offer of a new token during its own POST or PUT: the partner may call back with it before it answers.
+    pending_token_hash = Varchar(length=64, null=True, default=None, unique=True)
+    outgoing_token = Varchar(length=64, default="")  # what csms sends them
+    tokens_unencoded = Boolean(default=False)  # 2.1.1-era peers: the token as it is, not Base64
+    versions_url = Varchar(length=500, default="")
+    version = Varchar(length=10, default="")
+    endpoints = JSON(default=[])  # [{"identifier", "role", "url"}] from their version details
+    roles = JSON(default=[])  # [{"role", "country_code", "party_id", "name"}] from their credentials
+    client_status = Varchar(length=12, default="")  # hubclientinfo ConnectionStatus they reported of themselves
+    registered_at = Timestamptz(null=True, default=None)
+    last_pull_at = Timestamptz(null=True, default=None)  # their last successful request to csms
+    last_push_at = Timestamptz(null=True, default=None)  # csms's last successful request to them
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class PartnerClientInfo(Table):
+    """A ClientInfo object a partner (a hub) pushed to csms: the connection state of a party behind it."""
+
+    id: Serial
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
+    country_code = Varchar(length=2)
+    party_id = Varchar(length=3)
+    role = Varchar(length=10)
+    status = Varchar(length=12)
+    last_updated = Timestamptz(default=TimestamptzNow())
+
+
+class OcpiExchange(Table):
+    """One OCPI request and its response, in either direction, for the partner's log page. Payloads are dropped
+    after a retention period (core.roaming.exchange_log.prune); the row itself stays as long as the partner."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
+    direction = Varchar(length=3)  # "in": the partner called csms; "out": csms called the partner
+    method = Varchar(length=7)
+    url = Varchar(length=1000)
+    module = Varchar(length=20, default="")
+    http_status = SmallInt(default=0)  # 0: no answer (timeout, refused)
+    ocpi_status = Integer(null=True, default=None)
+    duration_ms = Integer(default=0)
+    request_id = Varchar(length=64, default="")
+    correlation_id = Varchar(length=64, default="")
+    request_body = Text(default="")
+    response_body = Text(default="")
+    error = Varchar(length=300, default="")
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)

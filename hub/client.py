@@ -1,0 +1,196 @@
+"""csms as an OCPI client: requests to a partner with the token encoding it expects, fresh request ids, routing
+headers on functional modules and timeouts, each logged; and the credentials handshake in both roles
+(csms registering with a partner, and csms fetching the endpoints of a partner that registers with csms)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import msgspec
+
+from core import safejson
+from core.roaming import exchange_log, partners
+from core.roaming.connections import LinkFailed
+from core.roaming.partners import Connection
+from hub.auth import encode_token
+from hub.envelope import OcpiError, Status
+from hub.modules import CONFIGURATION, VERSION
+
+TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+
+
+@dataclass(frozen=True)
+class Answer:
+    http_status: int
+    body: Any  # the decoded JSON, None when the answer was none or no JSON
+    headers: httpx.Headers
+
+    @property
+    def ocpi_status(self) -> int | None:
+        status = self.body.get("status_code") if isinstance(self.body, dict) else None
+        return status if isinstance(status, int) else None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.http_status < 300 and self.ocpi_status is not None and 1000 <= self.ocpi_status < 2000
+
+    @property
+    def data(self) -> Any:
+        return self.body.get("data") if isinstance(self.body, dict) else None
+
+    def failure(self) -> str:
+        message = self.body.get("status_message") if isinstance(self.body, dict) else None
+        return f"HTTP {self.http_status}, OCPI {self.ocpi_status}" + (f": {message}" if message else "")
+
+
+class OcpiClient:
+    """Requests to one partner with ``token`` (default: csms's token for it)."""
+
+    def __init__(self, partner: dict[str, Any], token: str | None = None, *, transport: Any = None) -> None:
+        self.partner = partner
+        self.token = token if token is not None else str(partner["outgoing_token"])
+        self.transport = transport
+
+    async def request(
+        self, method: str, url: str, module: str, json: Any = None, routing: dict[str, str] | None = None
+    ) -> Answer:
+        headers = {
+            "Authorization": encode_token(self.token, bool(self.partner["tokens_unencoded"])),
+            "X-Request-ID": str(uuid.uuid4()),
+            "X-Correlation-ID": str(uuid.uuid4()),
+        }
+        if module not in CONFIGURATION and routing:
+            headers.update(routing)
+        content = msgspec.json.encode(json) if json is not None else None
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        started = time.perf_counter()
+        status, text, error, answer_headers = 0, "", "", httpx.Headers()
+        try:
+            async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True, max_redirects=3,
+                                         transport=self.transport) as http:  # fmt: skip
+                response = await http.request(method, url, content=content, headers=headers)
+            status, text, answer_headers = response.status_code, response.text, response.headers
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+        try:
+            body = safejson.loads(text) if text else None
+        except ValueError:
+            body = None
+        answer = Answer(status, body, answer_headers)
+        await exchange_log.record(exchange_log.Exchange(
+            partner=self.partner, direction="out", method=method, url=url, module=module, http_status=status,
+            ocpi_status=answer.ocpi_status, duration_ms=int((time.perf_counter() - started) * 1000),
+            request_id=headers["X-Request-ID"], correlation_id=headers["X-Correlation-ID"],
+            request_body=content.decode() if content else "", response_body=text, error=error,
+        ))  # fmt: skip
+        if error:
+            raise LinkFailed(f"{method} {url}: {error}")
+        return answer
+
+
+async def fetch_version(client: OcpiClient, url: str) -> tuple[str, list[dict[str, str]]]:
+    """The partner's 2.2.1 details: (version details URL, endpoints). OcpiError 3001 when its API cannot be used,
+    3002 when it offers no 2.2.1."""
+    try:
+        versions = await client.request("GET", url, "versions")
+    except LinkFailed as exc:
+        raise OcpiError(Status.CLIENT_API_UNUSABLE, f"versions: {exc}") from None
+    if not versions.ok or not isinstance(versions.data, list):
+        raise OcpiError(Status.CLIENT_API_UNUSABLE, f"GET {url}: {versions.failure()}")
+    chosen = next((v for v in versions.data if isinstance(v, dict) and v.get("version") == VERSION), None)
+    if chosen is None or not isinstance(chosen.get("url"), str):
+        raise OcpiError(Status.UNSUPPORTED_VERSION, f"the partner offers no OCPI {VERSION}")
+    try:
+        details = await client.request("GET", chosen["url"], "versions")
+    except LinkFailed as exc:
+        raise OcpiError(Status.CLIENT_API_UNUSABLE, f"version details: {exc}") from None
+    raw = details.data.get("endpoints") if details.ok and isinstance(details.data, dict) else None
+    if not isinstance(raw, list):
+        raise OcpiError(Status.CLIENT_API_UNUSABLE, f"GET {chosen['url']}: {details.failure()}")
+    endpoints = [
+        {"identifier": str(e["identifier"]), "role": str(e.get("role", "")), "url": str(e["url"])}
+        for e in raw
+        if isinstance(e, dict) and isinstance(e.get("identifier"), str) and isinstance(e.get("url"), str)
+    ]
+    return chosen["url"], endpoints
+
+
+async def own_credentials(partner: dict[str, Any], token: str) -> dict[str, Any]:
+    roles = await partners.own_roles(partner)
+    return {
+        "token": token,
+        "url": partners.versions_url(),
+        "roles": [
+            {
+                "role": r["role"],
+                "party_id": r["party_id"],
+                "country_code": r["country_code"],
+                "business_details": {"name": r["name"]},
+            }
+            for r in roles
+        ],  # fmt: skip
+    }
+
+
+def _credentials_url(partner: dict[str, Any]) -> str:
+    url = partners.endpoint_url(partner, "credentials", "RECEIVER") or partners.endpoint_url(
+        partner, "credentials", "SENDER"
+    )
+    if url is None:
+        raise LinkFailed("The partner lists no credentials endpoint.")
+    return url
+
+
+class HubLink:
+    """core.roaming.connections.PartnerLink over HTTP."""
+
+    def __init__(self, transport: Any = None) -> None:
+        self.transport = transport
+
+    async def register(self, partner: dict[str, Any], versions_url: str, token_a: str) -> None:
+        client = OcpiClient(partner, token_a, transport=self.transport)
+        try:
+            _, endpoints = await fetch_version(client, versions_url)
+        except OcpiError as exc:
+            raise LinkFailed(exc.message) from None
+        partner = {**partner, "endpoints": endpoints}
+        token = partners.new_token()  # the partner's token for csms (OCPI: token B)
+        await partners.offer_token(partner["id"], token)
+        answer = await client.request(
+            "POST", _credentials_url(partner), "credentials", json=await own_credentials(partner, token)
+        )
+        await self._store(partner, answer, token, versions_url, endpoints)
+
+    async def rotate(self, partner: dict[str, Any]) -> None:
+        client = OcpiClient(partner, transport=self.transport)
+        token = partners.new_token()
+        await partners.offer_token(partner["id"], token)
+        answer = await client.request(
+            "PUT", _credentials_url(partner), "credentials", json=await own_credentials(partner, token)
+        )
+        await self._store(partner, answer, token, partner["versions_url"], partner["endpoints"])
+
+    async def unregister(self, partner: dict[str, Any]) -> None:
+        answer = await OcpiClient(partner, transport=self.transport).request(
+            "DELETE", _credentials_url(partner), "credentials"
+        )
+        if not answer.ok:
+            raise LinkFailed(f"DELETE credentials: {answer.failure()}")
+
+    async def _store(
+        self, partner: dict[str, Any], answer: Answer, token: str, versions_url: str, endpoints: list[dict[str, str]]
+    ) -> None:
+        data = answer.data
+        if not answer.ok or not isinstance(data, dict) or not isinstance(data.get("token"), str):
+            raise LinkFailed(f"credentials: {answer.failure()}")
+        roles = await partners.check_roles(partner, data.get("roles"))
+        connection = Connection(
+            outgoing_token=data["token"][:64], versions_url=str(data.get("url") or versions_url), version=VERSION,
+            endpoints=endpoints, roles=roles,
+        )  # fmt: skip
+        await partners.complete_registration(partner["id"], connection, token)
