@@ -35,6 +35,7 @@ from portal.controllers.operations_commands import OperationsCommandsController
 from portal.controllers.operations_views import OperationsViewsController
 from portal.controllers.overview import OverviewController
 from portal.controllers.profile import ProfileController
+from portal.controllers.roaming import RoamingController
 from portal.controllers.session import SessionController
 from portal.controllers.tariffs import TariffController
 from portal.controllers.users import GroupController, UserController
@@ -65,6 +66,9 @@ API_HANDLERS += [cdrs.CdrApiController, sessions.SessionApiController]
 # Operations: OCPP commands (single and bulk), the OCPP log, Freischaltmonitor, anomalies, unknown stations.
 PORTAL_HANDLERS += [OperationsCommandsController, OperationsViewsController]
 API_HANDLERS += [commands.CommandApiController]
+
+# Roaming: contract groups, the roaming hub switch, the stations' Access and Roaming tabs.
+PORTAL_HANDLERS += [RoamingController]
 
 # Users, user groups, the own profile, API keys.
 PORTAL_HANDLERS += [UserController, GroupController, ProfileController, ApiKeyController]

@@ -126,20 +126,23 @@ async def get_group(actor: Actor, group_id: int) -> dict[str, Any]:
 
 
 async def _clean(actor: Actor, raw: dict[str, Any], exclude_id: int | None = None) -> tuple[str, list[int]]:
-    data = GROUP_SPEC.parse(raw)
-    name = data["name"]
+    """Name and members, or a ValidationError naming every wrong field at once."""
     errors: dict[str, Message] = {}
-    taken = ContractGroup.exists().where((ContractGroup.tenant == actor.tenant_id) & (ContractGroup.name == name))
-    if exclude_id is not None:
-        taken = taken.where(ContractGroup.id != exclude_id)
-    if await taken:
-        errors["name"] = Message("A contract group with this name exists already.")
+    name = ""
     try:
-        wanted = sorted({int(v) for v in data.get("emp_tenant_ids") or []})
-    except ValueError:
-        wanted = [-1]
+        name = GROUP_SPEC.parse(raw)["name"]
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    if name:
+        taken = ContractGroup.exists().where((ContractGroup.tenant == actor.tenant_id) & (ContractGroup.name == name))
+        if exclude_id is not None:
+            taken = taken.where(ContractGroup.id != exclude_id)
+        if await taken:
+            errors["name"] = Message("A contract group with this name exists already.")
+    values = raw.get("emp_tenant_ids") or []
+    wanted = sorted({int(v) for v in values if str(v).isdigit() and len(str(v)) < 12})
     known = {t["id"] for t in await emp_tenants()}
-    if any(t not in known for t in wanted):
+    if len(wanted) != len(set(map(str, values))) or any(t not in known for t in wanted):
         errors["emp_tenant_ids"] = Message("Choose one of the offered values.")
     elif len(wanted) > MAX_MEMBERS:
         errors["emp_tenant_ids"] = Message("At most %(max)s EMP tenants.", {"max": MAX_MEMBERS})

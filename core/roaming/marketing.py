@@ -39,8 +39,8 @@ from core.tenancy.tables import Tenant
 PLATFORM_NAME_MAX = 100  # OCPI allows 255 for Location.name; roaming platforms show far less
 SWITCHES = ("marketing", "roaming", "roaming_plus", "direct_payment")
 # Readiness items beyond the infrastructure checklist (core.infrastructure.station_sheet.MARKETING_CHECKS).
-OWN_OPERATOR_CHECK = ("evse_own_operator", "EVSE-IDs carry your operator id")
-REMOTE_AUTH_CHECK = ("remote_auth", "Remote authorisation")
+OWN_OPERATOR_CHECK = ("evse_own_operator", Message("EVSE-IDs carry your operator id").msgid)
+REMOTE_AUTH_CHECK = ("remote_auth", Message("Remote authorisation").msgid)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from core.infrastructure import locations, stations
 from core.roaming import contract_groups, marketing
@@ -19,7 +20,7 @@ async def _ids(partner: Partner, cpo: TenantCtx) -> set[int]:
     return {row["charge_point_id"] for row in await visible_charge_points(partner, cpo_tenant_id=cpo.id)}
 
 
-async def _enable_everything(cpo: TenantCtx, site: Site, emp: TenantCtx) -> dict[str, object]:
+async def _enable_everything(cpo: TenantCtx, site: Site, emp: TenantCtx) -> dict[str, Any]:
     await contract_groups.set_hub_enabled(cpo.actor, True)
     group = await contract_groups.create_group(cpo.actor, {"name": "EMP-Vertragsgruppe", "emp_tenant_ids": [emp.id]})
     await contract_groups.save_station_hub(cpo.actor, site.station["id"], True, [group["id"]])
