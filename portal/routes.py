@@ -13,6 +13,7 @@ from portal.api import (
     cdrs,
     commands,
     connectors,
+    contract_groups,
     driver_groups,
     evses,
     locations,
@@ -69,6 +70,7 @@ API_HANDLERS += [commands.CommandApiController]
 
 # Roaming: contract groups, the roaming hub switch, the stations' Access and Roaming tabs.
 PORTAL_HANDLERS += [RoamingController]
+API_HANDLERS += [contract_groups.ContractGroupApiController]
 
 # Users, user groups, the own profile, API keys.
 PORTAL_HANDLERS += [UserController, GroupController, ProfileController, ApiKeyController]

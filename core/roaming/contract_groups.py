@@ -101,13 +101,14 @@ async def list_groups(actor: Actor) -> list[dict[str, Any]]:
     if not groups:
         return []
     members = await ContractGroupMember.select(
-        ContractGroupMember.group, ContractGroupMember.emp_tenant.name.as_alias("name")
+        ContractGroupMember.group,
+        ContractGroupMember.emp_tenant,
+        ContractGroupMember.emp_tenant.name.as_alias("name"),
     ).where(ContractGroupMember.group.is_in([g["id"] for g in groups]))
-    names: dict[int, list[str]] = {}
-    for member in members:
-        names.setdefault(member["group"], []).append(member["name"])
     for group in groups:
-        group["members"] = sorted(names.get(group["id"], []))
+        mine = [m for m in members if m["group"] == group["id"]]
+        group["members"] = sorted(m["name"] for m in mine)
+        group["emp_tenant_ids"] = sorted(m["emp_tenant"] for m in mine)
     return groups
 
 

@@ -247,6 +247,11 @@ TABLE: dict[tuple[str, str], Need] = {
     ("POST", "/roaming/stations/{station_id:int}/access"): needs(IV, RM),
     ("GET", "/roaming/stations/{station_id:int}/hub"): INFRA_READ,
     ("POST", "/roaming/stations/{station_id:int}/hub"): needs(IV, RM),
+    ("GET", "/api/v1/contract-groups"): ROAMING,
+    ("POST", "/api/v1/contract-groups"): ROAMING,
+    ("GET", "/api/v1/contract-groups/{contract_group_id:int}"): ROAMING,
+    ("PATCH", "/api/v1/contract-groups/{contract_group_id:int}"): ROAMING,
+    ("DELETE", "/api/v1/contract-groups/{contract_group_id:int}"): ROAMING,
     # --- users, user groups, API keys ------------------------------------------------------------------------
     ("GET", "/users"): USERS,
     ("GET", "/users/new"): USERS,

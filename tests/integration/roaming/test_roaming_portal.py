@@ -135,3 +135,26 @@ async def test_viewers_see_the_tabs_read_only_and_cannot_save(cpo: TenantCtx, si
         refused = await post_form(client, f"/roaming/stations/{site.station['id']}/access", {"access_type": "PRIVATE"})
         assert refused.status_code == 403
         assert (await client.get("/roaming/contract-groups")).status_code == 403
+
+
+async def test_contract_groups_over_the_rest_api(cpo: TenantCtx, emp: TenantCtx) -> None:
+    from core.tenancy import api_keys
+
+    key, _row = await api_keys.create_api_key(cpo.id, "roaming", ["roaming.manage"])
+    headers = {"Authorization": f"Bearer {key}"}
+    async with app_client() as client:
+        created = await client.post("/api/v1/contract-groups", json={"name": "API-Gruppe", "emp_tenant_ids": [emp.id]},
+                                    headers=headers)  # fmt: skip
+        assert created.status_code == 201, created.text
+        group = created.json()
+        assert group["name"] == "API-Gruppe" and group["emp_tenant_ids"] == [emp.id]
+        listed = (await client.get("/api/v1/contract-groups", headers=headers)).json()
+        assert [g["id"] for g in listed] == [group["id"]] and listed[0]["emp_tenant_ids"] == [emp.id]
+        url = f"/api/v1/contract-groups/{group['id']}"
+        patched = await client.patch(url, json={"emp_tenant_ids": []}, headers=headers)
+        assert patched.status_code == 200 and patched.json()["emp_tenant_ids"] == []
+        assert patched.json()["name"] == "API-Gruppe"  # PATCH changes only what it names
+        wrong = await client.patch(url, json={"emp_tenant_ids": [cpo.id]}, headers=headers)  # a CPO, not an EMP
+        assert wrong.status_code == 400 and "emp_tenant_ids" in wrong.text
+        assert (await client.delete(url, headers=headers)).status_code == 204
+        assert (await client.get(url, headers=headers)).status_code == 404
