@@ -42,6 +42,11 @@ GROUP_SPEC = FormSpec(
         Field("emp_tenant_ids", kind="list", label="EMP tenants"),
     ),
 )
+SETTINGS_SPEC = FormSpec("roaming_settings", (Field("hub_enabled", kind="bool", default=False),))
+STATION_HUB_SPEC = FormSpec(
+    "station_hub",
+    (Field("hub_authorised", kind="bool", default=False), Field("group_ids", kind="list", label="Contract groups")),
+)
 MAX_MEMBERS = 1000
 
 

@@ -17,7 +17,6 @@ Decisions:
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -35,9 +34,19 @@ from core.tenancy import audit
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
 from core.tenancy.tables import Tenant
+from core.validation import Field, FormSpec
 
 PLATFORM_NAME_MAX = 100  # OCPI allows 255 for Location.name; roaming platforms show far less
-SWITCHES = ("marketing", "roaming", "roaming_plus", "direct_payment")
+SWITCH_FIELDS = ("show_as_poi", "marketing", "roaming", "roaming_plus", "direct_payment", "auth_local_rfid",
+                 "auth_remote")  # fmt: skip
+MARKETING_SPEC = FormSpec(
+    "station_marketing",
+    (
+        Field("access_type", kind="choice", required=True, choices=tuple(AccessType), label="Access"),
+        *(Field(name, kind="bool", default=False) for name in SWITCH_FIELDS),
+        Field("platform_name", max_length=PLATFORM_NAME_MAX, label="Name on the roaming platform"),
+    ),
+)
 # Readiness items beyond the infrastructure checklist (core.infrastructure.station_sheet.MARKETING_CHECKS).
 OWN_OPERATOR_CHECK = ("evse_own_operator", Message("EVSE-IDs carry your operator id").msgid)
 REMOTE_AUTH_CHECK = ("remote_auth", Message("Remote authorisation").msgid)
@@ -67,13 +76,8 @@ def evse_id_is_own(evse_id: str, country_code: str, party_id: str) -> bool:
 
 
 def clean_platform_name(raw: str) -> str:
-    """The name shown on roaming platforms: trimmed, single spaces, printable, at most PLATFORM_NAME_MAX."""
-    name = re.sub(r"\s+", " ", raw).strip()
-    if len(name) > PLATFORM_NAME_MAX:
-        raise ValidationError({"platform_name": Message("At most %(max)s characters.", {"max": PLATFORM_NAME_MAX})})
-    if any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise ValidationError({"platform_name": Message("The name contains characters that cannot be shown.")})
-    return name
+    """The name shown on roaming platforms: single spaces between words (the spec bounds and checks the rest)."""
+    return re.sub(r"\s+", " ", raw).strip()
 
 
 def gate(new: Marketing, old: Marketing, missing: list[str]) -> Marketing:
@@ -159,25 +163,11 @@ async def station_marketing(actor: Actor, station_id: int) -> dict[str, Any]:
 
 
 def parse_marketing(raw: dict[str, Any]) -> Marketing:
-    """The tab's form (or JSON) as a Marketing value; unknown access types are a field error."""
-
-    def flag(key: str) -> bool:
-        return str(raw.get(key, "")).strip().lower() in {"1", "true", "on", "yes"}
-
-    access = str(raw.get("access_type", ""))
-    if access not in set(AccessType):
-        raise ValidationError({"access_type": Message("Choose one of the offered values.")})
-    return Marketing(
-        access_type=access,
-        show_as_poi=flag("show_as_poi"),
-        marketing=flag("marketing"),
-        roaming=flag("roaming"),
-        roaming_plus=flag("roaming_plus"),
-        direct_payment=flag("direct_payment"),
-        platform_name=clean_platform_name(str(raw.get("platform_name", ""))),
-        auth_local_rfid=flag("auth_local_rfid"),
-        auth_remote=flag("auth_remote"),
-    )
+    """The tab's form (or JSON) as a Marketing value, or a ValidationError per field."""
+    data = MARKETING_SPEC.parse(raw)
+    data["platform_name"] = clean_platform_name(data.get("platform_name") or "")
+    return Marketing(**{name: data.get(name) or False for name in SWITCH_FIELDS}, access_type=data["access_type"],
+                     platform_name=data["platform_name"])  # fmt: skip
 
 
 async def save_marketing(actor: Actor, station_id: int, raw: dict[str, Any]) -> dict[str, Any]:

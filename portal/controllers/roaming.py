@@ -130,20 +130,16 @@ class RoamingController(Controller):
     @get("/settings", guards=MANAGE, name="roaming_settings")
     async def settings(self, request: AnyRequest) -> Response[str]:
         actor = actor_of(request)
-        context = {"settings": await contract_groups.get_settings(actor),
-                   "history": await self._settings_history(request)}  # fmt: skip
-        return page(request, "roaming/settings.html", context)
-
-    async def _settings_history(self, request: AnyRequest) -> list[dict[str, Any]]:
-        actor = actor_of(request)
-        current = await contract_groups.get_settings(actor)
-        return await history(actor, "roaming_settings", current["id"]) if current.get("id") else []
+        settings = await contract_groups.get_settings(actor)
+        entries = await history(actor, "roaming_settings", settings["id"]) if settings.get("id") else []
+        return page(request, "roaming/settings.html", {"settings": settings, "history": entries})
 
     @post("/settings", guards=MANAGE)
     async def save_settings(self, request: AnyRequest) -> Response[Any]:
-        form = await form_of(request)
-        enabled = str(form.get("hub_enabled", "")).lower() in {"on", "true", "1", "yes"}
-        await contract_groups.set_hub_enabled(actor_of(request), enabled)
+        raw = raw_from_form(contract_groups.SETTINGS_SPEC, await form_of(request))
+        await contract_groups.set_hub_enabled(
+            actor_of(request), contract_groups.SETTINGS_SPEC.parse(raw)["hub_enabled"]
+        )
         flash(request, Message("The changes were saved."))
         return done(request, "/roaming/settings")
 
@@ -182,13 +178,11 @@ class RoamingController(Controller):
 
     @post("/stations/{station_id:int}/access", guards=TAB_MANAGE)
     async def save_access(self, request: AnyRequest, station_id: int) -> Response[Any]:
-        form = await form_of(request)
-        raw = {key: str(form.get(key, "")) for key in (*marketing.Marketing.__dataclass_fields__,)}
+        raw = raw_from_form(marketing.MARKETING_SPEC, await form_of(request))
         try:
             await marketing.save_marketing(actor_of(request), station_id, raw)
         except ValidationError as exc:
-            values = {key: (value if key in ("access_type", "platform_name") else value == "on")
-                      for key, value in raw.items()}  # fmt: skip
+            values = {key: (value == "on" if key in marketing.SWITCH_FIELDS else value) for key, value in raw.items()}
             return await self._access_tab(request, station_id, values, field_errors(exc), form_error_status(request))
         flash(request, Message("The changes were saved."))
         return done(request, f"/infrastructure/stations/{station_id}?tab=access")
@@ -201,11 +195,12 @@ class RoamingController(Controller):
     @post("/stations/{station_id:int}/hub", guards=TAB_MANAGE)
     async def save_hub(self, request: AnyRequest, station_id: int) -> Response[Any]:
         actor = actor_of(request)
-        form = await form_of(request)
-        authorised = str(form.get("hub_authorised", "")).lower() in {"on", "true", "1", "yes"}
-        ids = [parse_id(v) for v in form.getall("group_ids", [])]
+        data = contract_groups.STATION_HUB_SPEC.parse(
+            raw_from_form(contract_groups.STATION_HUB_SPEC, await form_of(request))
+        )
+        ids = [parse_id(v) for v in data["group_ids"] or []]
         try:
-            await contract_groups.save_station_hub(actor, station_id, authorised, [i if i else -1 for i in ids])
+            await contract_groups.save_station_hub(actor, station_id, data["hub_authorised"], [i or -1 for i in ids])
         except ValidationError as exc:
             state = await contract_groups.station_hub(actor, station_id)
             return page(request, "roaming/station_hub.html", {**state, "errors": field_errors(exc)},

@@ -81,12 +81,15 @@ def test_readiness_adds_own_operator_and_remote_authorisation() -> None:
 
 
 def test_platform_name_is_trimmed_bounded_and_printable() -> None:
+    def name(text: str) -> str:
+        return parse_marketing({"access_type": "PUBLIC_PAID", "platform_name": text}).platform_name
+
     assert clean_platform_name("  Demo   Company \t Altstadt ") == "Demo Company Altstadt"
-    assert clean_platform_name("x" * PLATFORM_NAME_MAX) == "x" * PLATFORM_NAME_MAX
-    with pytest.raises(ValidationError):
-        clean_platform_name("x" * (PLATFORM_NAME_MAX + 1))
-    with pytest.raises(ValidationError):
-        clean_platform_name("Demo\u200bCompany")  # an invisible character
+    assert name("x" * PLATFORM_NAME_MAX) == "x" * PLATFORM_NAME_MAX
+    for bad in ("x" * (PLATFORM_NAME_MAX + 1), "Demo\u200bCompany"):  # too long; an invisible character
+        with pytest.raises(ValidationError) as exc:
+            name(bad)
+        assert set(exc.value.errors) == {"platform_name"}
 
 
 def test_form_values_become_switches() -> None:
