@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Controller, Response, get, post
 
 from core.errors import Message, ValidationError
+from core.infrastructure.locations import get_location
 from core.infrastructure.specs import AccessType
 from core.roaming import contract_groups, marketing
 from core.tenancy.permissions import Permission
@@ -153,9 +154,11 @@ class RoamingController(Controller):
         errors: dict[str, Message] | None = None,
         status_code: int = 200,
     ) -> Response[str]:
-        state = await marketing.station_marketing(actor_of(request), station_id)
+        actor = actor_of(request)
+        state = await marketing.station_marketing(actor, station_id)
         current = state["marketing"]
         station = state["station"]
+        location = await get_location(actor, station["location"])
         first_cp = state["charge_points"][0]["id"] if state["charge_points"] else None
         fix = {
             key: url.format(location=station["location"], station=station["id"], cp=first_cp)
@@ -169,6 +172,8 @@ class RoamingController(Controller):
             "fix": fix,
             "why": WHY,
             "platform_name_max": marketing.PLATFORM_NAME_MAX,
+            "published": bool(location["publish"])
+            and not (location["decommissioned_at"] or station["decommissioned_at"]),
         }
         return page(request, "roaming/station_access.html", context, status_code=status_code)
 

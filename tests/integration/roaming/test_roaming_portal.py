@@ -131,7 +131,9 @@ async def test_viewers_see_the_tabs_read_only_and_cannot_save(cpo: TenantCtx, si
     async with app_client() as client:
         await login(client, viewer["email"])
         tab = (await client.get(f"/roaming/stations/{site.station['id']}/access")).text
-        assert 'data-testid="save-access"' not in tab and "disabled" in tab
+        assert 'data-testid="save-access"' not in tab and "disabled" in tab and 'method="post"' not in tab
+        hub = (await client.get(f"/roaming/stations/{site.station['id']}/hub")).text
+        assert 'data-testid="hub-form"' in hub and 'method="post"' not in hub
         refused = await post_form(client, f"/roaming/stations/{site.station['id']}/access", {"access_type": "PRIVATE"})
         assert refused.status_code == 403
         assert (await client.get("/roaming/contract-groups")).status_code == 403
