@@ -69,7 +69,9 @@ def _name(table: Any) -> str:
     return f'"{table._meta.tablename}"'
 
 
-def _visible_sql(partner: Partner, cpo_tenant_id: int | None, since: datetime | None) -> tuple[str, list[Any]]:
+def _visible_sql(
+    partner: Partner, cpo_tenant_id: int | None, since: datetime | None, location_ids: list[int] | None
+) -> tuple[str, list[Any]]:
     """The SELECT of (location, station, charge point) ids the partner sees; PostgreSQL and SQLite alike.
 
     Driven from station_roaming (only stations with switches on), then the charge points by their station index;
@@ -98,8 +100,14 @@ def _visible_sql(partner: Partner, cpo_tenant_id: int | None, since: datetime | 
         f'AND cp."decommissioned_at" IS NULL'
     )
     args.append(True)
+    if location_ids is not None:
+        # A page's locations drive the query (the station's location index); the unary plus keeps SQLite's planner,
+        # which has no statistics, from starting at the tenant's index, which would visit every station.
+        placeholders = ", ".join("{}" for _ in location_ids) or "NULL"
+        sql += f' AND s."location" IN ({placeholders}) AND l."id" IN ({placeholders})'
+        args.extend([*location_ids, *location_ids])
     if cpo_tenant_id is not None:
-        sql += ' AND s."tenant" = {}'
+        sql += ' AND +s."tenant" = {}' if location_ids is not None else ' AND s."tenant" = {}'
         args.append(cpo_tenant_id)
     if since is not None:
         sql += ' AND r."last_updated" >= {}'
@@ -108,14 +116,19 @@ def _visible_sql(partner: Partner, cpo_tenant_id: int | None, since: datetime | 
 
 
 async def visible_charge_points(
-    partner: Partner, *, cpo_tenant_id: int | None = None, since: datetime | None = None
+    partner: Partner,
+    *,
+    cpo_tenant_id: int | None = None,
+    since: datetime | None = None,
+    location_ids: list[int] | None = None,
 ) -> list[dict[str, int]]:
     """``{"location_id", "station_id", "charge_point_id"}`` of every charge point the partner sees.
 
     ``cpo_tenant_id`` narrows to one CPO party (the OCPI-to routing header); ``since`` to stations whose roaming
-    settings changed since then (inclusive).
+    settings changed since then (inclusive); ``location_ids`` to the locations of one page of an OCPI GET, so a page
+    costs what its locations cost, not what the partner sees in all.
     """
-    sql, args = _visible_sql(partner, cpo_tenant_id, since)
+    sql, args = _visible_sql(partner, cpo_tenant_id, since, location_ids)
     rows = await StationRoaming.raw(sql, *args)
     return [
         {"location_id": row["location_id"], "station_id": row["station_id"], "charge_point_id": row["charge_point_id"]}

@@ -80,6 +80,11 @@ async def test_other_emps_other_cpos_and_platforms(cpo: TenantCtx, site: Site, e
     everywhere = {row["charge_point_id"] for row in await visible_charge_points(partner)}
     assert {site.charge_point["id"], other_site.charge_point["id"]} <= everywhere
 
+    # One page of locations: only what the partner sees there.
+    page = await visible_charge_points(partner, location_ids=[other_site.location["id"]])
+    assert [row["charge_point_id"] for row in page] == [other_site.charge_point["id"]]
+    assert await visible_charge_points(partner, location_ids=[]) == []
+
     platform = Partner(PartnerKind.PLATFORM)
     assert await _ids(platform, cpo) == set()
     plus = {**SWITCHES_ON, "roaming_plus": "on", "platform_name": "Demo Altstadt"}
