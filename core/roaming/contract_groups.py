@@ -20,7 +20,7 @@ from typing import Any
 from core.db import transaction
 from core.errors import Message, NotFound, ValidationError
 from core.infrastructure.stations import get_station
-from core.roaming.marketing import station_roaming_row
+from core.roaming.marketing import ensure_station_roaming_row, station_roaming_row
 from core.roaming.tables import (
     ContractGroup,
     ContractGroupMember,
@@ -224,7 +224,7 @@ async def delete_group(actor: Actor, group_id: int) -> None:
 async def station_hub(actor: Actor, station_id: int) -> dict[str, Any]:
     """The station's hub settings and the tenant's groups, each marked enabled or not."""
     station = await get_station(actor, station_id)
-    row = await station_roaming_row(station_id, station["tenant"])
+    row = await station_roaming_row(station_id)
     enabled = {
         r["group"]
         for r in await StationContractGroup.select(StationContractGroup.group).where(
@@ -260,6 +260,7 @@ async def save_station_hub(actor: Actor, station_id: int, hub_authorised: bool, 
     if not changes:
         return state
     async with transaction():
+        await ensure_station_roaming_row(station_id, state["station"]["tenant"])
         await StationRoaming.update(
             {StationRoaming.hub_authorised: hub_authorised, StationRoaming.last_updated: _now()}
         ).where(StationRoaming.station == station_id)

@@ -118,14 +118,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def station_roaming_row(station_id: int, tenant_id: int) -> dict[str, Any]:
-    """The station's roaming row; created with everything off the first time it is needed."""
+async def station_roaming_row(station_id: int) -> dict[str, Any]:
+    """The station's roaming settings; everything off (and never changed) while the station has no row yet."""
     row = await StationRoaming.select().where(StationRoaming.station == station_id).first()
     if row is None:
-        await StationRoaming.insert(StationRoaming(station=station_id, tenant=tenant_id, last_updated=_now()))
-        row = await StationRoaming.select().where(StationRoaming.station == station_id).first()
-    assert row is not None
+        return {"marketing": False, "roaming": False, "roaming_plus": False, "direct_payment": False,
+                "platform_name": "", "hub_authorised": False, "last_updated": None}  # fmt: skip
     return dict(row)
+
+
+async def ensure_station_roaming_row(station_id: int, tenant_id: int) -> None:
+    """Create the row before the first save (a concurrent first save finds it there)."""
+    await StationRoaming.insert(StationRoaming(station=station_id, tenant=tenant_id, last_updated=_now())).on_conflict(
+        target=StationRoaming.station, action="DO NOTHING"
+    )
 
 
 async def station_marketing(actor: Actor, station_id: int) -> dict[str, Any]:
@@ -135,7 +141,7 @@ async def station_marketing(actor: Actor, station_id: int) -> dict[str, Any]:
     assert tenant is not None
     charge_points = await list_charge_points(actor, station_id=station_id)
     active = [cp for cp in charge_points if cp.get("decommissioned_at") is None]
-    row = await station_roaming_row(station_id, station["tenant"])
+    row = await station_roaming_row(station_id)
     checklist = readiness(
         await station_sheet.station_marketing(actor, station_id), charge_points, tenant["country_code"],
         tenant["party_id"],
@@ -189,6 +195,7 @@ async def save_marketing(actor: Actor, station_id: int, raw: dict[str, Any]) -> 
     now = _now()
     station = state["station"]
     async with transaction():
+        await ensure_station_roaming_row(station_id, station["tenant"])
         await ChargingStation.update(
             {ChargingStation.access_type: new.access_type, ChargingStation.show_as_poi: new.show_as_poi,
              ChargingStation.updated_at: now}

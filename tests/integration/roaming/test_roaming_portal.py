@@ -8,6 +8,7 @@ import httpx
 
 from core.infrastructure import charge_points
 from core.roaming import contract_groups, marketing
+from core.roaming.tables import StationRoaming
 from core.roaming.visibility import Partner, PartnerKind, may_see
 from tests.integration.infrastructure.conftest import Site
 from tests.support import TenantCtx, app_client, login, make_tenant, make_user, post_form
@@ -137,6 +138,8 @@ async def test_viewers_see_the_tabs_read_only_and_cannot_save(cpo: TenantCtx, si
         refused = await post_form(client, f"/roaming/stations/{site.station['id']}/access", {"access_type": "PRIVATE"})
         assert refused.status_code == 403
         assert (await client.get("/roaming/contract-groups")).status_code == 403
+    # Reading writes nothing: a station keeps no roaming row until its settings are first saved.
+    assert await StationRoaming.count().where(StationRoaming.station == site.station["id"]) == 0
 
 
 async def test_contract_groups_over_the_rest_api(cpo: TenantCtx, emp: TenantCtx) -> None:
