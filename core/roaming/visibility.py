@@ -33,8 +33,9 @@ class PartnerKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class Partner:
-    """The side of a partner the rule needs; the partner table (core.roaming.tables) maps onto it."""
+class PartnerRef:
+    """The side of a partner the rule needs; a row of the partner table (core.roaming.tables) maps onto it. Not
+    called ``Partner`` so that it never shadows that table."""
 
     kind: PartnerKind
     emp_tenant_id: int | None = None  # set for EMP_TENANT
@@ -70,7 +71,7 @@ def _name(table: Any) -> str:
 
 
 def _visible_sql(
-    partner: Partner, cpo_tenant_id: int | None, since: datetime | None, location_ids: list[int] | None
+    partner: PartnerRef, cpo_tenant_id: int | None, since: datetime | None, location_ids: list[int] | None
 ) -> tuple[str, list[Any]]:
     """The SELECT of (location, station, charge point) ids the partner sees; PostgreSQL and SQLite alike.
 
@@ -116,7 +117,7 @@ def _visible_sql(
 
 
 async def visible_charge_points(
-    partner: Partner,
+    partner: PartnerRef,
     *,
     cpo_tenant_id: int | None = None,
     since: datetime | None = None,
@@ -136,13 +137,13 @@ async def visible_charge_points(
     ]
 
 
-async def may_see(partner: Partner, charge_point_id: int) -> bool:
+async def may_see(partner: PartnerRef, charge_point_id: int) -> bool:
     """The rule for one charge point, from the database (single-object GETs, token authorisation)."""
     facts = await facts_for(partner, charge_point_id)
     return facts is not None and is_visible(facts)
 
 
-async def facts_for(partner: Partner, charge_point_id: int) -> VisibilityFacts | None:
+async def facts_for(partner: PartnerRef, charge_point_id: int) -> VisibilityFacts | None:
     """The facts of one charge point for one partner; None when the charge point does not exist."""
     cp = (
         await ChargePoint.select(

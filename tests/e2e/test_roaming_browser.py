@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.infrastructure import charge_points
-from core.roaming.visibility import Partner, PartnerKind, may_see
+from core.roaming.visibility import PartnerKind, PartnerRef, may_see
 from tests.e2e.conftest import browser_login, screenshot
 from tests.integration.roaming.conftest import ready_site
 from tests.support import TenantCtx, make_tenant
@@ -71,7 +71,7 @@ async def test_contract_group_zugang_and_roaming_tabs_make_the_station_visible(
     await screenshot(page, "roaming-access-saved")
 
     # Roaming tab: authorised globally, the group enabled.
-    partner = Partner(PartnerKind.EMP_TENANT, emp_tenant_id=emp.id)
+    partner = PartnerRef(PartnerKind.EMP_TENANT, emp_tenant_id=emp.id)
     assert not await may_see(partner, site.charge_point["id"])
     await page.click("[data-tab=roaming]")
     await page.wait_for_selector("[data-testid=hub-form]")

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from core.roaming.visibility import Partner, PartnerKind, VisibilityFacts, is_visible
+from core.roaming.visibility import PartnerKind, PartnerRef, VisibilityFacts, is_visible
 
 FLAGS = ("hub_enabled", "hub_authorised", "in_enabled_contract_group", "roaming", "roaming_plus", "published")
 COMBINATIONS = list(itertools.product((False, True), repeat=len(FLAGS)))
@@ -42,9 +42,9 @@ def test_one_missing_condition_hides_the_charge_point() -> None:
 
 
 def test_partner_names_its_tenant_exactly_when_it_is_an_emp_tenant() -> None:
-    Partner(PartnerKind.EMP_TENANT, emp_tenant_id=3)
-    Partner(PartnerKind.PLATFORM)
+    PartnerRef(PartnerKind.EMP_TENANT, emp_tenant_id=3)
+    PartnerRef(PartnerKind.PLATFORM)
     with pytest.raises(ValueError):
-        Partner(PartnerKind.EMP_TENANT)
+        PartnerRef(PartnerKind.EMP_TENANT)
     with pytest.raises(ValueError):
-        Partner(PartnerKind.PLATFORM, emp_tenant_id=3)
+        PartnerRef(PartnerKind.PLATFORM, emp_tenant_id=3)

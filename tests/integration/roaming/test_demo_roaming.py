@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.demo import DEMO_SLUG, load_demo
 from core.infrastructure.tables import ChargingStation
 from core.roaming import contract_groups
-from core.roaming.visibility import Partner, PartnerKind, visible_charge_points
+from core.roaming.visibility import PartnerKind, PartnerRef, visible_charge_points
 from core.tenancy.actor import system_actor
 from core.tenancy.tables import Tenant
 
@@ -21,7 +21,7 @@ async def test_demo_emp_sees_the_demo_stations_switched_on_for_roaming() -> None
     assert [(g["name"], g["members"]) for g in groups] == [("EMP-Vertragsgruppe", ["Demo Mobility (EMP)"])]
     assert (await contract_groups.get_settings(actor))["hub_enabled"] is True
     seen = await visible_charge_points(
-        Partner(PartnerKind.EMP_TENANT, emp_tenant_id=emp["id"]), cpo_tenant_id=demo["id"]
+        PartnerRef(PartnerKind.EMP_TENANT, emp_tenant_id=emp["id"]), cpo_tenant_id=demo["id"]
     )
     station_ids = {row["station_id"] for row in seen}
     names = await ChargingStation.select(ChargingStation.charge_box_id).where(

@@ -9,7 +9,7 @@ import httpx
 from core.infrastructure import charge_points
 from core.roaming import contract_groups, marketing
 from core.roaming.tables import StationRoaming
-from core.roaming.visibility import Partner, PartnerKind, may_see
+from core.roaming.visibility import PartnerKind, PartnerRef, may_see
 from tests.integration.infrastructure.conftest import Site
 from tests.support import TenantCtx, app_client, login, make_tenant, make_user, post_form
 
@@ -116,7 +116,7 @@ async def test_roaming_tab_enables_contract_groups_and_the_partner_sees_the_stat
     assert "EMP-Vertragsgruppe" in tab and "Fremd" not in tab
     refused = await post_form(admin_client, url, {"hub_authorised": "on", "group_ids": [str(foreign["id"])]})
     assert refused.status_code == 400 and "Choose one of the offered values." in refused.text
-    partner = Partner(PartnerKind.EMP_TENANT, emp_tenant_id=emp.id)
+    partner = PartnerRef(PartnerKind.EMP_TENANT, emp_tenant_id=emp.id)
     assert not await may_see(partner, site.charge_point["id"])
 
     data = {"hub_authorised": "on", "group_ids": [str(group["id"])]}

@@ -7,7 +7,7 @@ from typing import Any
 
 from core.infrastructure import locations, stations
 from core.roaming import contract_groups, marketing
-from core.roaming.visibility import Partner, PartnerKind, may_see, visible_charge_points
+from core.roaming.visibility import PartnerKind, PartnerRef, may_see, visible_charge_points
 from tests.integration.infrastructure.conftest import Site
 from tests.integration.roaming.conftest import ready_site
 from tests.support import TenantCtx, make_tenant
@@ -16,7 +16,7 @@ SWITCHES_ON = {"access_type": "PUBLIC_PAID", "show_as_poi": "on", "marketing": "
                "auth_local_rfid": "on", "auth_remote": "on"}  # fmt: skip
 
 
-async def _ids(partner: Partner, cpo: TenantCtx) -> set[int]:
+async def _ids(partner: PartnerRef, cpo: TenantCtx) -> set[int]:
     return {row["charge_point_id"] for row in await visible_charge_points(partner, cpo_tenant_id=cpo.id)}
 
 
@@ -31,7 +31,7 @@ async def _enable_everything(cpo: TenantCtx, site: Site, emp: TenantCtx) -> dict
 async def test_each_condition_is_needed_and_the_query_agrees_with_the_rule(
     cpo: TenantCtx, site: Site, emp: TenantCtx
 ) -> None:
-    partner = Partner(PartnerKind.EMP_TENANT, emp_tenant_id=emp.id)
+    partner = PartnerRef(PartnerKind.EMP_TENANT, emp_tenant_id=emp.id)
     cp_id = site.charge_point["id"]
     assert await _ids(partner, cpo) == set() and not await may_see(partner, cp_id)
     group = await _enable_everything(cpo, site, emp)
@@ -70,12 +70,12 @@ async def test_each_condition_is_needed_and_the_query_agrees_with_the_rule(
 async def test_other_emps_other_cpos_and_platforms(cpo: TenantCtx, site: Site, emp: TenantCtx, unique: str) -> None:
     await _enable_everything(cpo, site, emp)
     stranger = await make_tenant(kind="EMP")
-    assert await _ids(Partner(PartnerKind.EMP_TENANT, emp_tenant_id=stranger.id), cpo) == set()
+    assert await _ids(PartnerRef(PartnerKind.EMP_TENANT, emp_tenant_id=stranger.id), cpo) == set()
     # Another CPO's station with the same EMP in its group is listed under that CPO only.
     other = await make_tenant()
     other_site = await ready_site(other, "O" + unique)
     await _enable_everything(other, other_site, emp)
-    partner = Partner(PartnerKind.EMP_TENANT, emp_tenant_id=emp.id)
+    partner = PartnerRef(PartnerKind.EMP_TENANT, emp_tenant_id=emp.id)
     assert await _ids(partner, cpo) == {site.charge_point["id"]}
     everywhere = {row["charge_point_id"] for row in await visible_charge_points(partner)}
     assert {site.charge_point["id"], other_site.charge_point["id"]} <= everywhere
@@ -85,7 +85,7 @@ async def test_other_emps_other_cpos_and_platforms(cpo: TenantCtx, site: Site, e
     assert [row["charge_point_id"] for row in page] == [other_site.charge_point["id"]]
     assert await visible_charge_points(partner, location_ids=[]) == []
 
-    platform = Partner(PartnerKind.PLATFORM)
+    platform = PartnerRef(PartnerKind.PLATFORM)
     assert await _ids(platform, cpo) == set()
     plus = {**SWITCHES_ON, "roaming_plus": "on", "platform_name": "Demo Altstadt"}
     await marketing.save_marketing(cpo.actor, site.station["id"], plus)
@@ -94,7 +94,7 @@ async def test_other_emps_other_cpos_and_platforms(cpo: TenantCtx, site: Site, e
 
 
 async def test_every_change_raises_last_updated(cpo: TenantCtx, site: Site, emp: TenantCtx) -> None:
-    partner = Partner(PartnerKind.EMP_TENANT, emp_tenant_id=emp.id)
+    partner = PartnerRef(PartnerKind.EMP_TENANT, emp_tenant_id=emp.id)
     group = await _enable_everything(cpo, site, emp)
     later = datetime.now(UTC) + timedelta(seconds=1)
     assert await visible_charge_points(partner, cpo_tenant_id=cpo.id, since=later) == []
