@@ -12,10 +12,11 @@ from decimal import Decimal
 from core.access import driver_groups
 from core.infrastructure import charge_points, stations
 from core.infrastructure import locations as infrastructure_locations
-from core.infrastructure.tables import ChargePoint
+from core.infrastructure.tables import ChargePoint, ChargingStation
+from core.roaming import contract_groups, marketing
 from core.tariffs import assignments
 from core.tenancy import tenants
-from core.tenancy.actor import system_actor
+from core.tenancy.actor import Actor, system_actor
 from core.tenancy.passwords import hash_password
 from core.tenancy.permissions import Permission
 from core.tenancy.tables import StaffUser, Tenant, UserGroup
@@ -69,6 +70,12 @@ _STATIONS = [
     (1, "DEMO-AC-102", "Mennekes", "AMTRON Professional", 1, False),
     (1, "DEMO-AC-103", "KEBA", "KeContact P30", 1, False),
 ]
+# Stations shown to the demo EMP over the roaming hub (seed 000), with the name on the roaming platform (seed 003).
+_ROAMING_STATIONS = {
+    "DEMO-AC-001": "Demo Company Parkhaus Altstadt AC",
+    "DEMO-DC-001": "Demo Company Parkhaus Altstadt HPC",
+    "DEMO-AC-101": "Demo Company Firmenparkplatz Nord",
+}
 _STATUSES = ["AVAILABLE", "CHARGING", "AVAILABLE", "AVAILABLE", "OUTOFORDER", "AVAILABLE", "UNKNOWN", "AVAILABLE",
              "CHARGING", "AVAILABLE"]  # fmt: skip
 
@@ -80,7 +87,7 @@ class DemoResult:
     password: str = DEMO_PASSWORD
 
 
-async def ensure_demo_roaming() -> None:
+async def ensure_demo_hub() -> None:
     """The roaming hub operator and the logins of it and of the demo EMP (also for installs older than the OCPI
     node)."""
     if not await Tenant.exists().where(Tenant.slug == "demo-hub"):
@@ -104,7 +111,8 @@ async def load_demo() -> DemoResult:
         actor = system_actor(existing["id"], "demo")
         await assignments.ensure_demo_tariff(actor)  # installs older than tariffs
         await driver_groups.ensure_demo_group(actor, str(assignments.DEMO_TARIFF["name"]))  # and than driver groups
-        await ensure_demo_roaming()  # and than the OCPI node
+        await ensure_demo_hub()  # and than the OCPI node
+        await ensure_demo_roaming(actor)  # and than roaming
         return DemoResult(created=False)
     tenant = await tenants.create_tenant(
         {"slug": DEMO_SLUG, "name": "Demo Company", "kind": "CPO", "country_code": "DE", "party_id": "ISE"}
@@ -171,5 +179,25 @@ async def load_demo() -> DemoResult:
             )
     await assignments.ensure_demo_tariff(actor)
     await driver_groups.ensure_demo_group(actor, str(assignments.DEMO_TARIFF["name"]))
-    await ensure_demo_roaming()
+    await ensure_demo_hub()  # and than the OCPI node
+    await ensure_demo_roaming(actor)  # and than roaming
     return DemoResult(created=True)
+
+
+async def ensure_demo_roaming(actor: Actor) -> None:
+    """The roaming hub on, the contract group "EMP-Vertragsgruppe" with the demo EMP, and a few stations authorised
+    with Roaming on; once: a tenant that has contract groups keeps what it made of them."""
+    emp = await Tenant.select(Tenant.id).where(Tenant.slug == "demo-emp").first()
+    if emp is None or await contract_groups.list_groups(actor):
+        return
+    await contract_groups.set_hub_enabled(actor, True)
+    group = await contract_groups.create_group(actor, {"name": "EMP-Vertragsgruppe", "emp_tenant_ids": [emp["id"]]})
+    rows = await ChargingStation.select(ChargingStation.id, ChargingStation.charge_box_id).where(
+        (ChargingStation.tenant == actor.tenant_id) & ChargingStation.charge_box_id.is_in(list(_ROAMING_STATIONS))
+    )
+    for row in rows:
+        switches = {"access_type": "PUBLIC_PAID", "show_as_poi": "on", "marketing": "on", "roaming": "on",
+                    "direct_payment": "on", "auth_local_rfid": "on", "auth_remote": "on",
+                    "platform_name": _ROAMING_STATIONS[row["charge_box_id"]]}  # fmt: skip
+        await marketing.save_marketing(actor, row["id"], switches)
+        await contract_groups.save_station_hub(actor, row["id"], True, [group["id"]])

@@ -13,6 +13,7 @@ from portal.api import (
     cdrs,
     commands,
     connectors,
+    contract_groups,
     driver_groups,
     evses,
     locations,
@@ -35,6 +36,7 @@ from portal.controllers.operations_commands import OperationsCommandsController
 from portal.controllers.operations_views import OperationsViewsController
 from portal.controllers.overview import OverviewController
 from portal.controllers.profile import ProfileController
+from portal.controllers.roaming import RoamingController
 from portal.controllers.roaming_partners import PartnerController
 from portal.controllers.session import SessionController
 from portal.controllers.tariffs import TariffController
@@ -69,6 +71,9 @@ API_HANDLERS += [commands.CommandApiController]
 
 # Roaming: OCPI partners and their logs (contract groups and roaming settings join here).
 PORTAL_HANDLERS += [PartnerController]
+# Roaming: contract groups, the roaming hub switch, the stations' Access and Roaming tabs.
+PORTAL_HANDLERS += [RoamingController]
+API_HANDLERS += [contract_groups.ContractGroupApiController]
 
 # Users, user groups, the own profile, API keys.
 PORTAL_HANDLERS += [UserController, GroupController, ProfileController, ApiKeyController]

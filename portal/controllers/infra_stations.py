@@ -130,9 +130,7 @@ class StationController(Controller):
     async def _tab_context(self, actor: Actor, station: dict[str, Any], key: str) -> dict[str, Any]:
         context: dict[str, Any] = {"station": station}
         context["location"] = loaded(await infrastructure_locations.get_location(actor, station["location"]))
-        if key == "access":
-            context["checklist"] = await station_sheet.station_marketing(actor, station["id"])
-        elif key == "assignments":
+        if key == "assignments":
             context["charge_groups"] = await station_sheet.station_charge_groups(actor, station["id"])
         elif key == "attributes":
             context["pairs"] = list((station["attributes"] or {}).items())

@@ -29,6 +29,7 @@ from core.charging.tables import UnknownStation
 from core.commands.tables import CommandRecord
 from core.infrastructure import bulk_import
 from core.infrastructure.tables import Connector
+from core.roaming import contract_groups
 from core.roaming.tables import OcpiExchange, Partner
 from core.tariffs import assignments
 from core.tariffs.tables import Tariff
@@ -37,7 +38,7 @@ from portal.tabs import CHARGE_POINT_TABS, STATION_TABS
 from tests.e2e.conftest import ARTIFACTS, browser_login
 from tests.integration.cdrs.conftest import cdr_of, finished_session
 from tests.integration.ocpp.conftest import make_station
-from tests.support import TenantCtx, app_client, make_user
+from tests.support import TenantCtx, app_client, make_tenant, make_user
 
 pytestmark = [
     pytest.mark.browser,
@@ -107,10 +108,14 @@ async def _ids(cpo: TenantCtx, unique: str) -> dict[str, Any]:
     unknown = UnknownStation(tenant=cpo.id, charge_box_id=f"UNK-{unique}", remote_addr="192.0.2.7")
     await unknown.save()
     partner = await _partner(cpo)
+    emp = await make_tenant(kind="EMP")
+    contract_group = await contract_groups.create_group(cpo.actor, {"name": "EMP-Vertragsgruppe",
+                                                                    "emp_tenant_ids": [emp.id]})  # fmt: skip
     assert tariff and group and connector and membership
     return {
         "location_id": station.row["location"], "station_id": station.id, "charge_point_id": cp["id"],
         "connector_id": connector["id"], "job_id": job["id"], "driver_group_id": group["id"],
+        "contract_group_id": contract_group["id"],
         "tariff_id": tariff["id"], "cdr_id": cdr["id"], "job": bulk, "user_id": user["id"],
         "group_id": membership["group"], "unknown_id": unknown.id, "partner_id": partner,
         "key": "info",  # the station's own tab fragments; the tabs are scanned within the page below

@@ -87,7 +87,8 @@ async def test_create_location_station_charge_point_and_switch_tabs(page: Any, c
     assert f"/ocpp/BR-{unique}" in await page.inner_text("[data-testid=ocpp-url]")
     await page.click("[data-tab=access]")
     await page.wait_for_selector("[data-testid=marketing-checklist]")
-    assert await page.locator("[data-testid=marketing-checklist] li[data-ok=yes]").count() == 9
+    # The nine items of the infrastructure, then the roaming ones: own operator id, remote authorisation.
+    assert await page.locator("[data-testid=marketing-checklist] li[data-ok=yes]").count() == 11
     assert await page.locator("[data-tab=access].active").count() == 1
     await screenshot(page, "infra-station-access")
     await page.reload()

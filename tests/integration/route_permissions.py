@@ -40,6 +40,7 @@ INFRA_READ, INFRA_WRITE = needs(IV), needs(IV, IM)
 TARIFF_READ, TARIFF_WRITE = needs(TV), needs(TV, TM)
 GROUP_READ, GROUP_WRITE = needs(DGV), needs(DGV, DGM)
 USERS = needs(UM)
+ROAMING = needs(RM)
 
 # (method, path as Litestar spells it) -> what it needs. "ASGI" is a mount (it answers every method itself).
 TABLE: dict[tuple[str, str], Need] = {
@@ -234,6 +235,24 @@ TABLE: dict[tuple[str, str], Need] = {
     ("POST", "/operations/unknown-stations/settings"): needs(OC, IV, IM),
     ("GET", "/operations/unknown-stations/{unknown_id:int}/adopt"): needs(OC, IV, IM),
     ("POST", "/operations/unknown-stations/{unknown_id:int}/adopt"): needs(OC, IV, IM),
+    # --- roaming: contract groups, the hub switch, the station tabs Access and Roaming ------------------------
+    ("GET", "/roaming/contract-groups"): ROAMING,
+    ("GET", "/roaming/contract-groups/new"): ROAMING,
+    ("POST", "/roaming/contract-groups"): ROAMING,
+    ("GET", "/roaming/contract-groups/{contract_group_id:int}"): ROAMING,
+    ("POST", "/roaming/contract-groups/{contract_group_id:int}"): ROAMING,
+    ("POST", "/roaming/contract-groups/{contract_group_id:int}/delete"): ROAMING,
+    ("GET", "/roaming/settings"): ROAMING,
+    ("POST", "/roaming/settings"): ROAMING,
+    ("GET", "/roaming/stations/{station_id:int}/access"): INFRA_READ,
+    ("POST", "/roaming/stations/{station_id:int}/access"): needs(IV, RM),
+    ("GET", "/roaming/stations/{station_id:int}/hub"): INFRA_READ,
+    ("POST", "/roaming/stations/{station_id:int}/hub"): needs(IV, RM),
+    ("GET", "/api/v1/contract-groups"): ROAMING,
+    ("POST", "/api/v1/contract-groups"): ROAMING,
+    ("GET", "/api/v1/contract-groups/{contract_group_id:int}"): ROAMING,
+    ("PATCH", "/api/v1/contract-groups/{contract_group_id:int}"): ROAMING,
+    ("DELETE", "/api/v1/contract-groups/{contract_group_id:int}"): ROAMING,
     # --- users, user groups, API keys ------------------------------------------------------------------------
     ("GET", "/users"): USERS,
     ("GET", "/users/new"): USERS,

@@ -255,6 +255,15 @@ async def _driver_group(world: World) -> int:
     return int((await world.get("driver_group", make))["id"])
 
 
+async def _contract_group(world: World) -> int:
+    from core.roaming import contract_groups
+
+    async def make(w: World) -> dict[str, Any]:
+        return await contract_groups.create_group(w.ctx.actor, {"name": "Security"})
+
+    return int((await world.get("contract_group", make))["id"])
+
+
 async def _card_member_body(world: World) -> dict[str, Any]:
     return {"card_id": await _card(world)}
 
@@ -303,6 +312,7 @@ TARGETS: dict[str, Factory | dict[str, Factory]] = {
     "card_id": _card,
     "driver_group_id": _driver_group,
     "partner_id": _partner,
+    "contract_group_id": _contract_group,
     "job": {"/operations/bulk/": _command_job},
     "name": {  # a command that fits the route: for the whole station, or for one charge point
         "/api/v1/stations/": fixed("reset"),

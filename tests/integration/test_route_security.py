@@ -33,6 +33,7 @@ from litestar.routes import ASGIRoute, HTTPRoute
 from core.access.tables import ChargingCard, DriverGroup
 from core.charging.tables import UnknownStation
 from core.infrastructure.tables import ChargingStation, Location
+from core.roaming.tables import ContractGroup, StationRoaming
 from core.tariffs import tariffs
 from core.tariffs.tables import Tariff
 from core.tenancy import api_keys
@@ -433,6 +434,20 @@ WRITES = [
     Write(("PATCH", "/api/v1/driver-groups/{driver_group_id:int}"),
           lambda w: _ids(w, driver_group_id="driver_group_id"), {"name": "Renamed by the API"},
           lambda v: _first(DriverGroup.select(DriverGroup.name).where(DriverGroup.id == v["driver_group_id"]))),
+    Write(("POST", "/roaming/contract-groups/{contract_group_id:int}"),
+          lambda w: _ids(w, contract_group_id="contract_group_id"), {"name": "Renamed"},
+          lambda v: _first(ContractGroup.select(ContractGroup.name).where(ContractGroup.id == v["contract_group_id"]))),
+    Write(("PATCH", "/api/v1/contract-groups/{contract_group_id:int}"),
+          lambda w: _ids(w, contract_group_id="contract_group_id"), {"name": "Renamed by the API"},
+          lambda v: _first(ContractGroup.select(ContractGroup.name).where(ContractGroup.id == v["contract_group_id"]))),
+    Write(("POST", "/roaming/stations/{station_id:int}/access"), lambda w: _ids(w, station_id="station_id"),
+          {"access_type": "PUBLIC_FREE", "marketing": "on"},
+          lambda v: _first(StationRoaming.select(StationRoaming.marketing)
+                           .where(StationRoaming.station == v["station_id"]))),
+    Write(("POST", "/roaming/stations/{station_id:int}/hub"), lambda w: _ids(w, station_id="station_id"),
+          {"hub_authorised": "on"},
+          lambda v: _first(StationRoaming.select(StationRoaming.hub_authorised)
+                           .where(StationRoaming.station == v["station_id"]))),
     Write(("POST", "/tariffs/{tariff_id:int}/archive"), _fresh_tariff, {},
           lambda v: _first(Tariff.select(Tariff.archived_at).where(Tariff.id == v["tariff_id"]))),
     Write(("PATCH", "/api/v1/tariffs/{tariff_id:int}"), lambda w: _ids(w, tariff_id="tariff_id"),

@@ -17,7 +17,9 @@ VIEW_ROUTES = [
     ("GET", "/infrastructure/locations/{loc}"),
     ("GET", "/infrastructure/stations/{st}"),
     *[("GET", f"/infrastructure/stations/{{st}}/tab/{key}") for key in
-      ("info", "address", "map", "access", "assignments", "device", "attributes", "ocpp")],
+      ("info", "address", "map", "assignments", "device", "attributes", "ocpp")],
+    ("GET", "/roaming/stations/{st}/access"),  # the Zugang and Roaming tabs are served by the roaming area
+    ("GET", "/roaming/stations/{st}/hub"),
     ("GET", "/infrastructure/charge-points/{cp}"),
     ("GET", "/infrastructure/charge-points/{cp}/tab/configuration"),
     ("GET", "/infrastructure/charge-points/{cp}/tab/device"),

@@ -124,7 +124,7 @@ async def test_data_sheet_tabs_and_deep_link(admin_client: httpx.AsyncClient, si
 async def test_access_tab_ticks_the_marketing_checklist(
     admin_client: httpx.AsyncClient, site: Site, cpo: TenantCtx, unique: str
 ) -> None:
-    url = f"/infrastructure/stations/{site.station['id']}/tab/access"
+    url = f"/roaming/stations/{site.station['id']}/access"  # the roaming area serves the tab
     before = await admin_client.get(url)
     assert 'data-check="evse_id" data-ok="no"' in before.text  # the charge point has no EVSE-ID yet
     assert 'data-check="coordinates" data-ok="yes"' in before.text

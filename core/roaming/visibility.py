@@ -1,0 +1,193 @@
+"""Who sees what: the one rule that decides whether a roaming partner may see a charge point (and, in the second
+OCPI issue, whether the partner's tokens may charge there), and the query that lists what a partner sees.
+
+The rule (seed 000 "Vertragsgruppen (CPO)", seed 003 "Roaming" / "Roaming+"):
+
+* An EMP tenant of csms (partner over the roaming hub) sees a charge point when the CPO tenant's roaming hub is
+  on, the station is authorised for the hub globally, one of the contract groups enabled on the station contains
+  the EMP tenant, the station's Roaming switch is on, and the charge point is published (its location published,
+  neither location, station nor charge point decommissioned).
+* An external roaming platform (a Roaming+ target) sees a charge point when the station's Roaming+ switch is on
+  and the charge point is published. Contract groups do not apply: the platform passes the station on to all
+  of its EMPs.
+
+``is_visible`` is the rule over a small facts object; ``visible_charge_points`` asks the database the same
+question for many charge points at once (one indexed query). ``tests/unit/test_roaming_visibility.py`` holds every
+combination, ``tests/integration/roaming/test_visibility_query.py`` checks that both agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from core.infrastructure.tables import ChargePoint, ChargingStation, Location
+from core.roaming.tables import ContractGroupMember, RoamingSettings, StationContractGroup, StationRoaming
+
+
+class PartnerKind(StrEnum):
+    EMP_TENANT = "EMP_TENANT"  # an EMP tenant of csms, connected over OCPI
+    PLATFORM = "PLATFORM"  # an external roaming platform that Roaming+ stations are published to
+
+
+@dataclass(frozen=True)
+class PartnerRef:
+    """The side of a partner the rule needs; a row of the partner table (core.roaming.tables) maps onto it. Not
+    called ``Partner`` so that it never shadows that table."""
+
+    kind: PartnerKind
+    emp_tenant_id: int | None = None  # set for EMP_TENANT
+
+    def __post_init__(self) -> None:
+        if (self.kind == PartnerKind.EMP_TENANT) != (self.emp_tenant_id is not None):
+            raise ValueError("An EMP tenant partner names its tenant; a platform names none.")
+
+
+@dataclass(frozen=True)
+class VisibilityFacts:
+    """What is known about one charge point from the point of view of one partner."""
+
+    partner_kind: PartnerKind
+    hub_enabled: bool  # the CPO tenant's "Roaming-Hub aktiviert"
+    hub_authorised: bool  # the station is authorised for the roaming hub globally
+    in_enabled_contract_group: bool  # an enabled contract group of the station contains the EMP tenant
+    roaming: bool  # the station's Roaming switch
+    roaming_plus: bool  # the station's Roaming+ switch
+    published: bool  # location published, nothing decommissioned
+
+
+def is_visible(facts: VisibilityFacts) -> bool:
+    if not facts.published:
+        return False
+    if facts.partner_kind == PartnerKind.PLATFORM:
+        return facts.roaming_plus
+    return facts.hub_enabled and facts.hub_authorised and facts.in_enabled_contract_group and facts.roaming
+
+
+def _name(table: Any) -> str:
+    return f'"{table._meta.tablename}"'
+
+
+def _visible_sql(
+    partner: PartnerRef, cpo_tenant_id: int | None, since: datetime | None, location_ids: list[int] | None
+) -> tuple[str, list[Any]]:
+    """The SELECT of (location, station, charge point) ids the partner sees; PostgreSQL and SQLite alike.
+
+    Driven from station_roaming (only stations with switches on), then the charge points by their station index;
+    the contract group test is an EXISTS over two indexed link tables.
+    """
+    if partner.kind == PartnerKind.PLATFORM:
+        access = 'r."roaming_plus" = {}'
+        args: list[Any] = [True]
+    else:
+        access = (
+            f'r."roaming" = {{}} AND r."hub_authorised" = {{}} '
+            f'AND EXISTS (SELECT 1 FROM {_name(RoamingSettings)} h WHERE h."tenant" = s."tenant" '
+            f'AND h."hub_enabled" = {{}}) '
+            f"AND EXISTS (SELECT 1 FROM {_name(StationContractGroup)} sg JOIN {_name(ContractGroupMember)} m "
+            f'ON m."group" = sg."group" WHERE sg."station" = s."id" AND m."emp_tenant" = {{}})'
+        )
+        args = [True, True, True, partner.emp_tenant_id]
+    sql = (
+        f'SELECT l."id" AS location_id, s."id" AS station_id, cp."id" AS charge_point_id '  # noqa: S608
+        f"FROM {_name(StationRoaming)} r "
+        f'JOIN {_name(ChargingStation)} s ON s."id" = r."station" '
+        f'JOIN {_name(Location)} l ON l."id" = s."location" '
+        f'JOIN {_name(ChargePoint)} cp ON cp."station" = s."id" '
+        f"WHERE {access} "
+        f'AND l."publish" = {{}} AND l."decommissioned_at" IS NULL AND s."decommissioned_at" IS NULL '
+        f'AND cp."decommissioned_at" IS NULL'
+    )
+    args.append(True)
+    if location_ids is not None:
+        # A page's locations drive the query (the station's location index); the unary plus keeps SQLite's planner,
+        # which has no statistics, from starting at the tenant's index, which would visit every station.
+        placeholders = ", ".join("{}" for _ in location_ids) or "NULL"
+        sql += f' AND s."location" IN ({placeholders}) AND l."id" IN ({placeholders})'
+        args.extend([*location_ids, *location_ids])
+    if cpo_tenant_id is not None:
+        sql += ' AND +s."tenant" = {}' if location_ids is not None else ' AND s."tenant" = {}'
+        args.append(cpo_tenant_id)
+    if since is not None:
+        sql += ' AND r."last_updated" >= {}'
+        args.append(since)
+    return sql + ' ORDER BY l."id", cp."id"', args
+
+
+async def visible_charge_points(
+    partner: PartnerRef,
+    *,
+    cpo_tenant_id: int | None = None,
+    since: datetime | None = None,
+    location_ids: list[int] | None = None,
+) -> list[dict[str, int]]:
+    """``{"location_id", "station_id", "charge_point_id"}`` of every charge point the partner sees.
+
+    ``cpo_tenant_id`` narrows to one CPO party (the OCPI-to routing header); ``since`` to stations whose roaming
+    settings changed since then (inclusive); ``location_ids`` to the locations of one page of an OCPI GET, so a page
+    costs what its locations cost, not what the partner sees in all.
+    """
+    sql, args = _visible_sql(partner, cpo_tenant_id, since, location_ids)
+    rows = await StationRoaming.raw(sql, *args)
+    return [
+        {"location_id": row["location_id"], "station_id": row["station_id"], "charge_point_id": row["charge_point_id"]}
+        for row in rows
+    ]
+
+
+async def may_see(partner: PartnerRef, charge_point_id: int) -> bool:
+    """The rule for one charge point, from the database (single-object GETs, token authorisation)."""
+    facts = await facts_for(partner, charge_point_id)
+    return facts is not None and is_visible(facts)
+
+
+async def facts_for(partner: PartnerRef, charge_point_id: int) -> VisibilityFacts | None:
+    """The facts of one charge point for one partner; None when the charge point does not exist."""
+    cp = (
+        await ChargePoint.select(
+            ChargePoint.station.as_alias("station_id"),
+            ChargePoint.tenant.as_alias("tenant_id"),
+            ChargePoint.decommissioned_at.as_alias("cp_gone"),
+            ChargePoint.station.decommissioned_at.as_alias("station_gone"),
+            ChargePoint.station.location.as_alias("location_id"),
+        )
+        .where(ChargePoint.id == charge_point_id)
+        .first()
+    )
+    if cp is None:
+        return None
+    station_id = cp["station_id"]
+    location = (
+        await Location.select(Location.publish, Location.decommissioned_at)
+        .where(Location.id == cp["location_id"])
+        .first()
+    )
+    assert location is not None
+    roaming = await StationRoaming.select().where(StationRoaming.station == station_id).first() or {}
+    hub = (
+        await RoamingSettings.select(RoamingSettings.hub_enabled)
+        .where(RoamingSettings.tenant == cp["tenant_id"])
+        .first()
+    )
+    in_group = False
+    if partner.emp_tenant_id is not None:
+        enabled = await StationContractGroup.select(StationContractGroup.group).where(
+            StationContractGroup.station == station_id
+        )
+        if enabled:
+            in_group = await ContractGroupMember.exists().where(
+                (ContractGroupMember.emp_tenant == partner.emp_tenant_id)
+                & ContractGroupMember.group.is_in([row["group"] for row in enabled])
+            )
+    return VisibilityFacts(
+        partner_kind=partner.kind,
+        hub_enabled=bool(hub and hub["hub_enabled"]),
+        hub_authorised=bool(roaming.get("hub_authorised")),
+        in_enabled_contract_group=in_group,
+        roaming=bool(roaming.get("roaming")),
+        roaming_plus=bool(roaming.get("roaming_plus")),
+        published=bool(location["publish"])
+        and not (cp["cp_gone"] or cp["station_gone"] or location["decommissioned_at"]),
+    )
