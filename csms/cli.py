@@ -34,8 +34,14 @@ async def _with_db(fn: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from core import db
 
-    _run(db.migrate())
-    print("database is up to date")
+    ran = _run(db.migrate())
+    if ran:
+        print(f"applied {len(ran)} migration{'s' if len(ran) != 1 else ''}:")
+        for name in ran:
+            print(f"  {name}")
+        print("the database is now up to date")
+    else:
+        print("no migrations needed: the database was already up to date")
     return 0
 
 
