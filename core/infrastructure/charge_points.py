@@ -8,7 +8,7 @@ from typing import Any
 
 from core.db import columns, transaction, window
 from core.errors import Message, NotFound, ValidationError
-from core.infrastructure.evse_id import normalize_evse_id
+from core.infrastructure.evse_id import evse_id_is_own, foreign_operator_warning, normalize_evse_id
 from core.infrastructure.evse_status import effective_status_of, effective_status_sql
 from core.infrastructure.specs import CHARGE_POINT_SPEC, CONNECTOR_SPEC, STATUS_GROUPS, EvseStatus
 from core.infrastructure.stations import get_station
@@ -24,20 +24,25 @@ def _now() -> datetime:
 
 # --- charge points -------------------------------------------------------------------------------
 
-# What the effective status needs besides the charge point's own columns.
+# What the effective status and the EVSE-ID check need besides the charge point's own columns.
 _STATION_FACTS = (
     ChargePoint.station.charge_box_id.as_alias("charge_box_id"),
     ChargePoint.station.status.as_alias("station_status"),
     ChargePoint.station.connected.as_alias("connected"),
+    ChargePoint.tenant.country_code.as_alias("tenant_country_code"),
+    ChargePoint.tenant.party_id.as_alias("tenant_party_id"),
 )
 
 
-def _with_effective_status(row: dict[str, Any]) -> dict[str, Any]:
-    """``status`` becomes what the charge point really is; what its connector reported stays as
-    ``connector_status``."""
+def _with_derived(row: dict[str, Any]) -> dict[str, Any]:
+    """``status`` becomes what the charge point really is (what its connector reported stays as
+    ``connector_status``); ``evse_id_is_own`` and ``evse_id_warning`` say whether roaming may publish it."""
     row["connector_status"] = row["status"]
     row["status"] = effective_status_of(row).value
     row["connected"] = bool(row["connected"])
+    operator = {"country_code": row.pop("tenant_country_code"), "party_id": row.pop("tenant_party_id")}
+    row["evse_id_is_own"] = evse_id_is_own(row["evse_id"], operator)
+    row["evse_id_warning"] = foreign_operator_warning(row["evse_id"], operator)
     return row
 
 
@@ -61,7 +66,7 @@ async def list_charge_points(
         _charge_points_where(actor, station_id, include_decommissioned)
     )
     query = query.order_by(ChargePoint.station).order_by(ChargePoint.evse_number)
-    return [_with_effective_status(row) for row in await window(query, offset, limit)]
+    return [_with_derived(row) for row in await window(query, offset, limit)]
 
 
 async def count_charge_points(
@@ -81,7 +86,7 @@ async def get_charge_point(actor: Actor, charge_point_id: int) -> dict[str, Any]
     )
     if row is None:
         raise NotFound("charge_point")
-    return _with_effective_status(row)
+    return _with_derived(row)
 
 
 async def _check_charge_point_unique(data: dict[str, Any], station_id: int, exclude_id: int | None = None) -> None:

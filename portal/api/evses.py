@@ -48,9 +48,13 @@ EVSE = Shape(
     computed=lambda row: {
         "charge_box_id": row.get("charge_box_id"),
         "connector_status": row.get("connector_status") or row.get("status"),
+        "evse_id_is_own": bool(row.get("evse_id_is_own")),
         "connectors": [CONNECTOR.to_api(c) for c in row.get("connectors", [])],
     },
-    computed_types=(("charge_box_id", str), ("connector_status", str), ("connectors", list[ConnectorOutput])),  # type: ignore[valid-type]
+    computed_types=(
+        ("charge_box_id", str), ("connector_status", str), ("evse_id_is_own", bool),
+        ("connectors", list[ConnectorOutput]),  # type: ignore[valid-type]
+    ),  # fmt: skip
 )
 
 
