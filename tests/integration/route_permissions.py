@@ -52,7 +52,7 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/api/docs"): PUBLIC,
     ("GET", "/api/docs/openapi.json"): PUBLIC,
     ("GET", "/api/docs/swagger"): PUBLIC,
-    ("GET", "/api/docs/scalar"): PUBLIC,
+    ("GET", "/favicon.ico"): PUBLIC,
     ("GET", "/api/docs/oauth2-redirect.html"): PUBLIC,
     ("GET", "/api/docs/{path:str}"): PUBLIC,
     ("ASGI", "/ocpp"): PUBLIC,  # the station's own password
