@@ -81,6 +81,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     address = f"{args.host}:{args.port}"
     web, ws = ("https", "wss") if ssl else ("http", "ws")
     print(f"csms serving on {web}://{address} (stations: {ws}://{address}/ocpp/<charge box id>) - {mode}", flush=True)
+    if not settings.public_url_set:
+        print(
+            f"warning: PUBLIC_URL is not set; links and upload addresses use {settings.public_url}, which stations "
+            "and other machines cannot reach. Set PUBLIC_URL to the address they reach.",
+            flush=True,
+        )
     from csms.app import create_asgi
     from csms.server import server_config
 
