@@ -173,23 +173,23 @@ class _Shape:
 
 
 # How the CSV writes a column when the database formats it (as_text): decimals with fixed places, UTC times.
-_TEXT_DECIMALS = {"total_energy": 3, "total_time": 6, "total_parking_time": 6, "total_cost_excl_vat": 2,
+TEXT_DECIMALS = {"total_energy": 3, "total_time": 6, "total_parking_time": 6, "total_cost_excl_vat": 2,
                   "total_vat": 2, "total_cost_incl_vat": 2}  # fmt: skip
-_TEXT_FLAGS = ("eichrecht_compliant", "signed", "billable")
-_TEXT_TIMES = ("start_date_time", "end_date_time")
+TEXT_FLAGS = ("eichrecht_compliant", "signed", "billable")
+TEXT_TIMES = ("start_date_time", "end_date_time")
 
 
 def _as_text(key: str, expr: str, postgres: bool) -> str:
-    if key in _TEXT_TIMES:
+    if key in TEXT_TIMES:
         if postgres:
             return f"""to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
         return f"strftime('%Y-%m-%dT%H:%M:%SZ', {expr})"
-    if key in _TEXT_DECIMALS:
-        places = _TEXT_DECIMALS[key]
+    if key in TEXT_DECIMALS:
+        places = TEXT_DECIMALS[key]
         if postgres:
             return f"CAST(ROUND(CAST({expr} AS NUMERIC), {places}) AS TEXT)"
         return f"CASE WHEN {expr} IS NULL THEN NULL ELSE printf('%.{places}f', {expr}) END"
-    if key in _TEXT_FLAGS:
+    if key in TEXT_FLAGS:
         return f"CASE WHEN {expr} THEN 'true' ELSE 'false' END"
     return expr
 
