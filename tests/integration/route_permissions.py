@@ -199,6 +199,7 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/api/v1/sessions/{session_id:int}/meter-values"): needs(SV),
     # --- operations: commands on the station and charge point pages (which need infrastructure.view) -----------
     ("GET", "/operations/charge-points/{charge_point_id:int}/control"): needs(IV),  # status; buttons need OC
+    ("GET", "/operations/charge-points/{charge_point_id:int}/status"): needs(IV),  # the live status fragment
     ("POST", "/operations/charge-points/{charge_point_id:int}/commands/{name:str}"): needs(IV, OC),
     ("GET", "/operations/charge-points/{charge_point_id:int}/parameters"): needs(IV, OC),
     ("GET", "/operations/commands/{record_id:int}"): needs(IV, OC),  # the result of a command just sent
