@@ -3,16 +3,62 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
+import re
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
+
+# SQLite's own LOWER() and LIKE fold ASCII letters only, so "münchen" would not find "MÜNCHEN" in embedded mode
+# (and Piccolo's ILIKE is LIKE there). Every connection csms opens gets Unicode-aware versions: LIKE is replaced
+# (SQLite allows it; no index uses LIKE), and searches that fold a column call UNICODE_LOWER (core.db.lower_sql)
+# instead of replacing LOWER(), which the existing expression indexes were built with. core.piccolo_conf makes
+# every SQLite connection a UnicodeConnection.
+UNICODE_LOWER = "unicode_lower"
+
+
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=256)
+def _like_pattern(pattern: str, escape: str | None) -> re.Pattern[str]:
+    parts: list[str] = []
+    chars = iter(pattern)
+    for char in chars:
+        if escape is not None and char == escape:
+            parts.append(re.escape(next(chars, "")))
+        elif char == "%":
+            parts.append(".*")
+        elif char == "_":
+            parts.append(".")
+        else:
+            parts.append(re.escape(char))
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def _unicode_like(pattern: Any, value: Any, escape: Any = None) -> int | None:
+    """SQL ``value LIKE pattern [ESCAPE escape]``: case-insensitive for every alphabet."""
+    if pattern is None or value is None:
+        return None
+    return int(_like_pattern(str(pattern), escape).fullmatch(str(value)) is not None)
+
+
+class UnicodeConnection(sqlite3.Connection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.create_function(UNICODE_LOWER, 1, _unicode_lower, deterministic=True)
+        self.create_function("like", 2, _unicode_like, deterministic=True)
+        self.create_function("like", 3, _unicode_like, deterministic=True)
 
 
 def engine() -> Engine:
@@ -26,17 +72,31 @@ def is_postgres() -> bool:
     return isinstance(engine(), PostgresEngine)
 
 
-async def migrate() -> None:
-    """Apply every pending migration; idempotent."""
+def lower_sql(expr: str, postgres: bool) -> str:
+    """SQL that lower-cases ``expr`` for every alphabet (SQLite's LOWER() knows ASCII only, core.piccolo_conf)."""
+    return f"LOWER({expr})" if postgres else f"{UNICODE_LOWER}({expr})"
+
+
+async def applied_migrations() -> list[str]:
+    """Ids of the migrations this database has run, oldest first (none in a new database)."""
+    if not await Migration.table_exists():
+        return []
+    return await Migration.get_migrations_which_ran()
+
+
+async def migrate() -> list[str]:
+    """Apply every pending migration; idempotent. Returns the ids of the migrations that ran now."""
     db = engine()
     if isinstance(db, SQLiteEngine):
         # WAL lets the portal read while the OCPP handlers write.
         await db.run_ddl("PRAGMA journal_mode=WAL;")
+    before = set(await applied_migrations())
     # Piccolo prints progress; keep the CLI output short.
     with contextlib.redirect_stdout(io.StringIO()):
         response = await run_forwards(app_name="all", migration_id="all", fake=False)
     if not response.success:
         raise RuntimeError(f"migration failed: {response.message}")
+    return [name for name in await applied_migrations() if name not in before]
 
 
 _pool_users = 0

@@ -9,6 +9,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
+from core.db import UnicodeConnection
 from core.settings import get_settings
 
 
@@ -19,7 +20,7 @@ def make_engine(database_url: str) -> Engine:
 
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         # A generous timeout: embedded mode has one writer at a time.
-        return SQLiteEngine(path=path, timeout=30)
+        return SQLiteEngine(path=path, timeout=30, factory=UnicodeConnection)
     url = urlparse(database_url)
     return PostgresEngine(
         config={

@@ -57,6 +57,9 @@ class StationLimits:
         })  # fmt: skip
 
 
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -64,6 +67,7 @@ class Settings:
     secret_key: str
     public_url: str
     var_dir: Path
+    public_url_set: bool = False  # PUBLIC_URL was given; otherwise DEFAULT_PUBLIC_URL, which no station reaches
     default_language: str = "de"
     session_max_age: int = 8 * 3600
     login_max_failures: int = 5
@@ -101,12 +105,13 @@ def get_settings() -> Settings:
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'csms.sqlite3'}"
     if not (database_url.startswith("sqlite:///") or database_url.startswith(("postgresql://", "postgres://"))):
         raise ValueError("DATABASE_URL must start with sqlite:/// or postgresql://")
-    public_url = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    public_url = (os.environ.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
     return Settings(
         database_url=database_url,
         redis_url=os.environ.get("REDIS_URL") or None,
         secret_key=os.environ.get("SECRET_KEY") or _default_secret_key(var_dir),
         public_url=public_url,
+        public_url_set=bool(os.environ.get("PUBLIC_URL")),
         var_dir=var_dir,
         default_language=os.environ.get("CSMS_DEFAULT_LANGUAGE", "de"),
         session_max_age=int(os.environ.get("SESSION_MAX_AGE", 8 * 3600)),

@@ -13,7 +13,7 @@ from litestar import Litestar, Router, get
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.response import File
 from litestar.static_files import create_static_files_router
 
 import core  # noqa: F401 - sets PICCOLO_CONF before any table is used
@@ -24,6 +24,7 @@ from hub.app import ocpi_mount
 from hub.client import HubLink
 from ocpp_cs import app as ocpp_app
 from portal.api.common import DepthLimitedRequest
+from portal.api_docs import VendoredSwaggerUI
 from portal.auth import AuthenticationMiddleware, public_path_patterns
 from portal.csrf import csrf_middleware
 from portal.errors import EXCEPTION_HANDLERS, ids_in_range
@@ -54,6 +55,13 @@ class StationSocketsFirst:
 @get("/health", include_in_schema=False)
 async def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@get("/favicon.ico", include_in_schema=False, cache=86400)
+async def favicon() -> File:
+    """Browsers ask for /favicon.ico whatever the page says; pages link static/favicon.svg (the same picture)."""
+    path = Path(PROJECT_ROOT) / "static" / "favicon.ico"
+    return File(path, media_type="image/x-icon", content_disposition_type="inline")
 
 
 def _session_secret(settings: Settings) -> bytes:
@@ -101,7 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     static = create_static_files_router(path="/static", directories=[Path(PROJECT_ROOT) / "static"], name="static")
     # The OpenAPI document at /api/docs describes the REST API only, not the portal's pages.
     portal = Router("/", route_handlers=PORTAL_HANDLERS, include_in_schema=False)
-    handlers: list[Any] = [health, static, portal, API_ROUTER, *ocpp_app.HANDLERS, ocpi_mount]
+    handlers: list[Any] = [health, favicon, static, portal, API_ROUTER, *ocpp_app.HANDLERS, ocpi_mount]
     return Litestar(
         route_handlers=handlers,
         # The session cookie carries the data (language, flash messages, the CSRF token) and the id of the server-side
@@ -117,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="csms REST API",
             version="1",
             path="/api/docs",
-            render_plugins=[SwaggerRenderPlugin(), ScalarRenderPlugin(path="/scalar")],
+            render_plugins=[VendoredSwaggerUI(schema_url="/api/docs/openapi.json")],
         ),
         debug=False,
     )

@@ -34,8 +34,14 @@ async def _with_db(fn: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from core import db
 
-    _run(db.migrate())
-    print("database is up to date")
+    ran = _run(db.migrate())
+    if ran:
+        print(f"applied {len(ran)} migration{'s' if len(ran) != 1 else ''}:")
+        for name in ran:
+            print(f"  {name}")
+        print("the database is now up to date")
+    else:
+        print("no migrations needed: the database was already up to date")
     return 0
 
 
@@ -75,6 +81,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     address = f"{args.host}:{args.port}"
     web, ws = ("https", "wss") if ssl else ("http", "ws")
     print(f"csms serving on {web}://{address} (stations: {ws}://{address}/ocpp/<charge box id>) - {mode}", flush=True)
+    if not settings.public_url_set:
+        print(
+            f"warning: PUBLIC_URL is not set; links and upload addresses use {settings.public_url}, which stations "
+            "and other machines cannot reach. Set PUBLIC_URL to the address they reach.",
+            flush=True,
+        )
     from csms.app import create_asgi
     from csms.server import server_config
 

@@ -23,6 +23,7 @@ from core.tenancy.permissions import Permission
 # they come. tests/integration/test_route_security.py checks every route of the app against its own table.
 PUBLIC_PATHS: tuple[str, ...] = (
     "/health",  # load balancers
+    "/favicon.ico",  # browsers ask for it on every page, the login page too
     "/login",
     "/lang",  # the language switch before a login (POST), and its links:
     "/lang/",

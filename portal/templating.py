@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
 
+from core.commands.outcome import command_outcome
 from core.errors import Message
 from portal import audit_labels, code_labels, csrf, i18n
 
@@ -65,6 +66,7 @@ def build_environment() -> Environment:
     env.filters["msg"] = _message
     env.filters["audit_field"] = _audit_field
     env.filters["audit_value"] = _audit_value
+    env.filters["command_outcome"] = command_outcome  # a command record's answer in words
     env.globals["code_labels"] = lambda name: code_labels.translated(name, i18n.gettext)
     return env
 

@@ -54,6 +54,26 @@
     }
   });
 
+  // <element data-poll="ms" hx-trigger="poll">: live fragments (a command's result, a charge point's status) get a
+  // "poll" event every ms milliseconds while the page is visible; a hidden tab asks the server nothing. A
+  // fragment stops by coming back without data-poll (its result is final). htmx's own "every" cannot do this
+  // without eval, which the policy forbids.
+  var lastPoll = new WeakMap();
+  window.setInterval(function () {
+    if (document.hidden || !window.htmx) return;
+    var now = Date.now();
+    document.querySelectorAll("[data-poll]").forEach(function (element) {
+      var every = parseInt(element.getAttribute("data-poll"), 10) || 2000;
+      var last = lastPoll.get(element);
+      if (last === undefined) {
+        lastPoll.set(element, now);
+      } else if (now - last >= every) {
+        lastPoll.set(element, now);
+        window.htmx.trigger(element, "poll");
+      }
+    });
+  }, 200);
+
   // <input type=checkbox data-switch hx-post=...>: the switch's new state goes along as enabled=on|off.
   document.addEventListener("htmx:configRequest", function (event) {
     var element = event.detail.elt;

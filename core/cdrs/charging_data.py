@@ -22,7 +22,7 @@ from core.cdrs.tables import Cdr
 from core.charging.meter_values import session_sampled_values
 from core.charging.sessions import OPEN_STATUSES
 from core.charging.tables import ChargingSession
-from core.db import is_postgres
+from core.db import is_postgres, lower_sql
 from core.eichrecht import ocmf
 from core.errors import NotFound
 from core.infrastructure.overview import _TOP, _like_escape, _one  # the overview's parameter and text-prefix helpers
@@ -88,6 +88,7 @@ def _date(text: str) -> date | None:
 
 def parse_query(params: Mapping[str, Any]) -> CdrQuery:
     """From URL parameters; anything unknown is dropped, never trusted."""
+
     def pick(key: str, allowed: tuple[str, ...], upper: bool = True) -> str:
         value = _one(params, key)
         value = value.upper() if upper else value.lower()
@@ -158,6 +159,8 @@ _ACTIVE_FROM = (
     "charging_session s JOIN charging_station st ON st.id = s.station JOIN location l ON l.id = st.location "
     "LEFT JOIN charge_point cp ON cp.id = s.charge_point"
 )
+
+
 @dataclass(frozen=True)
 class _Shape:
     """What a query takes from each branch: which columns, and optionally an order, a limit and a keyset start."""
@@ -170,23 +173,23 @@ class _Shape:
 
 
 # How the CSV writes a column when the database formats it (as_text): decimals with fixed places, UTC times.
-_TEXT_DECIMALS = {"total_energy": 3, "total_time": 6, "total_parking_time": 6, "total_cost_excl_vat": 2,
+TEXT_DECIMALS = {"total_energy": 3, "total_time": 6, "total_parking_time": 6, "total_cost_excl_vat": 2,
                   "total_vat": 2, "total_cost_incl_vat": 2}  # fmt: skip
-_TEXT_FLAGS = ("eichrecht_compliant", "signed", "billable")
-_TEXT_TIMES = ("start_date_time", "end_date_time")
+TEXT_FLAGS = ("eichrecht_compliant", "signed", "billable")
+TEXT_TIMES = ("start_date_time", "end_date_time")
 
 
 def _as_text(key: str, expr: str, postgres: bool) -> str:
-    if key in _TEXT_TIMES:
+    if key in TEXT_TIMES:
         if postgres:
             return f"""to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
         return f"strftime('%Y-%m-%dT%H:%M:%SZ', {expr})"
-    if key in _TEXT_DECIMALS:
-        places = _TEXT_DECIMALS[key]
+    if key in TEXT_DECIMALS:
+        places = TEXT_DECIMALS[key]
         if postgres:
             return f"CAST(ROUND(CAST({expr} AS NUMERIC), {places}) AS TEXT)"
         return f"CASE WHEN {expr} IS NULL THEN NULL ELSE printf('%.{places}f', {expr}) END"
-    if key in _TEXT_FLAGS:
+    if key in TEXT_FLAGS:
         return f"CASE WHEN {expr} THEN 'true' ELSE 'false' END"
     return expr
 
@@ -211,12 +214,13 @@ def _branch(
     if q.country:
         add(f"{cols['country']} = {{}}", q.country)
     if q.city:
-        city = q.city.lower()
-        add(f"((LOWER({cols['city']}) >= {{}} AND LOWER({cols['city']}) < {{}}) OR "
+        city, folded = q.city.lower(), lower_sql(cols["city"], is_postgres())
+        add(f"(({folded} >= {{}} AND {folded} < {{}}) OR "
             f"({cols['postal_code']} >= {{}} AND {cols['postal_code']} < {{}}))",
             city, city + _TOP, q.city, q.city + _TOP)  # fmt: skip
     if q.street:
-        add(f"LOWER({cols['address']}) LIKE {{}} ESCAPE '\\'", "%" + _like_escape(q.street.lower()) + "%")
+        street = lower_sql(cols["address"], is_postgres())
+        add(f"{street} LIKE {{}} ESCAPE '\\'", "%" + _like_escape(q.street.lower()) + "%")
     if q.eichrecht:
         add(f"{cols['eichrecht_compliant']} = {{}}", q.eichrecht == "yes")
     if q.signature:

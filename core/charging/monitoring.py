@@ -25,6 +25,7 @@ from core.charging.tables import (
     StatusEvent,
 )
 from core.errors import NotFound
+from core.infrastructure.evse_status import effective_status_of
 from core.infrastructure.tables import ChargePoint, ChargingStation
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
@@ -361,13 +362,15 @@ async def charge_point_summary(actor: Actor, charge_point_id: int, at: datetime 
         ChargePoint.select(
             ChargePoint.id, ChargePoint.tenant, ChargePoint.station, ChargePoint.evse_id, ChargePoint.evse_number,
             ChargePoint.status, ChargePoint.status_detail, ChargePoint.error_code, ChargePoint.status_updated_at,
-            ChargePoint.error_rate,
+            ChargePoint.error_rate, ChargePoint.station.status.as_alias("station_status"),
+            ChargePoint.station.connected.as_alias("connected"),
         )
         .where((ChargePoint.id == charge_point_id) & ChargePoint.tenant.is_in(actor.scope))
         .first()
     )  # fmt: skip
     if cp is None:
         raise NotFound("charge_point")
+    cp["connector_status"], cp["status"] = cp["status"], effective_status_of(cp).value
     last = await (
         ChargingSession.select(
             ChargingSession.id, ChargingSession.id_tag, ChargingSession.started_at, ChargingSession.stopped_at,

@@ -21,21 +21,9 @@ from core.charging.sessions import (
 )
 from core.charging.tables import ChargingSession, StatusEvent
 from core.db import transaction
+from core.infrastructure.evse_status import evse_status_of
 from core.infrastructure.tables import ChargePoint, ChargingStation
 
-# OCPP 1.6 ChargePointStatus -> OCPI EvseStatus. Preparing and Finishing occupy the charge point (a car is
-# plugged in), so they count as CHARGING for the overview the way OCPI expects.
-OCPP_TO_EVSE_STATUS = {
-    "Available": "AVAILABLE",
-    "Preparing": "CHARGING",
-    "Charging": "CHARGING",
-    "SuspendedEV": "CHARGING",
-    "SuspendedEVSE": "CHARGING",
-    "Finishing": "CHARGING",
-    "Reserved": "RESERVED",
-    "Unavailable": "INOPERATIVE",
-    "Faulted": "OUTOFORDER",
-}
 # The open session follows the connector's status.
 _SESSION_STATUS_OF = {
     "Charging": SessionStatus.CHARGING,
@@ -53,6 +41,10 @@ _CHARGE_POINT_STATUS = (
     f'UPDATE "{ChargePoint._meta.tablename}" SET "status" = {{}}, "status_detail" = {{}}, "error_code" = {{}}, '  # noqa: S608
     '"status_updated_at" = {} WHERE "id" = {}'
 )
+_STATION_STATUS = (
+    f'UPDATE "{ChargingStation._meta.tablename}" SET "status" = {{}}, "status_detail" = {{}}, "error_code" = {{}}, '  # noqa: S608
+    '"status_updated_at" = {} WHERE "id" = {}'
+)
 StatusItem = tuple[dict[str, Any], dict[str, Any], datetime]  # (station, StatusNotification.req, received at)
 
 
@@ -66,6 +58,7 @@ async def _write_status_batch(items: list[StatusItem]) -> None:
     point_of = {(p["station"], p["evse_number"]): p["id"] for p in points}
     events: list[tuple[Any, ...]] = []
     point_updates: list[tuple[Any, ...]] = []
+    station_updates: list[tuple[Any, ...]] = []
     sessions: list[tuple[int, int, SessionStatus, datetime]] = []
     unknown: list[tuple[dict[str, Any], int]] = []
     for station, payload, stamp in items:
@@ -78,10 +71,11 @@ async def _write_status_batch(items: list[StatusItem]) -> None:
             (station["tenant"], station["id"], point_id, connector_id, ocpp_status, error_code,
              payload.get("info", ""), payload.get("vendorId", ""), payload.get("vendorErrorCode", ""), at, stamp)
         )  # fmt: skip
-        if point_id is not None:
-            evse_status = OCPP_TO_EVSE_STATUS.get(ocpp_status, "UNKNOWN")
-            shown_error = "" if error_code == "NoError" else error_code
-            point_updates.append((evse_status, ocpp_status, shown_error, at, point_id))
+        shown_error = "" if error_code == "NoError" else error_code
+        if connector_id == 0:
+            station_updates.append((evse_status_of(ocpp_status).value, ocpp_status, shown_error, at, station["id"]))
+        elif point_id is not None:
+            point_updates.append((evse_status_of(ocpp_status).value, ocpp_status, shown_error, at, point_id))
             session_status = _SESSION_STATUS_OF.get(ocpp_status)
             if session_status is not None:
                 sessions.append((station["id"], connector_id, session_status, stamp))
@@ -90,6 +84,7 @@ async def _write_status_batch(items: list[StatusItem]) -> None:
     async with transaction():
         await bulk.insert_rows(StatusEvent, _STATUS_EVENT_COLUMNS, events)
         await bulk.execute_many(_CHARGE_POINT_STATUS, point_updates)
+        await bulk.execute_many(_STATION_STATUS, station_updates)
         for station_id, connector_id, session_status, stamp in sessions:
             values: dict[Any, Any] = {ChargingSession.status: session_status, ChargingSession.updated_at: stamp}
             await ChargingSession.update(values).where(

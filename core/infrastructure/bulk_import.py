@@ -22,13 +22,13 @@ from typing import Any
 from core.db import is_postgres, transaction
 from core.errors import Message, NotFound, ValidationError
 from core.infrastructure.charge_points import refresh_charge_point_summary
-from core.infrastructure.evse_id import normalize_evse_id
+from core.infrastructure.evse_id import foreign_operator_warning, normalize_evse_id
 from core.infrastructure.specs import CHARGE_POINT_SPEC, CONNECTOR_SPEC, LOCATION_SPEC, STATION_SPEC
 from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, ImportJob, Location
 from core.tenancy import audit, logins
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
-from core.tenancy.tables import StaffUser
+from core.tenancy.tables import StaffUser, Tenant
 from core.validation import FormSpec
 
 BACKGROUND_THRESHOLD = 500  # rows; longer files are imported by a background job
@@ -122,6 +122,7 @@ class Row:
     line: int  # line number in the file (the header is line 1)
     values: dict[str, str]
     errors: dict[str, Message] = field(default_factory=dict)
+    warnings: dict[str, Message] = field(default_factory=dict)  # saved all the same (an EVSE-ID of another operator)
     location: dict[str, Any] = field(default_factory=dict)
     station: dict[str, Any] = field(default_factory=dict)
     charge_point: dict[str, Any] = field(default_factory=dict)
@@ -300,6 +301,7 @@ async def check_uniqueness(actor: Actor, rows: list[Row]) -> None:
             ChargePoint.evse_id.is_in(chunk)
         ))  # fmt: skip
 
+    operator = await Tenant.select(Tenant.country_code, Tenant.party_id).where(Tenant.id == tenant_id).first() or {}
     seen_points: dict[tuple[str, int], int] = {}
     seen_evse: dict[str, int] = {}
     station_location: dict[str, tuple[str, str]] = {}
@@ -340,6 +342,8 @@ async def check_uniqueness(actor: Actor, rows: list[Row]) -> None:
                 )
             else:
                 seen_evse[evse_id] = row.line
+            if (warning := foreign_operator_warning(evse_id, operator)) is not None:
+                row.warnings["evse_id"] = warning
 
 
 async def validate(actor: Actor, text: str) -> Parsed:

@@ -1,5 +1,4 @@
-"""Charge points (EVSEs, Ladepunkte) and their connectors, and the status tiles of the dashboard.
-"""
+"""Charge points (EVSEs, Ladepunkte) and their connectors, and the status tiles of the dashboard."""
 
 from __future__ import annotations
 
@@ -7,11 +6,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from piccolo.query.functions.aggregate import Count
-
 from core.db import columns, transaction, window
 from core.errors import Message, NotFound, ValidationError
-from core.infrastructure.evse_id import normalize_evse_id
+from core.infrastructure.evse_id import evse_id_is_own, foreign_operator_warning, normalize_evse_id
+from core.infrastructure.evse_status import effective_status_of, effective_status_sql
 from core.infrastructure.specs import CHARGE_POINT_SPEC, CONNECTOR_SPEC, STATUS_GROUPS, EvseStatus
 from core.infrastructure.stations import get_station
 from core.infrastructure.tables import ChargePoint, Connector
@@ -25,6 +23,27 @@ def _now() -> datetime:
 
 
 # --- charge points -------------------------------------------------------------------------------
+
+# What the effective status and the EVSE-ID check need besides the charge point's own columns.
+_STATION_FACTS = (
+    ChargePoint.station.charge_box_id.as_alias("charge_box_id"),
+    ChargePoint.station.status.as_alias("station_status"),
+    ChargePoint.station.connected.as_alias("connected"),
+    ChargePoint.tenant.country_code.as_alias("tenant_country_code"),
+    ChargePoint.tenant.party_id.as_alias("tenant_party_id"),
+)
+
+
+def _with_derived(row: dict[str, Any]) -> dict[str, Any]:
+    """``status`` becomes what the charge point really is (what its connector reported stays as
+    ``connector_status``); ``evse_id_is_own`` and ``evse_id_warning`` say whether roaming may publish it."""
+    row["connector_status"] = row["status"]
+    row["status"] = effective_status_of(row).value
+    row["connected"] = bool(row["connected"])
+    operator = {"country_code": row.pop("tenant_country_code"), "party_id": row.pop("tenant_party_id")}
+    row["evse_id_is_own"] = evse_id_is_own(row["evse_id"], operator)
+    row["evse_id_warning"] = foreign_operator_warning(row["evse_id"], operator)
+    return row
 
 
 def _charge_points_where(actor: Actor, station_id: int | None, include_decommissioned: bool) -> Any:
@@ -43,11 +62,11 @@ async def list_charge_points(
     offset: int = 0,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    query = ChargePoint.select(
-        *ChargePoint.all_columns(), ChargePoint.station.charge_box_id.as_alias("charge_box_id")
-    ).where(_charge_points_where(actor, station_id, include_decommissioned))
+    query = ChargePoint.select(*ChargePoint.all_columns(), *_STATION_FACTS).where(
+        _charge_points_where(actor, station_id, include_decommissioned)
+    )
     query = query.order_by(ChargePoint.station).order_by(ChargePoint.evse_number)
-    return await window(query, offset, limit)
+    return [_with_derived(row) for row in await window(query, offset, limit)]
 
 
 async def count_charge_points(
@@ -60,16 +79,14 @@ async def get_charge_point(actor: Actor, charge_point_id: int) -> dict[str, Any]
     actor.require(Permission.INFRASTRUCTURE_VIEW)
     row = (
         await ChargePoint.select(
-            *ChargePoint.all_columns(),
-            ChargePoint.station.charge_box_id.as_alias("charge_box_id"),
-            ChargePoint.station.location.as_alias("location_id"),
+            *ChargePoint.all_columns(), *_STATION_FACTS, ChargePoint.station.location.as_alias("location_id")
         )
         .where((ChargePoint.id == charge_point_id) & ChargePoint.tenant.is_in(actor.scope))
         .first()
     )
     if row is None:
         raise NotFound("charge_point")
-    return row
+    return _with_derived(row)
 
 
 async def _check_charge_point_unique(data: dict[str, Any], station_id: int, exclude_id: int | None = None) -> None:
@@ -276,13 +293,15 @@ async def delete_connector(actor: Actor, connector_id: int) -> None:
 
 
 async def status_counts(actor: Actor) -> list[dict[str, Any]]:
-    """Tiles by status group, counting charge points in service."""
+    """Tiles by status group, counting charge points in service by their effective status."""
     if not actor.can(Permission.INFRASTRUCTURE_VIEW):
         return []
-    rows = (
-        await ChargePoint.select(ChargePoint.status, Count(alias="n"))
-        .where(ChargePoint.tenant.is_in(actor.scope) & ChargePoint.decommissioned_at.is_null())
-        .group_by(ChargePoint.status)
+    marks = ", ".join("{}" for _ in actor.scope)
+    rows = await ChargePoint.raw(
+        f"SELECT {effective_status_sql()} AS status, COUNT(*) AS n "  # noqa: S608 - fixed SQL, bound values
+        "FROM charge_point cp JOIN charging_station s ON s.id = cp.station "
+        f"WHERE cp.tenant IN ({marks}) AND cp.decommissioned_at IS NULL GROUP BY 1",
+        *actor.scope,
     )
     by_status = {row["status"]: row["n"] for row in rows}
     return [

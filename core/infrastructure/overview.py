@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.db import is_postgres
+from core.db import is_postgres, lower_sql
+from core.infrastructure.evse_status import effective_status_sql
 from core.infrastructure.specs import CONNECTOR_STANDARDS, OCPP_VERSIONS, STATUS_GROUPS, EvseStatus
 from core.infrastructure.tables import ChargePoint
 from core.tenancy.actor import Actor
@@ -44,7 +45,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("city", "City", "l.city"),
     Column("address", "Address", "l.address"),
     Column("country", "Country", "l.country"),
-    Column("status", "Status", "cp.status"),
+    # What the charge point really is (station status and connection included); the detail is what it reported.
+    Column("status", "Status", effective_status_sql()),
     Column("status_detail", "Status detail", "cp.status_detail"),
     Column("error_rate", "Error rate", "cp.error_rate"),
     Column("vendor", "Vendor", "s.vendor"),
@@ -250,7 +252,7 @@ class _Where:
 
 def _fold(expr: str, postgres: bool) -> str:
     """Lower-cased and, on PostgreSQL, byte-ordered so that prefix ranges use the expression indexes."""
-    return f'LOWER({expr}) COLLATE "C"' if postgres else f"LOWER({expr})"
+    return f'{lower_sql(expr, postgres)} COLLATE "C"' if postgres else lower_sql(expr, postgres)
 
 
 def _bytes(expr: str, postgres: bool) -> str:
@@ -283,9 +285,10 @@ def build_where(actor: Actor, q: OverviewQuery, *, postgres: bool = False) -> _W
         code_sql, code_args = _prefix_range(_bytes("l.postal_code", postgres), [q.city])
         where.add(f"({city_sql} OR {code_sql})", *city_args, *code_args)
     if q.street:
-        where.add("LOWER(l.address) LIKE {} ESCAPE '\\'", "%" + _like_escape(q.street.lower()) + "%")
+        street = "%" + _like_escape(q.street.lower()) + "%"
+        where.add(f"{lower_sql('l.address', postgres)} LIKE {{}} ESCAPE '\\'", street)
     if statuses := q.statuses():
-        where.add(f"cp.status IN ({', '.join('{}' for _ in statuses)})", *statuses)
+        where.add(f"{effective_status_sql()} IN ({', '.join('{}' for _ in statuses)})", *statuses)
     if q.firmware:
         where.add("s.firmware_version = {}", q.firmware)
     if q.connector:

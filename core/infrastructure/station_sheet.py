@@ -4,6 +4,7 @@ the OCPP address a station must be configured with.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count
@@ -13,7 +14,7 @@ from core.infrastructure.charge_points import list_charge_points
 from core.infrastructure.locations import get_location
 from core.infrastructure.stations import get_station, update_station
 from core.infrastructure.tables import ChargeGroupMember, Connector
-from core.settings import get_settings
+from core.settings import DEFAULT_PUBLIC_URL, Settings, get_settings
 from core.tenancy.actor import Actor
 
 MAX_ATTRIBUTES = 50
@@ -117,8 +118,42 @@ async def station_charge_groups(actor: Actor, station_id: int) -> list[dict[str,
     return list(unique.values())
 
 
+def _websocket_url(base: str, charge_box_id: str) -> str:
+    """``base`` (http(s)://host[:port][/prefix]) as the station websocket's ws(s)://host[:port][/prefix]/ocpp/<id>."""
+    scheme, _, rest = base.rstrip("/").partition("://")
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ocpp/{charge_box_id}"
+
+
 def ocpp_url(charge_box_id: str) -> str:
     """The websocket address a station must use: ws:// or wss:// like the public address, then /ocpp/<id>."""
-    base = get_settings().public_url
-    scheme, _, rest = base.partition("://")
-    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ocpp/{charge_box_id}"
+    return _websocket_url(get_settings().public_url, charge_box_id)
+
+
+@dataclass(frozen=True)
+class OcppAddress:
+    url: str  # what the station must be configured with
+    reached_url: str  # the same path at the address the page showing it was opened with
+    warning: Message | None = None
+
+
+def ocpp_address(charge_box_id: str, reached_base: str, settings: Settings | None = None) -> OcppAddress:
+    """What a station must configure, for a page opened at ``reached_base`` (its scheme, host and port: where
+    this server really answers, TLS included).
+
+    PUBLIC_URL names the address stations reach (a proxy's, say). Left at its default it names nobody's address,
+    so the page's own address is shown instead, with a warning to set PUBLIC_URL.
+    """
+    settings = settings or get_settings()
+    reached = _websocket_url(reached_base, charge_box_id)
+    if not settings.public_url_set:
+        return OcppAddress(
+            reached,
+            reached,
+            Message(
+                "PUBLIC_URL is not set (default %(default)s), so csms does not know the address stations reach it "
+                "at: the address shown is the one this page was opened with. Set PUBLIC_URL to the address "
+                "stations and users reach and restart csms.",
+                {"default": DEFAULT_PUBLIC_URL},
+            ),
+        )
+    return OcppAddress(_websocket_url(settings.public_url, charge_box_id), reached)

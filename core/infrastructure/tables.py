@@ -85,6 +85,12 @@ class ChargingStation(Table):
     connected_node = Varchar(length=64, default="")
     last_heartbeat_at = Timestamptz(null=True, default=None)
     last_message_at = Timestamptz(null=True, default=None)
+    # The station's own status (StatusNotification for connector 0), as an OCPI EvseStatus and as sent; it decides
+    # with each charge point's status what a charge point really is (core.infrastructure.evse_status).
+    status = Varchar(length=20, default="UNKNOWN")
+    status_detail = Varchar(length=30, default="")
+    error_code = Varchar(length=50, default="")
+    status_updated_at = Timestamptz(null=True, default=None)
     boot_info = JSON(default={})  # last BootNotification: iccid, imsi, meter type/serial, ...
     firmware_status = Varchar(length=30, default="")  # last FirmwareStatusNotification
     diagnostics_status = Varchar(length=30, default="")  # last DiagnosticsStatusNotification

@@ -32,6 +32,21 @@ def tenant_language(tenant: dict[str, Any]) -> str:
     return "de" if tenant.get("country_code", "").upper() in GERMAN_SPEAKING else "en"
 
 
+# Where a tenant's staff live, by its country: local times in exports (a country with several zones takes its
+# capital's). Elsewhere UTC, which is at least never wrong about what it is.
+_TIME_ZONES = {
+    "DE": "Europe/Berlin", "AT": "Europe/Vienna", "CH": "Europe/Zurich", "LI": "Europe/Vaduz",
+    "LU": "Europe/Luxembourg", "NL": "Europe/Amsterdam", "BE": "Europe/Brussels", "FR": "Europe/Paris",
+    "IT": "Europe/Rome", "PL": "Europe/Warsaw", "CZ": "Europe/Prague", "DK": "Europe/Copenhagen",
+    "GB": "Europe/London", "ES": "Europe/Madrid",
+}  # fmt: skip
+
+
+def tenant_time_zone(tenant: dict[str, Any]) -> str:
+    """The IANA time zone a tenant's people read times in (by its country)."""
+    return _TIME_ZONES.get(str(tenant.get("country_code") or "").upper(), "UTC")
+
+
 TENANT_SPEC = FormSpec(
     "tenant",
     (

@@ -1,6 +1,8 @@
 """REST API: charge points as OCPI EVSEs (``/api/v1/evses``), over core.infrastructure.charge_points.
 
-An EVSE carries its connectors nested and read-only (they change under ``/api/v1/connectors``); creating one
+``status`` is the EVSE's effective status (its station's status and connection included,
+core.infrastructure.evse_status); ``connector_status`` is what the station reported for it. An EVSE carries its
+connectors nested and read-only (they change under ``/api/v1/connectors``); creating one
 may bring its first connector along.
 """
 
@@ -45,9 +47,14 @@ EVSE = Shape(
     # OCPI nests the connectors in the EVSE; they come along read-only (change them under /connectors).
     computed=lambda row: {
         "charge_box_id": row.get("charge_box_id"),
+        "connector_status": row.get("connector_status") or row.get("status"),
+        "evse_id_is_own": bool(row.get("evse_id_is_own")),
         "connectors": [CONNECTOR.to_api(c) for c in row.get("connectors", [])],
     },
-    computed_types=(("charge_box_id", str), ("connectors", list[ConnectorOutput])),  # type: ignore[valid-type]
+    computed_types=(
+        ("charge_box_id", str), ("connector_status", str), ("evse_id_is_own", bool),
+        ("connectors", list[ConnectorOutput]),  # type: ignore[valid-type]
+    ),  # fmt: skip
 )
 
 

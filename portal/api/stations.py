@@ -1,7 +1,9 @@
 """REST API: charging stations (``/api/v1/stations``), over core.infrastructure.stations.
 
 The OCPP password is write-only: the answer says only whether the station has one (``has_password``) and the
-address it must connect to (``ocpp_url``). ``connected`` is the station's presence as the portal shows it.
+address it must connect to (``ocpp_url``). ``connected`` is the station's presence as the portal shows it;
+``status`` is what the station last reported for itself (OCPP connector 0, as an OCPI EvseStatus, ``status_detail``
+as sent): a station that is OUTOFORDER or INOPERATIVE makes its EVSEs so (core.infrastructure.evse_status).
 """
 
 # No ``from __future__ import annotations`` here: Litestar reads the generated handlers' annotations (this
@@ -21,6 +23,8 @@ def _station_extra(row: Row) -> Row:
         "has_password": bool(row.get("has_password")),
         "ocpp_url": station_sheet.ocpp_url(row["charge_box_id"]),
         "connected": bool(row.get("connected")),
+        "status": row.get("status") or "UNKNOWN",
+        "status_detail": row.get("status_detail") or "",
     }
 
 
@@ -33,7 +37,13 @@ STATION = Shape(
         Attr("ocpp_password", write_only=True),
     ),
     computed=_station_extra,
-    computed_types=(("has_password", bool), ("ocpp_url", str), ("connected", bool)),
+    computed_types=(
+        ("has_password", bool),
+        ("ocpp_url", str),
+        ("connected", bool),
+        ("status", str),
+        ("status_detail", str),
+    ),  # fmt: skip
 )
 
 

@@ -9,10 +9,12 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, get
 from litestar.response import Stream
 
-from core.cdrs import building, charging_data
+from core.cdrs import building, charging_data, export
 from core.cdrs.charging_data import CdrQuery
 from core.eichrecht.ocmf import SignatureStatus
+from core.tenancy import tenants
 from core.tenancy.permissions import Permission
+from portal import i18n
 from portal.auth import actor_of, requires
 from portal.csv_export import csv_download
 from portal.templating import is_htmx, render
@@ -70,9 +72,15 @@ class ChargingDataController(Controller):
         q = _query(request)
         actor.require(Permission.SESSIONS_VIEW)
         stamp = datetime.now().strftime("%Y%m%d-%H%M")
-        # Semicolon-separated UTF-8 with BOM (spreadsheets), OCPI field names as header.
-        rows = charging_data.export_batches(actor, q)
-        return csv_download(f"charging-data-{stamp}.csv", charging_data.EXPORT_COLUMNS, rows, delimiter=";", bom=True)
+        # UTF-8 with BOM, so that spreadsheets read the umlauts; separators, numbers, times and headers as
+        # spreadsheets in the user's language expect them (core.cdrs.export).
+        tenant = await tenants.get_tenant(actor.tenant_id)
+        style = export.csv_style(
+            i18n.current_language.get(), tenants.tenant_time_zone(tenant), i18n.gettext("Yes"), i18n.gettext("No")
+        )
+        header = [export.EXPORT_HEADERS[column].render(i18n.gettext) for column in charging_data.EXPORT_COLUMNS]
+        rows = export.localized_batches(charging_data.export_batches(actor, q), style)
+        return csv_download(f"charging-data-{stamp}.csv", header, rows, delimiter=style.delimiter, bom=True)
 
     @get("/{cdr_id:int}", name="charging_data_detail")
     async def detail(self, request: Request[Any, Any, Any], cdr_id: int) -> Response[Any]:

@@ -29,11 +29,16 @@ async def _job_page(request: AnyRequest, job_id: int, errors: dict[str, Any] | N
     context: dict[str, Any] = {"job": job, "errors": errors or {}, "threshold": bulk_import.BACKGROUND_THRESHOLD}
     if job["status"] == JobStatus.PREVIEW:
         parsed = await bulk_import.preview_rows(actor, job_id)
-        shown = parsed.invalid_rows[:PREVIEW_MAX_ROWS] + parsed.valid_rows[:PREVIEW_VALID_ROWS]
-        context["rows"] = sorted(shown, key=lambda row: row.line)
+        warned = sum(1 for row in parsed.valid_rows if row.warnings)
+        # Rows with warnings come first among the valid rows: staff decide whether to import them.
+        valid = sorted(parsed.valid_rows, key=lambda row: not row.warnings)[
+            : PREVIEW_VALID_ROWS + min(warned, PREVIEW_MAX_ROWS)
+        ]
+        context["rows"] = sorted(parsed.invalid_rows[:PREVIEW_MAX_ROWS] + valid, key=lambda row: row.line)
         context["columns"] = list(parsed.rows[0].values) if parsed.rows else []
         context["file_errors"] = parsed.file_errors
-        context["hidden_valid"] = max(0, len(parsed.valid_rows) - PREVIEW_VALID_ROWS)
+        context["hidden_valid"] = len(parsed.valid_rows) - len(valid)
+        context["warned"] = warned
     status = 400 if errors and not is_htmx(request) else 200
     return render(request, "infrastructure/imports_job.html", context, status_code=status)
 

@@ -57,11 +57,11 @@ async def operator_options(actor: Actor, station: dict[str, Any]) -> list[dict[s
     return [t for t in await tenants.sub_tenants(actor) if t["kind"] == "CPO" and t["id"] != station["tenant"]]
 
 
-def _secret(station: dict[str, Any], password: str) -> dict[str, Any]:
+def _secret(request: AnyRequest, station: dict[str, Any], password: str) -> dict[str, Any]:
     return {
         "station_id": station["id"],
         "password": password,
-        "url": station_sheet.ocpp_url(station["charge_box_id"]),
+        "url": station_sheet.ocpp_address(station["charge_box_id"], str(request.base_url)).url,
         "username": station["charge_box_id"],
     }
 
@@ -95,7 +95,7 @@ class StationController(Controller):
             raw.pop("ocpp_password", None)  # a typed secret is never echoed back into the page
             context = await _station_form_context(actor, raw, exc.errors, station=None)
             return page(request, "infrastructure/station_form.html", context, status_code=form_error_status(request))
-        flash(request, Message("The station was created."), _secret(station, password))
+        flash(request, Message("The station was created."), _secret(request, station, password))
         return done(request, f"/infrastructure/stations/{station['id']}")
 
     @get("/{station_id:int}", name="infra_station")
@@ -125,9 +125,12 @@ class StationController(Controller):
         if key not in OWN_TAB_KEYS:  # other areas serve their tabs from their own controllers
             raise NotFoundException()
         station = loaded(await infrastructure_stations.get_station(actor, station_id))
-        return page(request, f"infrastructure/station_tab_{key}.html", await self._tab_context(actor, station, key))
+        context = await self._tab_context(request, actor, station, key)
+        return page(request, f"infrastructure/station_tab_{key}.html", context)
 
-    async def _tab_context(self, actor: Actor, station: dict[str, Any], key: str) -> dict[str, Any]:
+    async def _tab_context(
+        self, request: AnyRequest, actor: Actor, station: dict[str, Any], key: str
+    ) -> dict[str, Any]:
         context: dict[str, Any] = {"station": station}
         context["location"] = loaded(await infrastructure_locations.get_location(actor, station["location"]))
         if key == "assignments":
@@ -135,7 +138,7 @@ class StationController(Controller):
         elif key == "attributes":
             context["pairs"] = list((station["attributes"] or {}).items())
         elif key == "ocpp":
-            context["ocpp_url"] = station_sheet.ocpp_url(station["charge_box_id"])
+            context["ocpp"] = station_sheet.ocpp_address(station["charge_box_id"], str(request.base_url))
             context["ocpp_versions"] = OCPP_VERSIONS
         return context
 
@@ -150,7 +153,8 @@ class StationController(Controller):
             await station_sheet.set_station_attributes(actor, station_id, pairs)
         except ValidationError as exc:
             station = loaded(await infrastructure_stations.get_station(actor, station_id))
-            context = {**await self._tab_context(actor, station, "attributes"), "pairs": pairs, "errors": exc.errors}
+            context = await self._tab_context(request, actor, station, "attributes")
+            context.update(pairs=pairs, errors=exc.errors)
             return page(
                 request, "infrastructure/station_tab_attributes.html", context, status_code=form_error_status(request)
             )
@@ -190,12 +194,12 @@ class StationController(Controller):
         password = await infrastructure_stations.reset_station_password(actor, station_id)
         station = loaded(await infrastructure_stations.get_station(actor, station_id))
         if is_htmx(request):
-            context = await self._tab_context(actor, station, "ocpp")
-            context["secret"] = _secret(station, password)
+            context = await self._tab_context(request, actor, station, "ocpp")
+            context["secret"] = _secret(request, station, password)
             response = render(request, "infrastructure/station_tab_ocpp.html", {**context, "errors": {}})
             response.headers["Cache-Control"] = "no-store"
             return response
-        flash(request, Message("A new OCPP password was generated."), _secret(station, password))
+        flash(request, Message("A new OCPP password was generated."), _secret(request, station, password))
         return done(request, f"/infrastructure/stations/{station_id}?tab=ocpp")
 
     @get("/{station_id:int}/clone", guards=MANAGE)
@@ -213,7 +217,7 @@ class StationController(Controller):
         except ValidationError as exc:
             context = {"station": station, "values": {"charge_box_id": new_id}, "errors": exc.errors}
             return page(request, "infrastructure/station_clone.html", context, status_code=form_error_status(request))
-        flash(request, Message("The station was cloned."), _secret(copy, password))
+        flash(request, Message("The station was cloned."), _secret(request, copy, password))
         return done(request, f"/infrastructure/stations/{copy['id']}")
 
     @get("/{station_id:int}/operator", guards=MANAGE)

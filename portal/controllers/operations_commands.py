@@ -84,6 +84,11 @@ async def _start(
     return await result_fragment(request, await running.get_command(actor, prepared.record_id))
 
 
+async def _status_context(actor: Actor, cp: dict[str, Any]) -> dict[str, Any]:
+    session = await catalogue.running_session(actor, cp["id"]) if actor.can(Permission.OCPP_COMMANDS) else None
+    return {"cp": cp, "session": session}
+
+
 async def _station_context(actor: Actor, station_id: int) -> dict[str, Any]:
     station = await infrastructure_stations.get_station(actor, station_id)
     return {"station": station, "online": is_online(station), "labels": LABELS}
@@ -100,15 +105,21 @@ class OperationsCommandsController(Controller):
         actor = actor_of(request)
         cp = await charge_points.get_charge_point(actor, charge_point_id)
         context = await _station_context(actor, cp["station"])
-        context["cp"] = cp
+        context.update(await _status_context(actor, cp))
         if actor.can(Permission.OCPP_COMMANDS):
-            context["session"] = await catalogue.running_session(actor, charge_point_id)
             context["cards"] = await cards.list_cards(actor, limit=200)
             context["reservations"] = [
                 r for r in await running.active_reservations(actor, cp["station"]) if r["charge_point"] == cp["id"]
             ]
             context["history"] = await running.list_commands(actor, charge_point_id=charge_point_id, limit=10)
         return page(request, TEMPLATES + "control.html", context)
+
+    @get("/charge-points/{charge_point_id:int}/status")
+    async def live_status(self, request: AnyRequest, charge_point_id: int) -> Response[str]:
+        """The Control tab's status block, which polls this while the page is visible."""
+        actor = actor_of(request)
+        context = await _status_context(actor, await charge_points.get_charge_point(actor, charge_point_id))
+        return page(request, TEMPLATES + "_cp_status.html", context)
 
     @post("/charge-points/{charge_point_id:int}/commands/{name:str}", guards=COMMAND)
     async def charge_point_command(self, request: AnyRequest, charge_point_id: int, name: str) -> Any:

@@ -54,7 +54,7 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/api/docs"): PUBLIC,
     ("GET", "/api/docs/openapi.json"): PUBLIC,
     ("GET", "/api/docs/swagger"): PUBLIC,
-    ("GET", "/api/docs/scalar"): PUBLIC,
+    ("GET", "/favicon.ico"): PUBLIC,
     ("GET", "/api/docs/oauth2-redirect.html"): PUBLIC,
     ("GET", "/api/docs/{path:str}"): PUBLIC,
     ("ASGI", "/ocpp"): PUBLIC,  # the station's own password
@@ -202,6 +202,7 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/api/v1/sessions/{session_id:int}/meter-values"): needs(SV),
     # --- operations: commands on the station and charge point pages (which need infrastructure.view) -----------
     ("GET", "/operations/charge-points/{charge_point_id:int}/control"): needs(IV),  # status; buttons need OC
+    ("GET", "/operations/charge-points/{charge_point_id:int}/status"): needs(IV),  # the live status fragment
     ("POST", "/operations/charge-points/{charge_point_id:int}/commands/{name:str}"): needs(IV, OC),
     ("GET", "/operations/charge-points/{charge_point_id:int}/parameters"): needs(IV, OC),
     ("GET", "/operations/commands/{record_id:int}"): needs(IV, OC),  # the result of a command just sent

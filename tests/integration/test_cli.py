@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import ssl
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -18,10 +20,12 @@ from core.infrastructure.tables import ChargePoint, ChargingStation, Location
 from core.tenancy import api_keys, tenants
 from core.tenancy.permissions import Permission
 from core.tenancy.tables import StaffUser, Tenant
-from tests.support import free_port, self_signed_certificate
+from tests.support import free_port, scratch_database, self_signed_certificate
 
 
-async def csms(*args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+async def csms(
+    *args: str, input_text: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     # In a thread, so that the test's event loop keeps running meanwhile: a write of this process that is
     # in flight (a background batch) must be able to commit, or the command would wait for SQLite's lock.
     return await asyncio.to_thread(
@@ -29,7 +33,7 @@ async def csms(*args: str, input_text: str | None = None) -> subprocess.Complete
         [sys.executable, "-m", "csms.cli", *args],
         capture_output=True,
         text=True,
-        env=os.environ.copy(),
+        env={**os.environ, **(env or {})},
         input=input_text,
         timeout=120,
         check=False,
@@ -39,10 +43,33 @@ async def csms(*args: str, input_text: str | None = None) -> subprocess.Complete
 async def test_migrate_is_idempotent() -> None:
     result = await csms("migrate")
     assert result.returncode == 0, result.stderr
-    assert "up to date" in result.stdout
+    assert result.stdout == "no migrations needed: the database was already up to date\n"
 
 
 EMBEDDED = os.environ["DATABASE_URL"].startswith("sqlite")
+MIGRATIONS = sorted(p.stem for p in (Path(__file__).parents[2] / "migrations" / "core").glob("core_*.py"))
+
+
+@contextlib.asynccontextmanager
+async def _new_database(tmp_path: Path) -> AsyncIterator[str]:
+    if EMBEDDED:
+        yield f"sqlite:///{tmp_path}/new.sqlite3"
+    else:
+        async with scratch_database("_migrate") as url:
+            yield url
+
+
+async def test_migrate_says_what_it_did_on_a_new_database(tmp_path: Path) -> None:
+    async with _new_database(tmp_path) as url:
+        env = {"DATABASE_URL": url, "CSMS_VAR_DIR": str(tmp_path)}
+        first = await csms("migrate", env=env)
+        assert first.returncode == 0, first.stderr
+        lines = first.stdout.splitlines()
+        assert lines[0] == f"applied {len(MIGRATIONS)} migrations:"
+        assert lines[-1] == "the database is now up to date"
+        assert len(lines[1:-1]) == len(MIGRATIONS) and all(line.startswith("  2026-") for line in lines[1:-1])
+        again = await csms("migrate", env=env)
+        assert again.stdout == "no migrations needed: the database was already up to date\n", again.stderr
 
 
 async def test_demo_loads_once_with_the_promised_content() -> None:

@@ -6,9 +6,12 @@ import csv
 import io
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.cdrs.charging_data import EXPORT_COLUMNS
+from core.cdrs.export import csv_style, localized_row
 from portal.csv_export import _chunks, spreadsheet_safe
 
 
@@ -65,3 +68,26 @@ async def test_every_cell_of_a_download_is_made_safe() -> None:
     body = b"".join([chunk async for chunk in _chunks(["id", "=head"], batches(), ";", True)])
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
     assert rows == [["id", "'=head"], ["'=1+1", "-1.50", "-2"], ["ok", "'@x", ""]]
+
+
+def _exported(**values: object) -> list[object]:
+    return [values.get(column) for column in EXPORT_COLUMNS]
+
+
+def test_german_and_english_rows_of_the_charging_data_export() -> None:
+    row = _exported(start_date_time="2026-10-01T08:00:00Z", end_date_time="2026-12-01T23:30:00Z",
+                    total_energy="30.000", total_cost_incl_vat="-1.50", billable="true", signed="false",
+                    city="München")  # fmt: skip
+    at = {column: i for i, column in enumerate(EXPORT_COLUMNS)}
+    german = localized_row(row, csv_style("de", "Europe/Berlin", "Ja", "Nein"), ZoneInfo("Europe/Berlin"))
+    # Summer and winter time: UTC+2 on 1 October, UTC+1 on 1 December (the next day, local).
+    assert german[at["start_date_time"]] == "01.10.2026 10:00:00"
+    assert german[at["end_date_time"]] == "02.12.2026 00:30:00"
+    assert (german[at["total_energy"]], german[at["total_cost_incl_vat"]]) == ("30,000", "-1,50")
+    assert (german[at["billable"]], german[at["signed"]], german[at["city"]]) == ("Ja", "Nein", "München")
+    assert german[at["total_vat"]] is None and german[at["cdr_id"]] is None  # empty stays empty
+    assert spreadsheet_safe(german[at["total_cost_incl_vat"]]) == "-1,50"  # a credit stays a number
+    english = localized_row(row, csv_style("en", "Europe/Berlin", "Yes", "No"), ZoneInfo("Europe/Berlin"))
+    assert english[at["start_date_time"]] == "2026-10-01 10:00:00"
+    assert (english[at["total_energy"]], english[at["billable"]]) == ("30.000", "Yes")
+    assert csv_style("de", "UTC", "", "").delimiter == ";" and csv_style("en", "UTC", "", "").delimiter == ","

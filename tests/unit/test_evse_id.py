@@ -1,6 +1,14 @@
 import pytest
 
-from core.infrastructure.evse_id import InvalidEvseId, is_valid_evse_id, normalize_evse_id, operator_of, suggest_evse_id
+from core.infrastructure.evse_id import (
+    InvalidEvseId,
+    evse_id_is_own,
+    foreign_operator_warning,
+    is_valid_evse_id,
+    normalize_evse_id,
+    operator_of,
+    suggest_evse_id,
+)
 
 
 @pytest.mark.parametrize(
@@ -46,3 +54,35 @@ def test_invalid_ids_are_refused(raw: str) -> None:
 def test_operator_and_suggestion() -> None:
     assert operator_of("DE*ISE*E12345*1") == ("DE", "ISE")
     assert suggest_evse_id("DE", "ISE", "demo-ac-001", 2) == "DE*ISE*EDEMOAC001*2"
+
+
+ISE = {"country_code": "DE", "party_id": "ISE"}
+
+
+@pytest.mark.parametrize(
+    ("evse_id", "tenant", "own"),
+    [
+        ("DE*ISE*E12345*1", ISE, True),
+        ("de*ise*e12345*1", ISE, True),  # as typed, normalised
+        ("DEISEE123451", ISE, True),
+        ("DE*XYZ*E12345*1", ISE, False),  # the case: another operator
+        ("AT*ISE*E12345*1", ISE, False),  # same party id, another country
+        ("DE*ISE*E12345*1", {"country_code": "de", "party_id": "ise"}, True),
+        ("DE*ISE*E12345*1", {"country_code": "DE", "party_id": ""}, False),  # no party id: nothing is own
+        ("", ISE, False),
+        (None, ISE, False),
+        ("not an id", ISE, False),
+    ],
+)
+def test_evse_id_is_own(evse_id: str | None, tenant: dict[str, str], own: bool) -> None:
+    assert evse_id_is_own(evse_id, tenant) is own
+
+
+def test_warning_for_another_operators_evse_id() -> None:
+    warning = foreign_operator_warning("DE*XYZ*E12345*1", ISE)
+    assert warning is not None
+    assert warning.params == {"evse_id": "DE*XYZ*E12345*1", "theirs": "DE*XYZ", "ours": "DE*ISE"}
+    assert foreign_operator_warning("DE*ISE*E12345*1", ISE) is None
+    assert foreign_operator_warning(None, ISE) is None
+    no_party = foreign_operator_warning("DE*ISE*E1", {"country_code": "DE", "party_id": ""})
+    assert no_party is not None and "no operator id" in no_party.msgid

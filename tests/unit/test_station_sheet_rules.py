@@ -82,3 +82,26 @@ def test_ocpp_url_follows_the_public_address(monkeypatch: pytest.MonkeyPatch, pu
     settings = dataclasses.replace(get_settings(), public_url=public_url)
     monkeypatch.setattr(station_sheet, "get_settings", lambda: settings)
     assert ocpp_url("CB-1") == expected
+
+
+@pytest.mark.parametrize(
+    ("reached", "expected"),
+    [
+        ("http://127.0.0.1:8000/", "ws://127.0.0.1:8000/ocpp/CB-1"),
+        ("https://10.0.0.5:8443/", "wss://10.0.0.5:8443/ocpp/CB-1"),  # csms serve --ssl-certfile
+        ("http://csms.local", "ws://csms.local/ocpp/CB-1"),
+    ],
+)
+def test_without_public_url_the_page_address_is_shown_with_a_warning(reached: str, expected: str) -> None:
+    settings = dataclasses.replace(get_settings(), public_url="http://127.0.0.1:8000", public_url_set=False)
+    address = station_sheet.ocpp_address("CB-1", reached, settings)
+    assert (address.url, address.reached_url) == (expected, expected)
+    assert address.warning is not None and address.warning.params == {"default": "http://127.0.0.1:8000"}
+
+
+def test_a_set_public_url_is_what_stations_configure() -> None:
+    settings = dataclasses.replace(get_settings(), public_url="https://csms.example.com", public_url_set=True)
+    address = station_sheet.ocpp_address("CB-1", "http://10.0.0.5:8000/", settings)
+    assert address == station_sheet.OcppAddress(
+        url="wss://csms.example.com/ocpp/CB-1", reached_url="ws://10.0.0.5:8000/ocpp/CB-1", warning=None
+    )

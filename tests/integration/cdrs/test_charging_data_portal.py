@@ -5,17 +5,21 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from core.cdrs import charging_data
 from core.cdrs.charging_data import CdrQuery
+from core.cdrs.export import EXPORT_HEADERS
 from core.tenancy import api_keys
+from portal.i18n import translations
 from tests.integration.cdrs.conftest import cdr_of, finished_session, second_location_station
 from tests.integration.ocpp.conftest import make_station
-from tests.support import TenantCtx, app_client, login, make_user
+from tests.support import TenantCtx, app_client, login, make_user, post_form
 
 OCMF = 'OCMF|{"FV":"1.0","RD":[{"TX":"B","RV":1.0,"RU":"kWh"}]}|{"SD":"3045AB"}'
 PERIOD = {"from": "2026-09-01", "to": "2026-12-31"}
@@ -115,23 +119,46 @@ async def test_page_list_chart_and_detail(data: Data) -> None:
         assert foreign.status_code == 404
 
 
-async def test_csv_export_has_the_filtered_rows_only(data: Data) -> None:
+async def _export(data: Data, language: str) -> tuple[Any, str]:
     async with app_client() as client:
         await login(client, data.ctx.admin["email"])
+        await post_form(client, "/lang", {"language": language, "next": "/"})
         response = await client.get("/charging-data/export.csv", params={**PERIOD, "currency": "EUR"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    assert set(rows[0]) == set(charging_data.EXPORT_COLUMNS)
-    by_session = {int(r["session_id"]): r for r in rows}
+    return response, response.content.decode("utf-8-sig")
+
+
+def _local(value: datetime, fmt: str) -> str:
+    """A stored time as people in the tenant's zone (Germany) read it."""
+    return value.astimezone(ZoneInfo("Europe/Berlin")).strftime(fmt)
+
+
+async def test_csv_export_for_german_users(data: Data) -> None:
+    _, text = await _export(data, "de")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    german = translations("de").gettext
+    assert list(rows[0]) == [EXPORT_HEADERS[c].render(german) for c in charging_data.EXPORT_COLUMNS]
+    assert {"Energie (kWh)", "Beginn", "Ende", "Land", "Bruttobetrag", "Abrechenbar"} <= set(rows[0])
+    by_session = {int(r["Ladevorgang"]): r for r in rows}
     assert set(by_session) == {data.signed["session"], data.failed["session"], data.vienna["session"]}
     vienna = by_session[data.vienna["session"]]
-    assert (vienna["country"], vienna["city"], vienna["power_type"], vienna["eichrecht_compliant"]) == (
-        "AUT", "Wien", "DC", "true")  # fmt: skip
-    assert vienna["total_energy"] == "30.000" and vienna["total_time"] == "4.000000" and vienna["currency"] == "EUR"
-    assert by_session[data.signed["session"]]["signed"] == "true"
-    assert by_session[data.failed["session"]]["status"] == "FAILED"
+    assert (vienna["Energie (kWh)"], vienna["Dauer (h)"], vienna["Eichrechtskonform"]) == ("30,000", "4,000000", "Ja")
+    assert vienna["Beginn"] == _local(data.vienna["start_date_time"], "%d.%m.%Y %H:%M:%S")  # local time, not UTC
+    assert by_session[data.failed["session"]]["Status"] == "FAILED"
     assert data.foreign["session"] not in by_session
+
+
+async def test_csv_export_for_english_users(data: Data) -> None:
+    _, text = await _export(data, "en")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=","))
+    assert {"Session", "Energy (kWh)", "Start", "Eichrecht compliant", "Gross amount"} <= set(rows[0])
+    vienna = {int(r["Session"]): r for r in rows}[data.vienna["session"]]
+    assert (vienna["Energy (kWh)"], vienna["Duration (h)"], vienna["Eichrecht compliant"]) == (
+        "30.000", "4.000000", "Yes"
+    )  # fmt: skip
+    assert (vienna["Country"], vienna["City"], vienna["AC/DC"]) == ("AUT", "Wien", "DC")
+    assert vienna["Start"] == _local(data.vienna["start_date_time"], "%Y-%m-%d %H:%M:%S")
 
 
 async def test_export_walks_every_row_in_batches(data: Data) -> None:

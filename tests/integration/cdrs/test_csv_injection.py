@@ -41,11 +41,11 @@ async def test_charging_data_export_neutralises_formulas_and_keeps_amounts(
 
     response = await admin_client.get("/charging-data/export.csv", params={"from": "2026-09-01", "to": "2026-12-31"})
     assert response.status_code == 200, response.text
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    row = next(r for r in rows if int(r["session_id"]) == session_id)
-    assert (row["city"], row["address"], row["token_uid"]) == ("'" + CITY, "'" + ADDRESS, "'" + ID_TAG)
-    assert row["total_cost_excl_vat"] == "-1.50"
-    assert row["postal_code"] == "80331" and row["total_energy"] == "10.000"
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=","))  # in English
+    row = next(r for r in rows if int(r["Session"]) == session_id)
+    assert (row["City"], row["Address"], row["Card / token"]) == ("'" + CITY, "'" + ADDRESS, "'" + ID_TAG)
+    assert row["Net amount"] == "-1.50"
+    assert row["Postal code"] == "80331" and row["Energy (kWh)"] == "10.000"
 
 
 async def test_ocpp_log_export_neutralises_what_a_station_sent(

@@ -82,8 +82,13 @@ async def test_configuration_tab_updates_the_charge_point(
     htmx = {"x-csrftoken": csrf_of(admin_client), "hx-request": "true"}
     bad = await admin_client.post(url, data={"evse_number": "1", "evse_id": "XX"}, headers=htmx)
     assert bad.status_code == 200 and "Not a valid EVSE-ID" in bad.text and 'value="XX"' in bad.text
-    changes = {"evse_number": "1", "evse_id": f"DE*ISE*E{cp_id}X7*1", "floor_level": "-1", "auth_direct_payment": "on",
-               "eichrecht_compliant": "on"}
+    changes = {
+        "evse_number": "1",
+        "evse_id": f"DE*ISE*E{cp_id}X7*1",
+        "floor_level": "-1",
+        "auth_direct_payment": "on",
+        "eichrecht_compliant": "on",
+    }
     good = await admin_client.post(url, data=changes, headers=htmx)
     assert good.status_code == 200
     assert good.headers["hx-redirect"] == f"/infrastructure/charge-points/{cp_id}?tab=configuration"
@@ -93,6 +98,28 @@ async def test_configuration_tab_updates_the_charge_point(
     assert cp["eichrecht_compliant"] is True
     page = await admin_client.get(good.headers["hx-redirect"])
     assert "The changes were saved." in page.text and 'data-tab="configuration" class="active"' in page.text
+    assert 'data-testid="evse-id-warning"' not in page.text and cp["evse_id_is_own"] is True
+
+
+async def test_another_operators_evse_id_is_saved_with_a_warning(
+    admin_client: httpx.AsyncClient, site: Site, cpo: TenantCtx
+) -> None:
+    cp_id = site.charge_point["id"]
+    htmx = {"x-csrftoken": csrf_of(admin_client), "hx-request": "true"}
+    foreign = f"DE*XYZ*E{cp_id}*1"  # the tenant is DE*ISE
+    saved = await admin_client.post(
+        f"/infrastructure/charge-points/{cp_id}/configuration", data={"evse_number": "1", "evse_id": foreign},
+        headers=htmx,
+    )  # fmt: skip
+    assert saved.status_code == 200 and "hx-redirect" in saved.headers
+    cp = await charge_points.get_charge_point(cpo.actor, cp_id)
+    assert cp["evse_id"] == foreign and cp["evse_id_is_own"] is False
+    page = (await admin_client.get(saved.headers["hx-redirect"])).text
+    warning = page.split('data-testid="evse-id-warning">')[1].split("</p>")[0]
+    assert warning == (
+        f"The EVSE-ID {foreign} names the operator DE*XYZ, not your operator id DE*ISE: roaming partners will not "
+        "receive this charge point."
+    )
 
 
 async def test_connectors_are_added_edited_and_removed(

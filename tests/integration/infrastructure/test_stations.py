@@ -55,7 +55,7 @@ async def test_create_station_shows_password_once_with_connection_url(
     )  # fmt: skip
     assert response.status_code == 303
     detail = await admin_client.get(response.headers["location"])
-    assert f"ws://127.0.0.1:8000/ocpp/NEW-{unique}" in detail.text
+    assert f"ws://testserver.local/ocpp/NEW-{unique}" in detail.text  # the address the portal was opened at
     password = re.search(r'data-testid="station-password">([^<]+)<', detail.text)
     assert password is not None
     station_id = int(response.headers["location"].rsplit("/", 1)[1])
@@ -114,7 +114,7 @@ async def test_data_sheet_tabs_and_deep_link(admin_client: httpx.AsyncClient, si
     device = await admin_client.get(f"{base}/device")
     assert "ABB" in device.text and "Terra" in device.text
     ocpp = await admin_client.get(f"{base}/ocpp")
-    assert f"ws://127.0.0.1:8000/ocpp/{site.station['charge_box_id']}" in ocpp.text
+    assert f"ws://testserver.local/ocpp/{site.station['charge_box_id']}" in ocpp.text
     assert "Profile 2" in ocpp.text and ">Set<" in ocpp.text
     assignments = await admin_client.get(f"{base}/assignments")
     assert site.location["name"] in assignments.text and "In no charge group" in assignments.text

@@ -62,7 +62,8 @@ async def test_control_tab_start_stop_unlock(
         refused = await hx_post(portal, f"{base}/start", {"id_tag": "ABCDEF0000"})
         assert 'data-testid="command-errors"' in refused.text
         started = await hx_post(portal, f"{base}/start", {"id_tag": tag})
-        assert status_of(started.text) == "pending" and 'hx-trigger="load delay:700ms"' in started.text
+        assert status_of(started.text) == "pending"
+        assert 'data-poll="700"' in started.text and 'hx-trigger="poll"' in started.text  # polls while visible
         assert status_of(await finished(portal, started)) == "accepted"
         await until(lambda: _has_session(sim, 1))
 
@@ -74,7 +75,7 @@ async def test_control_tab_start_stop_unlock(
         stopped = await finished(portal, await hx_post(portal, f"{base}/stop"))
         assert status_of(stopped) == "accepted" and "transactionId" not in stopped  # the reply is {"status": ...}
         unlocked = await finished(portal, await hx_post(portal, f"{base}/unlock"))
-        assert "Unlocked" in unlocked
+        assert "Der Stecker wurde entriegelt." in unlocked and "Unlocked" not in unlocked  # words, not the reply
         inoperative = await finished(portal, await hx_post(portal, f"{base}/availability", {"type": "Inoperative"}))
         assert status_of(inoperative) == "accepted"
         reserved = await finished(portal, await hx_post(portal, f"{base}/reserve", {"id_tag": tag}))

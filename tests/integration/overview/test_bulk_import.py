@@ -167,3 +167,20 @@ async def test_large_file_runs_as_a_background_job(cpo: TenantCtx, tag: str) -> 
     assert done["status"] == JobStatus.DONE, done
     assert done["done"] == 600 and done["created"] == {"locations": 15, "stations": 150, "charge_points": 600}
     assert await _count_of(cpo, ChargePoint) == 600
+
+
+async def test_another_operators_evse_id_is_imported_with_a_warning(cpo: TenantCtx, tag: str) -> None:
+    text = _file(
+        _line(tag, f"A-{tag}", 1, evse=f"DE*ISE*E{tag}*1"),  # the tenant's own operator id (DE*ISE)
+        _line(tag, f"A-{tag}", 2, evse=f"DE*XYZ*E{tag}*2"),  # another operator's
+    )
+    parsed = await bulk_import.validate(cpo.actor, text)
+    assert [row.errors for row in parsed.rows] == [{}, {}]
+    assert parsed.rows[0].warnings == {}
+    assert parsed.rows[1].warnings["evse_id"].params == {
+        "evse_id": f"DE*XYZ*E{tag}*2",
+        "theirs": "DE*XYZ",
+        "ours": "DE*ISE",
+    }
+    job = await bulk_import.create_job(cpo.actor, "mixed.csv", text.encode())
+    assert (job["valid"], job["invalid"]) == (2, 0)

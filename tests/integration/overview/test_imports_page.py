@@ -80,3 +80,28 @@ async def test_upload_errors_and_guards(cpo: TenantCtx, other_cpo: TenantCtx) ->
     async with app_client() as client:
         await login(client, viewer["email"])
         assert (await client.get("/infrastructure/imports")).status_code == 403
+
+
+async def test_preview_warns_of_another_operators_evse_id(cpo: TenantCtx) -> None:
+    tag = uuid.uuid4().hex[:8].upper()
+    data = (
+        "location_name;address;postal_code;city;charge_box_id;evse_number;evse_id\n"
+        f"Hof {tag};Weg 1;10115;Berlin;IMP-{tag};1;DE*ISE*E{tag}*1\n"
+        f"Hof {tag};Weg 1;10115;Berlin;IMP-{tag};2;DE*XYZ*E{tag}*2\n"
+    ).encode()
+    async with app_client() as client:
+        await login(client, cpo.admin["email"])
+        upload = await client.post(
+            "/infrastructure/imports",
+            files={"file": ("evse.csv", data, "text/csv")},
+            data={"_csrf_token": csrf_of(client)},
+            follow_redirects=True,
+        )
+        assert upload.status_code == 200
+        assert 'data-testid="warning-count">Zeilen mit Warnungen: 1<' in upload.text
+        [warning] = re.findall(r'data-testid="import-warning">([^<]+)<', upload.text)
+        assert f"DE*XYZ*E{tag}*2" in warning and "Ihre Betreiber-ID DE*ISE" in warning
+        assert (
+            'data-testid="import-all"' in upload.text
+            and "disabled" not in upload.text.split('data-testid="import-all"')[0][-200:]
+        )
