@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, Response, get, post
 
 from core.errors import Message, ValidationError
-from core.infrastructure import overview
+from core.infrastructure import overview, selection
 from core.infrastructure.overview import OverviewQuery
 from core.infrastructure.specs import CONNECTOR_STANDARDS, OCPP_VERSIONS
 from core.tariffs import assignments, price_increase, tariffs
@@ -217,6 +217,8 @@ class TariffController(Controller):
         if form.get("mode") == "filter":
             params = {key: [str(v) for v in form.getall(key, [])] for key in WIZARD_FILTERS}
             ids = await assignments.charge_point_ids_for_filter(actor, _query_from(params))
+        elif form.get("selection") == "overview":
+            ids = await selection.selected_ids(actor)
         else:
             ids = _ids_from(form.getall("charge_point_ids", []))
         values = {
