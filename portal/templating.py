@@ -28,7 +28,7 @@ def _message(value: Message | str | None) -> str:
     if value is None:
         return ""
     if isinstance(value, Message):
-        return value.render(i18n.gettext)
+        return value.render(i18n.gettext, i18n.ngettext)
     return i18n.gettext(value)
 
 
