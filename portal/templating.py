@@ -37,6 +37,10 @@ def _audit_field(key: str) -> str:
     return label.render(i18n.gettext) if isinstance(label, Message) else label
 
 
+def _audit_action(action: str) -> str:
+    return audit_labels.audit_action(action).render(i18n.gettext)
+
+
 def _audit_value(value: Any, key: str = "") -> str:
     return _audit_shown(audit_labels.audit_value(value, key))
 
@@ -65,6 +69,7 @@ def build_environment() -> Environment:
     env.filters["msg"] = _message
     env.filters["audit_field"] = _audit_field
     env.filters["audit_value"] = _audit_value
+    env.filters["audit_action"] = _audit_action
     env.globals["code_labels"] = lambda name: code_labels.translated(name, i18n.gettext)
     return env
 
