@@ -37,22 +37,24 @@ async def selected_ids(actor: Actor) -> list[int]:
     return await _visible(actor, ids)
 
 
-async def _store(actor: Actor, ids: set[int]) -> list[int]:
-    kept = (await _visible(actor, ids))[:MAX_SELECTION]
-    await preferences.save(actor, _key(actor), kept)
+async def _store(actor: Actor, current: list[int], wanted: set[int]) -> list[int]:
+    """Saves ``wanted`` (what of it the actor may see); a post that changes nothing writes nothing."""
+    kept = (await _visible(actor, wanted))[:MAX_SELECTION]
+    if kept != current:
+        await preferences.save(actor, _key(actor), kept)
     return kept
 
 
 async def change(actor: Actor, ids: list[int], *, selected: bool) -> list[int]:
     """Ticks (``selected``) or unticks charge points; returns the whole selection."""
-    current = set(await selected_ids(actor))
-    return await _store(actor, current | set(ids) if selected else current - set(ids))
+    current = await selected_ids(actor)
+    return await _store(actor, current, set(current) | set(ids) if selected else set(current) - set(ids))
 
 
 async def select_all(actor: Actor, q: OverviewQuery) -> list[int]:
     """Adds every result of the overview's filters, on every page."""
-    current = set(await selected_ids(actor))
-    return await _store(actor, current | set(await overview.matching_ids(actor, q, MAX_SELECTION)))
+    current = await selected_ids(actor)
+    return await _store(actor, current, set(current) | set(await overview.matching_ids(actor, q, MAX_SELECTION)))
 
 
 async def clear(actor: Actor) -> None:

@@ -89,8 +89,9 @@ async def _name_references(actor: Actor, entries: list[dict[str, Any]]) -> None:
     for entry in entries:
         changes = entry.get("changes")
         for key, pair in changes.items() if isinstance(changes, dict) else ():
-            if key in _REFERENCES and isinstance(pair, list):
-                ids = {v for v in _flat(pair) if isinstance(v, int) and not isinstance(v, bool)}
+            if key not in _REFERENCES or not isinstance(pair, list):
+                continue
+            if ids := {v for v in _flat(pair) if isinstance(v, int) and not isinstance(v, bool)}:
                 wanted.setdefault(key, set()).update(ids)
     names: dict[str, dict[int, str]] = {}
     for key, ids in wanted.items():

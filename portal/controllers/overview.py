@@ -87,4 +87,6 @@ class OverviewController(Controller):
             return Redirect(URL, status_code=303)
         ids = [int(v) for v in form.getall("charge_point_id", []) if str(v).isdigit()]
         chosen = await selection.change(actor, ids, selected=form.get("enabled") == "on")
+        if not is_htmx(request):
+            return Redirect(URL, status_code=303)
         return render(request, "infrastructure/overview.html", {"selected_count": len(chosen)}, block="selection_count")
