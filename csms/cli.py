@@ -140,7 +140,11 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     from core.tenancy import tenants, users
     from core.tenancy.actor import system_actor
 
-    password = args.password or os.environ.get("CSMS_USER_PASSWORD") or getpass.getpass("Password: ")
+    try:
+        password = args.password or os.environ.get("CSMS_USER_PASSWORD") or getpass.getpass("Password: ")
+    except EOFError:
+        print("no password given: type it when asked, or use --password or CSMS_USER_PASSWORD", file=sys.stderr)
+        return 2
 
     async def work() -> Any:
         tenant = await tenants.get_tenant_by_slug(args.tenant)

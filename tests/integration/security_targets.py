@@ -160,7 +160,7 @@ async def _anomaly(world: World) -> int:
 
 
 async def _unknown_station(world: World) -> int:
-    # core.charging.connections.record_unknown_station assigns the row to the only tenant allowing unknown stations, a
+    # core.charging.handshake.record_unknown_station assigns the row to the only tenant allowing unknown stations, a
     # global state other tests change; the row is written directly, assigned to the world's tenant.
     from core.charging.tables import UnknownStation
 

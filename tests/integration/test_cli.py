@@ -97,6 +97,8 @@ async def test_bad_input_is_a_clear_error_not_a_traceback() -> None:
         "user", "create", "--tenant", "no-such-tenant", "--email", "a@b.cd", "--password", "long-enough-pass"
     )
     assert weak.returncode == 2 and "Traceback" not in weak.stderr
+    no_password = await csms("user", "create", "--tenant", "no-such-tenant", "--email", "a@b.cd", input_text="")
+    assert no_password.returncode == 2 and "--password" in no_password.stderr and "Traceback" not in no_password.stderr
 
 
 async def test_demo_refuses_a_production_database_unless_forced() -> None:
