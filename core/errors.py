@@ -12,9 +12,16 @@ class Message:
 
     msgid: str
     params: dict[str, Any] = field(default_factory=dict)
+    plural: str = ""  # the plural msgid of a message about params["count"] things
 
-    def render(self, gettext: Any = None) -> str:
-        text = gettext(self.msgid) if gettext else self.msgid
+    def render(self, gettext: Any = None, ngettext: Any = None) -> str:
+        count = int(self.params.get("count", 0)) if self.plural else 0
+        if self.plural and ngettext:
+            text = ngettext(self.msgid, self.plural, count)
+        elif self.plural:
+            text = self.msgid if count == 1 else self.plural
+        else:
+            text = gettext(self.msgid) if gettext else self.msgid
         if not self.params:
             return text
         # A parameter may itself be a message (a weekday in a sentence): the same language for both.

@@ -12,6 +12,7 @@ from typing import Any
 
 from core.access.driver_groups import KIND_LABELS, MODE_LABELS, Scope
 from core.errors import Message
+from core.tenancy.permissions import CATALOGUE
 from portal import code_labels
 
 FIELD_LABELS: dict[str, Message] = {
@@ -52,6 +53,28 @@ FIELD_LABELS: dict[str, Message] = {
     "email": Message("E-mail"), "language": Message("Language"), "active": Message("Active (may log in)"),
     "is_admin": Message("Administrator (holds every permission)"), "password": Message("Password"),
     "description": Message("Description"), "permissions": Message("Permissions"), "groups": Message("Groups"),
+    # tariff prices, per power type
+    "ac_energy_per_kwh": Message("AC price per kWh"), "ac_time_per_minute": Message("AC price per minute"),
+    "ac_time_from_minute": Message("AC price per minute from minute"), "ac_session_fee": Message("AC session fee"),
+    "dc_energy_per_kwh": Message("DC price per kWh"), "dc_time_per_minute": Message("DC price per minute"),
+    "dc_time_from_minute": Message("DC price per minute from minute"), "dc_session_fee": Message("DC session fee"),
+    # everything else the history records
+    "attributes": Message("Attributes"), "source": Message("Copied from"), "tenant": Message("Operator"),
+    "allow_unknown_stations": Message("Accept unknown stations"), "revoked_at": Message("Revoked at"),
+    "charge_points": Message("Charge points"), "stations": Message("Stations"), "locations": Message("Locations"),
+}  # fmt: skip
+
+# What was done, as the history's "Action" column says it (core.tenancy.audit.record's ``action``).
+ACTION_LABELS: dict[str, Message] = {
+    "create": Message("Created"), "update": Message("Changed"), "delete": Message("Deleted"),
+    "archive": Message("Archived"), "restore": Message("Restored"), "clone": Message("Copied"),
+    "import": Message("Imported"), "decommission": Message("Decommissioned"), "adopt": Message("Adopted"),
+    "dismiss": Message("Dismissed"), "change_operator": Message("Operator changed"),
+    "check_signatures": Message("Signatures checked"), "reset_password": Message("OCPP password reset"),
+    "password_reset": Message("Password reset"), "password_change": Message("Password changed"),
+    "revoke": Message("Revoked"), "resolve": Message("Resolved"), "resolve_flags": Message("Notes resolved"),
+    "close": Message("Closed"), "add_card": Message("Card added"), "remove_card": Message("Card removed"),
+    "tariff_assign": Message("Tariff assigned"), "tariff_cancel": Message("Tariff assignment cancelled"),
 }  # fmt: skip
 
 
@@ -73,7 +96,15 @@ VALUE_LABELS: dict[str, Mapping[Any, Message | str]] = {
     "standard": code_labels.STANDARDS,
     "format": code_labels.FORMATS,
     "country": code_labels.COUNTRIES,
+    "status": code_labels.STATUS,
+    "permissions": {info.permission.value: Message(info.label) for info in CATALOGUE},
+    "language": {"de": "Deutsch", "en": "English"},
 }
+
+
+def audit_action(action: str) -> Message:
+    """A recorded action by its label; one recorded before its label existed reads as a change."""
+    return ACTION_LABELS.get(action, Message("Changed"))
 
 
 def audit_field(key: str) -> Message | str:
@@ -86,7 +117,7 @@ def audit_value(value: Any, key: str = "") -> Any:
     label = VALUE_LABELS.get(key, {}).get(value) if isinstance(value, str) else None
     if label is not None:
         return label
-    if value is None or value == "":
+    if value is None or value == "" or value == {} or value == []:
         return "–"
     if value is True:
         return Message("Yes")
@@ -96,12 +127,20 @@ def audit_value(value: Any, key: str = "") -> Any:
         return [_period(item) for item in value] or "–"
     if isinstance(value, list):
         return [audit_value(item, key) for item in value] or "–"
+    if isinstance(value, dict):
+        # A set of named values (a station's attributes): each as "name: value".
+        return [Message("%(name)s: %(value)s", {"name": str(k), "value": _one(audit_value(v))})
+                for k, v in value.items()]  # fmt: skip
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
         try:
             return datetime.fromisoformat(value)
         except ValueError:
             return value
     return value
+
+
+def _one(shown: Any) -> Message | str:
+    return shown if isinstance(shown, Message | str) else str(shown)
 
 
 def _period(item: Any) -> Any:

@@ -45,6 +45,44 @@ STATUS = {
     "INOPERATIVE": Message("Inoperative"), "OUTOFORDER": Message("Out of order"), "PLANNED": Message("Planned"),
     "REMOVED": Message("Removed"), "RESERVED": Message("Reserved"), "UNKNOWN": Message("Unknown"),
 }  # fmt: skip
+# OCPP 1.6 values as the stations send them (StatusNotification, FirmwareStatusNotification, ...).
+OCPP_STATUS = {
+    "Available": Message("Available"), "Preparing": Message("Preparing"), "Charging": Message("Charging"),
+    "SuspendedEVSE": Message("Paused by the station"), "SuspendedEV": Message("Paused by the vehicle"),
+    "Finishing": Message("Finishing"), "Reserved": Message("Reserved"), "Unavailable": Message("Not available"),
+    "Faulted": Message("Faulted"),
+}  # fmt: skip
+OCPP_ERRORS = {
+    "ConnectorLockFailure": Message("Connector lock failure"),
+    "EVCommunicationError": Message("Vehicle communication error"),
+    "GroundFailure": Message("Ground failure"), "HighTemperature": Message("High temperature"),
+    "InternalError": Message("Internal error"), "LocalListConflict": Message("Local list conflict"),
+    "NoError": Message("No error"), "OtherError": Message("Other error"),
+    "OverCurrentFailure": Message("Over-current failure"), "PowerMeterFailure": Message("Power meter failure"),
+    "PowerSwitchFailure": Message("Power switch failure"), "ReaderFailure": Message("Card reader failure"),
+    "ResetFailure": Message("Reset failure"), "UnderVoltage": Message("Under-voltage"),
+    "OverVoltage": Message("Over-voltage"), "WeakSignal": Message("Weak signal"),
+}  # fmt: skip
+OCPP_FIRMWARE = {
+    "Downloaded": Message("Downloaded"), "DownloadFailed": Message("Download failed"),
+    "Downloading": Message("Downloading"), "Idle": Message("Idle"),
+    "InstallationFailed": Message("Installation failed"),
+    "Installing": Message("Installing"), "Installed": Message("Installed"), "Uploaded": Message("Uploaded"),
+    "UploadFailed": Message("Upload failed"), "Uploading": Message("Uploading"),
+}  # fmt: skip
+# Answers of stations (configuration changes) and of the authorization (id tag status).
+OCPP_ANSWERS = {
+    "Accepted": Message("Accepted"), "Rejected": Message("Rejected"), "RebootRequired": Message("Reboot required"),
+    "NotSupported": Message("Not supported"), "Blocked": Message("Blocked"), "Expired": Message("Expired"),
+    "Invalid": Message("Invalid"), "ConcurrentTx": Message("Already charging elsewhere"),
+}  # fmt: skip
+OCPP_STOP_REASONS = {
+    "EmergencyStop": Message("Emergency stop"), "EVDisconnected": Message("Vehicle disconnected"),
+    "HardReset": Message("Hard reset"), "SoftReset": Message("Soft reset"), "Local": Message("Stopped at the station"),
+    "Remote": Message("Stopped remotely"), "Other": Message("Other reason"), "PowerLoss": Message("Power loss"),
+    "Reboot": Message("Reboot"), "UnlockCommand": Message("Unlock command"),
+    "DeAuthorized": Message("Authorisation withdrawn"),
+}  # fmt: skip
 COUNTRIES = {
     "DEU": Message("Germany"), "AUT": Message("Austria"), "CHE": Message("Switzerland"),
     "LIE": Message("Liechtenstein"), "LUX": Message("Luxembourg"), "NLD": Message("Netherlands"),
@@ -59,7 +97,8 @@ WEEKDAYS = {
 TABLES: dict[str, Mapping[Any, Message | str]] = {
     "ACCESS": ACCESS, "INSTALLATION": INSTALLATION, "PARKING": PARKING, "RESTRICTIONS": RESTRICTIONS,
     "POWER": POWER, "STANDARDS": STANDARDS, "FORMATS": FORMATS, "STATUS": STATUS, "COUNTRIES": COUNTRIES,
-    "WEEKDAYS": WEEKDAYS,
+    "WEEKDAYS": WEEKDAYS, "OCPP_STATUS": OCPP_STATUS, "OCPP_ERRORS": OCPP_ERRORS, "OCPP_FIRMWARE": OCPP_FIRMWARE,
+    "OCPP_ANSWERS": OCPP_ANSWERS, "OCPP_STOP_REASONS": OCPP_STOP_REASONS,
 }  # fmt: skip
 
 

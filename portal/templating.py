@@ -29,13 +29,17 @@ def _message(value: Message | str | None) -> str:
     if value is None:
         return ""
     if isinstance(value, Message):
-        return value.render(i18n.gettext)
+        return value.render(i18n.gettext, i18n.ngettext)
     return i18n.gettext(value)
 
 
 def _audit_field(key: str) -> str:
     label = audit_labels.audit_field(key)
     return label.render(i18n.gettext) if isinstance(label, Message) else label
+
+
+def _audit_action(action: str) -> str:
+    return audit_labels.audit_action(action).render(i18n.gettext)
 
 
 def _audit_value(value: Any, key: str = "") -> str:
@@ -67,6 +71,7 @@ def build_environment() -> Environment:
     env.filters["audit_field"] = _audit_field
     env.filters["audit_value"] = _audit_value
     env.filters["command_outcome"] = command_outcome  # a command record's answer in words
+    env.filters["audit_action"] = _audit_action
     env.globals["code_labels"] = lambda name: code_labels.translated(name, i18n.gettext)
     return env
 

@@ -18,7 +18,7 @@ def used_msgids() -> set[str]:
         str(ROOT), method_map=METHOD_MAP, options_map=OPTIONS, keywords=KEYWORDS
     ):
         if isinstance(message, tuple):
-            found.update(m for m in message if m)
+            found.add(message[0])  # a plural entry is one catalog entry, known by its singular
         elif message:
             found.add(message)
     from core.infrastructure.specs import STATUS_GROUPS
@@ -33,5 +33,6 @@ def used_msgids() -> set[str]:
 def missing_translations(language: str) -> list[str]:
     from portal.i18n import translations
 
-    known = getattr(translations(language), "_catalog", {})
+    catalog = getattr(translations(language), "_catalog", {})
+    known = {key[0] if isinstance(key, tuple) else key for key in catalog}
     return sorted(m for m in used_msgids() if m not in known and not m.startswith("%("))

@@ -85,11 +85,19 @@ COLUMN_HELP: tuple[tuple[str, str], ...] = (
     ("auth_local_rfid", "yes/no (default yes)"),
     ("auth_remote", "yes/no (default yes)"),
     ("auth_direct_payment", "yes/no (default no)"),
-    ("standard", "Connector standard, e.g. IEC_62196_T2, IEC_62196_T2_COMBO, CHADEMO"),
-    ("format", "SOCKET or CABLE"),
-    ("power_type", "AC_1_PHASE, AC_3_PHASE or DC"),
+    ("standard", "Connector standard, e.g."),
+    ("format", "Connector format, one of"),
+    ("power_type", "Power type, one of"),
     ("max_electric_power", "Maximum power in watts, e.g. 22000"),
 )
+
+
+# The codes a column takes, as they are written in the file (shown as code next to the column's meaning).
+COLUMN_VALUES: dict[str, tuple[str, ...]] = {
+    "standard": ("IEC_62196_T2", "IEC_62196_T2_COMBO", "CHADEMO"),
+    "format": ("SOCKET", "CABLE"),
+    "power_type": ("AC_1_PHASE", "AC_3_PHASE", "DC"),
+}
 
 
 def template_csv() -> str:

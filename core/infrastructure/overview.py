@@ -17,9 +17,9 @@ from core.db import is_postgres, lower_sql
 from core.infrastructure.evse_status import effective_status_sql
 from core.infrastructure.specs import CONNECTOR_STANDARDS, OCPP_VERSIONS, STATUS_GROUPS, EvseStatus
 from core.infrastructure.tables import ChargePoint
+from core.tenancy import preferences
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
-from core.tenancy.tables import UserPreference
 
 PREFERENCE_KEY = "overview"
 PAGE_SIZES = (25, 50, 100, 200)
@@ -383,6 +383,14 @@ async def count(actor: Actor, q: OverviewQuery) -> int:
     return int(result[0]["n"]) if result else 0
 
 
+async def matching_ids(actor: Actor, q: OverviewQuery, limit: int) -> list[int]:
+    """Every charge point the overview shows for ``q`` (no paging), at most ``limit``, by id."""
+    actor.require(Permission.INFRASTRUCTURE_VIEW)
+    where = build_where(actor, q, postgres=is_postgres())
+    sql = f"SELECT cp.id FROM {_tables(where.sql())} WHERE {where.sql()} ORDER BY cp.id LIMIT {int(limit)}"
+    return [int(r["id"]) for r in await ChargePoint.raw(sql, *where.args)]
+
+
 async def filter_options(actor: Actor) -> dict[str, list[str]]:
     """Values for the select boxes: what the tenant's stations and locations actually have."""
     actor.require(Permission.INFRASTRUCTURE_VIEW)
@@ -401,30 +409,12 @@ async def filter_options(actor: Actor) -> dict[str, list[str]]:
 
 
 async def load_preference(actor: Actor) -> OverviewQuery | None:
-    if actor.user_id is None:
-        return None
-    row = (
-        await UserPreference.select(UserPreference.value)
-        .where((UserPreference.user == actor.user_id) & (UserPreference.key == PREFERENCE_KEY))
-        .output(load_json=True)
-        .first()
-    )
-    if row is None or not isinstance(row["value"], dict):
-        return None
-    return parse_query(row["value"])
+    value = await preferences.load(actor, PREFERENCE_KEY)
+    return parse_query(value) if isinstance(value, dict) else None
 
 
 async def save_preference(actor: Actor, q: OverviewQuery) -> None:
-    if actor.user_id is None:
-        return
-    value = q.preference()
-    updated = (
-        await UserPreference.update({UserPreference.value: value})
-        .where((UserPreference.user == actor.user_id) & (UserPreference.key == PREFERENCE_KEY))
-        .returning(UserPreference.id)
-    )
-    if not updated:
-        await UserPreference(user=actor.user_id, key=PREFERENCE_KEY, value=value).save()
+    await preferences.save(actor, PREFERENCE_KEY, q.preference())
 
 
 def reset_filters(q: OverviewQuery) -> OverviewQuery:

@@ -187,5 +187,5 @@ class ImportJob(Table):
     finished_at = Timestamptz(null=True, default=None)
 
 
-audit.show_name(Location.name, "location", "location_id")
+audit.show_name(Location.name, "location", "location_id", "location_ids")
 audit.show_name(ChargingStation.charge_box_id, "station", "station_id")

@@ -12,9 +12,10 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.db import is_postgres, transaction
+from core.db import transaction
 from core.errors import Conflict, Message, NotFound, ValidationError
-from core.infrastructure.overview import OverviewQuery, build_where
+from core.infrastructure import overview
+from core.infrastructure.overview import OverviewQuery
 from core.infrastructure.tables import ChargePoint
 from core.tariffs.price_increase import LOOKBACK, IncreaseCheck, check_price_increase
 from core.tariffs.pricing import TariffSnapshot
@@ -167,16 +168,9 @@ async def _visible_charge_points(actor: Actor, charge_point_ids: Sequence[int]) 
 
 
 async def charge_point_ids_for_filter(actor: Actor, query: OverviewQuery) -> list[int]:
-    """Every charge point the advanced overview shows for ``query`` (the same filter code, no paging)."""
-    actor.require(Permission.INFRASTRUCTURE_VIEW)
-    where = build_where(actor, query, postgres=is_postgres())
-    sql = (
-        "SELECT cp.id FROM charge_point cp JOIN charging_station s ON s.id = cp.station "
-        f"JOIN location l ON l.id = s.location WHERE {where.sql()} ORDER BY cp.id "
-        f"LIMIT {MAX_CHARGE_POINTS_PER_ASSIGNMENT + 1}"
-    )
-    rows = await ChargePoint.raw(sql, *where.args)
-    return [int(r["id"]) for r in rows]
+    """Every charge point the advanced overview shows for ``query``; one more than may be assigned at once, so that
+    the caller sees when there are too many."""
+    return await overview.matching_ids(actor, query, MAX_CHARGE_POINTS_PER_ASSIGNMENT + 1)
 
 
 @dataclass(frozen=True)

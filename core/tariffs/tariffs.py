@@ -66,7 +66,8 @@ PRICE_FIELDS = tuple(
     f
     for power in ("ac", "dc")
     for f in (
-        _price(f"{power}_energy_per_kwh", "Price per kWh", required=True),
+        # Required only for a power type the tariff prices (``missing_prices``): an AC-only tariff has no DC prices.
+        _price(f"{power}_energy_per_kwh", "Price per kWh"),
         _price(f"{power}_time_per_minute", "Price per minute"),
         _minutes(f"{power}_time_from_minute", "Valid from minute"),
         _price(f"{power}_session_fee", "Session fee"),
@@ -76,6 +77,61 @@ PRICE_FIELDS = tuple(
     _minutes("parking_from_minute", "Parking free minutes"),
 )
 PRICE_NAMES = tuple(f.name for f in PRICE_FIELDS)
+POWER_TYPES = ("ac", "dc")
+_COMPONENTS = ("energy_per_kwh", "time_per_minute", "session_fee")
+
+
+def _given(value: Any) -> bool:
+    return value is not None and str(value).strip() != ""
+
+
+def priced_powers(raw: dict[str, Any]) -> list[str]:
+    """The power types ("ac", "dc") for which a price was entered."""
+    return [power for power in POWER_TYPES if any(_given(raw.get(f"{power}_{c}")) for c in _COMPONENTS)]
+
+
+def missing_prices(raw: dict[str, Any]) -> dict[str, Message]:
+    """A tariff prices AC, DC or both: a power type with any price entered needs its price per kWh, and at least
+    one power type must be priced. Blank DC fields mean that the tariff has no DC prices (stored as 0)."""
+    priced = priced_powers(raw)
+    if not priced:
+        return {f"{power}_energy_per_kwh": Message("Enter the prices for AC, DC or both.") for power in POWER_TYPES}
+    return {
+        f"{power}_energy_per_kwh": Message("This field is required.")
+        for power in priced
+        if not _given(raw.get(f"{power}_energy_per_kwh"))
+    }
+
+
+@dataclass(frozen=True)
+class PriceComponent:
+    """One price a tariff actually charges, for display: ``kind`` is energy, time, session_fee or parking."""
+
+    name: str  # the tariff's field, e.g. dc_session_fee
+    power: str  # "AC", "DC" or "" (parking applies to both)
+    kind: str
+    amount: Decimal
+    from_minute: int = 0
+
+
+def price_components(row: dict[str, Any]) -> list[PriceComponent]:
+    """The prices that exist (above zero), AC before DC, parking last; nothing for a price that is not charged."""
+    found: list[PriceComponent] = []
+    for power in POWER_TYPES:
+        for kind, name, minute in (
+            ("energy", f"{power}_energy_per_kwh", None),
+            ("time", f"{power}_time_per_minute", f"{power}_time_from_minute"),
+            ("session_fee", f"{power}_session_fee", None),
+        ):
+            amount = Decimal(str(row.get(name) or 0))
+            first = int(row.get(minute) or 0) if minute else 0
+            if amount > 0:
+                found.append(PriceComponent(name, power.upper(), kind, amount, first))
+    parking = Decimal(str(row.get("parking_per_minute") or 0))
+    if parking > 0:
+        first = int(row.get("parking_from_minute") or 0)
+        found.append(PriceComponent("parking_per_minute", "", "parking", parking, first))
+    return found
 
 TARIFF_SPEC = FormSpec(
     "tariff",
@@ -212,7 +268,7 @@ def _currency_error(fixed: str) -> ValidationError:
 
 async def create_tariff(actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
     actor.require(Permission.TARIFFS_MANAGE)
-    data = _normalised(TARIFF_SPEC.parse(raw))
+    data = _normalised(parse_tariff(raw))
     tenant_id = actor.tenant_id
     async with transaction():
         fixed, _, default_currency = await tenant_pricing(tenant_id)
@@ -231,6 +287,18 @@ async def create_tariff(actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
     return await get_tariff(actor, tariff.id)
 
 
+def parse_tariff(raw: dict[str, Any]) -> dict[str, Any]:
+    """The whole tariff: the spec's field rules and ``missing_prices``, every error at once."""
+    errors = missing_prices(raw)
+    try:
+        data = TARIFF_SPEC.parse(raw)
+    except ValidationError as exc:
+        raise ValidationError({**errors, **exc.errors}) from exc
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
 def _normalised(data: dict[str, Any]) -> dict[str, Any]:
     """Prices at the stored precision (4 places) on both databases, so that 0.4 and 0.4000 are one price."""
     return {key: Decimal(str(value)).quantize(Decimal("0.0001")) if key in PRICE_NAMES and
@@ -240,7 +308,8 @@ def _normalised(data: dict[str, Any]) -> dict[str, Any]:
 async def update_tariff(actor: Actor, tariff_id: int, raw: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
     actor.require(Permission.TARIFFS_MANAGE)
     old = await get_tariff(actor, tariff_id)
-    data = TARIFF_SPEC.parse(raw, partial=partial)
+    # A partial update (PATCH) keeps the stored prices of the fields it leaves out.
+    data = TARIFF_SPEC.parse(raw, partial=True) if partial else parse_tariff(raw)
     if not data.get("currency"):
         data.pop("currency", None)
     if "currency" in data and data["currency"] != old["currency"]:

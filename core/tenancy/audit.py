@@ -89,8 +89,10 @@ async def _name_references(actor: Actor, entries: list[dict[str, Any]]) -> None:
     for entry in entries:
         changes = entry.get("changes")
         for key, pair in changes.items() if isinstance(changes, dict) else ():
-            if key in _REFERENCES and isinstance(pair, list):
-                wanted.setdefault(key, set()).update(v for v in pair if isinstance(v, int) and not isinstance(v, bool))
+            if key not in _REFERENCES or not isinstance(pair, list):
+                continue
+            if ids := {v for v in _flat(pair) if isinstance(v, int) and not isinstance(v, bool)}:
+                wanted.setdefault(key, set()).update(ids)
     names: dict[str, dict[int, str]] = {}
     for key, ids in wanted.items():
         table, column = _REFERENCES[key]
@@ -104,4 +106,15 @@ async def _name_references(actor: Actor, entries: list[dict[str, Any]]) -> None:
             continue
         for key, pair in changes.items():
             if key in names and isinstance(pair, list):
-                changes[key] = [names[key].get(v, v) if isinstance(v, int) else v for v in pair]
+                changes[key] = [_named(v, names[key]) for v in pair]
+
+
+def _flat(values: list[Any]) -> list[Any]:
+    """The values of a change, and the items of a value that is a list (a group's chosen locations)."""
+    return [item for value in values for item in (value if isinstance(value, list) else [value])]
+
+
+def _named(value: Any, names: dict[int, str]) -> Any:
+    if isinstance(value, list):
+        return [_named(item, names) for item in value]
+    return names.get(value, value) if isinstance(value, int) and not isinstance(value, bool) else value

@@ -53,7 +53,7 @@ class ImportController(Controller):
 
     async def _index(self, request: AnyRequest, errors: dict[str, Any], status_code: int = 200) -> Response[str]:
         jobs = await bulk_import.list_jobs(actor_of(request))
-        context = {"jobs": jobs, "errors": errors, "help": bulk_import.COLUMN_HELP,
+        context = {"jobs": jobs, "errors": errors, "help": bulk_import.COLUMN_HELP, "values": bulk_import.COLUMN_VALUES,
                    "required": bulk_import.REQUIRED_COLUMNS, "threshold": bulk_import.BACKGROUND_THRESHOLD}  # fmt: skip
         return render(request, "infrastructure/imports.html", context, status_code=status_code)
 

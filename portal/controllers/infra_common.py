@@ -95,7 +95,9 @@ def done(request: AnyRequest, url: str) -> Response[Any]:
 def flash(request: AnyRequest, text: Message, secret: dict[str, Any] | None = None, *, kind: str = "success") -> None:
     """A message for the next page; ``secret`` (a new station password) is shown there once and dropped."""
     session = dict(request.session or {})
-    session["infra_flash"] = {"text": text.msgid, "params": text.params, "kind": kind, "secret": secret}
+    session["infra_flash"] = {
+        "text": text.msgid, "plural": text.plural, "params": text.params, "kind": kind, "secret": secret,
+    }  # fmt: skip
     request.set_session(session)
 
 

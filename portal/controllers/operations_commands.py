@@ -19,7 +19,7 @@ from core.charging.connections import is_online
 from core.commands import catalogue, running
 from core.commands import diagnostics as commands_diagnostics
 from core.errors import Conflict, DomainError, Message, NotFound, ValidationError
-from core.infrastructure import charge_points
+from core.infrastructure import charge_points, selection
 from core.infrastructure import stations as infrastructure_stations
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
@@ -211,8 +211,12 @@ class OperationsCommandsController(Controller):
     async def bulk_select(self, request: AnyRequest) -> Any:
         """The overview's selection (charge points) -> the bulk form with their stations ticked."""
         form = await form_of(request)
-        ids = [int(v) for v in form.getall("charge_point_ids", []) if str(v).isdigit()]
-        stations = await running.stations_of_charge_points(actor_of(request), ids)
+        actor = actor_of(request)
+        if form.get("selection") == "overview":
+            ids = await selection.selected_ids(actor)
+        else:
+            ids = [int(v) for v in form.getall("charge_point_ids", []) if str(v).isdigit()]
+        stations = await running.stations_of_charge_points(actor, ids)
         query = "&".join(f"station_id={station_id}" for station_id in stations)
         return done(request, "/operations/bulk" + (f"?{query}" if query else ""))
 

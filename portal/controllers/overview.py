@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect
 
-from core.infrastructure import overview
+from core.infrastructure import overview, selection
 from core.infrastructure.overview import OverviewQuery
 from core.infrastructure.specs import CONNECTOR_STANDARDS, OCPP_VERSIONS, STATUS_GROUPS, EvseStatus
 from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
+from portal.controllers.infra_common import form_of
 from portal.templating import is_htmx, render
 
 URL = "/infrastructure/overview"
@@ -45,11 +46,14 @@ class OverviewController(Controller):
             # Coming back without parameters restores what the user looked at last.
             q = await overview.load_preference(actor) or OverviewQuery()
         total = await overview.count(actor, q)
+        selected = await selection.selected_ids(actor)
         pages = max(1, -(-total // q.per_page))
         rows = await overview.rows(actor, q) if q.page <= pages else []
         context = {
             "q": q,
             "rows": rows,
+            "selected": set(selected),
+            "selected_count": len(selected),
             "total": total,
             "pages": pages,
             "link": lambda **changes: overview_url(q, **changes),
@@ -66,3 +70,23 @@ class OverviewController(Controller):
         }
         headers = {"Vary": "HX-Request"}
         return render(request, "infrastructure/overview.html", context, block="results", headers=headers)
+
+    @post("/selection", name="infra_overview_selection")
+    async def change_selection(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """A tick or untick (HTMX; answers the selection's new count), or "select all results" / "clear" (a form
+        post; back to the overview, whose ticks then show the new selection)."""
+        actor = actor_of(request)
+        form = await form_of(request)
+        action = str(form.get("selection_action", ""))
+        if action in {"all", "clear"}:
+            if action == "all":
+                # The results on screen are those of the stored view: every overview load with filters saves it.
+                await selection.select_all(actor, await overview.load_preference(actor) or OverviewQuery())
+            else:
+                await selection.clear(actor)
+            return Redirect(URL, status_code=303)
+        ids = [int(v) for v in form.getall("charge_point_id", []) if str(v).isdigit()]
+        chosen = await selection.change(actor, ids, selected=form.get("enabled") == "on")
+        if not is_htmx(request):
+            return Redirect(URL, status_code=303)
+        return render(request, "infrastructure/overview.html", {"selected_count": len(chosen)}, block="selection_count")

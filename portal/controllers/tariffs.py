@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, Response, get, post
 
 from core.errors import Message, ValidationError
-from core.infrastructure import overview
+from core.infrastructure import overview, selection
 from core.infrastructure.overview import OverviewQuery
 from core.infrastructure.specs import CONNECTOR_STANDARDS, OCPP_VERSIONS
 from core.tariffs import assignments, price_increase, tariffs
@@ -62,13 +62,18 @@ async def _pricing_context(request: AnyRequest, values: dict[str, Any]) -> dict[
     }
     try:
         raw = {key: values[key] for key in tariffs.PRICE_NAMES if key in values}
-        data = tariffs.TARIFF_SPEC.parse({"name": "preview", **raw})
+        data = tariffs.parse_tariff({"name": "preview", **raw})
     except ValidationError:
         context["preview_error"] = True
         return context
     snapshot = tariffs.snapshot_of({**data, "currency": currency}, vat_rate)
+    context["priced"] = tariffs.priced_powers(raw)
     context["gross"] = tariffs.gross_prices(data, vat_rate)
-    context["examples"] = [(example, tariffs.preview(snapshot, example)) for example in EXAMPLES]
+    context["examples"] = [
+        (example, tariffs.preview(snapshot, example))
+        for example in EXAMPLES
+        if example.power_type.lower() in context["priced"]
+    ]
     return context
 
 
@@ -121,6 +126,7 @@ class TariffController(Controller):
         fixed, vat_rate, _ = await tariffs.tenant_pricing(actor.tenant_id)
         for row in rows:
             row["gross"] = tariffs.gross_prices(row, vat_rate)
+            row["components"] = tariffs.price_components(row)
         return page(request, "tariffs/index.html", {"tariffs": rows, "vat_rate": vat_rate, "fixed_currency": fixed})
 
     @get("/new", guards=MANAGE)
@@ -139,7 +145,7 @@ class TariffController(Controller):
             tariff = await tariffs.create_tariff(actor_of(request), raw)
         except ValidationError as exc:
             return await _form_page(request, raw, errors=field_errors(exc), status_code=form_error_status(request))
-        flash(request, Message("Tariff %(code)s created.", {"code": tariff["code"]}))
+        flash(request, Message('Tariff "%(name)s" created.', {"name": tariff["name"]}))
         return done(request, "/tariffs")
 
     @post("/preview")
@@ -217,6 +223,8 @@ class TariffController(Controller):
         if form.get("mode") == "filter":
             params = {key: [str(v) for v in form.getall(key, [])] for key in WIZARD_FILTERS}
             ids = await assignments.charge_point_ids_for_filter(actor, _query_from(params))
+        elif form.get("selection") == "overview":
+            ids = await selection.selected_ids(actor)
         else:
             ids = _ids_from(form.getall("charge_point_ids", []))
         values = {
@@ -296,7 +304,15 @@ class TariffController(Controller):
             )
         except ValidationError as exc:
             return await self._step2(request, ids, values, field_errors(exc), form_error_status(request))
-        flash(request, Message("Tariff assigned to %(count)s charge points.", {"count": len(created)}))
+        tariff = await tariffs.get_tariff(actor, _chosen_tariff(values))
+        flash(
+            request,
+            Message(
+                'Tariff "%(name)s" assigned to %(count)s charge point.',
+                {"name": tariff["name"], "count": len(created)},
+                plural='Tariff "%(name)s" assigned to %(count)s charge points.',
+            ),
+        )
         if len(ids) == 1:
             return done(request, f"/infrastructure/charge-points/{ids[0]}?tab=tariffs")
         return done(request, "/tariffs")

@@ -1,5 +1,7 @@
-"""Every portal page in a real browser: axe-core finds no serious or critical accessibility violation, and each page,
-screenshotted at 1,280, 1,024 and 390 px (test-artifacts/pages/), fits the screen without scrolling sideways.
+"""Every portal page in a real browser: axe-core finds no serious or critical accessibility violation, each page,
+screenshotted at 1,280, 1,024 and 390 px (test-artifacts/pages/), fits the screen without scrolling sideways, and no
+raw code (UNKNOWN, tariff_assign, infrastructure.view, ac_energy_per_kwh, {}) is shown where a label belongs
+(tests/e2e/raw_codes.py).
 
 The pages are the app's own GET routes, so a page added later is scanned too: its path parameters are filled with
 the ids of the data made here (a new parameter fails the test until it gets an id in ``_ids``). Routes that answer
@@ -28,14 +30,17 @@ from core.access.tables import DriverGroup
 from core.charging.tables import UnknownStation
 from core.commands.tables import CommandRecord
 from core.infrastructure import bulk_import
-from core.infrastructure.tables import Connector
+from core.infrastructure.tables import ChargePoint, Connector
 from core.roaming import contract_groups
 from core.roaming.tables import OcpiExchange, Partner
 from core.tariffs import assignments
 from core.tariffs.tables import Tariff
+from core.tenancy import api_keys
+from core.tenancy.permissions import Permission
 from core.tenancy.tables import UserGroupMember
 from portal.tabs import CHARGE_POINT_TABS, STATION_TABS
 from tests.e2e.conftest import ARTIFACTS, browser_login
+from tests.e2e.raw_codes import raw_codes
 from tests.integration.cdrs.conftest import cdr_of, finished_session
 from tests.integration.ocpp.conftest import make_station
 from tests.support import TenantCtx, app_client, make_tenant, make_user
@@ -101,6 +106,7 @@ async def _ids(cpo: TenantCtx, unique: str) -> dict[str, Any]:
     cdr = await cdr_of(await finished_session(cpo, station, energy_wh=12_500, start=start))
     user = await make_user(cpo.id, permissions=["sessions.view"])
     membership = await UserGroupMember.select(UserGroupMember.group).where(UserGroupMember.user == user["id"]).first()
+    await api_keys.create_api_key(cpo.id, "Abrechnung", [Permission.SESSIONS_VIEW.value])  # its permissions listed
     csv = "location_name;address;postal_code;city;charge_box_id;evse_number\nHof;Weg 1;10115;Berlin;PG-CSV-1;1\n"
     job = await bulk_import.create_job(cpo.actor, "stations.csv", csv.encode())
     bulk = uuid.uuid4().hex[:16]
@@ -112,6 +118,13 @@ async def _ids(cpo: TenantCtx, unique: str) -> dict[str, Any]:
     contract_group = await contract_groups.create_group(cpo.actor, {"name": "EMP-Vertragsgruppe",
                                                                     "emp_tenant_ids": [emp.id]})  # fmt: skip
     assert tariff and group and connector and membership
+    # What the history and status displays must show in words: a tariff assignment, a group's chosen locations,
+    # a user group's permissions (make_user), the status a station reported.
+    await assignments.assign_tariff(cpo.actor, tariff["id"], [cp["id"]], datetime.now(UTC) + timedelta(days=40))
+    chosen = {"scope": "CHOSEN", "location_ids": [str(station.row["location"])]}
+    await driver_groups.update_group(cpo.actor, group["id"], chosen)
+    await ChargePoint.update({ChargePoint.status: "AVAILABLE", ChargePoint.status_detail: "Available",
+                              ChargePoint.error_code: "GroundFailure"}).where(ChargePoint.id == cp["id"])  # fmt: skip
     return {
         "location_id": station.row["location"], "station_id": station.id, "charge_point_id": cp["id"],
         "connector_id": connector["id"], "job_id": job["id"], "driver_group_id": group["id"],
@@ -181,6 +194,7 @@ async def _check(page: Any, axe: Axe, name: str, path: str, problems: list[str])
             problems.append(f"{path}: at {width} px the page is {overflow} px wider than the screen")
     await _axe(page, axe, f"{path} at {WIDTHS[-1]} px", problems, PHONE_RULES)
     await page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+    problems.extend(f"{path}: raw code {finding}" for finding in await raw_codes(page))
 
 
 async def test_every_portal_page_is_accessible_and_fits_three_widths(

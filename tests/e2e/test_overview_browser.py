@@ -76,3 +76,55 @@ async def test_csv_import_preview_and_valid_rows(page, cpo: TenantCtx) -> None:
     await page.goto("/infrastructure/overview?q=IMP-" + tag)
     assert "2 Ergebnisse" in await page.inner_text("[data-testid=result-count]")
     path.unlink()
+
+
+async def test_selection_survives_waiting_filtering_and_paging_and_feeds_the_bulk_actions(
+    page, cpo: TenantCtx, unique: str
+) -> None:
+    """A tick used to reload the results (its change reached the filter form) and was gone a second later, so the
+    bulk actions got "0 Ladepunkte ausgewählt"; the selection now lives on the server."""
+    town = "Selstadt" + unique
+    points = [await add_charge_point(cpo, city=town, evse_id=f"DE*SEL*E{unique}{n:02d}") for n in range(26)]
+    elsewhere = await add_charge_point(cpo, city="Anderswo" + unique)
+    await browser_login(page, cpo.admin["email"], cpo.password)
+    await page.goto(f"/infrastructure/overview?city={town}&per_page=25")
+    count = page.locator("[data-testid=selection-count]")
+    assert "0 Ladepunkte ausgewählt" in await count.inner_text()
+
+    first = points[0]["id"]
+    await page.check(f"[data-testid=select-{first}]")
+    await page.wait_for_selector("[data-testid=selection-count]:has-text('1 Ladepunkt ausgewählt')")
+    await page.wait_for_timeout(1500)  # the old reload came about a second after the tick
+    assert await page.is_checked(f"[data-testid=select-{first}]")
+
+    await page.click("[data-testid=next-page]")
+    await page.wait_for_selector("[data-testid=prev-page]")
+    last = points[-1]["id"]
+    await page.check(f"[data-testid=select-{last}]")
+    await page.wait_for_selector("[data-testid=selection-count]:has-text('2 Ladepunkte ausgewählt')")
+
+    await page.fill("[data-testid=filter-city]", "Anderswo" + unique)
+    await page.press("[data-testid=filter-city]", "Enter")
+    await page.wait_for_selector("[data-testid=result-count]:has-text('1 Ergebnis')")
+    await page.check(f"[data-testid=select-{elsewhere['id']}]")
+    await page.wait_for_selector("[data-testid=selection-count]:has-text('3 Ladepunkte ausgewählt')")
+    await page.fill("[data-testid=filter-city]", town)
+    await page.press("[data-testid=filter-city]", "Enter")
+    await page.wait_for_selector("[data-testid=result-count]:has-text('26 Ergebnisse')")
+    assert await page.is_checked(f"[data-testid=select-{first}]")  # the ticks are drawn from the server's selection
+
+    await page.click("[data-testid=bulk-assign-tariff]")
+    await page.wait_for_selector("[data-testid=chosen-count]")
+    assert "3 Ladepunkte ausgewählt" in await page.inner_text("[data-testid=chosen-count]")
+
+    await page.goto("/infrastructure/overview")
+    await page.click("[data-testid=select-all]")  # all 26 of the filter, on both pages, plus the one elsewhere
+    await page.wait_for_selector("[data-testid=selection-count]:has-text('27 Ladepunkte ausgewählt')")
+    await page.click("[data-testid=bulk-commands]")
+    await page.wait_for_selector("input[name=station_id]")
+    assert await page.locator("input[name=station_id]:checked").count() == 27
+
+    await page.goto("/infrastructure/overview")
+    await page.click("[data-testid=clear-selection]")
+    await page.wait_for_selector("[data-testid=selection-count]:has-text('0 Ladepunkte ausgewählt')")
+    assert not await page.is_checked(f"[data-testid=select-{first}]")

@@ -76,7 +76,7 @@ async def test_main_pages_run_under_the_content_security_policy(page: Any, cpo: 
     await _visit(page, f"/groups/{group['id']}")
     switch = "[data-testid='switch-tariffs.view']"
     await page.check(f"{switch} input")
-    await page.wait_for_selector(f"{switch} [data-testid=state]:text-is('ON')")
+    await page.wait_for_selector(f"{switch} [data-testid=state][data-state=on]")  # the server's answer swapped in
     assert "tariffs.view" in (await users.get_group(cpo.actor, group["id"]))["permissions"]
 
     # A select that sends its form on change.

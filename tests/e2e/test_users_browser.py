@@ -21,16 +21,21 @@ async def test_admin_creates_group_and_user_who_sees_only_permitted_areas(page: 
     await page.click("[data-testid=users-subnav] >> text=Gruppen")
     await page.click("[data-testid=new-group]")
     await page.fill("[data-testid=group-form] input[name=name]", f"Techniker {suffix}")
-    await page.check("[data-testid='switch-infrastructure.view'] input")
+    view = "[data-testid='switch-infrastructure.view']"
+    assert await page.inner_text(f"{view} [data-testid=state]") == "Aus"
+    await page.check(f"{view} input")
+    # Before saving, a switched-on permission reads "An" (it used to keep reading "OFF").
+    assert await page.inner_text(f"{view} [data-testid=state]") == "An"
     await page.check("[data-testid='switch-infrastructure.operations_tab'] input")
     await page.click("[data-testid=group-form] [data-testid=save]")
     await page.wait_for_selector("[data-testid=flash]")
     assert "Die Benutzergruppe wurde angelegt." in await page.inner_text("[data-testid=flash]")
     # On the edit page a switch saves itself at once (HTMX), seed 001's "Kostenfreigabe".
     cost = "[data-testid='switch-users.cost_approval']"
-    assert await page.inner_text(f"{cost} [data-testid=state]") == "OFF"
+    assert await page.inner_text(f"{cost} [data-testid=state]") == "Aus"
     await page.check(f"{cost} input")
-    await page.wait_for_selector(f"{cost} [data-testid=state]:text-is('ON')")
+    await page.wait_for_selector(f"{cost} [data-testid=state][data-state=on]")  # saved and answered by the server
+    assert await page.inner_text(f"{cost} [data-testid=state]") == "An"
     await screenshot(page, "users-group-switches")
     await page.reload()  # the switch shows what is stored
     assert await page.is_checked(f"{cost} input")

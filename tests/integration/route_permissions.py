@@ -133,6 +133,7 @@ TABLE: dict[tuple[str, str], Need] = {
     ("DELETE", "/api/v1/connectors/{item_id:int}"): INFRA_WRITE,
     # --- infrastructure: overview and CSV import -------------------------------------------------------------
     ("GET", "/infrastructure/overview"): INFRA_READ,
+    ("POST", "/infrastructure/overview/selection"): INFRA_READ,
     ("GET", "/infrastructure/imports"): INFRA_WRITE,
     ("GET", "/infrastructure/imports/template.csv"): INFRA_WRITE,
     ("POST", "/infrastructure/imports"): INFRA_WRITE,

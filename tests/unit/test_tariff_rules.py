@@ -1,142 +1,52 @@
-"""The seed's rule: a price increase of more than 7 % over the highest tariff of the last 30 days needs 30 days'
-notice. Checked at its edges, per component, AC against AC and DC against DC."""
+"""Tariff rules without a database: which prices a tariff needs, and which of its prices exist for display."""
 
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from __future__ import annotations
+
 from decimal import Decimal
 
-import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from core.tariffs.tariffs import PriceComponent, missing_prices, price_components
 
-from core.tariffs.assignments import parse_valid_from
-from core.tariffs.price_increase import check_price_increase
-from core.tariffs.pricing import PriceSet, TariffSnapshot
-from core.tariffs.tariffs import new_code, preview
-
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-BASE = TariffSnapshot(
-    1, "CPO1", "Base", "EUR", Decimal("19"),
-    ac=PriceSet(Decimal("0.40"), Decimal("0.02"), 60),
-    dc=PriceSet(Decimal("0.50"), Decimal("0.02"), 60),
-)  # fmt: skip
+AC_ONLY = {"ac_energy_per_kwh": "0,39", "ac_session_fee": "1", "dc_energy_per_kwh": "", "dc_time_per_minute": ""}
 
 
-def with_ac(**changes: object) -> TariffSnapshot:
-    return replace(BASE, ac=replace(BASE.ac, **changes))
+def test_an_ac_only_tariff_needs_no_dc_prices() -> None:
+    assert missing_prices(AC_ONLY) == {}
+    assert missing_prices({"dc_energy_per_kwh": "0,59"}) == {}  # DC only
 
 
-def with_dc(**changes: object) -> TariffSnapshot:
-    return replace(BASE, dc=replace(BASE.dc, **changes))
+def test_a_priced_power_type_needs_its_price_per_kwh() -> None:
+    errors = missing_prices({"ac_energy_per_kwh": "0,39", "dc_session_fee": "2"})
+    assert list(errors) == ["dc_energy_per_kwh"]
+    assert errors["dc_energy_per_kwh"].msgid == "This field is required."
 
 
-def test_exactly_seven_percent_needs_no_notice() -> None:
-    check = check_price_increase(with_ac(energy_per_kwh=Decimal("0.428")), [BASE], NOW, NOW)
-    assert check.allowed and not check.needs_lead_time
+def test_a_tariff_without_any_price_is_refused() -> None:
+    errors = missing_prices({"ac_energy_per_kwh": " ", "parking_per_minute": "0,1"})
+    assert set(errors) == {"ac_energy_per_kwh", "dc_energy_per_kwh"}
+    assert errors["ac_energy_per_kwh"].msgid == "Enter the prices for AC, DC or both."
 
 
-def test_just_above_seven_percent_needs_thirty_days() -> None:
-    new = with_ac(energy_per_kwh=Decimal("0.4281"))
-    check = check_price_increase(new, [BASE], NOW, NOW)
-    assert not check.allowed and check.earliest_valid_from == NOW + timedelta(days=30)
-    (increase,) = check.increases
-    assert (increase.component, increase.previous, increase.new, increase.percent) == (
-        "ac_energy_per_kwh",
-        Decimal("0.40"),
-        Decimal("0.4281"),
-        Decimal("7.03"),
-    )
+def test_zero_is_a_price_entered() -> None:
+    assert missing_prices({"ac_energy_per_kwh": "0"}) == {}  # a free AC tariff is a tariff
 
 
-@pytest.mark.parametrize(
-    ("ahead", "allowed"),
-    [
-        (timedelta(days=29), False),
-        (timedelta(days=30) - timedelta(seconds=1), False),
-        (timedelta(days=30), True),
-        (timedelta(days=45), True),
-    ],
-)
-def test_lead_time_edges(ahead: timedelta, allowed: bool) -> None:
-    new = with_ac(energy_per_kwh=Decimal("0.60"))
-    assert check_price_increase(new, [BASE], NOW + ahead, NOW).allowed is allowed
-
-
-def test_ac_is_compared_with_ac_and_dc_with_dc() -> None:
-    # New AC price above the old AC price but below the old DC price: still an AC increase.
-    assert not check_price_increase(with_ac(energy_per_kwh=Decimal("0.45")), [BASE], NOW, NOW).allowed
-    # A DC price cut and an AC price equal to the old DC price: AC rose by 25 %.
-    new = replace(BASE, ac=replace(BASE.ac, energy_per_kwh=Decimal("0.50")), dc=replace(BASE.dc, energy_per_kwh=0))
-    assert [i.component for i in check_price_increase(new, [BASE], NOW, NOW).increases] == ["ac_energy_per_kwh"]
-    # A DC increase alone is detected as DC.
-    dc = check_price_increase(with_dc(energy_per_kwh=Decimal("0.54")), [BASE], NOW, NOW)
-    assert [i.component for i in dc.increases] == ["dc_energy_per_kwh"]
-
-
-def test_compared_with_the_highest_of_the_last_30_days() -> None:
-    dearer = with_ac(energy_per_kwh=Decimal("0.60"))
-    # 0.62 is +55 % over BASE but only +3.3 % over the dearer tariff that was also active recently.
-    check = check_price_increase(with_ac(energy_per_kwh=Decimal("0.62")), [BASE, dearer], NOW, NOW)
-    assert check.allowed
-
-
-def test_per_minute_and_session_fees_are_components_too() -> None:
-    assert not check_price_increase(with_ac(time_per_minute=Decimal("0.03")), [BASE], NOW, NOW).allowed
-    new_fee = check_price_increase(with_dc(session_fee=Decimal("0.50")), [BASE], NOW, NOW)
-    assert [(i.component, i.percent) for i in new_fee.increases] == [("dc_session_fee", None)]
-    parking = check_price_increase(replace(BASE, parking_per_minute=Decimal("0.10")), [BASE], NOW, NOW)
-    assert [i.component for i in parking.increases] == ["parking_per_minute"]
-
-
-def test_fewer_free_minutes_is_an_increase_more_is_not() -> None:
-    earlier = check_price_increase(with_ac(time_from_minute=30), [BASE], NOW, NOW)
-    assert [i.component for i in earlier.increases] == ["ac_time_from_minute"]
-    assert check_price_increase(with_ac(time_from_minute=90), [BASE], NOW, NOW).allowed
-
-
-def test_price_cuts_and_first_tariffs_need_no_notice() -> None:
-    assert check_price_increase(with_ac(energy_per_kwh=Decimal("0.10")), [BASE], NOW, NOW).allowed
-    assert check_price_increase(with_ac(energy_per_kwh=Decimal("9")), [], NOW, NOW).allowed
-
-
-def test_code_and_valid_from_parsing() -> None:
-    assert new_code(datetime(2024, 7, 23, 7, 33, 31, tzinfo=UTC)) == "CPO20240723073331"
-    # A datetime-local value is Berlin time (CET in winter: UTC+1).
-    assert parse_valid_from("2026-12-01T10:00") == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-    assert parse_valid_from("2026-12-01T10:00:00+00:00") == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-
-
-def test_preview_is_the_seed_example() -> None:
-    price = preview(BASE)
-    assert (price.net, price.vat, price.gross) == (Decimal("9.40"), Decimal("1.79"), Decimal("11.19"))
-
-
-factors = st.decimals(min_value=Decimal("0.5"), max_value=Decimal("2"), places=4)
-
-
-@settings(max_examples=200, deadline=None)
-@given(factors)
-def test_scaling_every_price_is_judged_by_the_factor(factor: Decimal) -> None:
-    def scaled(prices: PriceSet) -> PriceSet:
-        return replace(
-            prices, energy_per_kwh=prices.energy_per_kwh * factor, time_per_minute=prices.time_per_minute * factor
-        )
-
-    new = replace(BASE, ac=scaled(BASE.ac), dc=scaled(BASE.dc))
-    check = check_price_increase(new, [BASE], NOW, NOW)
-    assert check.allowed is (factor <= Decimal("1.07"))
-
-
-def test_assignment_states_of_one_charge_point() -> None:
-    from core.tariffs.assignments import AssignmentState, assignment_states
-
-    now = datetime(2026, 11, 1, 12, tzinfo=UTC)
-
-    def row(id_: int, days: int, cancelled: bool = False) -> dict[str, object]:
-        return {"id": id_, "valid_from": now + timedelta(days=days), "cancelled_at": now if cancelled else None}
-
-    rows = [row(1, -10), row(2, -5), row(3, 5), row(4, 7, cancelled=True), row(5, 9), row(6, 9)]
-    assert assignment_states(rows, now) == {  # type: ignore[arg-type]
-        1: AssignmentState.PAST, 2: AssignmentState.ACTIVE, 3: AssignmentState.SCHEDULED,
-        4: AssignmentState.CANCELLED, 5: AssignmentState.SUPERSEDED, 6: AssignmentState.SCHEDULED,
+def test_only_the_prices_that_exist_are_shown_with_the_session_fee() -> None:
+    row = {
+        "ac_energy_per_kwh": Decimal("0.39"), "ac_time_per_minute": Decimal("0"), "ac_time_from_minute": 0,
+        "ac_session_fee": Decimal("1.00"), "dc_energy_per_kwh": Decimal("0"), "dc_time_per_minute": Decimal("0"),
+        "dc_time_from_minute": 0, "dc_session_fee": Decimal("0"), "parking_per_minute": Decimal("0.10"),
+        "parking_from_minute": 240,
     }  # fmt: skip
+    assert price_components(row) == [
+        PriceComponent("ac_energy_per_kwh", "AC", "energy", Decimal("0.39")),
+        PriceComponent("ac_session_fee", "AC", "session_fee", Decimal("1.00")),
+        PriceComponent("parking_per_minute", "", "parking", Decimal("0.10"), 240),
+    ]
+
+
+def test_a_blocking_fee_keeps_its_first_minute() -> None:
+    row = {"dc_energy_per_kwh": "0.59", "dc_time_per_minute": "0.05", "dc_time_from_minute": 60}
+    assert price_components(row) == [
+        PriceComponent("dc_energy_per_kwh", "DC", "energy", Decimal("0.59")),
+        PriceComponent("dc_time_per_minute", "DC", "time", Decimal("0.05"), 60),
+    ]

@@ -25,7 +25,7 @@ async def test_filters_sort_columns_and_remembered_preferences(cpo: TenantCtx, o
         assert _count(page.text) == "2 Ergebnisse"
         assert theirs["charge_box_id"] not in page.text
         assert f"/infrastructure/stations/{berlin['station_id']}" in page.text
-        assert 'name="charge_point_ids"' in page.text
+        assert f'data-testid="select-{berlin["id"]}"' in page.text  # the selection's checkboxes
 
         fragment = await client.get(
             "/infrastructure/overview",

@@ -129,3 +129,16 @@ async def test_assignments_with_states_one_and_cancel(cpo: TenantCtx, other_cpo:
         assert again.status_code == 409 and "scheduled" in again.text
         by_tariff = (await client.get(f"/api/v1/tariffs/{tid}/assignments", headers=auth)).json()
         assert [r["state"] for r in by_tariff] == ["CANCELLED", "ACTIVE", "PAST"]
+
+
+async def test_an_ac_only_tariff_needs_no_dc_prices(cpo: TenantCtx) -> None:
+    key, _ = await api_keys.create_api_key(cpo.id, "tariffs")
+    auth = {"Authorization": f"Bearer {key}"}
+    ac_only = {"name": "Nur AC", "currency": "EUR", "ac_energy_per_kwh": "0.39", "ac_session_fee": "1.00"}
+    async with app_client() as client:
+        created = await client.post("/api/v1/tariffs", json=ac_only, headers=auth)
+        assert created.status_code == 201, created.text
+        assert created.json()["dc_energy_per_kwh"] == "0.0000"
+        nothing = await client.post("/api/v1/tariffs", json={"name": "Leer", "currency": "EUR"}, headers=auth)
+        assert nothing.status_code == 400
+        assert set(nothing.json()["errors"]) == {"ac_energy_per_kwh", "dc_energy_per_kwh"}

@@ -143,3 +143,27 @@ async def test_permissions(cpo: TenantCtx, site: Site, tariff: dict[str, Any]) -
         assert (await nobody.get(f"/tariffs/charge-points/{site.charge_point['id']}/tab")).status_code == 403
         page = await nobody.get(f"/infrastructure/charge-points/{site.charge_point['id']}")
         assert "/tariffs/charge-points/" not in page.text and 'href="/tariffs"' not in page.text
+
+
+async def test_the_list_shows_the_prices_that_exist_and_the_assignment_is_named(
+    cpo: TenantCtx, site: Site, admin_client: httpx.AsyncClient
+) -> None:
+    created = await post_form(
+        admin_client,
+        "/tariffs",
+        {"name": "Nur AC mit Startgebühr", "currency": "EUR", "ac_energy_per_kwh": "0,39", "ac_session_fee": "1"},
+        follow_redirects=True,
+    )
+    assert created.status_code == 200 and 'Tariff "Nur AC mit Startgebühr" created.' in created.text
+    row = created.text.split("Nur AC mit Startgebühr</a>")[1].split("</tr>")[0]
+    assert "AC 0.3900 per kWh" in row and "AC session fee 1.0000" in row
+    assert "DC" not in row and "per minute" not in row  # no DC fee and no blocking fee: none shown
+    tariff = (await tariffs.list_tariffs(cpo.actor))[-1]
+    cp = site.charge_point["id"]
+    valid_from = local(datetime.now(UTC) + timedelta(minutes=2))
+    form = {"charge_point_ids": str(cp), "tariff_id": str(tariff["id"]), "valid_from": valid_from}
+    done = await post_form(admin_client, "/tariffs/assign/confirm", form, follow_redirects=True)
+    assert 'Tariff "Nur AC mit Startgebühr" assigned to 1 charge point.' in done.text
+    await post_form(admin_client, "/lang", {"language": "de", "next": "/"})
+    tab = await admin_client.get(f"/tariffs/charge-points/{cp}/tab")
+    assert "<th>Status</th>" in tab.text and "Bundesland" not in tab.text

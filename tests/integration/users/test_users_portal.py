@@ -142,13 +142,13 @@ async def test_group_switches_take_effect_on_the_next_request(
         )  # fmt: skip
         assert (
             on.status_code == 200
-            and 'data-testid="state">ON<' in on.text
+            and 'data-testid="state" data-state="on"' in on.text
             and 'data-testid="switch-infrastructure.view"' in on.text
         )
         assert (await client.get("/infrastructure/locations")).status_code == 200
         assert 'href="/infrastructure/overview"' in (await client.get("/")).text
         off = await post_form(admin_client, f"/groups/{group_id}/permission", {"permission": "infrastructure.view"})
-        assert off.status_code == 200 and 'data-testid="state">OFF<' in off.text
+        assert off.status_code == 200 and 'data-testid="state" data-state="off"' in off.text
         assert (await client.get("/infrastructure/locations")).status_code == 403
         # The whole form saves the switches too.
         saved = await post_form(
@@ -174,7 +174,7 @@ async def test_group_pages_list_toggles_by_area_translated(
     assert "Aktiviert den Tab" in text and "Betriebsführung" in text
     assert "Kostenfreigabe aktivieren" in text
     switch = text.split('data-testid="switch-users.cost_approval"')[1].split("</label>")[0]
-    assert 'data-testid="state">ON<' in switch
+    assert 'data-testid="state" data-state="on"' in switch
     assert re.search(r'value="users.cost_approval" checked\s+hx-post="/groups/\d+/permission"', switch)
     assert text.count('role="switch"') == len(Permission)
 
