@@ -62,6 +62,7 @@ FIELD_LABELS: dict[str, Message] = {
     "attributes": Message("Attributes"), "source": Message("Copied from"), "tenant": Message("Operator"),
     "allow_unknown_stations": Message("Accept unknown stations"), "revoked_at": Message("Revoked at"),
     "charge_points": Message("Charge points"), "stations": Message("Stations"), "locations": Message("Locations"),
+    "emp_tenant_ids": Message("EMP tenants"), "hub_enabled": Message("Roaming hub enabled"),
 }  # fmt: skip
 
 # What was done, as the history's "Action" column says it (core.tenancy.audit.record's ``action``).

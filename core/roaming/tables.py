@@ -131,3 +131,4 @@ class StationContractGroup(Table):
 
 
 audit.show_name(ContractGroup.name, "contract_group", "contract_group_id")
+audit.show_name(Tenant.name, "emp_tenant_ids")
