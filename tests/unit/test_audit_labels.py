@@ -19,8 +19,9 @@ def recorded_actions() -> set[str]:
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
-            if node.func.attr == "record" and len(node.args) >= 5 and isinstance(node.args[4], ast.Constant):
-                actions.add(node.args[4].value)
+            action = node.args[4] if node.func.attr == "record" and len(node.args) >= 5 else None
+            if isinstance(action, ast.Constant) and isinstance(action.value, str):
+                actions.add(action.value)
     return actions
 
 

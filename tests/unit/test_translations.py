@@ -27,7 +27,7 @@ def familiar_words(language: str = "de") -> list[str]:
         with po_path.open("rb") as handle:
             catalog = read_po(handle, locale=language)
         for message in catalog:
-            texts = message.string if isinstance(message.string, tuple) else (message.string,)
+            texts = message.string if isinstance(message.string, tuple | list) else (message.string,)
             for text in texts:
                 if text and (match := FAMILIAR.search(text)):
                     found.append(f"{po_path.name}: {match.group(0)!r} in {text!r}")
