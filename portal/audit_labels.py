@@ -58,11 +58,15 @@ FIELD_LABELS: dict[str, Message] = {
     "ac_time_from_minute": Message("AC price per minute from minute"), "ac_session_fee": Message("AC session fee"),
     "dc_energy_per_kwh": Message("DC price per kWh"), "dc_time_per_minute": Message("DC price per minute"),
     "dc_time_from_minute": Message("DC price per minute from minute"), "dc_session_fee": Message("DC session fee"),
+    # roaming: contract groups, the hub switches, the stations' marketing switches
+    "emp_tenant_ids": Message("EMP tenants"), "contract_group_ids": Message("Contract groups"),
+    "hub_enabled": Message("Roaming hub enabled"), "hub_authorised": Message("Authorised for the roaming hub"),
+    "marketing": Message("Marketing"), "roaming": Message("Roaming"), "roaming_plus": Message("Roaming+"),
+    "direct_payment": Message("Direct Payment"), "platform_name": Message("Name on the roaming platform"),
     # everything else the history records
     "attributes": Message("Attributes"), "source": Message("Copied from"), "tenant": Message("Operator"),
     "allow_unknown_stations": Message("Accept unknown stations"), "revoked_at": Message("Revoked at"),
     "charge_points": Message("Charge points"), "stations": Message("Stations"), "locations": Message("Locations"),
-    "emp_tenant_ids": Message("EMP tenants"), "hub_enabled": Message("Roaming hub enabled"),
 }  # fmt: skip
 
 # What was done, as the history's "Action" column says it (core.tenancy.audit.record's ``action``).

@@ -74,6 +74,14 @@ def _display_texts(texts: Any, name: str, shape: Shape) -> None:
         _string(text, "text", 512, shape)
 
 
+def _with_parts(shape: Shape, parts: Any, check: Any, where: str) -> list[str]:
+    """The object's problems and those of its parts (an EVSE's connectors, a location's EVSEs)."""
+    problems = list(shape.problems)
+    for i, part in enumerate(parts or []):
+        problems += check(part, f"{where}[{i}]")
+    return problems
+
+
 def connector_problems(c: dict[str, Any], where: str = "connector") -> list[str]:
     shape = Shape(where)
     _fields(c, shape, {"id", "standard", "format", "power_type", "max_voltage", "max_amperage", "last_updated"},
@@ -107,10 +115,7 @@ def evse_problems(e: dict[str, Any], where: str = "evse") -> list[str]:
     if not e.get("connectors"):
         shape.fail("an EVSE needs at least one connector")
     _datetime(e, "last_updated", shape)
-    problems = shape.problems
-    for i, c in enumerate(e.get("connectors") or []):
-        problems += connector_problems(c, f"{where}.connectors[{i}]")
-    return problems
+    return _with_parts(shape, e.get("connectors"), connector_problems, f"{where}.connectors")
 
 
 def location_problems(loc: dict[str, Any]) -> list[str]:
@@ -153,10 +158,7 @@ def location_problems(loc: dict[str, Any]) -> list[str]:
                     and HOUR.match(h.get("period_end", ""))):  # fmt: skip
                 shape.fail(f"regular_hours {h!r}")
     _datetime(loc, "last_updated", shape)
-    problems = shape.problems
-    for i, e in enumerate(loc.get("evses") or []):
-        problems += evse_problems(e, f"location.evses[{i}]")
-    return problems
+    return _with_parts(shape, loc.get("evses"), evse_problems, "location.evses")
 
 
 def tariff_problems(t: dict[str, Any]) -> list[str]:

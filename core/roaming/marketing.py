@@ -25,7 +25,7 @@ from core.db import transaction
 from core.errors import Message, ValidationError
 from core.infrastructure import station_sheet
 from core.infrastructure.charge_points import list_charge_points
-from core.infrastructure.evse_id import operator_of
+from core.infrastructure.evse_id import evse_id_is_own
 from core.infrastructure.specs import AccessType
 from core.infrastructure.stations import get_station
 from core.infrastructure.tables import ChargePoint, ChargingStation
@@ -65,16 +65,6 @@ class Marketing:
     auth_remote: bool
 
 
-def evse_id_is_own(evse_id: str, country_code: str, party_id: str) -> bool:
-    """Whether a normalised EVSE-ID carries the operator's own id.
-
-    Helper E2 adds the same rule to core.infrastructure.evse_id at the same time; the integrator keeps one.
-    """
-    if not evse_id or not party_id:
-        return False
-    return operator_of(evse_id) == (country_code.upper(), party_id.upper())
-
-
 def clean_platform_name(raw: str) -> str:
     """The name shown on roaming platforms: single spaces between words (the spec bounds and checks the rest)."""
     return re.sub(r"\s+", " ", raw).strip()
@@ -109,7 +99,8 @@ def readiness(
 ) -> list[tuple[str, str, bool]]:
     """The infrastructure checklist plus the roaming items: own operator id, remote authorisation."""
     active = [cp for cp in charge_points if cp.get("decommissioned_at") is None]
-    own = bool(active) and all(evse_id_is_own(cp.get("evse_id") or "", country_code, party_id) for cp in active)
+    operator = {"country_code": country_code, "party_id": party_id}
+    own = bool(active) and all(evse_id_is_own(cp.get("evse_id"), operator) for cp in active)
     remote = bool(active) and all(cp.get("auth_remote") for cp in active)
     return [*base, (*OWN_OPERATOR_CHECK, own), (*REMOTE_AUTH_CHECK, remote)]
 

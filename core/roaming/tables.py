@@ -130,5 +130,5 @@ class StationContractGroup(Table):
     group = ForeignKey(references=ContractGroup, on_delete=OnDelete.cascade, index=True)
 
 
-audit.show_name(ContractGroup.name, "contract_group", "contract_group_id")
+audit.show_name(ContractGroup.name, "contract_group", "contract_group_id", "contract_group_ids")
 audit.show_name(Tenant.name, "emp_tenant_ids")

@@ -20,9 +20,9 @@ _REFERENCES: dict[str, tuple[type[Table], Column]] = {}
 
 def show_name(column: Column, *fields: str) -> None:
     """History fields ``fields`` hold ids of ``column``'s table: show the row's ``column`` (its name) instead.
-
-    Rows are looked up within the actor's tenants; a table without a tenant column (the tenants themselves, e.g. the
-    EMP partners a contract group names) by id alone: the ids come from the tenant's own history."""
+    Rows of a tenant's own table are looked up in the reader's scope only; a table without a tenant (the tenants
+    themselves, e.g. the EMP tenants of a contract group) is named for fields that only ever hold ids the reader
+    was offered to choose from."""
     for field in fields:
         _REFERENCES[field] = (column._meta.table, column)
 
@@ -99,10 +99,10 @@ async def _name_references(actor: Actor, entries: list[dict[str, Any]]) -> None:
     names: dict[str, dict[int, str]] = {}
     for key, ids in wanted.items():
         table, column = _REFERENCES[key]
-        query = table.select(table._meta.primary_key, column).where(table._meta.primary_key.is_in(list(ids)))
+        where = table._meta.primary_key.is_in(list(ids))
         if hasattr(table, "tenant"):
-            query = query.where(table.tenant.is_in(actor.scope))
-        rows = await query
+            where &= table.tenant.is_in(actor.scope)
+        rows = await table.select(table._meta.primary_key, column).where(where)
         names[key] = {row["id"]: row[column._meta.name] for row in rows}
     for entry in entries:
         changes = entry.get("changes")

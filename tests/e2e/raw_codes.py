@@ -35,8 +35,8 @@ ALLOWED_CAPITALS = frozenset(
     ("EVSE", "OCPP", "OCPI", "OCMF", "RFID", "JSON", "HTTP", "HTTPS", "IBAN", "BDEW", "SOAP", "CSMS", "UUID", "XLSX",
      "MESZ", "CEST")
 )  # fmt: skip
-# Names that are written like codes: the product "360.SUPPORT" (seed manuals), and the settings (environment
-# variables) a page tells an administrator to set.
+# Names that are written like codes: the product "360.SUPPORT" (seed manuals), the setting PUBLIC_URL that an
+# operator is told to set.
 ALLOWED_NAMES = re.compile(r"\b360\.SUPPORT\b|\bPUBLIC_URL\b")
 _EVSE_ID = re.compile(r"\b[A-Z]{2}\*?[A-Z0-9]{3}\*?E[A-Z0-9*]+\b")  # DE*ISE*E12345*1 and its forms
 # E-mail and web addresses, paths and file names: they are names, whatever they look like.

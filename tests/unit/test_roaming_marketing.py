@@ -11,7 +11,6 @@ from core.roaming.marketing import (
     PLATFORM_NAME_MAX,
     Marketing,
     clean_platform_name,
-    evse_id_is_own,
     gate,
     parse_marketing,
     readiness,
@@ -55,15 +54,6 @@ def test_direct_payment_needs_remote_authorisation() -> None:
 def test_marketing_off_or_private_access_switches_everything_off(change: dict[str, object]) -> None:
     saved = gate(replace(ON, **change), ON, ["hotline"])  # also when items are missing: switching off always works
     assert (saved.roaming, saved.roaming_plus, saved.direct_payment) == (False, False, False)
-
-
-def test_evse_id_must_carry_the_own_operator_id() -> None:
-    assert evse_id_is_own("DE*ISE*E12345*1", "DE", "ISE")
-    assert evse_id_is_own("DE*ISE*E12345*1", "de", "ise")
-    assert not evse_id_is_own("DE*ABC*E12345*1", "DE", "ISE")
-    assert not evse_id_is_own("AT*ISE*E12345*1", "DE", "ISE")
-    assert not evse_id_is_own("", "DE", "ISE")
-    assert not evse_id_is_own("DE*ISE*E1*1", "DE", "")
 
 
 def test_readiness_adds_own_operator_and_remote_authorisation() -> None:
