@@ -61,8 +61,8 @@ def localized_row(row: Sequence[Any], style: CsvStyle, zone: ZoneInfo) -> list[A
     out = list(row)
     for i in _TIMES:
         if out[i]:
-            out[i] = datetime.fromisoformat(str(out[i]).replace("Z", "+00:00")).astimezone(zone).strftime(
-                style.time_format
+            out[i] = (
+                datetime.fromisoformat(str(out[i]).replace("Z", "+00:00")).astimezone(zone).strftime(style.time_format)
             )
     if style.decimal_comma:
         for i in _DECIMALS:

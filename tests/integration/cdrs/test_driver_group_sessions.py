@@ -85,9 +85,9 @@ async def test_documentation_tariff_prices_for_the_record_only(
     page = await admin_client.get("/charging-data", params=period)
     assert page.status_code == 200 and "for the record" in page.text
     export = await admin_client.get("/charging-data/export.csv", params=period)
-    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
-    row = next(r for r in rows if r["session_id"] == str(tx))
-    assert (row["billable"], row["total_cost_excl_vat"]) == ("false", "6.60")
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=","))  # in English
+    row = next(r for r in rows if r["Session"] == str(tx))
+    assert (row["Billable"], row["Net amount"]) == ("No", "6.60")
     key, _ = await api_keys.create_api_key(cpo.id, "docs")
     api = await admin_client.get("/api/v1/cdrs", params=period, headers={"Authorization": f"Bearer {key}"})
     item = next(i for i in api.json()["items"] if i["session_id"] == tx)
