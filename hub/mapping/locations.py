@@ -6,8 +6,8 @@
   change; of an EVSE the latest of its own data, status and connectors; of a Location the latest of everything in
   it, including the roaming settings' change (``StationRoaming.last_updated``), so a GET with ``date_from`` finds
   an object whenever anything a partner sees of it changed.
-* EVSE status: the OCPI value, or the OCPP 1.6 status (core.infrastructure.evse_status.OCPP_TO_EVSE_STATUS), or UNKNOWN; a
-  decommissioned charge point is REMOVED (how a partner learns that it is gone).
+* EVSE status: the OCPI value, or the OCPP 1.6 status (core.infrastructure.evse_status.OCPP_TO_EVSE_STATUS), or
+  UNKNOWN; a decommissioned charge point is REMOVED (how a partner learns that it is gone).
 * Capabilities come from the charge point's auth types and the station's OCPP feature profiles.
 """
 
