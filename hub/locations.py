@@ -27,7 +27,7 @@ def _connector(cp: offer.OfferedChargePoint, connector: dict[str, Any]) -> dict[
 
 def _evse(cp: offer.OfferedChargePoint, restrictions: list[str]) -> dict[str, Any]:
     return mapping.evse_object(
-        {**cp.charge_point, "status_updated_at": cp.charge_point.get("status_updated_at")},
+        cp.charge_point,
         [_connector(cp, c) for c in cp.connectors],
         status=cp.status,
         parking_restrictions=restrictions,
