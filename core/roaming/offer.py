@@ -73,6 +73,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _latest(*values: datetime | None) -> datetime | None:
+    known = [v for v in values if v is not None]
+    return max(known) if known else None
+
+
 async def _visible(partner: PartnerRef) -> dict[int, list[int]]:
     by_location: dict[int, list[int]] = defaultdict(list)
     for row in await visible_charge_points(partner):
@@ -93,7 +98,7 @@ def _tariff_plan(assignments: list[dict[str, Any]], now: datetime) -> tuple[Any,
     times = [a["created_at"] for a in assignments] + [a["cancelled_at"] for a in assignments if a["cancelled_at"]]
     if current is not None:
         times.append(current["valid_from"])
-    return current, scheduled, max(times) if times else None
+    return current, scheduled, _latest(*times)
 
 
 async def _assignments(charge_point_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -128,7 +133,10 @@ async def offered_locations(
     stations = {
         s["id"]: s
         for s in await ChargingStation.select(
-            ChargingStation.id, ChargingStation.status.as_alias("station_status"), ChargingStation.connected
+            ChargingStation.id,
+            ChargingStation.status.as_alias("station_status"),
+            ChargingStation.connected,
+            ChargingStation.status_updated_at.as_alias("station_status_at"),
         ).where(ChargingStation.id.is_in(station_ids))
     }
     roaming = await StationRoaming.select().where(StationRoaming.station.is_in(station_ids))
@@ -160,8 +168,7 @@ async def offered_locations(
         offered = result.get(station_location[row["station"]])
         if offered is None:
             continue
-        stamps = [t for t in (offered.roaming_changed_at, row["last_updated"]) if t is not None]
-        offered.roaming_changed_at = max(stamps) if stamps else None
+        offered.roaming_changed_at = _latest(offered.roaming_changed_at, row["last_updated"])
         offered.name = offered.name or row["platform_name"]
     for cp in sorted(charge_points, key=lambda row: row["id"]):
         if not connectors[cp["id"]]:
@@ -173,7 +180,11 @@ async def offered_locations(
         current, scheduled, changed = _tariff_plan(assignments[cp["id"]], now)
         into.charge_points.append(
             OfferedChargePoint(
-                charge_point=cp,
+                # The station's own status is part of the EVSE's effective status: its change dates the EVSE too.
+                charge_point={
+                    **cp,
+                    "status_updated_at": _latest(cp["status_updated_at"], station["station_status_at"]),
+                },
                 connectors=connectors[cp["id"]],
                 status=effective_status_of({**station, "status": cp["status"]}).value,
                 current_tariff=current["tariff_code"] if current else None,

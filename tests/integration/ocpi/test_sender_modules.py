@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from core.infrastructure import locations
+from core.infrastructure.tables import ChargePoint, ChargingStation
 from core.roaming import contract_groups, marketing, partners
 from core.tariffs import assignments, tariffs
 from tests.integration.infrastructure.conftest import Site
@@ -252,3 +253,32 @@ async def test_paging_limit_dates_and_a_crawl_while_objects_change(client: httpx
     # Bad paging input is 2001 in the envelope.
     bad = await client.get(LOCATIONS + "?limit=x", headers=headers)
     assert_envelope(bad, 2001)
+
+
+async def test_evse_status_is_the_effective_status_and_dates_the_evse(
+    client: httpx.AsyncClient, emp: TenantCtx
+) -> None:
+    cpo = await roaming_cpo()
+    site = await roaming_site(cpo, await open_to(cpo, emp))
+    _, token = await registered(emp)
+
+    async def evse() -> dict[str, Any]:
+        response = await client.get(single(cpo, site), headers=auth(token))
+        assert_envelope(response, 1000)
+        return response.json()["data"]["evses"][0]
+
+    reported = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+    await ChargePoint.update({ChargePoint.status: "AVAILABLE", ChargePoint.status_updated_at: reported}).where(
+        ChargePoint.id == site.charge_point["id"]
+    )
+    assert (await evse())["status"] == "UNKNOWN"  # the station is not connected
+    await ChargingStation.update({ChargingStation.connected: True}).where(ChargingStation.id == site.station["id"])
+    assert (await evse())["status"] == "AVAILABLE"
+    # The station reports itself Faulted later: every EVSE is OUTOFORDER, and dated by that report.
+    faulted = reported + timedelta(minutes=1)
+    await ChargingStation.update(
+        {ChargingStation.status: "OUTOFORDER", ChargingStation.status_updated_at: faulted}
+    ).where(ChargingStation.id == site.station["id"])
+    current = await evse()
+    assert current["status"] == "OUTOFORDER"
+    assert current["last_updated"] == faulted.strftime("%Y-%m-%dT%H:%M:%SZ")
