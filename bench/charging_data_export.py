@@ -59,8 +59,28 @@ def _rows(count: int, tenant: int, station: int, points: list[int], location: in
         auth = ("RFID", "REMOTE", "DIRECT_PAYMENT")[n % 3]
         net = (Decimal(wh) / 1000 * Decimal("0.40")).quantize(Decimal("0.01"))
         vat = (net * Decimal("0.19")).quantize(Decimal("0.01"))
-        sessions.append((n, tenant, station, point, 1, f"TAG{n % 500:05d}", auth, "Accepted", start,
-                         start + timedelta(minutes=minutes), 0, wh, wh, "STOPPED", "Local", "[]", now, now))
+        sessions.append(
+            (
+                n,
+                tenant,
+                station,
+                point,
+                1,
+                f"TAG{n % 500:05d}",
+                auth,
+                "Accepted",
+                start,
+                start + timedelta(minutes=minutes),
+                0,
+                wh,
+                wh,
+                "STOPPED",
+                "Local",
+                "[]",
+                now,
+                now,
+            )
+        )
         signed = json.dumps({"encoding_method": "OCMF", "signed_values": [{"nature": "End", "signed_data": OCMF}]})
         cdrs.append((n, tenant, n, point, station, location, "Bench depot", f"Hauptstr. {n % 90 + 1}", city, postal,
                      country, f"DE*ISE*E{point:07d}*1", "BENCH-0001", 1, "DC" if dc else "AC", start,
@@ -143,7 +163,8 @@ async def _child(kind: str, url: str, count: int) -> None:
         actor, {"name": "Bench depot", "address": "Hauptstr. 1", "postal_code": "80331", "city": "München",
                 "country": "DEU"})  # fmt: skip
     station, _ = await stations.create_station(
-        actor, {"location_id": location["id"], "charge_box_id": "BENCH-0001", "installation_status": "COMMISSIONED"})
+        actor, {"location_id": location["id"], "charge_box_id": "BENCH-0001", "installation_status": "COMMISSIONED"}
+    )
     points = [(await charge_points.create_charge_point(actor, {"station_id": station["id"], "evse_number": k}))["id"]
               for k in (1, 2)]  # fmt: skip
     user = StaffUser(tenant=tenant["id"], email="bench@example.test", password_hash=hash_password(PASSWORD),

@@ -12,7 +12,9 @@ Servers measured in the same run:
   tests/ocpi_peer, ``--role CPO``), serving the locations of ``tests.ocpi_peer.locations.ocpi_locations`` from an
   in-memory store; extrawest puts no cap on ``limit``, so it serves the page size asked for. Its Link header is
   repaired on the way out (tests/ocpi_peer/README.md, "Pagination"), nothing else.
-- csms's OCPI node joins here with the same locations (``ocpi_locations`` gives them as plain OCPI JSON for seeding).
+- ``csms``: ``csms serve`` in a subprocess on a fresh PostgreSQL database (``--database``, dropped and made again)
+  seeded with the same locations as csms rows (bench/ocpi_csms_seed.py: one CPO tenant per party, every station
+  open to one EMP tenant), crawled by that EMP tenant's registered partner at csms's page cap.
 
 Only figures are printed; nothing is asserted. The crawler shares the machine's cores with the server, as a
 partner's crawler on the same host would.
@@ -32,8 +34,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.ocpi_csms_seed import recreate_database  # noqa: E402
 from tests.ocpi_peer.crawl import Crawl, crawl  # noqa: E402
 from tests.ocpi_peer.peer import start_peer  # noqa: E402
+from tests.support import free_port, start_serve, stop_process  # noqa: E402
 
 TOKEN = "bench-partner-token"
 
@@ -129,13 +133,40 @@ def run_extrawest(args: argparse.Namespace) -> Measured:
         return measure("extrawest-ocpi", peer.pid, f"{peer.base_url}/ocpi/cpo/2.2.1/locations/", TOKEN, args.limit)
 
 
+def run_csms(args: argparse.Namespace) -> Measured:
+    import subprocess
+
+    env = {**os.environ, "DATABASE_URL": args.database}
+    t0 = time.perf_counter()
+    asyncio.run(recreate_database(args.database))
+    seeded = subprocess.run(
+        [sys.executable, "-c", f"import asyncio, sys; sys.path.insert(0, {str(ROOT)!r}); "
+         f"from bench.ocpi_csms_seed import seed; asyncio.run(seed({args.locations}, {TOKEN!r}))"],
+        env=env, cwd=ROOT, check=False,
+    )  # fmt: skip
+    if seeded.returncode:
+        raise SystemExit("csms: seeding failed")
+    port = free_port()
+    proc = start_serve({**env, "PUBLIC_URL": f"http://127.0.0.1:{port}"}, port, start_within=120)
+    try:
+        print(f"csms: seeded {args.locations:,} locations and started in {time.perf_counter() - t0:.1f} s", flush=True)
+        return measure("csms", proc.pid, f"http://127.0.0.1:{port}/ocpi/2.2.1/locations", TOKEN, args.limit)
+    finally:
+        stop_process(proc)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--locations", type=int, default=50_000)
     parser.add_argument("--limit", type=int, default=1000, help="the page size the crawler asks for")
+    parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/csms_bench_ocpi",
+                        help="csms's database: dropped and made again")  # fmt: skip
+    parser.add_argument("--only", choices=("csms", "extrawest"), help="measure one server only")
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
-    results = [run_extrawest(args)]
+    results = [] if args.only == "csms" else [run_extrawest(args)]
+    if args.only != "extrawest":
+        results.append(run_csms(args))
     report(results, args.locations)
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,9 @@ class Window:
     limit: int = 50
     date_from: datetime | None = None
     date_to: datetime | None = None
+    # Keyset cursor of the Link (last_updated, id of the previous page's last object): the next page starts after
+    # it, so an object that changes during a crawl (and moves to the end of the order) shifts nothing behind it.
+    after: tuple[datetime, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -40,3 +45,34 @@ async def fetch_page(table: Any, where: Any, window: Window, updated: Any = None
         count = count.where(condition)
     rows = await select.offset(window.offset).limit(window.limit)
     return Page(rows=rows, total=await count)
+
+
+def sort_key(last_updated: datetime, ident: str) -> tuple[datetime, int, str]:
+    """The stable order of a sender's objects: last_updated, then id (numeric ids in number order)."""
+    return (last_updated, len(ident), ident)
+
+
+@dataclass(frozen=True)
+class MemoryPage:
+    items: list[Any]
+    total: int
+    last: tuple[datetime, str] | None  # the cursor of the page's last object
+    more: bool  # objects follow after this page
+
+
+def page_in_memory(objects: list[tuple[datetime, str, T]], window: Window) -> MemoryPage:
+    """One window of objects assembled in Python ((last_updated, id, object)): the same order, date filters and
+    cursor as ``fetch_page``. ``total`` counts every object matching the dates (X-Total-Count of the crawl)."""
+    matching = sorted(
+        (o for o in objects if (window.date_from is None or o[0] >= window.date_from)
+         and (window.date_to is None or o[0] < window.date_to)),
+        key=lambda o: sort_key(o[0], o[1]),
+    )  # fmt: skip
+    if window.after is not None:
+        cursor = sort_key(*window.after)
+        rest = [o for o in matching if sort_key(o[0], o[1]) > cursor]
+    else:
+        rest = matching[window.offset :]
+    chosen = rest[: window.limit]
+    last = (chosen[-1][0], chosen[-1][1]) if chosen else None
+    return MemoryPage(items=[o[2] for o in chosen], total=len(matching), last=last, more=len(rest) > len(chosen))

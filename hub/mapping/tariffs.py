@@ -28,10 +28,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from core.roaming.offer import POWER_OF_CONNECTOR
 from core.tariffs.pricing import TariffSnapshot, gross_unit_price
 from hub.mapping import ocpi_datetime
 
-POWER_OF_CONNECTOR = {"AC_1_PHASE": "AC", "AC_2_PHASE": "AC", "AC_2_PHASE_SPLIT": "AC", "AC_3_PHASE": "AC", "DC": "DC"}
 MAX_ID = 36
 MINUTE = 60  # seconds, the step of TIME and PARKING_TIME
 

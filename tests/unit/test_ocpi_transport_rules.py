@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.roaming.paging import Window
+from core.roaming.paging import Window, page_in_memory
 from core.roaming.partners import ConnectionStatus, connection_status
 from hub.auth import encode_token, presented_token
 from hub.envelope import OcpiError, Status, envelope
@@ -68,3 +68,40 @@ def test_connection_status_follows_the_state_and_the_partners_report() -> None:
     assert connection_status({"state": "ENDED"}) == ConnectionStatus.SUSPENDED
     assert connection_status({"state": "REGISTERED", "client_status": ""}) == ConnectionStatus.CONNECTED
     assert connection_status({"state": "REGISTERED", "client_status": "OFFLINE"}) == ConnectionStatus.OFFLINE
+
+
+def _objects(*specs: tuple[int, str]) -> list[tuple[datetime, str, str]]:
+    return [(datetime(2026, 1, 1, 0, minute, tzinfo=UTC), ident, ident) for minute, ident in specs]
+
+
+def test_a_page_in_memory_orders_by_last_updated_then_id_and_filters_dates() -> None:
+    objects = _objects((2, "10"), (1, "9"), (1, "3"), (3, "1"))
+    assert page_in_memory(objects, Window(0, 10)).items == ["3", "9", "10", "1"]
+    window = Window(
+        0, 10, date_from=datetime(2026, 1, 1, 0, 1, tzinfo=UTC), date_to=datetime(2026, 1, 1, 0, 3, tzinfo=UTC)
+    )
+    page = page_in_memory(objects, window)
+    assert page.items == ["3", "9", "10"] and page.total == 3 and not page.more  # date_to exclusive
+    first = page_in_memory(objects, Window(0, 2))
+    assert first.items == ["3", "9"] and first.more and first.last == (objects[1][0], "9")
+
+
+def test_the_cursor_neither_skips_nor_repeats_when_objects_move_to_the_end() -> None:
+    objects = _objects((1, "1"), (1, "2"), (1, "3"), (1, "4"))
+    first = page_in_memory(objects, Window(0, 2))
+    assert first.items == ["1", "2"]
+    moved = _objects((9, "1"), (1, "2"), (9, "3"), (1, "4"))
+    # "1" (already read) and "3" (not yet read) changed: by offset "4" is skipped, by the cursor it is not.
+    assert page_in_memory(moved, Window(2, 2)).items == ["1", "3"]
+    rest = page_in_memory(moved, Window(2, 10, after=first.last))
+    assert rest.items == ["4", "1", "3"]
+
+
+def test_the_link_carries_the_cursor_and_follows_more_rather_than_the_offset() -> None:
+    last = (datetime(2026, 1, 1, tzinfo=UTC), "42")
+    headers = page_headers(URL, Window(0, 2), total=2, returned=2, last=last, more=True)
+    assert headers["Link"] == f'<{URL}?offset=2&limit=2&after=2026-01-01T00%3A00%3A00Z~42>; rel="next"'
+    assert parse_window({"after": "2026-01-01T00:00:00Z~42"}, 100).after == last
+    assert "Link" not in page_headers(URL, Window(0, 2), total=5, returned=2, last=last, more=False)
+    with pytest.raises(OcpiError):
+        parse_window({"after": "nonsense"}, 100)

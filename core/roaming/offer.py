@@ -1,0 +1,243 @@
+"""What a roaming partner is offered over OCPI as a sender (locations and tariffs GET): the rows of every location
+and tariff the partner may see (core.roaming.visibility), loaded in a few bulk queries, with each charge point's
+effective status (core.infrastructure.evse_status) and its tariffs now and scheduled. No OCPI framing: hub/ maps
+the bundles to OCPI objects (hub.mapping) and pages them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from core.infrastructure.evse_status import effective_status_of
+from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, Location
+from core.roaming.tables import StationRoaming
+from core.roaming.visibility import PartnerKind, PartnerRef, visible_charge_points
+from core.tariffs.tables import Tariff, TariffAssignment
+from core.tenancy.tables import Tenant
+from core.tenancy.tenants import TenantKind
+
+
+def partner_ref(partner: dict[str, Any]) -> PartnerRef:
+    """The visibility rule's view of a partner row: an EMP partner is its EMP tenant, anything else a platform."""
+    if partner["kind"] == "EMP":
+        return PartnerRef(PartnerKind.EMP_TENANT, emp_tenant_id=int(partner["tenant"]))
+    return PartnerRef(PartnerKind.PLATFORM)
+
+
+Party = tuple[str, str]  # (country_code, party_id) of a CPO tenant
+
+
+async def is_cpo_party(party: Party) -> bool:
+    """Whether a CPO tenant is the OCPI party ``(country_code, party_id)``."""
+    return await Tenant.exists().where(
+        (Tenant.kind == TenantKind.CPO) & (Tenant.country_code == party[0]) & (Tenant.party_id == party[1])
+    )
+
+
+@dataclass
+class OfferedChargePoint:
+    charge_point: dict[str, Any]
+    connectors: list[dict[str, Any]]
+    status: str  # the effective EvseStatus
+    current_tariff: str | None  # code of the tariff in force
+    scheduled: list[tuple[str, datetime]]  # (code, valid from) of tariffs that take effect later
+    tariffs_changed_at: datetime | None
+
+
+@dataclass
+class OfferedLocation:
+    location: dict[str, Any]
+    country_code: str
+    party_id: str
+    name: str  # the name on the roaming platform, else ""
+    roaming_changed_at: datetime | None
+    charge_points: list[OfferedChargePoint] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OfferedTariff:
+    tariff: dict[str, Any]
+    vat_rate: Decimal
+    country_code: str
+    party_id: str
+    power: str  # "AC" | "DC"
+    start: datetime | None  # a scheduled assignment's valid from
+    changed_at: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _latest(*values: datetime | None) -> datetime | None:
+    known = [v for v in values if v is not None]
+    return max(known) if known else None
+
+
+async def _visible(partner: PartnerRef) -> dict[int, list[int]]:
+    by_location: dict[int, list[int]] = defaultdict(list)
+    for row in await visible_charge_points(partner):
+        by_location[row["location_id"]].append(row["charge_point_id"])
+    return by_location
+
+
+def _tariff_plan(assignments: list[dict[str, Any]], now: datetime) -> tuple[Any, list[tuple[Any, datetime]], Any]:
+    """(assignment in force, [(assignment, valid from)] scheduled, when this plan last changed)."""
+    live = sorted((a for a in assignments if a["cancelled_at"] is None), key=lambda a: (a["valid_from"], a["id"]))
+    current = None
+    scheduled = []
+    for row in live:
+        if row["valid_from"] <= now:
+            current = row
+        else:
+            scheduled.append((row, row["valid_from"]))
+    times = [a["created_at"] for a in assignments] + [a["cancelled_at"] for a in assignments if a["cancelled_at"]]
+    if current is not None:
+        times.append(current["valid_from"])
+    return current, scheduled, _latest(*times)
+
+
+async def _assignments(charge_point_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    by_cp: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if charge_point_ids:
+        rows = await TariffAssignment.select(
+            *TariffAssignment.all_columns(), TariffAssignment.tariff.code.as_alias("tariff_code")
+        ).where(TariffAssignment.charge_point.is_in(charge_point_ids))
+        for row in rows:
+            by_cp[row["charge_point"]].append(row)
+    return by_cp
+
+
+def _of_party(tenant: dict[str, Any], party: Party | None) -> bool:
+    return party is None or (tenant["country_code"].upper(), tenant["party_id"].upper()) == party
+
+
+async def offered_locations(
+    partner: PartnerRef, party: Party | None = None, location_id: int | None = None
+) -> list[OfferedLocation]:
+    """Every location the partner sees (with only the charge points it sees) of the CPO ``party`` (None: of every
+    CPO tenant), or only ``location_id``."""
+    visible = await _visible(partner)
+    if location_id is not None:
+        visible = {location_id: visible[location_id]} if location_id in visible else {}
+    if not visible:
+        return []
+    cp_ids = [cp for ids in visible.values() for cp in ids]
+    locations = await Location.select().where(Location.id.is_in(list(visible)))
+    charge_points = await ChargePoint.select().where(ChargePoint.id.is_in(cp_ids))
+    station_ids = list({cp["station"] for cp in charge_points})
+    stations = {
+        s["id"]: s
+        for s in await ChargingStation.select(
+            ChargingStation.id,
+            ChargingStation.status.as_alias("station_status"),
+            ChargingStation.connected,
+            ChargingStation.status_updated_at.as_alias("station_status_at"),
+        ).where(ChargingStation.id.is_in(station_ids))
+    }
+    roaming = await StationRoaming.select().where(StationRoaming.station.is_in(station_ids))
+    station_location = {
+        s["id"]: s["location"]
+        for s in await ChargingStation.select(ChargingStation.id, ChargingStation.location).where(
+            ChargingStation.id.is_in(station_ids)
+        )
+    }
+    connectors: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    rows = await Connector.select().where(Connector.charge_point.is_in(cp_ids)).order_by(Connector.connector_number)
+    for row in rows:
+        connectors[row["charge_point"]].append(row)
+    tenant_ids = list({loc["tenant"] for loc in locations})
+    parties = {
+        t["id"]: t for t in await Tenant.select(Tenant.id, Tenant.country_code, Tenant.party_id).where(
+            Tenant.id.is_in(tenant_ids)
+        )
+    }  # fmt: skip
+    assignments = await _assignments(cp_ids)
+    now = _now()
+
+    result: dict[int, OfferedLocation] = {}
+    for loc in sorted(locations, key=lambda row: row["id"]):
+        owner = parties[loc["tenant"]]
+        if _of_party(owner, party):
+            result[loc["id"]] = OfferedLocation(loc, owner["country_code"], owner["party_id"], "", None)
+    for row in roaming:
+        offered = result.get(station_location[row["station"]])
+        if offered is None:
+            continue
+        offered.roaming_changed_at = _latest(offered.roaming_changed_at, row["last_updated"])
+        offered.name = offered.name or row["platform_name"]
+    for cp in sorted(charge_points, key=lambda row: row["id"]):
+        if not connectors[cp["id"]]:
+            continue  # not a valid EVSE; the readiness checklist keeps such stations off roaming
+        into = result.get(station_location[cp["station"]])
+        if into is None:
+            continue
+        station = stations[cp["station"]]
+        current, scheduled, changed = _tariff_plan(assignments[cp["id"]], now)
+        into.charge_points.append(
+            OfferedChargePoint(
+                # The station's own status is part of the EVSE's effective status: its change dates the EVSE too.
+                charge_point={
+                    **cp,
+                    "status_updated_at": _latest(cp["status_updated_at"], station["station_status_at"]),
+                },
+                connectors=connectors[cp["id"]],
+                status=effective_status_of({**station, "status": cp["status"]}).value,
+                current_tariff=current["tariff_code"] if current else None,
+                scheduled=[(a["tariff_code"], at) for a, at in scheduled],
+                tariffs_changed_at=changed,
+            )
+        )
+    return [offered for offered in result.values() if offered.charge_points]
+
+
+POWER_OF_CONNECTOR = {"AC_1_PHASE": "AC", "AC_2_PHASE": "AC", "AC_2_PHASE_SPLIT": "AC", "AC_3_PHASE": "AC", "DC": "DC"}
+
+
+async def offered_tariffs(partner: PartnerRef, party: Party | None = None) -> list[OfferedTariff]:
+    """The tariffs in force or scheduled on the charge points the partner sees (of the CPO ``party``, None: of
+    every CPO tenant), one per power type a connector of those charge points uses (the OCPI tariff ids the
+    locations' connectors list)."""
+    cp_ids = [cp for ids in (await _visible(partner)).values() for cp in ids]
+    if not cp_ids:
+        return []
+    powers: dict[int, set[str]] = defaultdict(set)
+    for row in await Connector.select(Connector.charge_point, Connector.power_type).where(
+        Connector.charge_point.is_in(cp_ids)
+    ):
+        powers[row["charge_point"]].add(POWER_OF_CONNECTOR.get(row["power_type"], "AC"))
+    now = _now()
+    wanted: dict[tuple[int, str, datetime | None], datetime] = {}
+    for cp, assignments in (await _assignments(cp_ids)).items():
+        current, scheduled, _ = _tariff_plan(assignments, now)
+        uses = ([(current, None)] if current else []) + [(a, at) for a, at in scheduled]
+        for assignment, start in uses:
+            for power in powers[cp]:
+                key = (assignment["tariff"], power, start)
+                wanted[key] = max(wanted.get(key, assignment["created_at"]), assignment["created_at"])
+    if not wanted:
+        return []
+    tariffs = {t["id"]: t for t in await Tariff.select().where(Tariff.id.is_in(list({k[0] for k in wanted})))}
+    tenants = {
+        t["id"]: t for t in await Tenant.select(Tenant.id, Tenant.country_code, Tenant.party_id, Tenant.vat_rate).where(
+            Tenant.id.is_in(list({t["tenant"] for t in tariffs.values()}))
+        )
+    }  # fmt: skip
+    result = []
+    for (tariff_id, power, start), assigned_at in wanted.items():
+        tariff = tariffs[tariff_id]
+        tenant = tenants[tariff["tenant"]]
+        if not _of_party(tenant, party):
+            continue
+        result.append(
+            OfferedTariff(
+                tariff=tariff, vat_rate=Decimal(str(tenant["vat_rate"])).quantize(Decimal("0.01")),
+                country_code=tenant["country_code"], party_id=tenant["party_id"], power=power, start=start,
+                changed_at=max(tariff["updated_at"], assigned_at),
+            )
+        )  # fmt: skip
+    return result

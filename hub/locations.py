@@ -1,0 +1,105 @@
+"""Locations, sender interface (CPO role, OCPI 2.2.1 mod_locations): the list with pagination, one Location, one
+EVSE, one Connector; only what the calling partner may see (core.roaming.offer), each under its own CPO party."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Response, get
+
+from core.roaming import offer
+from hub.envelope import OcpiError, Status
+from hub.handlers import AnyRequest, answer
+from hub.mapping import locations as mapping
+from hub.mapping.tariffs import connector_tariff_ids
+from hub.modules import VERSION, Endpoint, register
+from hub.sender import list_answer, scope, stamp
+
+MODULE = "locations"
+MAX_PAGE = 1000
+BASE = f"/{VERSION}/{MODULE}"
+
+
+def _connector(cp: offer.OfferedChargePoint, connector: dict[str, Any]) -> dict[str, Any]:
+    ids = connector_tariff_ids(connector["power_type"], cp.current_tariff, cp.scheduled)
+    return mapping.connector_object(connector, ids, cp.tariffs_changed_at)
+
+
+def _evse(cp: offer.OfferedChargePoint, restrictions: list[str]) -> dict[str, Any]:
+    return mapping.evse_object(
+        cp.charge_point,
+        [_connector(cp, c) for c in cp.connectors],
+        status=cp.status,
+        parking_restrictions=restrictions,
+    )
+
+
+def location_json(offered: offer.OfferedLocation) -> dict[str, Any]:
+    restrictions = list(offered.location.get("parking_restrictions") or [])
+    return mapping.location_object(
+        country_code=offered.country_code,
+        party_id=offered.party_id,
+        location=offered.location,
+        evses=[_evse(cp, restrictions) for cp in offered.charge_points],
+        name=offered.name,
+        roaming_changed_at=offered.roaming_changed_at,
+    )
+
+
+@get([BASE, f"{BASE}/"])
+async def list_locations(request: AnyRequest) -> Response[bytes]:
+    partner, cpo = await scope(request)
+    objects = [location_json(o) for o in await offer.offered_locations(partner, cpo)]
+    return list_answer(request, MODULE, [(stamp(o), o["id"], o) for o in objects])
+
+
+def _unknown() -> OcpiError:
+    return OcpiError(Status.UNKNOWN_LOCATION, "Unknown location", http_status=404)
+
+
+async def _location(request: AnyRequest, country_code: str, party_id: str, location_id: str) -> dict[str, Any]:
+    partner, addressed = await scope(request)
+    named = (country_code.upper(), party_id.upper())
+    if (addressed is not None and addressed != named) or not location_id.isdigit():
+        raise _unknown()
+    found = await offer.offered_locations(partner, named, int(location_id))
+    if not found:
+        raise _unknown()
+    return location_json(found[0])
+
+
+def _evse_of(location: dict[str, Any], evse_uid: str) -> dict[str, Any]:
+    for evse in location["evses"]:
+        if evse["uid"] == evse_uid:
+            return evse
+    raise _unknown()
+
+
+@get(f"{BASE}/{{country_code:str}}/{{party_id:str}}/{{location_id:str}}")
+async def get_location(request: AnyRequest, country_code: str, party_id: str, location_id: str) -> Response[bytes]:
+    return answer(await _location(request, country_code, party_id, location_id))
+
+
+@get(f"{BASE}/{{country_code:str}}/{{party_id:str}}/{{location_id:str}}/{{evse_uid:str}}")
+async def get_evse(
+    request: AnyRequest, country_code: str, party_id: str, location_id: str, evse_uid: str
+) -> Response[bytes]:
+    return answer(_evse_of(await _location(request, country_code, party_id, location_id), evse_uid))
+
+
+@get(f"{BASE}/{{country_code:str}}/{{party_id:str}}/{{location_id:str}}/{{evse_uid:str}}/{{connector_id:str}}")
+async def get_connector(
+    request: AnyRequest, country_code: str, party_id: str, location_id: str, evse_uid: str, connector_id: str
+) -> Response[bytes]:
+    evse = _evse_of(await _location(request, country_code, party_id, location_id), evse_uid)
+    for connector in evse["connectors"]:
+        if connector["id"] == connector_id:
+            return answer(connector)
+    raise _unknown()
+
+
+HANDLERS = [list_locations, get_location, get_evse, get_connector]
+
+
+def register_module() -> None:
+    register(Endpoint(MODULE, "SENDER", f"/{MODULE}", max_page=MAX_PAGE))
