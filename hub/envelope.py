@@ -51,8 +51,12 @@ def envelope(data: Any = None, status: int = Status.SUCCESS, message: str | None
     return body
 
 
+# OCPI prices are JSON numbers; msgspec writes Decimal as a string unless told otherwise.
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+
+
 def encode(body: dict[str, Any]) -> bytes:
-    return msgspec.json.encode(body)
+    return _ENCODER.encode(body)
 
 
 # HTTP errors raised by the framework (no route, wrong method, bad JSON) and the OCPI status each gets.

@@ -4,13 +4,14 @@ connection status a partner's state gives."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
 from core.roaming.paging import Window, page_in_memory
 from core.roaming.partners import ConnectionStatus, connection_status
 from hub.auth import encode_token, presented_token
-from hub.envelope import OcpiError, Status, envelope
+from hub.envelope import OcpiError, Status, encode, envelope
 from hub.modules import module_of
 from hub.pagination import page_headers, parse_window
 
@@ -105,3 +106,9 @@ def test_the_link_carries_the_cursor_and_follows_more_rather_than_the_offset() -
     assert "Link" not in page_headers(URL, Window(0, 2), total=5, returned=2, last=last, more=False)
     with pytest.raises(OcpiError):
         parse_window({"after": "nonsense"}, 100)
+
+
+def test_prices_are_written_as_json_numbers() -> None:
+    # OCPI's price fields are numbers; a string "0.3025" is refused by strict peers.
+    body = encode(envelope({"price": Decimal("0.3025"), "vat": Decimal("19.0")}, Status.SUCCESS))
+    assert b'"price":0.3025' in body and b'"vat":19.0' in body
