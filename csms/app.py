@@ -76,11 +76,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.open_pool(settings.db_pool_size)
         from workers.actors import register_jobs
-        from workers.broker import start_embedded_jobs, start_outbox_relay
+        from workers.broker import start_embedded_jobs, start_outbox_relay, start_periodic
 
         register_jobs()
         jobs = start_embedded_jobs()
         relay = await start_outbox_relay()
+        scheduler = await start_periodic()
         for hook in ocpp_app.STARTUP:
             await hook()
         try:
@@ -88,6 +89,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             for hook in reversed(ocpp_app.SHUTDOWN):
                 await hook()
+            if scheduler is not None:
+                await scheduler.stop()
             await relay.stop()
             if jobs is not None:
                 await jobs.drain(timeout=10)

@@ -55,10 +55,11 @@ class DatabasePool(Middleware):
 
 
 class OutboxRelay(Middleware):
-    """Each `csms worker` process relays the outbox periodically (claims are safe across processes), on the pool
-    that DatabasePool opened."""
+    """Each `csms worker` process relays the outbox periodically (claims are safe across processes) and runs the
+    periodic work (core.periodic), on the pool that DatabasePool opened."""
 
     relay: Any = None
+    scheduler: Any = None
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         from dramatiq.asyncio import get_event_loop_thread
@@ -66,11 +67,14 @@ class OutboxRelay(Middleware):
         loop_thread = get_event_loop_thread()
         if loop_thread is not None:
             self.relay = loop_thread.run_coroutine(_start_relay(periodic=True))
+            self.scheduler = loop_thread.run_coroutine(_start_scheduler())
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         from dramatiq.asyncio import get_event_loop_thread
 
         loop_thread = get_event_loop_thread()
+        if loop_thread is not None and self.scheduler is not None:
+            loop_thread.run_coroutine(self.scheduler.stop())
         if loop_thread is not None and self.relay is not None:
             loop_thread.run_coroutine(self.relay.stop())
 
@@ -103,6 +107,20 @@ async def _start_relay(periodic: bool) -> Any:
     relay = Relay(interval=DEFAULT_INTERVAL_SECONDS if periodic else None)
     relay.start()
     return relay
+
+
+async def _start_scheduler() -> Any:
+    from core.periodic import Scheduler
+
+    scheduler = Scheduler()
+    scheduler.start()
+    return scheduler
+
+
+async def start_periodic() -> Any:
+    """The periodic work (core.periodic) on the server's loop in embedded mode; None in production, where each
+    `csms worker` runs it."""
+    return await _start_scheduler() if isinstance(broker, EmbeddedBroker) else None
 
 
 async def start_outbox_relay() -> Any:

@@ -55,6 +55,10 @@ class Location(Table):
     decommissioned_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    # OCPI's Location.last_updated: raised by every change of the location, its stations, charge points (status and
+    # connection included), connectors, tariff assignments and roaming settings (core.infrastructure.changes). The
+    # OCPI lists page by it and the pushes find what changed by it.
+    last_updated = Timestamptz(default=TimestamptzNow(), index=True)
 
 
 class ChargingStation(Table):
