@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import msgspec
 
 from core import safejson
 from core.roaming import exchange_log, partners
 from core.roaming.connections import LinkFailed
 from core.roaming.partners import Connection
 from hub.auth import encode_token
-from hub.envelope import OcpiError, Status
+from hub.envelope import OcpiError, Status, encode
 from hub.modules import CONFIGURATION, VERSION
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
@@ -65,7 +64,7 @@ class OcpiClient:
         }
         if module not in CONFIGURATION and routing:
             headers.update(routing)
-        content = msgspec.json.encode(json) if json is not None else None
+        content = encode(json) if json is not None else None  # prices as JSON numbers, as csms answers them
         if content is not None:
             headers["Content-Type"] = "application/json"
         started = time.perf_counter()
