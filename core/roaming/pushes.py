@@ -25,7 +25,7 @@ from core import jobs, periodic
 from core.infrastructure.tables import ChargePoint, Connector, Location
 from core.roaming import offer
 from core.roaming.partners import PartnerState, endpoint_url, get_partner, may_push_to
-from core.roaming.tables import OcpiExchange, Partner, PushedObject, PushState, StationRoaming
+from core.roaming.tables import Partner, PushedObject, PushState, StationRoaming
 from core.tariffs.tables import Tariff, TariffAssignment
 from core.tenancy.actor import Actor
 
@@ -322,10 +322,9 @@ class PushOverview:
     last_pull_at: datetime | None
     watermark: datetime | None
     paused_until: datetime | None
-    last_error: str
+    last_error: str  # the last object given up (every request is in the OCPI log)
     last_error_at: datetime | None
     objects: int  # objects recorded as sent
-    recent_errors: list[dict[str, Any]]
 
 
 async def overview(actor: Actor, partner_id: int) -> PushOverview:
@@ -333,20 +332,6 @@ async def overview(actor: Actor, partner_id: int) -> PushOverview:
     state = await PushState.select().where(PushState.partner == partner_id).first() or {}
     now = _now()
     paused = state.get("paused_until")
-    errors = await (
-        OcpiExchange.select(
-            OcpiExchange.created_at, OcpiExchange.method, OcpiExchange.url, OcpiExchange.http_status,
-            OcpiExchange.ocpi_status, OcpiExchange.error,
-        )
-        .where((OcpiExchange.partner == partner_id) & (OcpiExchange.direction == "out"))
-        .where(OcpiExchange.module.is_in(list(MODULES)) & (OcpiExchange.method != "GET"))
-        .where(
-            (OcpiExchange.http_status < 200) | (OcpiExchange.http_status >= 300)
-            | (OcpiExchange.ocpi_status >= 2000)
-        )
-        .order_by(OcpiExchange.id, ascending=False)
-        .limit(5)
-    )  # fmt: skip
     modules = sorted(receivers(partner)) if partner["state"] == PartnerState.REGISTERED else []
     return PushOverview(
         modules=modules,
@@ -358,7 +343,6 @@ async def overview(actor: Actor, partner_id: int) -> PushOverview:
         last_error=state.get("last_error", ""),
         last_error_at=state.get("last_error_at"),
         objects=await PushedObject.count().where(PushedObject.partner == partner_id),
-        recent_errors=list(errors),
     )
 
 

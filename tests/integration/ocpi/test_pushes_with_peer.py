@@ -228,7 +228,7 @@ async def test_a_peer_that_is_down_gets_brief_retries_then_nothing_replayed_and_
         assert {r["http_status"] for r in failed} == {0} and all(r["error"] for r in failed)
         assert len(failed) == 3  # one request, retried twice, then given up
         overview = await pushes.overview(emp_exw.actor, partner["id"])
-        assert overview.last_error and overview.recent_errors
+        assert dead in overview.last_error and overview.last_error_at is not None
 
         # The peer is back: the missed status is not replayed; the partner resyncs by GET and sees csms's state.
         await Partner.update({Partner.endpoints: endpoints}).where(Partner.id == partner["id"])
