@@ -276,20 +276,19 @@ async def _run(partner_id: int, started: datetime) -> None:
     if partner is None:
         return
     state = await _state(partner_id)
-    values: dict[Any, Any] = {PushState.watermark: started, PushState.last_run_at: started, PushState.window: {}}
+    watermark = state["watermark"]
+    since = None if watermark is None else watermark - LAG
+    # A location handled in the same state by the last run is not handled again: not after a success, and not after
+    # a failure or a pause either (given up, not replayed). A full run (no watermark) handles every location.
+    changed, window = await _changed_locations(since or started - LAG, state["window"] or {})
+    location_ids = None if since is None else changed
+    values: dict[Any, Any] = {PushState.watermark: started, PushState.last_run_at: started, PushState.window: window}
     modules = receivers(partner)
     paused = state["paused_until"] is not None and state["paused_until"] > started
     if partner["state"] != PartnerState.REGISTERED or not modules or paused or not await may_push_to(partner):
         # Nothing is sent and nothing is kept for later: the partner resyncs by GET.
         await PushState.update(values).where(PushState.partner == partner_id)
         return
-    watermark = state["watermark"]
-    since = None if watermark is None else watermark - LAG
-    location_ids: list[int] | None = None
-    if since is not None:
-        # A location handled in the same state by the last run is not sent again: not after a success, and not
-        # after a failure either (failed objects are given up, not retried by the next runs).
-        location_ids, values[PushState.window] = await _changed_locations(since, state["window"] or {})
     with_locations = "locations" in modules and (location_ids is None or bool(location_ids))
     with_tariffs = "tariffs" in modules and (since is None or await _tariffs_changed(since, started))
     if with_locations or with_tariffs:
