@@ -21,6 +21,7 @@ from core.infrastructure import stations
 from core.infrastructure.tables import ChargingStation
 from core.roaming import connections, contract_groups, marketing, partners, pushes
 from core.roaming.tables import OcpiExchange, Partner
+from core.tariffs import assignments, tariffs
 from tests.integration.ocpi.test_sender_modules import SWITCHES_ON, open_to, roaming_cpo, roaming_site
 from tests.integration.roaming.conftest import Site
 from tests.ocpi_peer.peer import OcpiPeer
@@ -294,3 +295,31 @@ async def test_roaming_plus_stations_are_pushed_to_a_platform_csms_registered_wi
     await eventually(
         lambda: _removed(ocpi_emsp, f"{location_path(cpo, plus)}/{plus.charge_point['id']}"), "REMOVED on the platform"
     )
+
+
+async def test_a_tariff_is_put_before_the_location_naming_it_and_deleted_when_no_longer_offered(
+    ocpi_emsp: OcpiPeer, csms_url: str, emp_exw: TenantCtx
+) -> None:
+    cpo = await roaming_cpo()
+    group = await open_to(cpo, emp_exw)
+    site = await roaming_site(cpo, group)
+    tariff = await tariffs.create_tariff(cpo.actor, {"name": "Standard", "currency": "EUR", "ac_energy_per_kwh": "0.4"})
+    await assignments.assign_tariff(cpo.actor, tariff["id"], [site.charge_point["id"]], datetime.now(UTC))
+    await registered_peer(ocpi_emsp, csms_url, emp_exw)
+    tariff_path = f"/{cpo.tenant['country_code']}/{cpo.tenant['party_id']}/{tariff['code']}-AC".lower()
+
+    async def tariff_requests(method: str) -> list[dict[str, Any]]:
+        return [r for r in await ocpi_emsp.received("tariffs", method) if r["path"].lower().endswith(tariff_path)]
+
+    put = (await eventually(lambda: tariff_requests("PUT"), "the tariff's PUT"))[0]
+    assert put["body"]["elements"][0]["price_components"][0]["price"] == 0.4  # a JSON number, net of VAT
+    location = (await eventually(lambda: pushed(ocpi_emsp, "PUT", location_path(cpo, site)), "the location"))[0]
+    assert location["body"]["evses"][0]["connectors"][0]["tariff_ids"] == [f"{tariff['code']}-AC"]
+    assert location["at"] > put["at"]  # the partner knows the tariff the connector names
+
+    # The station leaves roaming: its EVSE is REMOVED, then the tariff nobody is offered any more is DELETEd.
+    await marketing.save_marketing(cpo.actor, site.station["id"], {**SWITCHES_ON, "roaming": ""})
+    deleted = (await eventually(lambda: tariff_requests("DELETE"), "the tariff's DELETE"))[0]
+    evse_path = f"{location_path(cpo, site)}/{site.charge_point['id']}"
+    assert deleted["at"] > (await pushed(ocpi_emsp, "PATCH", evse_path))[0]["at"]
+    assert all(str(t["id"]).lower() != f"{tariff['code']}-ac".lower() for t in await ocpi_emsp.objects("tariffs"))
