@@ -31,7 +31,7 @@ from core.infrastructure.specs import EvseStatus
 from core.roaming.connections import LinkFailed
 from core.roaming.partners import endpoint_url
 from core.roaming.pushes import PushBatch, PushResult, Record
-from hub.client import Answer, OcpiClient
+from hub.client import Answer, OcpiClient, client
 from hub.locations import location_json
 from hub.mapping import ocpi_datetime
 from hub.tariffs import tariff_json
@@ -182,8 +182,12 @@ class HubPushLink:
         return await self.send(partner, steps)
 
     async def send(self, partner: dict[str, Any], steps: list[Step]) -> PushResult:
+        async with client(self.transport) as http:
+            return await self._send(OcpiClient(partner, http=http), steps)
+
+    async def _send(self, client: OcpiClient, steps: list[Step]) -> PushResult:
         result = PushResult()
-        client = OcpiClient(partner, transport=self.transport)
+        partner = client.partner
         roles = partner.get("roles") or [{}]
         to = {"OCPI-to-country-code": str(roles[0].get("country_code", "")),
               "OCPI-to-party-id": str(roles[0].get("party_id", ""))}  # fmt: skip

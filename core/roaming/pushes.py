@@ -38,6 +38,7 @@ LAG = timedelta(seconds=5)  # a transaction may commit this long after the time 
 LEASE = timedelta(minutes=10)  # a run that dies keeps its partner this long; retries and the circuit end runs sooner
 QUEUED_FOR = timedelta(seconds=60)  # an enqueued job that never ran (worker gone) is enqueued again after this
 PAUSE = timedelta(seconds=60)
+HOLD = timedelta(seconds=20)  # how long one job keeps running again while changes keep coming
 CHUNK = 500  # location ids per query
 
 
@@ -154,7 +155,7 @@ async def tick() -> int:
     for partner in candidates:
         state = states.get(partner["id"]) or await _state(partner["id"])
         watermark = state["watermark"]
-        if watermark is not None and (latest is None or latest < watermark - LAG):
+        if watermark is not None and not state["resend"] and (latest is None or latest < watermark - LAG):
             continue
         claimed = (
             await PushState.update({PushState.queued_until: now + QUEUED_FOR})
@@ -185,11 +186,18 @@ async def _take_lease(partner_id: int, token: str, now: datetime) -> bool:
 async def push_partner(partner_id: int) -> None:
     """The job: one run for the partner unless another run holds its lease (that one sees the same changes)."""
     token = uuid.uuid4().hex
-    started = _now()
+    first = started = _now()
     if not await _take_lease(partner_id, token, started):
         return
     try:
-        await _run(partner_id, started)
+        # A busy partner is served without waiting for the next tick: as long as something changed meanwhile, the
+        # run starts over (a while at most, then the lease goes back and the tick enqueues it again).
+        while True:
+            await _run(partner_id, started)
+            latest, now = await latest_change(_now()), _now()
+            if latest is None or latest < started or now - first > HOLD:
+                break
+            started = now
     finally:
         await PushState.update(
             {PushState.lease_token: "", PushState.lease_until: None, PushState.queued_until: None}
@@ -276,6 +284,8 @@ async def _run(partner_id: int, started: datetime) -> None:
     if partner is None:
         return
     state = await _state(partner_id)
+    if state["resend"]:
+        state = await _start_afresh(partner_id)
     watermark = state["watermark"]
     since = None if watermark is None else watermark - LAG
     # A location handled in the same state by the last run is not handled again: not after a success, and not after
@@ -337,11 +347,11 @@ async def overview(actor: Actor, partner_id: int) -> PushOverview:
         connected=await may_push_to(partner),
         last_push_at=partner["last_push_at"],
         last_pull_at=partner["last_pull_at"],
-        watermark=state.get("watermark"),
+        watermark=None if state.get("resend") else state.get("watermark"),
         paused_until=paused if paused is not None and paused > now else None,
         last_error=state.get("last_error", ""),
         last_error_at=state.get("last_error_at"),
-        objects=await PushedObject.count().where(PushedObject.partner == partner_id),
+        objects=0 if state.get("resend") else await PushedObject.count().where(PushedObject.partner == partner_id),
     )
 
 
@@ -352,11 +362,20 @@ async def send_everything_again(actor: Actor, partner_id: int) -> None:
 
 
 async def reset(partner_id: int) -> None:
-    await PushedObject.delete().where(PushedObject.partner == partner_id)
+    """Asks the next run to start afresh; the run does it under the partner's lease, so that a run in progress
+    cannot record what it sent after the records were forgotten."""
     await _state(partner_id)
-    await PushState.update({PushState.watermark: None, PushState.paused_until: None, PushState.window: {}}).where(
+    await PushState.update({PushState.resend: True, PushState.paused_until: None}).where(
         PushState.partner == partner_id
     )
+
+
+async def _start_afresh(partner_id: int) -> dict[str, Any]:
+    await PushedObject.delete().where(PushedObject.partner == partner_id)
+    await PushState.update({PushState.watermark: None, PushState.window: {}, PushState.resend: False}).where(
+        PushState.partner == partner_id
+    )
+    return await _state(partner_id)
 
 
 periodic.every("roaming.pushes", TICK_SECONDS, tick)

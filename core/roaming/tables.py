@@ -146,6 +146,7 @@ class PushState(Table):
     watermark = Timestamptz(null=True, default=None)  # None: nothing sent yet, the next run sends everything
     # {location id: its last_updated} handled by the last run within the look-back window: not handled twice.
     window = JSON(default={})
+    resend = Boolean(default=False)  # "send everything again": the next run forgets what was sent (under the lease)
     queued_until = Timestamptz(null=True, default=None)  # a job is enqueued; no other until it ran or this passed
     lease_token = Varchar(length=32, default="")
     lease_until = Timestamptz(null=True, default=None)

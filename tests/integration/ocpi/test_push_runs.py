@@ -100,3 +100,10 @@ async def test_consecutive_failures_trip_the_circuit_and_nothing_is_replayed(emp
     again = (await exchanges(partner["id"]))[9:]
     assert [r["url"].rstrip("/").rsplit("/", 1)[1] for r in again] == [str(sites[0].location["id"])] * 3
     assert (await state_of(partner["id"]))["paused_until"] is None  # one object failing is no reason to rest
+
+    # "Send everything again": the next run forgets what was sent and PUTs every location the partner sees.
+    await pushes.reset(partner["id"])
+    await pushes.push_partner(partner["id"])
+    resent = (await exchanges(partner["id"]))[12:]
+    assert [r["method"] for r in resent] == ["PUT"] * 9  # the circuit again, after three locations
+    assert not (await state_of(partner["id"]))["resend"]

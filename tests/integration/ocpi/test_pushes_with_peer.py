@@ -210,11 +210,12 @@ async def test_a_peer_that_is_down_gets_brief_retries_then_nothing_replayed_and_
     partner = await registered_peer(ocpi_emsp, csms_url, emp_exw)
     await eventually(lambda: pushed(ocpi_emsp, "PUT", location_path(cpo, site)), "the first PUT")
     endpoints = partner["endpoints"]
-    # The peer's locations receiver stops answering: its address now leads nowhere.
-    dead = f"http://127.0.0.1:{free_port()}/ocpi/emsp/2.2.1/locations/"
-    down = [{**e, "url": dead} if e["identifier"] == "locations" else e for e in endpoints]
-    await Partner.update({Partner.endpoints: down}).where(Partner.id == partner["id"])
     async with connected(csms_url, cpo, site) as station:
+        await asyncio.sleep(pushes.LAG.total_seconds() + 1)  # the station's connection is pushed and done with
+        # The peer's locations receiver stops answering: its address now leads nowhere.
+        dead = f"http://127.0.0.1:{free_port()}/ocpi/emsp/2.2.1/locations/"
+        down = [{**e, "url": dead} if e["identifier"] == "locations" else e for e in endpoints]
+        await Partner.update({Partner.endpoints: down}).where(Partner.id == partner["id"])
         await notify(station, "Charging")
 
         async def attempts() -> list[dict[str, Any]]:
@@ -235,7 +236,7 @@ async def test_a_peer_that_is_down_gets_brief_retries_then_nothing_replayed_and_
         await Partner.update({Partner.endpoints: endpoints}).where(Partner.id == partner["id"])
         await asyncio.sleep(3)
         evse_path = f"{location_path(cpo, site)}/{site.charge_point['id']}"
-        assert await pushed(ocpi_emsp, "PATCH", evse_path) == []
+        assert "CHARGING" not in [r["body"]["status"] for r in await pushed(ocpi_emsp, "PATCH", evse_path)]
         crawl = await ocpi_emsp.crawl("locations")
         assert crawl["error"] is None, crawl
         mine = [loc for loc in crawl["items"] if str(loc["id"]) == str(site.location["id"])]
