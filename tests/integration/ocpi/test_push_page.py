@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from core.roaming import pushes
 from core.roaming.tables import Partner, PushedObject, PushState
 from tests.integration.ocpi.test_partner_pages import portal_of
+from tests.integration.ocpi.test_pushes_with_peer import partners_end  # noqa: F401 - ends the test's partners
 from tests.support import TenantCtx, make_tenant, post_form
 
 

@@ -16,6 +16,7 @@ from core.roaming import pushes
 from core.roaming.tables import OcpiExchange, Partner, PushedObject, PushState
 from hub import pushes as hub_pushes
 from hub.pushes import HubPushLink
+from tests.integration.ocpi.test_pushes_with_peer import partners_end  # noqa: F401 - ends the test's partners
 from tests.integration.ocpi.test_sender_modules import open_to, roaming_cpo, roaming_site
 from tests.support import TenantCtx, free_port
 

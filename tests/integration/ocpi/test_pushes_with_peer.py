@@ -50,6 +50,14 @@ def csms_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stop_process(worker)
 
 
+@pytest.fixture(autouse=True)
+async def partners_end() -> AsyncIterator[None]:
+    """The test's partners end with it: the peer forgets them at its reset, and csms should not go on pushing."""
+    started = datetime.now(UTC)
+    yield
+    await Partner.update({Partner.state: "ENDED"}).where(Partner.created_at >= started)
+
+
 async def eventually(check: Callable[[], Awaitable[T]], what: str, timeout: float = 20) -> T:
     deadline = time.monotonic() + timeout
     while not (result := await check()):
