@@ -18,10 +18,9 @@ from litestar.static_files import create_static_files_router
 
 import core  # noqa: F401 - sets PICCOLO_CONF before any table is used
 from core import db
-from core.roaming import connections as roaming_connections
 from core.settings import PROJECT_ROOT, Settings, get_settings
+from csms.wiring import wire_hub
 from hub.app import ocpi_mount
-from hub.client import HubLink
 from ocpp_cs import app as ocpp_app
 from portal.api.common import DepthLimitedRequest
 from portal.api_docs import VendoredSwaggerUI
@@ -70,7 +69,7 @@ def _session_secret(settings: Settings) -> bytes:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
-    roaming_connections.register_link(HubLink())
+    wire_hub()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

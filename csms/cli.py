@@ -118,7 +118,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
     from dramatiq.cli import main as dramatiq_main
 
-    sys.argv = ["dramatiq", "workers.actors", "--processes", str(args.processes), "--threads", str(args.threads)]
+    # An idle Dramatiq consumer polls Redis with a backoff of up to this many ms (default 1000): the roaming pushes
+    # are due within seconds.
+    os.environ.setdefault("dramatiq_worker_timeout", "100")
+    sys.argv = ["dramatiq", "csms.worker", "--processes", str(args.processes), "--threads", str(args.threads)]
     return int(dramatiq_main() or 0)
 
 

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import msgspec
 
 from core import safejson
 from core.roaming import exchange_log, partners
 from core.roaming.connections import LinkFailed
 from core.roaming.partners import Connection
 from hub.auth import encode_token
-from hub.envelope import OcpiError, Status
+from hub.envelope import OcpiError, Status, encode
 from hub.modules import CONFIGURATION, VERSION
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
@@ -47,13 +46,22 @@ class Answer:
         return f"HTTP {self.http_status}, OCPI {self.ocpi_status}" + (f": {message}" if message else "")
 
 
+def client(transport: Any = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True, max_redirects=3, transport=transport)
+
+
 class OcpiClient:
     """Requests to one partner with ``token`` (default: csms's token for it)."""
 
-    def __init__(self, partner: dict[str, Any], token: str | None = None, *, transport: Any = None) -> None:
+    def __init__(
+        self, partner: dict[str, Any], token: str | None = None, *, transport: Any = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:  # fmt: skip
+        """``http``: a client to reuse (its connections kept alive across requests, e.g. a run of pushes)."""
         self.partner = partner
         self.token = token if token is not None else str(partner["outgoing_token"])
         self.transport = transport
+        self.http = http
 
     async def request(
         self, method: str, url: str, module: str, json: Any = None, routing: dict[str, str] | None = None
@@ -65,15 +73,17 @@ class OcpiClient:
         }
         if module not in CONFIGURATION and routing:
             headers.update(routing)
-        content = msgspec.json.encode(json) if json is not None else None
+        content = encode(json) if json is not None else None  # prices as JSON numbers, as csms answers them
         if content is not None:
             headers["Content-Type"] = "application/json"
         started = time.perf_counter()
         status, text, error, answer_headers = 0, "", "", httpx.Headers()
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True, max_redirects=3,
-                                         transport=self.transport) as http:  # fmt: skip
-                response = await http.request(method, url, content=content, headers=headers)
+            if self.http is not None:
+                response = await self.http.request(method, url, content=content, headers=headers)
+            else:
+                async with client(self.transport) as http:
+                    response = await http.request(method, url, content=content, headers=headers)
             status, text, answer_headers = response.status_code, response.text, response.headers
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]

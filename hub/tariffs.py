@@ -3,6 +3,8 @@ scheduled on the charge points the calling partner may see, each under its own C
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Response, get
 
 from core.roaming import offer
@@ -17,14 +19,17 @@ MAX_PAGE = 1000
 BASE = f"/{VERSION}/{MODULE}"
 
 
+def tariff_json(offered: offer.OfferedTariff) -> dict[str, Any]:
+    return tariff_object(
+        snapshot_of(offered.tariff, offered.vat_rate), offered.power, country_code=offered.country_code,
+        party_id=offered.party_id, last_updated=offered.changed_at, start_date_time=offered.start,
+    )  # fmt: skip
+
+
 @get([BASE, f"{BASE}/"])
 async def list_tariffs(request: AnyRequest) -> Response[bytes]:
     partner, cpo = await scope(request)
-    objects = [
-        tariff_object(snapshot_of(t.tariff, t.vat_rate), t.power, country_code=t.country_code, party_id=t.party_id,
-                      last_updated=t.changed_at, start_date_time=t.start)
-        for t in await offer.offered_tariffs(partner, cpo)
-    ]  # fmt: skip
+    objects = [tariff_json(t) for t in await offer.offered_tariffs(partner, cpo)]
     return list_answer(request, MODULE, [(stamp(o), o["id"], o) for o in objects])
 
 

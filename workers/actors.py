@@ -9,6 +9,7 @@ from workers import (
     broker,  # noqa: F401 - binds actors to the configured broker
     cdr_actors,
     import_actors,
+    roaming_actors,
 )
 
 # core.jobs name -> actor; csms wires them with register_jobs() at start-up.
@@ -16,6 +17,7 @@ JOBS: dict[str, Any] = {
     "bulk_import.run": import_actors.run_import,
     "cdrs.build": cdr_actors.build_cdr,
     "cdrs.check_signatures": cdr_actors.check_signatures,
+    "roaming.push_partner": roaming_actors.push_partner,
 }
 
 

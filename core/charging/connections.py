@@ -17,6 +17,7 @@ from core import bulk
 from core.charging.meter_values import forget_sessions
 from core.charging.sessions import now
 from core.db import transaction
+from core.infrastructure import changes
 from core.infrastructure.tables import ChargingStation
 from core.settings import get_settings
 from core.tenancy.passwords import verify_password
@@ -98,9 +99,13 @@ async def station_connected(station_id: int) -> None:
 async def station_disconnected(station_id: int) -> None:
     forget_sessions(station_id=station_id)
     # Only this node's flag: the station may already be connected to another node, which set it.
-    await ChargingStation.update({ChargingStation.connected: False}).where(
-        (ChargingStation.id == station_id) & (ChargingStation.connected_node == this_node())
-    )
+    async with transaction():
+        rows = (
+            await ChargingStation.update({ChargingStation.connected: False})
+            .where((ChargingStation.id == station_id) & (ChargingStation.connected_node == this_node()))
+            .returning(ChargingStation.id)
+        )
+        await changes.stations_changed(row["id"] for row in rows)  # its EVSEs are UNKNOWN to partners now
 
 
 _CONNECTED = (
@@ -113,6 +118,7 @@ async def _write_connected_batch(items: list[tuple[int, datetime]]) -> None:
     node = this_node()
     async with transaction():
         await bulk.execute_many(_CONNECTED, [(True, stamp, node, station_id) for station_id, stamp in items])
+        await changes.stations_changed(station_id for station_id, _ in items)
 
 
 async def _write_connected_one(item: tuple[int, datetime]) -> None:
@@ -125,15 +131,23 @@ connected_batcher: bulk.GroupCommit[tuple[int, datetime]] = bulk.GroupCommit(
 )
 
 
+async def _stations_changed(station_ids: list[int], chunk: int = 1000) -> None:
+    """A node's stations went offline or came back at once: their EVSEs' status changed for partners."""
+    for start in range(0, len(station_ids), chunk):
+        await changes.stations_changed(station_ids[start : start + chunk])
+
+
 async def release_nodes(nodes: Collection[str]) -> list[str]:
     """The stations whose websockets the gone ``nodes`` held are offline; returns their charge box ids."""
     if not nodes:
         return []
-    rows = (
-        await ChargingStation.update({ChargingStation.connected: False})
-        .where(ChargingStation.connected.eq(True) & ChargingStation.connected_node.is_in(list(nodes)))
-        .returning(ChargingStation.charge_box_id)
-    )
+    async with transaction():
+        rows = (
+            await ChargingStation.update({ChargingStation.connected: False})
+            .where(ChargingStation.connected.eq(True) & ChargingStation.connected_node.is_in(list(nodes)))
+            .returning(ChargingStation.id, ChargingStation.charge_box_id)
+        )
+        await _stations_changed([row["id"] for row in rows])
     return [row["charge_box_id"] for row in rows]
 
 
@@ -144,20 +158,25 @@ async def reset_flags_at_start(node: str, live_nodes: Collection[str]) -> list[t
     others = [other for other in live_nodes if other != node]
     if others:
         where &= ChargingStation.connected_node.not_in(others)
-    rows = (
-        await ChargingStation.update({ChargingStation.connected: False})
-        .where(where)
-        .returning(ChargingStation.charge_box_id, ChargingStation.connected_node)
-    )
+    async with transaction():
+        rows = (
+            await ChargingStation.update({ChargingStation.connected: False})
+            .where(where)
+            .returning(ChargingStation.id, ChargingStation.charge_box_id, ChargingStation.connected_node)
+        )
+        await _stations_changed([row["id"] for row in rows])
     return [(row["charge_box_id"], row["connected_node"]) for row in rows]
 
 
 async def mark_connected(node: str, station_ids: Sequence[int], chunk: int = 1000) -> None:
     """``node`` holds these stations' websockets: after another node took it for dead and reset their flags."""
     for start in range(0, len(station_ids), chunk):
-        await ChargingStation.update({ChargingStation.connected: True, ChargingStation.connected_node: node}).where(
-            ChargingStation.id.is_in(list(station_ids[start : start + chunk]))
-        )
+        ids = list(station_ids[start : start + chunk])
+        async with transaction():
+            await ChargingStation.update({ChargingStation.connected: True, ChargingStation.connected_node: node}).where(
+                ChargingStation.id.is_in(ids)
+            )
+            await changes.stations_changed(ids)
 
 
 _SEEN = f'UPDATE "{ChargingStation._meta.tablename}" SET "last_message_at" = {{}} WHERE "id" = {{}}'  # noqa: S608

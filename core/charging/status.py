@@ -21,6 +21,7 @@ from core.charging.sessions import (
 )
 from core.charging.tables import ChargingSession, StatusEvent
 from core.db import transaction
+from core.infrastructure import changes
 from core.infrastructure.evse_status import evse_status_of
 from core.infrastructure.tables import ChargePoint, ChargingStation
 
@@ -85,6 +86,9 @@ async def _write_status_batch(items: list[StatusItem]) -> None:
         await bulk.insert_rows(StatusEvent, _STATUS_EVENT_COLUMNS, events)
         await bulk.execute_many(_CHARGE_POINT_STATUS, point_updates)
         await bulk.execute_many(_STATION_STATUS, station_updates)
+        # The EVSE status partners see (and are pushed): charge points' own and their station's (connector 0).
+        await changes.charge_points_changed(update[-1] for update in point_updates)
+        await changes.stations_changed(update[-1] for update in station_updates)
         for station_id, connector_id, session_status, stamp in sessions:
             values: dict[Any, Any] = {ChargingSession.status: session_status, ChargingSession.updated_at: stamp}
             await ChargingSession.update(values).where(

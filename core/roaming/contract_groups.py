@@ -19,6 +19,7 @@ from typing import Any
 
 from core.db import transaction
 from core.errors import Message, NotFound, ValidationError
+from core.infrastructure.changes import stations_changed
 from core.infrastructure.stations import get_station
 from core.roaming.marketing import ensure_station_roaming_row, station_roaming_row
 from core.roaming.tables import (
@@ -64,7 +65,11 @@ async def emp_tenants() -> list[dict[str, Any]]:
 
 
 async def _touch_stations(where: Any) -> None:
-    await StationRoaming.update({StationRoaming.last_updated: _now()}).where(where)
+    now = _now()
+    rows = (
+        await StationRoaming.update({StationRoaming.last_updated: now}).where(where).returning(StationRoaming.station)
+    )
+    await stations_changed((row["station"] for row in rows), now)
 
 
 # --- the tenant's hub switch --------------------------------------------------------------------------------------
@@ -261,9 +266,11 @@ async def save_station_hub(actor: Actor, station_id: int, hub_authorised: bool, 
         return state
     async with transaction():
         await ensure_station_roaming_row(station_id, state["station"]["tenant"])
+        now = _now()
         await StationRoaming.update(
-            {StationRoaming.hub_authorised: hub_authorised, StationRoaming.last_updated: _now()}
+            {StationRoaming.hub_authorised: hub_authorised, StationRoaming.last_updated: now}
         ).where(StationRoaming.station == station_id)
+        await stations_changed([station_id], now)
         await StationContractGroup.delete().where(StationContractGroup.station == station_id)
         if wanted:
             await StationContractGroup.insert(*[StationContractGroup(station=station_id, group=g) for g in wanted])

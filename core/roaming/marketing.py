@@ -24,6 +24,7 @@ from typing import Any
 from core.db import transaction
 from core.errors import Message, ValidationError
 from core.infrastructure import station_sheet
+from core.infrastructure.changes import stations_changed
 from core.infrastructure.charge_points import list_charge_points
 from core.infrastructure.evse_id import evse_id_is_own
 from core.infrastructure.specs import AccessType
@@ -201,5 +202,6 @@ async def save_marketing(actor: Actor, station_id: int, raw: dict[str, Any]) -> 
              StationRoaming.roaming_plus: new.roaming_plus, StationRoaming.direct_payment: new.direct_payment,
              StationRoaming.platform_name: new.platform_name, StationRoaming.last_updated: now}
         ).where(StationRoaming.station == station_id)  # fmt: skip
+        await stations_changed([station_id], now)
         await audit.record(actor, station["tenant"], "station", station_id, "update", changes)
     return await station_marketing(actor, station_id)

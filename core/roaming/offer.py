@@ -78,9 +78,9 @@ def _latest(*values: datetime | None) -> datetime | None:
     return max(known) if known else None
 
 
-async def _visible(partner: PartnerRef) -> dict[int, list[int]]:
+async def _visible(partner: PartnerRef, location_ids: list[int] | None = None) -> dict[int, list[int]]:
     by_location: dict[int, list[int]] = defaultdict(list)
-    for row in await visible_charge_points(partner):
+    for row in await visible_charge_points(partner, location_ids=location_ids):
         by_location[row["location_id"]].append(row["charge_point_id"])
     return by_location
 
@@ -117,11 +117,15 @@ def _of_party(tenant: dict[str, Any], party: Party | None) -> bool:
 
 
 async def offered_locations(
-    partner: PartnerRef, party: Party | None = None, location_id: int | None = None
+    partner: PartnerRef,
+    party: Party | None = None,
+    location_id: int | None = None,
+    *,
+    location_ids: list[int] | None = None,
 ) -> list[OfferedLocation]:
     """Every location the partner sees (with only the charge points it sees) of the CPO ``party`` (None: of every
-    CPO tenant), or only ``location_id``."""
-    visible = await _visible(partner)
+    CPO tenant), or only ``location_id``, or only those of ``location_ids`` (the pushes' changed locations)."""
+    visible = await _visible(partner, location_ids)
     if location_id is not None:
         visible = {location_id: visible[location_id]} if location_id in visible else {}
     if not visible:

@@ -132,3 +132,39 @@ class StationContractGroup(Table):
 
 audit.show_name(ContractGroup.name, "contract_group", "contract_group_id", "contract_group_ids")
 audit.show_name(Tenant.name, "emp_tenant_ids")
+
+
+# --- pushes to partners (core.roaming.pushes) ---------------------------------------------------------------------
+
+
+class PushState(Table):
+    """One partner's pushes: how far they got (``watermark``), who runs them now (``lease_*``, several worker
+    processes) and whether they rest after failures (``paused_until``)."""
+
+    id: Serial
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, unique=True, index=True)
+    watermark = Timestamptz(null=True, default=None)  # None: nothing sent yet, the next run sends everything
+    # {location id: its last_updated} handled by the last run within the look-back window: not handled twice.
+    window = JSON(default={})
+    resend = Boolean(default=False)  # "send everything again": the next run forgets what was sent (under the lease)
+    queued_until = Timestamptz(null=True, default=None)  # a job is enqueued; no other until it ran or this passed
+    lease_token = Varchar(length=32, default="")
+    lease_until = Timestamptz(null=True, default=None)
+    paused_until = Timestamptz(null=True, default=None)  # the circuit: consecutive failures rest the partner
+    last_run_at = Timestamptz(null=True, default=None)
+    last_error = Varchar(length=300, default="")
+    last_error_at = Timestamptz(null=True, default=None)
+
+
+class PushedObject(Table):
+    """What csms last sent a partner of one object (a location's own fields, an EVSE, a tariff), as a digest: the
+    next push compares the current state with it and sends only what changed. An EVSE's status is kept apart so
+    that a status change is a small PATCH."""
+
+    id: Serial
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
+    key = Varchar(length=160)  # hub.pushes: "L|E|T/<country>/<party>/<id>[/<evse uid>]"
+    location_id = Integer(null=True, default=None, index=True)
+    digest = Varchar(length=64)
+    status = Varchar(length=12, default="")
+    sent_at = Timestamptz(default=TimestamptzNow())

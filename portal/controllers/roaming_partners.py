@@ -16,7 +16,7 @@ from litestar.response import Stream
 
 from core.charging.monitoring import PERIODS, pretty_payload
 from core.errors import Conflict, DomainError, Message, NotFound, PermissionDenied, ValidationError
-from core.roaming import connections, exchange_log, partners
+from core.roaming import connections, exchange_log, partners, pushes
 from core.roaming.exchange_log import ExchangeFilter
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
@@ -142,6 +142,7 @@ class PartnerController(Controller):
             "client_infos": await partners.client_infos(actor, partner_id),
             "errors_recent": _log_rows(await exchange_log.recent_errors(actor, partner_id)),
             "connect_values": {"versions_url": partner["versions_url"]},
+            "push": await pushes.overview(actor, partner_id),
         }
         return page(request, "roaming/partner.html", context)
 
@@ -189,6 +190,11 @@ class PartnerController(Controller):
         unencoded = (await form_of(request)).get("tokens_unencoded") == "on"
         work = partners.set_tokens_unencoded(actor_of(request), partner_id, unencoded)
         return await self._act(request, partner_id, work, Message("Token encoding saved."))
+
+    @post("/{partner_id:int}/push-again")
+    async def push_again(self, request: AnyRequest, partner_id: int) -> Response[Any]:
+        work = pushes.send_everything_again(actor_of(request), partner_id)
+        return await self._act(request, partner_id, work, Message("Everything the partner sees is sent again now."))
 
     # --- The partner's OCPI log ------------------------------------------------------------------------------
 

@@ -282,6 +282,7 @@ TABLE: dict[tuple[str, str], Need] = {
     ("POST", "/roaming/partners/{partner_id:int}/rotate"): needs(RM),
     ("POST", "/roaming/partners/{partner_id:int}/end"): needs(RM),
     ("POST", "/roaming/partners/{partner_id:int}/encoding"): needs(RM),
+    ("POST", "/roaming/partners/{partner_id:int}/push-again"): needs(RM),
     ("GET", "/roaming/partners/{partner_id:int}/log"): needs(RM),
     ("GET", "/roaming/partners/{partner_id:int}/log/rows"): needs(RM),
     ("GET", "/roaming/partners/{partner_id:int}/log.csv"): needs(RM),

@@ -1,0 +1,231 @@
+"""csms pushing locations and tariffs to a partner's RECEIVER endpoints (core.roaming.pushes decides when and
+what changed; this module maps, plans and sends).
+
+The plan (``plan_locations``, ``plan_tariffs``: pure functions) compares the current OCPI objects with the digests
+of what was last sent (``Record``):
+
+* a location not sent yet, or whose own fields changed: PUT of the whole Location;
+* an EVSE not sent yet, or whose fields or connectors changed: PUT of the EVSE; only its status changed: PATCH of
+  ``status`` and ``last_updated``;
+* an EVSE the partner may no longer see: PATCH ``status`` REMOVED (OCPI has no DELETE for locations); a location it
+  may no longer see at all: each EVSE REMOVED, then PATCH ``publish`` false;
+* a tariff not sent yet or changed: PUT; one no longer offered: DELETE.
+
+Each request goes through ``hub.client.OcpiClient`` (so the OCPI log has it) with the routing headers of a push:
+``OCPI-from-*`` the object's CPO party, ``OCPI-to-*`` the partner's party. A request that fails for want of an
+answer (network, timeout, HTTP 5xx) is retried ``len(RETRY_DELAYS)`` times, then given up; ``TRIP_AFTER``
+objects failing in a row end the run and rest the partner (core.roaming.pushes.PAUSE).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from core.infrastructure.specs import EvseStatus
+from core.roaming.connections import LinkFailed
+from core.roaming.partners import endpoint_url
+from core.roaming.pushes import PushBatch, PushResult, Record
+from hub.client import Answer, OcpiClient, client
+from hub.locations import location_json
+from hub.mapping import ocpi_datetime
+from hub.tariffs import tariff_json
+
+RETRY_DELAYS: tuple[float, ...] = (0.5, 1.5)
+TRIP_AFTER = 3
+REMOVED = EvseStatus.REMOVED.value
+
+
+@dataclass(frozen=True)
+class Step:
+    """One request of a push and what it records when it succeeds."""
+
+    module: str  # "locations" | "tariffs"
+    method: str  # PUT | PATCH | DELETE
+    path: tuple[str, ...]  # after the receiver's base URL: country, party, id[, evse uid]
+    body: dict[str, Any] | None
+    store: tuple[Record, ...] = ()
+    forget: tuple[str, ...] = ()  # a removal: tells the partner an object is gone
+
+    @property
+    def removal(self) -> bool:
+        return bool(self.forget)
+
+
+def digest(value: Any) -> str:
+    """Of an OCPI object without its ``last_updated`` times: a new time alone is no change worth a push."""
+
+    def strip(item: Any) -> Any:
+        if isinstance(item, dict):
+            return {k: strip(v) for k, v in item.items() if k != "last_updated"}
+        if isinstance(item, list):
+            return [strip(v) for v in item]
+        return item
+
+    return hashlib.sha256(msgspec.json.encode(strip(value), order="sorted")).hexdigest()
+
+
+def location_key(country: str, party: str, location_id: str) -> str:
+    return f"L/{country}/{party}/{location_id}"
+
+
+def evse_key(country: str, party: str, location_id: str, uid: str) -> str:
+    return f"E/{country}/{party}/{location_id}/{uid}"
+
+
+def tariff_key(country: str, party: str, tariff_id: str) -> str:
+    return f"T/{country}/{party}/{tariff_id}"
+
+
+def _path(key: str) -> tuple[str, ...]:
+    return tuple(key.split("/")[1:])
+
+
+def _location_digest(location: dict[str, Any]) -> str:
+    return digest({k: v for k, v in location.items() if k != "evses"})
+
+
+def _evse_digest(evse: dict[str, Any]) -> str:
+    return digest({k: v for k, v in evse.items() if k != "status"})
+
+
+def _evse_record(location: dict[str, Any], evse: dict[str, Any]) -> Record:
+    key = evse_key(location["country_code"], location["party_id"], location["id"], evse["uid"])
+    return Record(key, int(location["id"]), _evse_digest(evse), evse["status"])
+
+
+def _location_record(location: dict[str, Any]) -> Record:
+    key = location_key(location["country_code"], location["party_id"], location["id"])
+    return Record(key, int(location["id"]), _location_digest(location))
+
+
+def _removed(record: Record, at: str) -> Step:
+    body = {"status": REMOVED, "last_updated": at}
+    return Step("locations", "PATCH", _path(record.key), body, forget=(record.key,))
+
+
+def plan_locations(current: list[dict[str, Any]], sent: dict[str, Record], at: datetime) -> list[Step]:
+    """The requests that bring the partner from ``sent`` (records of the considered locations) to ``current`` (the
+    OCPI Locations it sees of them now); ``at``: the time of a removal."""
+    now = ocpi_datetime(at)
+    by_id = {int(loc["id"]): loc for loc in current}
+    sent_by_location: dict[int, list[Record]] = {}
+    for record in sent.values():
+        if record.location_id is not None:
+            sent_by_location.setdefault(record.location_id, []).append(record)
+    steps: list[Step] = []
+    for location_id in sorted(set(by_id) | set(sent_by_location)):
+        records = sent_by_location.get(location_id, [])
+        sent_evses = {r.key: r for r in records if r.key.startswith("E/")}
+        sent_location = next((r for r in records if r.key.startswith("L/")), None)
+        location = by_id.get(location_id)
+        if location is None:
+            steps += [_removed(r, now) for key, r in sorted(sent_evses.items()) if r.status != REMOVED]
+            if sent_location is not None:
+                body = {"publish": False, "last_updated": now}
+                forget = (sent_location.key, *sorted(sent_evses))
+                steps.append(Step("locations", "PATCH", _path(sent_location.key), body, forget=forget))
+            continue
+        evses = {_evse_record(location, e).key: (e, _evse_record(location, e)) for e in location["evses"]}
+        steps += [_removed(r, now) for key, r in sorted(sent_evses.items()) if key not in evses and r.status != REMOVED]
+        own = _location_record(location)
+        if sent_location is None or sent_location.digest != own.digest:
+            path = _path(own.key)
+            steps.append(Step("locations", "PUT", path, location, store=(own, *(r for _, r in evses.values()))))
+            continue
+        for key, (evse, record) in evses.items():
+            before = sent_evses.get(key)
+            if before is None or before.digest != record.digest:
+                steps.append(Step("locations", "PUT", _path(key), evse, store=(record,)))
+            elif before.status != record.status:
+                body = {"status": evse["status"], "last_updated": evse["last_updated"]}
+                steps.append(Step("locations", "PATCH", _path(key), body, store=(record,)))
+    return steps
+
+
+def plan_tariffs(current: list[dict[str, Any]], sent: dict[str, Record]) -> list[Step]:
+    """PUT of new and changed tariffs, DELETE of those no longer offered (``sent``: every tariff record)."""
+    steps: list[Step] = []
+    keys = set()
+    for tariff in current:
+        record = Record(tariff_key(tariff["country_code"], tariff["party_id"], tariff["id"]), None, digest(tariff))
+        keys.add(record.key)
+        before = sent.get(record.key)
+        if before is None or before.digest != record.digest:
+            steps.append(Step("tariffs", "PUT", _path(record.key), tariff, store=(record,)))
+    for key in sorted(sent):
+        if key.startswith("T/") and key not in keys:
+            steps.append(Step("tariffs", "DELETE", _path(key), None, forget=(key,)))
+    return steps
+
+
+def _transient(answer: Answer) -> bool:
+    return answer.http_status == 0 or answer.http_status >= 500
+
+
+class HubPushLink:
+    """core.roaming.pushes.PushLink over HTTP."""
+
+    def __init__(self, transport: Any = None) -> None:
+        self.transport = transport
+
+    async def push(self, partner: dict[str, Any], batch: PushBatch) -> PushResult:
+        tariffs = plan_tariffs([tariff_json(t) for t in batch.tariffs], batch.sent) if batch.tariffs is not None else []
+        locations = plan_locations([location_json(o) for o in batch.locations], batch.sent, datetime.now(UTC))
+        # New tariffs first and old ones deleted last: the locations' tariff_ids always name a tariff the partner has.
+        steps = [s for s in tariffs if not s.removal] + locations + [s for s in tariffs if s.removal]
+        return await self.send(partner, steps)
+
+    async def send(self, partner: dict[str, Any], steps: list[Step]) -> PushResult:
+        async with client(self.transport) as http:
+            return await self._send(OcpiClient(partner, http=http), steps)
+
+    async def _send(self, client: OcpiClient, steps: list[Step]) -> PushResult:
+        result = PushResult()
+        partner = client.partner
+        roles = partner.get("roles") or [{}]
+        to = {"OCPI-to-country-code": str(roles[0].get("country_code", "")),
+              "OCPI-to-party-id": str(roles[0].get("party_id", ""))}  # fmt: skip
+        in_a_row = 0
+        for step in steps:
+            base = endpoint_url(partner, step.module, "RECEIVER")
+            if base is None:
+                continue
+            url = base.rstrip("/") + "/" + "/".join(step.path)
+            routing = {**to, "OCPI-from-country-code": step.path[0], "OCPI-from-party-id": step.path[1]}
+            error = await self._attempts(client, step, url, routing)
+            if error is None:
+                result.stored += step.store
+                result.forgotten += step.forget
+                in_a_row = 0
+                continue
+            result.failed += 1
+            result.error = error
+            in_a_row += 1
+            if in_a_row >= TRIP_AFTER:
+                result.tripped = True
+                break
+        return result
+
+    async def _attempts(self, client: OcpiClient, step: Step, url: str, routing: dict[str, str]) -> str | None:
+        """None when the partner took the request (or, for a removal, does not know the object: gone is gone)."""
+        error = ""
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                answer = await client.request(step.method, url, step.module, json=step.body, routing=routing)
+            except LinkFailed as exc:
+                error = str(exc)
+            else:
+                if answer.ok or (step.removal and answer.http_status == 404):
+                    return None
+                error = f"{step.method} {url}: {answer.failure()}"
+                if not _transient(answer):
+                    return error
+            if delay is not None:
+                await asyncio.sleep(delay)
+        return error

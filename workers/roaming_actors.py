@@ -1,0 +1,14 @@
+"""Roaming pushes: one run of a partner's pushes (core.roaming.pushes), enqueued by the periodic tick."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from core.roaming import pushes
+from workers import broker  # noqa: F401 - binds the actor to the configured broker
+
+
+# No Dramatiq retries: OCPI pushes are not queued; a failed run is retried by the next tick, with the current state.
+@dramatiq.actor(queue_name="roaming", max_retries=0, time_limit=900_000)
+async def push_partner(partner_id: int) -> None:
+    await pushes.push_partner(partner_id)
