@@ -69,6 +69,7 @@ async def connect_to(actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
 
 async def reconnect(actor: Actor, partner_id: int, raw: dict[str, Any]) -> None:
     """Register again with a (new) token A the partner issued, e.g. after a failed first attempt."""
+    actor.require(MANAGE)
     partner = await get_partner(actor, partner_id)
     if partner["state"] == PartnerState.REGISTERED:
         raise Conflict(Message("The partner is registered already."))
@@ -78,6 +79,7 @@ async def reconnect(actor: Actor, partner_id: int, raw: dict[str, Any]) -> None:
 
 
 async def rotate(actor: Actor, partner_id: int) -> None:
+    actor.require(MANAGE)
     partner = await get_partner(actor, partner_id)
     if partner["state"] != PartnerState.REGISTERED:
         raise Conflict(Message("Only a registered partner's tokens can be renewed."))
@@ -87,6 +89,7 @@ async def rotate(actor: Actor, partner_id: int) -> None:
 async def end(actor: Actor, partner_id: int) -> None:
     """Unregisters at the partner and ends the connection here; ends it here even when the partner cannot be
     reached (its token is dead for csms either way), and then says so."""
+    actor.require(MANAGE)
     partner = await get_partner(actor, partner_id)
     if partner["state"] == PartnerState.ENDED:
         return
