@@ -118,7 +118,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
     from dramatiq.cli import main as dramatiq_main
 
-    sys.argv = ["dramatiq", "workers.actors", "--processes", str(args.processes), "--threads", str(args.threads)]
+    sys.argv = ["dramatiq", "csms.worker", "--processes", str(args.processes), "--threads", str(args.threads)]
     return int(dramatiq_main() or 0)
 
 

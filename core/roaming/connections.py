@@ -36,6 +36,9 @@ class PartnerLink(Protocol):
     async def unregister(self, partner: dict[str, Any]) -> None:
         """DELETE csms's credentials at the partner."""
 
+    async def check(self, partner: dict[str, Any]) -> None:
+        """GET the partner's versions with csms's token (the health check); raises LinkFailed saying why not."""
+
 
 _link: PartnerLink | None = None
 

@@ -19,6 +19,7 @@ from core.charging.monitoring import PERIODS, pretty_payload
 from core.errors import Conflict, DomainError, Message, NotFound, PermissionDenied, ValidationError
 from core.roaming import connections, exchange_log, partners
 from core.roaming.exchange_log import ExchangeFilter
+from core.settings import get_settings
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
 from core.validation import FormSpec
@@ -144,6 +145,7 @@ class PartnerController(Controller):
             "client_infos": await partners.client_infos(actor, partner_id),
             "errors_recent": _log_rows(await exchange_log.recent_errors(actor, partner_id)),
             "connect_values": {"versions_url": partner["versions_url"]},
+            "health_check_minutes": get_settings().ocpi_partner_check_minutes,
         }
         return page(request, "roaming/partner.html", context)
 
