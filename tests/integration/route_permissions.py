@@ -110,6 +110,7 @@ TABLE: dict[tuple[str, str], Need] = {
     # --- infrastructure: charge points (EVSEs) and connectors ------------------------------------------------
     ("GET", "/infrastructure/charge-points/{charge_point_id:int}"): INFRA_READ,
     ("GET", "/infrastructure/charge-points/{charge_point_id:int}/tab/device"): INFRA_READ,
+    ("GET", "/infrastructure/charge-points/{charge_point_id:int}/head"): INFRA_READ,  # the live heading
     ("GET", "/infrastructure/charge-points/{charge_point_id:int}/tab/configuration"): INFRA_READ,
     ("GET", "/infrastructure/charge-points/new"): INFRA_WRITE,
     ("POST", "/infrastructure/charge-points"): INFRA_WRITE,
