@@ -3,16 +3,14 @@ status), whichever tab is open, without a reload."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
 import pytest
 from ocpp.v16 import call
 
-from ocpp_cs.simulator import SimulatedStation
-from tests.e2e.conftest import browser_login, screenshot
+from tests.e2e.conftest import german_login, screenshot, ws_url_of
 from tests.integration.ocpp.conftest import make_station
+from tests.integration.ocpp.test_commands import simulated
 from tests.support import TenantCtx
 
 pytestmark = pytest.mark.browser
@@ -20,15 +18,10 @@ pytestmark = pytest.mark.browser
 
 async def test_the_heading_status_badge_updates_live(page: Any, live_server: str, cpo: TenantCtx, unique: str) -> None:
     station = await make_station(cpo, unique, points=1)
-    sim = SimulatedStation(live_server.replace("http://", "ws://") + "/ocpp", station.charge_box_id, station.password)
-    runner = asyncio.create_task(sim.run())
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
-    try:
-        await asyncio.wait_for(sim.connected.wait(), 15)
-        await browser_login(page, cpo.admin["email"], cpo.password)
-        await page.click("[data-testid=lang-de]")
-        await page.wait_for_selector("html[lang=de]")
+    async with simulated(ws_url_of(live_server), station) as sim:
+        await german_login(page, cpo.admin["email"], cpo.password)
         cp_id = station.charge_points[0]["id"]
         await page.goto(f"/infrastructure/charge-points/{cp_id}?tab=device")  # a tab that shows no status
         head = page.locator("[data-testid=cp-head]")
@@ -43,8 +36,3 @@ async def test_the_heading_status_badge_updates_live(page: Any, live_server: str
         assert any(f"/infrastructure/charge-points/{cp_id}/head" in url for url in requests)
         assert len([url for url in requests if "/tab/device" in url]) == loads  # the page and its tab stayed
         await screenshot(page, "charge-point-head-live")
-    finally:
-        await sim.stop()
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner
