@@ -8,6 +8,7 @@ it answered, when, and the error if not.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from core.roaming.tables import Partner
 from core.settings import get_settings
 
 ERROR_MAX = 300
+log = logging.getLogger("csms.roaming.health")
 
 
 def check_period() -> timedelta | None:
@@ -25,9 +27,10 @@ def check_period() -> timedelta | None:
 
 
 def _due(cutoff: datetime) -> Any:
-    return (Partner.state == PartnerState.REGISTERED) & (
-        Partner.health_checked_at.is_null() | (Partner.health_checked_at <= cutoff)
-    )
+    """Registered, and last checked (or, never checked, registered: the handshake itself showed it reachable) a
+    period ago or earlier."""
+    never = Partner.health_checked_at.is_null() & (Partner.registered_at <= cutoff)
+    return (Partner.state == PartnerState.REGISTERED) & (never | (Partner.health_checked_at <= cutoff))
 
 
 async def check_due_partners() -> int:
@@ -43,9 +46,13 @@ async def check_due_partners() -> int:
             .where((Partner.id == row["id"]) & _due(cutoff))
             .returning(Partner.id)
         )
-        if claimed:  # another process did not take it first
+        if not claimed:  # another process took it first
+            continue
+        try:
             await check_partner(row["id"])
-            checked += 1
+        except Exception:  # one partner's surprise (its data, the database for a moment) must not stop the others
+            log.exception("health check of partner %s failed", row["id"])
+        checked += 1
     return checked
 
 

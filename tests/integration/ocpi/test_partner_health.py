@@ -51,9 +51,13 @@ async def test_a_partner_is_reachable_while_the_peer_runs_and_not_once_it_stoppe
         )
         assert partner["state"] == PartnerState.REGISTERED and partner["health_ok"] is None
         assert 'data-reachable="unknown"' in await _page(emp_exw, partner["id"])
-        # Only this partner is due (others of earlier tests were just checked, as far as the job is concerned).
+        # Only this partner can be due (others of earlier tests were just checked, as far as the job is concerned).
         await Partner.update({Partner.health_checked_at: now()}).where(Partner.id != partner["id"])
         before = len(await _version_checks(partner["id"]))
+        await _run_job_in_two_processes()  # just registered: the handshake showed it reachable, first check later
+        assert len(await _version_checks(partner["id"])) == before
+        a_period_ago = now() - timedelta(minutes=16)
+        await Partner.update({Partner.registered_at: a_period_ago}).where(Partner.id == partner["id"])
         await _run_job_in_two_processes()
         row = await Partner.select().where(Partner.id == partner["id"]).first()
         assert row is not None and row["health_ok"] is True and row["health_error"] == ""
@@ -67,7 +71,7 @@ async def test_a_partner_is_reachable_while_the_peer_runs_and_not_once_it_stoppe
         assert 'data-reachable="yes"' in page and "every 15 minutes" in page
 
     # The peer is gone; a period later the check says so.
-    await Partner.update({Partner.health_checked_at: now() - timedelta(minutes=16)}).where(Partner.id == partner["id"])
+    await Partner.update({Partner.health_checked_at: a_period_ago}).where(Partner.id == partner["id"])
     await Partner.update({Partner.health_checked_at: now()}).where(Partner.id != partner["id"])
     await _run_job_in_two_processes()
     row = await Partner.select().where(Partner.id == partner["id"]).first()
@@ -92,7 +96,8 @@ async def test_unregistered_partners_are_not_checked_and_zero_minutes_switches_i
     assert row is not None and row["health_ok"] is None and row["health_checked_at"] is None
     assert "Checked once the partner is registered." in await _page(emp_exw, created.partner["id"])
     assert health.check_period() == timedelta(minutes=15)
-    await Partner.update({Partner.health_checked_at: None}).where(Partner.state == PartnerState.REGISTERED)  # all due
+    due = {Partner.health_checked_at: None, Partner.registered_at: now() - timedelta(days=1)}
+    await Partner.update(due).where(Partner.state == PartnerState.REGISTERED)
     off = dataclasses.replace(get_settings(), ocpi_partner_check_minutes=0)  # OCPI_PARTNER_CHECK_MINUTES=0
     monkeypatch.setattr(health, "get_settings", lambda: off)
     assert health.check_period() is None
