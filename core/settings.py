@@ -78,6 +78,7 @@ class Settings:
     node_id: str = field(default_factory=lambda: secrets.token_hex(4))
     db_pool_size: int = 10
     ocpi_log_payload_days: int = 30  # OCPI exchange payloads are emptied after this (core.roaming.exchange_log)
+    ocpi_partner_check_minutes: int = 15  # csms GETs each registered partner's versions this often; 0: never
     station_limits: StationLimits = field(default_factory=StationLimits)
 
     @property
@@ -123,5 +124,6 @@ def get_settings() -> Settings:
         node_id=os.environ.get("CSMS_NODE_ID") or secrets.token_hex(4),
         db_pool_size=int(os.environ.get("DB_POOL_SIZE", 10)),
         ocpi_log_payload_days=int(os.environ.get("OCPI_LOG_PAYLOAD_DAYS", 30)),
+        ocpi_partner_check_minutes=int(os.environ.get("OCPI_PARTNER_CHECK_MINUTES", 15)),
         station_limits=StationLimits.from_env(),
     )

@@ -192,6 +192,13 @@ class HubLink:
         if not answer.ok:
             raise LinkFailed(f"DELETE credentials: {answer.failure()}")
 
+    async def check(self, partner: dict[str, Any]) -> None:
+        answer = await OcpiClient(partner, transport=self.transport).request(
+            "GET", partner["versions_url"], "versions"
+        )
+        if not answer.ok or not isinstance(answer.data, list):
+            raise LinkFailed(f"GET versions: {answer.failure()}")
+
     async def _store(
         self, partner: dict[str, Any], answer: Answer, token: str, versions_url: str, endpoints: list[dict[str, str]]
     ) -> None:

@@ -25,7 +25,7 @@ STATION_TABS: list[Tab] = [
     Tab("address", "Address", "/infrastructure/stations/{id}/tab/address"),
     Tab("map", "Map", "/infrastructure/stations/{id}/tab/map"),
     Tab("access", "Access", "/roaming/stations/{id}/access"),
-    Tab("roaming", "Roaming", "/roaming/stations/{id}/hub"),
+    Tab("roaming", "Roaming", "/roaming/stations/{id}/hub", Permission.ROAMING_VIEW),
     Tab("assignments", "Assignments", "/infrastructure/stations/{id}/tab/assignments"),
     Tab("device", "Device details", "/infrastructure/stations/{id}/tab/device"),
     Tab("attributes", "Attributes", "/infrastructure/stations/{id}/tab/attributes"),

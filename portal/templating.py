@@ -12,7 +12,7 @@ from litestar import Request, Response
 
 from core.commands.outcome import command_outcome
 from core.errors import Message
-from portal import audit_labels, code_labels, csrf, i18n
+from portal import audit_labels, code_labels, csrf, i18n, roaming_menu
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -73,6 +73,8 @@ def build_environment() -> Environment:
     env.filters["command_outcome"] = command_outcome  # a command record's answer in words
     env.filters["audit_action"] = _audit_action
     env.globals["code_labels"] = lambda name: code_labels.translated(name, i18n.gettext)
+    env.globals["roaming_subnav"] = roaming_menu.roaming_subnav
+    env.globals["roaming_landing"] = roaming_menu.roaming_landing
     return env
 
 

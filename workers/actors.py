@@ -11,6 +11,7 @@ from workers import (
     import_actors,
     roaming_actors,
 )
+from workers.schedules import register_periodic
 
 # core.jobs name -> actor; csms wires them with register_jobs() at start-up.
 JOBS: dict[str, Any] = {
@@ -24,6 +25,7 @@ JOBS: dict[str, Any] = {
 def register_jobs() -> None:
     for name, actor in JOBS.items():
         jobs.register(name, actor.send)
+    register_periodic()
 
 
 # `csms worker` only imports this module: its actors may enqueue further jobs through core.jobs too.

@@ -36,6 +36,9 @@ class PartnerLink(Protocol):
     async def unregister(self, partner: dict[str, Any]) -> None:
         """DELETE csms's credentials at the partner."""
 
+    async def check(self, partner: dict[str, Any]) -> None:
+        """GET the partner's versions with csms's token (the health check); raises LinkFailed saying why not."""
+
 
 _link: PartnerLink | None = None
 
@@ -69,6 +72,7 @@ async def connect_to(actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
 
 async def reconnect(actor: Actor, partner_id: int, raw: dict[str, Any]) -> None:
     """Register again with a (new) token A the partner issued, e.g. after a failed first attempt."""
+    actor.require(MANAGE)
     partner = await get_partner(actor, partner_id)
     if partner["state"] == PartnerState.REGISTERED:
         raise Conflict(Message("The partner is registered already."))
@@ -78,6 +82,7 @@ async def reconnect(actor: Actor, partner_id: int, raw: dict[str, Any]) -> None:
 
 
 async def rotate(actor: Actor, partner_id: int) -> None:
+    actor.require(MANAGE)
     partner = await get_partner(actor, partner_id)
     if partner["state"] != PartnerState.REGISTERED:
         raise Conflict(Message("Only a registered partner's tokens can be renewed."))
@@ -87,6 +92,7 @@ async def rotate(actor: Actor, partner_id: int) -> None:
 async def end(actor: Actor, partner_id: int) -> None:
     """Unregisters at the partner and ends the connection here; ends it here even when the partner cannot be
     reached (its token is dead for csms either way), and then says so."""
+    actor.require(MANAGE)
     partner = await get_partner(actor, partner_id)
     if partner["state"] == PartnerState.ENDED:
         return

@@ -76,6 +76,7 @@ async def _touch_stations(where: Any) -> None:
 
 
 async def get_settings(actor: Actor) -> dict[str, Any]:
+    actor.require(Permission.ROAMING_VIEW)
     row = await RoamingSettings.select().where(RoamingSettings.tenant == actor.tenant_id).first()
     return dict(row) if row else {"tenant": actor.tenant_id, "hub_enabled": False, "updated_at": None}
 
@@ -105,6 +106,7 @@ async def set_hub_enabled(actor: Actor, enabled: bool) -> dict[str, Any]:
 
 
 async def list_groups(actor: Actor) -> list[dict[str, Any]]:
+    actor.require(Permission.ROAMING_VIEW)
     groups = list(
         await ContractGroup.select().where(ContractGroup.tenant.is_in(actor.scope)).order_by(ContractGroup.name)
     )
@@ -123,6 +125,7 @@ async def list_groups(actor: Actor) -> list[dict[str, Any]]:
 
 
 async def get_group(actor: Actor, group_id: int) -> dict[str, Any]:
+    actor.require(Permission.ROAMING_VIEW)
     row = (
         await ContractGroup.select()
         .where((ContractGroup.id == group_id) & ContractGroup.tenant.is_in(actor.scope))

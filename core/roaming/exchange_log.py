@@ -2,8 +2,8 @@
 
 The hub node records each exchange here (hub/transport.py for requests partners send csms, hub/client.py for csms's
 own requests); the portal shows them per partner with filters and a CSV export. Payloads are kept for
-``payload_days`` (setting OCPI_LOG_PAYLOAD_DAYS) and then emptied by ``prune`` (`csms roaming prune`, run daily
-from cron or a timer); method, URL, status and timing stay as long as the partner.
+``payload_days`` (setting OCPI_LOG_PAYLOAD_DAYS) and then emptied by ``prune`` (hourly by ``prune_expired``, which
+the periodic work runs, or `csms roaming prune`); method, URL, status and timing stay as long as the partner.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from core import db
 from core.charging.monitoring import PERIODS, since_of
 from core.roaming.partners import get_partner, now
 from core.roaming.tables import OcpiExchange, Partner
+from core.settings import get_settings
 from core.tenancy.actor import Actor
 
 MAX_BODY = 64_000  # characters of a payload kept; a long location list is cut (marked) rather than stored whole
 LOG_PAGE = 200
+PRUNE_BATCH = 1000
 ERROR_FILTER = "errors"
 
 
@@ -144,12 +146,20 @@ async def modules_logged(actor: Actor, partner_id: int) -> list[str]:
 
 
 async def prune(payload_days: int, at: datetime | None = None) -> int:
-    """Empties the payloads older than ``payload_days``; returns how many exchanges it emptied."""
+    """Empties the payloads older than ``payload_days``; returns how many exchanges it emptied. Several processes
+    may run it at once: emptying an empty payload again changes nothing. Batches keep each statement small after a
+    long pause."""
     cutoff = (at or now()) - timedelta(days=payload_days)
     old = (OcpiExchange.created_at < cutoff) & ((OcpiExchange.request_body != "") | (OcpiExchange.response_body != ""))
-    ids = await OcpiExchange.select(OcpiExchange.id).where(old).output(as_list=True)
-    if ids:
+    emptied = 0
+    while ids := await OcpiExchange.select(OcpiExchange.id).where(old).limit(PRUNE_BATCH).output(as_list=True):
         await OcpiExchange.update({OcpiExchange.request_body: "", OcpiExchange.response_body: ""}).where(
             OcpiExchange.id.is_in(ids)
         )
-    return len(ids)
+        emptied += len(ids)
+    return emptied
+
+
+async def prune_expired() -> int:
+    """The periodic pruning: payloads older than OCPI_LOG_PAYLOAD_DAYS."""
+    return await prune(get_settings().ocpi_log_payload_days)

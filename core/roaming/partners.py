@@ -31,6 +31,7 @@ from core.tenancy.tables import Tenant
 from core.tenancy.tenants import TenantKind
 from core.validation import Field, FormSpec
 
+VIEW = Permission.ROAMING_VIEW
 MANAGE = Permission.ROAMING_MANAGE
 OCPI_VERSION = "2.2.1"
 
@@ -119,12 +120,12 @@ async def new_partner_kind(actor: Actor) -> PartnerKind:
 
 
 async def list_partners(actor: Actor) -> list[dict[str, Any]]:
-    actor.require(MANAGE)
+    actor.require(VIEW)
     return await Partner.select().where(Partner.tenant.is_in(actor.scope)).order_by(Partner.name).output(load_json=True)
 
 
 async def get_partner(actor: Actor, partner_id: int) -> dict[str, Any]:
-    actor.require(MANAGE)
+    actor.require(VIEW)
     row = await (
         Partner.select()
         .where((Partner.id == partner_id) & Partner.tenant.is_in(actor.scope))
@@ -166,6 +167,7 @@ async def create_partner(actor: Actor, raw: dict[str, Any]) -> NewPartner:
 
 async def new_token_a(actor: Actor, partner_id: int) -> str:
     """Another token A for a partner that has not registered yet (the first one was lost); the old one dies."""
+    actor.require(MANAGE)
     partner = await get_partner(actor, partner_id)
     if partner["state"] != PartnerState.NEW:
         raise Conflict(Message("The partner is registered already: a token A is no longer needed."))
@@ -175,6 +177,7 @@ async def new_token_a(actor: Actor, partner_id: int) -> str:
 
 
 async def set_tokens_unencoded(actor: Actor, partner_id: int, unencoded: bool) -> None:
+    actor.require(MANAGE)
     await get_partner(actor, partner_id)
     await Partner.update({Partner.tokens_unencoded: unencoded}).where(Partner.id == partner_id)
 

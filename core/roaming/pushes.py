@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from core import jobs, periodic
 from core.infrastructure.tables import ChargePoint, Connector, Location
 from core.roaming import offer
-from core.roaming.partners import PartnerState, endpoint_url, get_partner, may_push_to
+from core.roaming.partners import MANAGE, PartnerState, endpoint_url, get_partner, may_push_to
 from core.roaming.tables import Partner, PushedObject, PushState, StationRoaming
 from core.tariffs.tables import Tariff, TariffAssignment
 from core.tenancy.actor import Actor
@@ -357,6 +357,7 @@ async def overview(actor: Actor, partner_id: int) -> PushOverview:
 
 async def send_everything_again(actor: Actor, partner_id: int) -> None:
     """Forgets what was sent to the partner: the next run PUTs everything it sees (and ends a pause)."""
+    actor.require(MANAGE)
     await get_partner(actor, partner_id)
     await reset(partner_id)
 

@@ -37,6 +37,10 @@ class Partner(Table):
     registered_at = Timestamptz(null=True, default=None)
     last_pull_at = Timestamptz(null=True, default=None)  # their last successful request to csms
     last_push_at = Timestamptz(null=True, default=None)  # csms's last successful request to them
+    # The periodic health check (core.roaming.health): csms GETs their versions; None: not checked yet.
+    health_ok = Boolean(null=True, default=None)
+    health_checked_at = Timestamptz(null=True, default=None)
+    health_error = Varchar(length=300, default="")
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -17,6 +17,7 @@ class Actor:
     permissions: frozenset[Permission]
     is_admin: bool = False
     session_id: int | None = None  # the portal session (core.tenancy.staff_sessions) the user acts through
+    tenant_kind: str = ""  # core.tenancy.tenants.TenantKind of the own tenant: what its menus offer
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions

@@ -17,7 +17,7 @@ from core.tenancy.logins import check_window
 from core.tenancy.passwords import new_secret, sha256_hex
 from core.tenancy.permissions import Permission, effective_permissions
 from core.tenancy.tables import ApiKey, ApiKeyFailure
-from core.tenancy.tenants import visible_tenant_ids
+from core.tenancy.tenants import tenant_scope
 from core.validation import Field, FormSpec
 
 API_KEY_PREFIX = "csms_"
@@ -100,13 +100,14 @@ async def actor_for_api_key(key: str, remote_addr: str = "") -> Actor | None:
     last = row["last_used_at"]
     if last is None or now - last > API_KEY_USE_PRECISION:  # not one write per request
         await ApiKey.update({ApiKey.last_used_at: now}).where(ApiKey.id == row["id"])
-    tenant_ids = await visible_tenant_ids(row["tenant"])
+    tenant_kind, tenant_ids = await tenant_scope(row["tenant"])
     from core.tenancy.permissions import ALL_PERMISSIONS
 
     codes = row["permissions"]  # NULL: a key from the CLI or from before key permissions
     return Actor(
         tenant_id=row["tenant"],
         tenant_ids=tenant_ids,
+        tenant_kind=tenant_kind,
         user_id=None,
         label=f"api:{row['prefix']}",
         permissions=ALL_PERMISSIONS if codes is None else effective_permissions(False, [codes]),

@@ -25,7 +25,7 @@ from core.tenancy.actor import Actor
 from core.tenancy.passwords import DUMMY_HASH, new_secret, sha256_hex, verify_password
 from core.tenancy.permissions import effective_permissions
 from core.tenancy.tables import LoginAttempt, StaffUser, UserGroup, UserGroupMember
-from core.tenancy.tenants import visible_tenant_ids
+from core.tenancy.tenants import tenant_scope
 
 FIRST_DELAY_SECONDS = 30
 MAX_DOUBLINGS = 16  # more failures than this change no delay: it is long capped
@@ -41,9 +41,11 @@ async def actor_for_user(user: dict[str, Any], session_id: int | None = None) ->
         .output(load_json=True)  # the switches as a list, not JSON text
     )
     permissions = effective_permissions(bool(user["is_admin"]), [g["permissions"] or [] for g in groups])
+    tenant_kind, tenant_ids = await tenant_scope(user["tenant"])
     return Actor(
         tenant_id=user["tenant"],
-        tenant_ids=await visible_tenant_ids(user["tenant"]),
+        tenant_ids=tenant_ids,
+        tenant_kind=tenant_kind,
         user_id=user["id"],
         label=user["email"],
         permissions=permissions,

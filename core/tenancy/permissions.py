@@ -12,6 +12,7 @@ class Permission(StrEnum):
     OPERATIONS_TAB = "infrastructure.operations_tab"  # seed 001: Tab 'Betriebsführung'
     TARIFFS_VIEW = "tariffs.view"
     TARIFFS_MANAGE = "tariffs.manage"
+    ROAMING_VIEW = "roaming.view"
     ROAMING_MANAGE = "roaming.manage"
     CARDS_VIEW = "cards.view"
     CARDS_MANAGE = "cards.manage"
@@ -49,6 +50,9 @@ CATALOGUE: tuple[PermissionInfo, ...] = (
     ),
     PermissionInfo(Permission.TARIFFS_VIEW, "Tariffs", "View tariffs"),
     PermissionInfo(Permission.TARIFFS_MANAGE, "Tariffs", "Create and assign tariffs"),
+    PermissionInfo(
+        Permission.ROAMING_VIEW, "Roaming", "View roaming partners, their OCPI log, contract groups and settings"
+    ),
     PermissionInfo(Permission.ROAMING_MANAGE, "Roaming", "Manage contract groups and roaming"),
     # Owner notes are personal data: seeing infrastructure does not show the cards.
     PermissionInfo(Permission.CARDS_VIEW, "Charging cards", "View charging cards and their owner notes"),

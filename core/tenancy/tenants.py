@@ -61,16 +61,21 @@ TENANT_SPEC = FormSpec(
 )
 
 
-async def visible_tenant_ids(tenant_id: int) -> frozenset[int]:
-    """A tenant sees itself; a reseller also sees its sub-CPOs."""
+async def tenant_scope(tenant_id: int) -> tuple[str, frozenset[int]]:
+    """The tenant's kind and the tenants it sees: itself, and for a reseller also its sub-CPOs."""
     tenant = await Tenant.select(Tenant.id, Tenant.kind).where(Tenant.id == tenant_id).first()
     if tenant is None:
-        return frozenset()
+        return "", frozenset()
     ids = {tenant_id}
     if tenant["kind"] == TenantKind.RESELLER:
         children = await Tenant.select(Tenant.id).where(Tenant.parent == tenant_id)
         ids.update(row["id"] for row in children)
-    return frozenset(ids)
+    return str(tenant["kind"]), frozenset(ids)
+
+
+async def visible_tenant_ids(tenant_id: int) -> frozenset[int]:
+    """A tenant sees itself; a reseller also sees its sub-CPOs."""
+    return (await tenant_scope(tenant_id))[1]
 
 
 async def get_tenant(tenant_id: int) -> dict[str, Any]:

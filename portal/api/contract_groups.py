@@ -29,16 +29,19 @@ def public(row: dict[str, Any]) -> dict[str, Any]:
             "created_at": row["created_at"], "last_updated": row["updated_at"]}  # fmt: skip
 
 
+MANAGE = [requires(Permission.ROAMING_MANAGE)]  # changes: on top of the controller's roaming.view
+
+
 class ContractGroupApiController(Controller):
     path = "/api/v1/contract-groups"
     tags = ["Contract groups"]
-    guards = [requires(Permission.ROAMING_MANAGE)]
+    guards = [requires(Permission.ROAMING_VIEW)]
 
     @get("/", summary="List contract groups")
     async def list_groups(self, request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
         return [public(row) for row in await contract_groups.list_groups(actor_of(request))]
 
-    @post("/", summary="Create a contract group")
+    @post("/", summary="Create a contract group", guards=MANAGE)
     async def create_group(self, request: Request[Any, Any, Any], data: ContractGroupInput) -> dict[str, Any]:
         return public(await contract_groups.create_group(actor_of(request), msgspec.structs.asdict(data)))
 
@@ -46,7 +49,7 @@ class ContractGroupApiController(Controller):
     async def get_group(self, request: Request[Any, Any, Any], contract_group_id: int) -> dict[str, Any]:
         return public(await contract_groups.get_group(actor_of(request), contract_group_id))
 
-    @patch("/{contract_group_id:int}", summary="Rename a contract group or change its EMP tenants")
+    @patch("/{contract_group_id:int}", summary="Rename a contract group or change its EMP tenants", guards=MANAGE)
     async def update_group(
         self, request: Request[Any, Any, Any], contract_group_id: int, data: ContractGroupPatch
     ) -> dict[str, Any]:
@@ -56,6 +59,6 @@ class ContractGroupApiController(Controller):
         raw |= {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         return public(await contract_groups.update_group(actor, contract_group_id, raw))
 
-    @delete("/{contract_group_id:int}", summary="Delete a contract group (its stations lose it)")
+    @delete("/{contract_group_id:int}", summary="Delete a contract group (its stations lose it)", guards=MANAGE)
     async def delete_group(self, request: Request[Any, Any, Any], contract_group_id: int) -> None:
         await contract_groups.delete_group(actor_of(request), contract_group_id)

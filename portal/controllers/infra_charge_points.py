@@ -91,8 +91,7 @@ class ChargePointController(Controller):
         flash(request, Message("The charge point was created."))
         return done(request, _cp_url(cp["id"]))
 
-    @get("/{charge_point_id:int}", name="infra_charge_point")
-    async def detail(self, request: AnyRequest, charge_point_id: int, tab: str = "") -> Response[str]:
+    async def _detail(self, request: AnyRequest, charge_point_id: int, tab: str, block: str | None) -> Response[str]:
         actor = actor_of(request)
         cp = await charge_points.get_charge_point(actor, charge_point_id)
         tabs = visible_tabs(CHARGE_POINT_TABS, actor)
@@ -107,7 +106,18 @@ class ChargePointController(Controller):
                 "active_tab": active,
                 "history": await history(actor, "charge_point", charge_point_id),
             },
+            block=block,
         )
+
+    @get("/{charge_point_id:int}", name="infra_charge_point")
+    async def detail(self, request: AnyRequest, charge_point_id: int, tab: str = "") -> Response[str]:
+        return await self._detail(request, charge_point_id, tab, None)
+
+    @get("/{charge_point_id:int}/head")
+    async def head(self, request: AnyRequest, charge_point_id: int) -> Response[str]:
+        """The page's heading with the status badge, which polls this while the page is visible (opened as a link:
+        the whole page)."""
+        return await self._detail(request, charge_point_id, "", "cp_head")
 
     @get("/{charge_point_id:int}/tab/configuration")
     async def configuration(self, request: AnyRequest, charge_point_id: int) -> Response[str]:

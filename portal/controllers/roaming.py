@@ -26,9 +26,12 @@ from portal.controllers.infra_common import (
     raw_from_form,
 )
 
-MANAGE = [requires(Permission.ROAMING_MANAGE)]
-# The station tabs sit on the station data sheet: reading needs the infrastructure view, saving roaming.manage too.
-TAB_MANAGE = [requires(Permission.INFRASTRUCTURE_VIEW), requires(Permission.ROAMING_MANAGE)]
+VIEW = [requires(Permission.ROAMING_VIEW)]
+MANAGE = [requires(Permission.ROAMING_VIEW, Permission.ROAMING_MANAGE)]
+# The station tabs sit on the station data sheet: reading needs the infrastructure view (the Roaming tab also the
+# roaming view), saving the roaming switches too.
+TAB_VIEW = [requires(Permission.INFRASTRUCTURE_VIEW, Permission.ROAMING_VIEW)]
+TAB_MANAGE = [requires(Permission.INFRASTRUCTURE_VIEW, Permission.ROAMING_VIEW, Permission.ROAMING_MANAGE)]
 GROUPS = "/roaming/contract-groups"
 # The checklist items the CPO fixes elsewhere: where (formatted with the location and the first charge point).
 FIX_AT = {
@@ -69,7 +72,7 @@ class RoamingController(Controller):
 
     # -- contract groups -------------------------------------------------------------------------------------
 
-    @get("/contract-groups", guards=MANAGE, name="roaming_contract_groups")
+    @get("/contract-groups", guards=VIEW, name="roaming_contract_groups")
     async def groups(self, request: AnyRequest) -> Response[str]:
         actor = actor_of(request)
         context = {"groups": await contract_groups.list_groups(actor),
@@ -128,7 +131,7 @@ class RoamingController(Controller):
 
     # -- settings --------------------------------------------------------------------------------------------
 
-    @get("/settings", guards=MANAGE, name="roaming_settings")
+    @get("/settings", guards=VIEW, name="roaming_settings")
     async def settings(self, request: AnyRequest) -> Response[str]:
         actor = actor_of(request)
         settings = await contract_groups.get_settings(actor)
@@ -192,7 +195,7 @@ class RoamingController(Controller):
         flash(request, Message("The changes were saved."))
         return done(request, f"/infrastructure/stations/{station_id}?tab=access")
 
-    @get("/stations/{station_id:int}/hub", guards=[requires(Permission.INFRASTRUCTURE_VIEW)])
+    @get("/stations/{station_id:int}/hub", guards=TAB_VIEW)
     async def hub_tab(self, request: AnyRequest, station_id: int) -> Response[str]:
         state = await contract_groups.station_hub(actor_of(request), station_id)
         return page(request, "roaming/station_hub.html", state)

@@ -1,8 +1,9 @@
 """Roaming: OCPI partners (list, add either way, the partner page with its connection, rotate and end) and each
 partner's OCPI log (filters, live, CSV). Contract groups and the roaming settings join this area later.
 
-Permission: roaming.manage on every route; a partner belongs to the tenant that manages it (an EMP tenant, or the
-hub operator for external platforms), and core filters by the actor's tenants.
+Permissions: roaming.view to read (list, partner page, log), roaming.manage too for every change; a partner
+belongs to the tenant that manages it (an EMP tenant, or the hub operator for external platforms), and core filters
+by the actor's tenants.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from core.charging.monitoring import PERIODS, pretty_payload
 from core.errors import Conflict, DomainError, Message, NotFound, PermissionDenied, ValidationError
 from core.roaming import connections, exchange_log, partners, pushes
 from core.roaming.exchange_log import ExchangeFilter
+from core.settings import get_settings
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
 from core.validation import FormSpec
@@ -36,6 +38,7 @@ from portal.csv_export import csv_download
 from portal.templating import render
 
 PAGE = "/roaming/partners"
+MANAGE = [requires(Permission.ROAMING_MANAGE)]  # on top of the controller's roaming.view
 LIVE_SECONDS = 3
 
 
@@ -107,13 +110,13 @@ def _failed(request: AnyRequest, exc: DomainError) -> Response[Any]:
 
 class PartnerController(Controller):
     path = PAGE
-    guards = [requires(Permission.ROAMING_MANAGE)]
+    guards = [requires(Permission.ROAMING_VIEW)]
 
     @get("/", name="roaming_partners")
     async def index(self, request: AnyRequest) -> Response[str]:
         return page(request, "roaming/partners.html", await _list_context(request))
 
-    @post("/")
+    @post("/", guards=MANAGE)
     async def create(self, request: AnyRequest) -> Response[Any]:
         """A partner that registers with csms: its token A and csms's versions URL are shown once."""
 
@@ -123,7 +126,7 @@ class PartnerController(Controller):
 
         return await _add(request, partners.PARTNER_SPEC, partners.create_partner, "invite", created)
 
-    @post("/connect")
+    @post("/connect", guards=MANAGE)
     async def connect(self, request: AnyRequest) -> Response[Any]:
         """A partner that issued csms a token A: csms registers with it now."""
 
@@ -143,6 +146,7 @@ class PartnerController(Controller):
             "errors_recent": _log_rows(await exchange_log.recent_errors(actor, partner_id)),
             "connect_values": {"versions_url": partner["versions_url"]},
             "push": await pushes.overview(actor, partner_id),
+            "health_check_minutes": get_settings().ocpi_partner_check_minutes,
         }
         return page(request, "roaming/partner.html", context)
 
@@ -157,7 +161,7 @@ class PartnerController(Controller):
             flash(request, success)
         return done(request, _partner_url(partner_id))
 
-    @post("/{partner_id:int}/token-a")
+    @post("/{partner_id:int}/token-a", guards=MANAGE)
     async def token_a(self, request: AnyRequest, partner_id: int) -> Response[Any]:
         actor = actor_of(request)
         try:
@@ -169,29 +173,29 @@ class PartnerController(Controller):
         flash(request, Message("A new token A was issued; the previous one no longer works."), secret)
         return done(request, _partner_url(partner_id))
 
-    @post("/{partner_id:int}/reconnect")
+    @post("/{partner_id:int}/reconnect", guards=MANAGE)
     async def reconnect(self, request: AnyRequest, partner_id: int) -> Response[Any]:
         raw = raw_from_form(partners.TARGET_SPEC, await form_of(request))
         work = connections.reconnect(actor_of(request), partner_id, raw)
         return await self._act(request, partner_id, work, Message("Registered with the partner."))
 
-    @post("/{partner_id:int}/rotate")
+    @post("/{partner_id:int}/rotate", guards=MANAGE)
     async def rotate(self, request: AnyRequest, partner_id: int) -> Response[Any]:
         work = connections.rotate(actor_of(request), partner_id)
         return await self._act(request, partner_id, work, Message("The credentials tokens were renewed."))
 
-    @post("/{partner_id:int}/end")
+    @post("/{partner_id:int}/end", guards=MANAGE)
     async def end(self, request: AnyRequest, partner_id: int) -> Response[Any]:
         work = connections.end(actor_of(request), partner_id)
         return await self._act(request, partner_id, work, Message("The connection was ended."))
 
-    @post("/{partner_id:int}/encoding")
+    @post("/{partner_id:int}/encoding", guards=MANAGE)
     async def encoding(self, request: AnyRequest, partner_id: int) -> Response[Any]:
         unencoded = (await form_of(request)).get("tokens_unencoded") == "on"
         work = partners.set_tokens_unencoded(actor_of(request), partner_id, unencoded)
         return await self._act(request, partner_id, work, Message("Token encoding saved."))
 
-    @post("/{partner_id:int}/push-again")
+    @post("/{partner_id:int}/push-again", guards=MANAGE)
     async def push_again(self, request: AnyRequest, partner_id: int) -> Response[Any]:
         work = pushes.send_everything_again(actor_of(request), partner_id)
         return await self._act(request, partner_id, work, Message("Everything the partner sees is sent again now."))

@@ -69,3 +69,14 @@ async def browser_login(page: Any, email: str, password: str) -> None:
     await page.fill("input[name=password]", password)
     await page.click("button[type=submit]")
     await page.wait_for_selector("[data-testid=logout]")
+
+
+def ws_url_of(live_server: str) -> str:
+    """The OCPP endpoint of the live server, for simulated stations."""
+    return live_server.replace("http://", "ws://") + "/ocpp"
+
+
+async def german_login(page: Any, email: str, password: str) -> None:
+    await browser_login(page, email, password)
+    await page.click("[data-testid=lang-de]")
+    await page.wait_for_selector("html[lang=de]")

@@ -5,15 +5,14 @@ when the answer is final, and while the page is hidden)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 import pytest
 
 from core.access.tables import ChargingCard
-from ocpp_cs.simulator import SimulatedStation
-from tests.e2e.conftest import browser_login, screenshot
+from tests.e2e.conftest import german_login, screenshot, ws_url_of
 from tests.integration.ocpp.conftest import make_station
+from tests.integration.ocpp.test_commands import simulated
 from tests.support import TenantCtx
 
 pytestmark = pytest.mark.browser
@@ -25,15 +24,10 @@ async def test_remote_start_result_in_words_and_live_status(
     station = await make_station(cpo, unique, points=1)
     tag = f"LV{unique[:6]}".upper()
     await ChargingCard(tenant=cpo.id, uid=tag, label="Poolfahrzeug").save()
-    sim = SimulatedStation(live_server.replace("http://", "ws://") + "/ocpp", station.charge_box_id, station.password)
-    runner = asyncio.create_task(sim.run())
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
-    try:
-        await asyncio.wait_for(sim.connected.wait(), 15)
-        await browser_login(page, cpo.admin["email"], cpo.password)
-        await page.click("[data-testid=lang-de]")
-        await page.wait_for_selector("html[lang=de]")
+    async with simulated(ws_url_of(live_server), station):
+        await german_login(page, cpo.admin["email"], cpo.password)
         cp_id = station.charge_points[0]["id"]
         await page.goto(f"/infrastructure/charge-points/{cp_id}?tab=control")
         status = page.locator("[data-testid=cp-control-status]")
@@ -66,8 +60,3 @@ async def test_remote_start_result_in_words_and_live_status(
         await page.evaluate("Object.defineProperty(document, 'hidden', {value: false, configurable: true})")
         await asyncio.sleep(3)
         assert any(f"/operations/charge-points/{cp_id}/status" in url for url in requests[hidden_from:])
-    finally:
-        await sim.stop()
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner

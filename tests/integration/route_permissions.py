@@ -34,13 +34,13 @@ TV, TM = P.TARIFFS_VIEW, P.TARIFFS_MANAGE
 CV, CM = P.CARDS_VIEW, P.CARDS_MANAGE
 DGV, DGM = P.DRIVER_GROUPS_VIEW, P.DRIVER_GROUPS_MANAGE
 SV, OC, UM = P.SESSIONS_VIEW, P.OCPP_COMMANDS, P.USERS_MANAGE
-RM = P.ROAMING_MANAGE
+RV, RM = P.ROAMING_VIEW, P.ROAMING_MANAGE
 
 INFRA_READ, INFRA_WRITE = needs(IV), needs(IV, IM)
 TARIFF_READ, TARIFF_WRITE = needs(TV), needs(TV, TM)
 GROUP_READ, GROUP_WRITE = needs(DGV), needs(DGV, DGM)
 USERS = needs(UM)
-ROAMING = needs(RM)
+ROAMING_READ, ROAMING_WRITE = needs(RV), needs(RV, RM)
 
 # (method, path as Litestar spells it) -> what it needs. "ASGI" is a mount (it answers every method itself).
 TABLE: dict[tuple[str, str], Need] = {
@@ -110,6 +110,7 @@ TABLE: dict[tuple[str, str], Need] = {
     # --- infrastructure: charge points (EVSEs) and connectors ------------------------------------------------
     ("GET", "/infrastructure/charge-points/{charge_point_id:int}"): INFRA_READ,
     ("GET", "/infrastructure/charge-points/{charge_point_id:int}/tab/device"): INFRA_READ,
+    ("GET", "/infrastructure/charge-points/{charge_point_id:int}/head"): INFRA_READ,  # the live heading
     ("GET", "/infrastructure/charge-points/{charge_point_id:int}/tab/configuration"): INFRA_READ,
     ("GET", "/infrastructure/charge-points/new"): INFRA_WRITE,
     ("POST", "/infrastructure/charge-points"): INFRA_WRITE,
@@ -238,23 +239,23 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/operations/unknown-stations/{unknown_id:int}/adopt"): needs(OC, IV, IM),
     ("POST", "/operations/unknown-stations/{unknown_id:int}/adopt"): needs(OC, IV, IM),
     # --- roaming: contract groups, the hub switch, the station tabs Access and Roaming ------------------------
-    ("GET", "/roaming/contract-groups"): ROAMING,
-    ("GET", "/roaming/contract-groups/new"): ROAMING,
-    ("POST", "/roaming/contract-groups"): ROAMING,
-    ("GET", "/roaming/contract-groups/{contract_group_id:int}"): ROAMING,
-    ("POST", "/roaming/contract-groups/{contract_group_id:int}"): ROAMING,
-    ("POST", "/roaming/contract-groups/{contract_group_id:int}/delete"): ROAMING,
-    ("GET", "/roaming/settings"): ROAMING,
-    ("POST", "/roaming/settings"): ROAMING,
+    ("GET", "/roaming/contract-groups"): ROAMING_READ,
+    ("GET", "/roaming/contract-groups/new"): ROAMING_WRITE,
+    ("POST", "/roaming/contract-groups"): ROAMING_WRITE,
+    ("GET", "/roaming/contract-groups/{contract_group_id:int}"): ROAMING_WRITE,
+    ("POST", "/roaming/contract-groups/{contract_group_id:int}"): ROAMING_WRITE,
+    ("POST", "/roaming/contract-groups/{contract_group_id:int}/delete"): ROAMING_WRITE,
+    ("GET", "/roaming/settings"): ROAMING_READ,
+    ("POST", "/roaming/settings"): ROAMING_WRITE,
     ("GET", "/roaming/stations/{station_id:int}/access"): INFRA_READ,
-    ("POST", "/roaming/stations/{station_id:int}/access"): needs(IV, RM),
-    ("GET", "/roaming/stations/{station_id:int}/hub"): INFRA_READ,
-    ("POST", "/roaming/stations/{station_id:int}/hub"): needs(IV, RM),
-    ("GET", "/api/v1/contract-groups"): ROAMING,
-    ("POST", "/api/v1/contract-groups"): ROAMING,
-    ("GET", "/api/v1/contract-groups/{contract_group_id:int}"): ROAMING,
-    ("PATCH", "/api/v1/contract-groups/{contract_group_id:int}"): ROAMING,
-    ("DELETE", "/api/v1/contract-groups/{contract_group_id:int}"): ROAMING,
+    ("POST", "/roaming/stations/{station_id:int}/access"): needs(IV, RV, RM),
+    ("GET", "/roaming/stations/{station_id:int}/hub"): needs(IV, RV),
+    ("POST", "/roaming/stations/{station_id:int}/hub"): needs(IV, RV, RM),
+    ("GET", "/api/v1/contract-groups"): ROAMING_READ,
+    ("POST", "/api/v1/contract-groups"): ROAMING_WRITE,
+    ("GET", "/api/v1/contract-groups/{contract_group_id:int}"): ROAMING_READ,
+    ("PATCH", "/api/v1/contract-groups/{contract_group_id:int}"): ROAMING_WRITE,
+    ("DELETE", "/api/v1/contract-groups/{contract_group_id:int}"): ROAMING_WRITE,
     # --- users, user groups, API keys ------------------------------------------------------------------------
     ("GET", "/users"): USERS,
     ("GET", "/users/new"): USERS,
@@ -273,17 +274,17 @@ TABLE: dict[tuple[str, str], Need] = {
     ("POST", "/settings/api-keys"): USERS,
     ("POST", "/settings/api-keys/{key_id:int}/revoke"): USERS,
     # --- roaming: OCPI partners and their logs ---------------------------------------------------------------
-    ("GET", "/roaming/partners"): needs(RM),
-    ("POST", "/roaming/partners"): needs(RM),
-    ("POST", "/roaming/partners/connect"): needs(RM),
-    ("GET", "/roaming/partners/{partner_id:int}"): needs(RM),
-    ("POST", "/roaming/partners/{partner_id:int}/token-a"): needs(RM),
-    ("POST", "/roaming/partners/{partner_id:int}/reconnect"): needs(RM),
-    ("POST", "/roaming/partners/{partner_id:int}/rotate"): needs(RM),
-    ("POST", "/roaming/partners/{partner_id:int}/end"): needs(RM),
-    ("POST", "/roaming/partners/{partner_id:int}/encoding"): needs(RM),
-    ("POST", "/roaming/partners/{partner_id:int}/push-again"): needs(RM),
-    ("GET", "/roaming/partners/{partner_id:int}/log"): needs(RM),
-    ("GET", "/roaming/partners/{partner_id:int}/log/rows"): needs(RM),
-    ("GET", "/roaming/partners/{partner_id:int}/log.csv"): needs(RM),
+    ("GET", "/roaming/partners"): ROAMING_READ,
+    ("POST", "/roaming/partners"): ROAMING_WRITE,
+    ("POST", "/roaming/partners/connect"): ROAMING_WRITE,
+    ("GET", "/roaming/partners/{partner_id:int}"): ROAMING_READ,
+    ("POST", "/roaming/partners/{partner_id:int}/token-a"): ROAMING_WRITE,
+    ("POST", "/roaming/partners/{partner_id:int}/reconnect"): ROAMING_WRITE,
+    ("POST", "/roaming/partners/{partner_id:int}/rotate"): ROAMING_WRITE,
+    ("POST", "/roaming/partners/{partner_id:int}/end"): ROAMING_WRITE,
+    ("POST", "/roaming/partners/{partner_id:int}/encoding"): ROAMING_WRITE,
+    ("POST", "/roaming/partners/{partner_id:int}/push-again"): ROAMING_WRITE,
+    ("GET", "/roaming/partners/{partner_id:int}/log"): ROAMING_READ,
+    ("GET", "/roaming/partners/{partner_id:int}/log/rows"): ROAMING_READ,
+    ("GET", "/roaming/partners/{partner_id:int}/log.csv"): ROAMING_READ,
 }

@@ -18,9 +18,9 @@ VIEW_ROUTES = [
     ("GET", "/infrastructure/stations/{st}"),
     *[("GET", f"/infrastructure/stations/{{st}}/tab/{key}") for key in
       ("info", "address", "map", "assignments", "device", "attributes", "ocpp")],
-    ("GET", "/roaming/stations/{st}/access"),  # the Zugang and Roaming tabs are served by the roaming area
-    ("GET", "/roaming/stations/{st}/hub"),
+    ("GET", "/roaming/stations/{st}/access"),  # the Zugang tab is served by the roaming area (Roaming: roaming.view)
     ("GET", "/infrastructure/charge-points/{cp}"),
+    ("GET", "/infrastructure/charge-points/{cp}/head"),
     ("GET", "/infrastructure/charge-points/{cp}/tab/configuration"),
     ("GET", "/infrastructure/charge-points/{cp}/tab/device"),
 ]  # fmt: skip

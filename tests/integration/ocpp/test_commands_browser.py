@@ -4,15 +4,21 @@ the charge point's Steuerung tab, the connectivity test on Betriebsführung, and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 import pytest
 
 from core.access.tables import ChargingCard
-from ocpp_cs.simulator import SimulatedStation
-from tests.e2e.conftest import browser, browser_login, live_server, page, screenshot  # noqa: F401 - fixtures
+from tests.e2e.conftest import (  # noqa: F401 - browser, live_server and page are fixtures
+    browser,
+    german_login,
+    live_server,
+    page,
+    screenshot,
+    ws_url_of,
+)
 from tests.integration.ocpp.conftest import make_station
+from tests.integration.ocpp.test_commands import simulated
 from tests.support import TenantCtx
 
 pytestmark = pytest.mark.browser
@@ -24,15 +30,10 @@ async def test_control_operations_and_parameters_in_the_browser(
     station = await make_station(cpo, unique)
     tag = f"E3{unique[:6]}".upper()
     await ChargingCard(tenant=cpo.id, uid=tag, label="Poolfahrzeug").save()
-    sim = SimulatedStation(live_server.replace("http://", "ws://") + "/ocpp", station.charge_box_id, station.password,
-                           configuration={"HeartbeatInterval": "300", "ChargePointModel": "Sim"},
-                           readonly_keys={"ChargePointModel"})  # fmt: skip
-    runner = asyncio.create_task(sim.run())
-    try:
-        await asyncio.wait_for(sim.connected.wait(), 15)
-        await browser_login(page, cpo.admin["email"], cpo.password)
-        await page.click("[data-testid=lang-de]")
-        await page.wait_for_selector("html[lang=de]")
+    options = {"configuration": {"HeartbeatInterval": "300", "ChargePointModel": "Sim"},
+               "readonly_keys": {"ChargePointModel"}}  # fmt: skip
+    async with simulated(ws_url_of(live_server), station, **options) as sim:
+        await german_login(page, cpo.admin["email"], cpo.password)
 
         cp_id = station.charge_points[0]["id"]
         await page.goto(f"/infrastructure/charge-points/{cp_id}?tab=control")
@@ -69,8 +70,3 @@ async def test_control_operations_and_parameters_in_the_browser(
         await page.wait_for_selector(f"{row} [data-testid=command-status][data-status=accepted]", timeout=15000)
         assert sim.configuration["HeartbeatInterval"] == "120"
         await screenshot(page, "commands-ocpp-parameter")
-    finally:
-        await sim.stop()
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner

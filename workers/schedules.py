@@ -1,0 +1,17 @@
+"""The periodic work (core.periodic) csms runs without cron: registered at start-up, run on the server's loop when
+embedded and in each `csms worker` process, so every function here is safe to run in several processes at once."""
+
+from __future__ import annotations
+
+from core import periodic
+from core.roaming import exchange_log, health
+
+HOUR = 3600
+# How often each process looks for partners due for a health check; the check period itself is a setting
+# (OCPI_PARTNER_CHECK_MINUTES) and a claim in the database keeps it to one check per partner and period.
+HEALTH_TICK = 60
+
+
+def register_periodic() -> None:
+    periodic.every("roaming.prune_log", HOUR, exchange_log.prune_expired)
+    periodic.every("roaming.partner_health", HEALTH_TICK, health.check_due_partners)
