@@ -203,11 +203,12 @@ def cdr_values(
 
 
 def _is_number(value: Any) -> bool:
+    """A reading usable as a number: stations send anything, and "NaN" or "Infinity" parse as Decimals that break
+    the arithmetic (the CDR would never be built)."""
     try:
-        Decimal(str(value))
+        return Decimal(str(value)).is_finite()
     except (InvalidOperation, ValueError):
         return False
-    return True
 
 
 # --- making CDRs --------------------------------------------------------------------------------------------

@@ -14,10 +14,20 @@ status; the reason says which). The answer's ``authorization_reference`` is kept
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, Protocol
 
+from core.access.cards import normalize_uid
+from core.charging.authorization import AuthResult, AuthStatus
+from core.infrastructure.tables import ChargingStation
+from core.roaming.offer import partner_ref
+from core.roaming.partners import PartnerState, endpoint_url, may_push_to, partner_by_id
+from core.roaming.tables import Partner, PartnerToken
 from core.roaming.tokens import WhitelistType
+from core.roaming.visibility import visible_charge_points
+from core.tenancy.tables import Tenant
 
 
 class Verdict(StrEnum):
@@ -92,3 +102,135 @@ def decide(token: StoredToken | None, answer: RealtimeAnswer | None, evse_uid: s
     if verdict is Verdict.ACCEPTED and evse_uid is not None and named is not None and evse_uid not in named:
         return Decision(Verdict.INVALID, "realtime_not_at_this_evse", answer.authorization_reference)
     return Decision(verdict, f"realtime_{answer.allowed.lower()}", answer.authorization_reference)
+
+
+# --- at a station: which partner's token, may that partner charge here, and the eMSP's real-time answer ----------
+
+REALTIME_TIMEOUT_SECONDS = 5.0  # well inside a station's OCPP call timeout (typically 30 s and more)
+
+
+@dataclass(frozen=True)
+class LocationRefs:
+    """OCPI LocationReferences of the place being authorised (a location id and the EVSEs the partner sees there)."""
+
+    location_id: str
+    evse_uids: tuple[str, ...]
+
+    def as_ocpi(self) -> dict[str, object]:
+        return {"location_id": self.location_id, "evse_uids": list(self.evse_uids)}
+
+
+class RealtimeLink(Protocol):
+    async def authorize_token(
+        self, partner: dict[str, Any], uid: str, token_type: str, location: LocationRefs, routing: dict[str, str],
+        timeout: float,
+    ) -> RealtimeAnswer | None:
+        """POST {tokens}/{uid}/authorize at the partner; None when it did not answer in time or not usably."""
+
+
+async def _here(
+    partner: dict[str, Any], station_id: int, charge_point: dict[str, Any] | None
+) -> LocationRefs | None:
+    """Where the partner is asked about: the station's location and the EVSEs of it the partner may see (only this
+    charge point when one is named); None when it may see none of them."""
+    station = await ChargingStation.select(ChargingStation.location).where(ChargingStation.id == station_id).first()
+    if station is None:
+        return None
+    rows = await visible_charge_points(partner_ref(partner), location_ids=[station["location"]])
+    evses = tuple(
+        str(row["charge_point_id"])
+        for row in rows
+        if row["station_id"] == station_id and (charge_point is None or row["charge_point_id"] == charge_point["id"])
+    )
+    return LocationRefs(str(station["location"]), evses) if evses else None
+
+
+def _result(decision: Decision, partner_id: int | None, contract_id: str = "") -> AuthResult:
+    return AuthResult(
+        AuthStatus(decision.verdict.value), decision.reason, roaming_partner_id=partner_id,
+        roaming_contract_id=contract_id[:36], authorization_reference=decision.authorization_reference[:36],
+    )  # fmt: skip
+
+
+async def _routing(tenant_id: int, to_country: str, to_party: str) -> dict[str, str]:
+    tenant = await Tenant.select(Tenant.country_code, Tenant.party_id).where(Tenant.id == tenant_id).first() or {}
+    return {
+        "OCPI-from-country-code": str(tenant.get("country_code", "")),
+        "OCPI-from-party-id": str(tenant.get("party_id", "")),
+        "OCPI-to-country-code": to_country,
+        "OCPI-to-party-id": to_party,
+    }
+
+
+async def authorize_at(
+    tenant_id: int, station_id: int, charge_point: dict[str, Any] | None, id_tag: str
+) -> AuthResult | None:
+    """The decision for an id tag that is no card of the CPO tenant: a token a partner pushed (the newest, when several
+    partners pushed it), or, for a token csms does not hold, the real-time answer of the partners that may charge
+    here. None when no partner has the token and none may charge here (the tag stays an unknown card)."""
+    if _link is None:
+        return None
+    keys = list({id_tag.strip().upper(), normalize_uid(id_tag)} - {""})
+    tokens = await (
+        PartnerToken.select(*PartnerToken.all_columns(), PartnerToken.partner.state.as_alias("partner_state"))
+        .where(PartnerToken.uid_key.is_in(keys))
+        .order_by(PartnerToken.last_updated, ascending=False)
+    )
+    tokens = [t for t in tokens if t["partner_state"] == PartnerState.REGISTERED]
+    if tokens:
+        token = tokens[0]
+        partner = await partner_by_id(token["partner"])
+        where = await _here(partner, station_id, charge_point)
+        if where is None:
+            return AuthResult(AuthStatus.INVALID, "partner_not_allowed_here", roaming_partner_id=partner["id"])
+        stored = StoredToken(bool(token["valid"]), token["whitelist"])
+        answer = None
+        if needs_realtime(stored) and await may_push_to(partner, token["country_code"], token["party_id"]):
+            routing = await _routing(tenant_id, token["country_code"], token["party_id"])
+            answer = await _link.authorize_token(partner, token["uid"], token["type"], where, routing,
+                                                 REALTIME_TIMEOUT_SECONDS)  # fmt: skip
+        evse = str(charge_point["id"]) if charge_point is not None else None
+        return _result(decide(stored, answer, evse), partner["id"], token["contract_id"])
+    return await _ask_everyone(tenant_id, station_id, charge_point, id_tag)
+
+
+async def _ask_everyone(
+    tenant_id: int, station_id: int, charge_point: dict[str, Any] | None, id_tag: str
+) -> AuthResult | None:
+    """A token no partner pushed: the partners that may charge here and offer real-time authorization are asked at
+    once; an ALLOWED answer wins, then any other answer of a partner that knows the token."""
+    assert _link is not None
+    link = _link
+    asked: list[tuple[dict[str, Any], LocationRefs]] = []
+    registered = Partner.select().where(Partner.state == PartnerState.REGISTERED).order_by(Partner.id)
+    for partner in await registered.output(load_json=True):
+        if endpoint_url(partner, "tokens", "SENDER") is None or not await may_push_to(partner):
+            continue
+        where = await _here(partner, station_id, charge_point)
+        if where is not None:
+            asked.append((partner, where))
+    if not asked:
+        return None
+
+    async def ask(partner: dict[str, Any], where: LocationRefs) -> RealtimeAnswer | None:
+        party: dict[str, Any] = next((r for r in partner.get("roles") or [] if r.get("role") == "EMSP"), {})
+        routing = await _routing(tenant_id, str(party.get("country_code", "")), str(party.get("party_id", "")))
+        return await link.authorize_token(partner, id_tag.strip(), "RFID", where, routing, REALTIME_TIMEOUT_SECONDS)
+
+    answers = await asyncio.gather(*(ask(p, w) for p, w in asked))
+    evse = str(charge_point["id"]) if charge_point is not None else None
+    known = [(p, a) for (p, _), a in zip(asked, answers, strict=True) if a is not None and a.allowed is not None]
+    if known:
+        partner, answer = min(known, key=lambda pa: pa[1].allowed != "ALLOWED")  # the first ALLOWED, else the first
+        return _result(decide(None, answer, evse), partner["id"])
+    no_answer = any(a is None for a in answers)
+    return _result(decide(None, None if no_answer else RealtimeAnswer(None), evse), None)
+
+
+_link: RealtimeLink | None = None
+
+
+def register_link(link: RealtimeLink | None) -> None:
+    """csms wires hub.client's real-time authorization here (serve and worker)."""
+    global _link
+    _link = link

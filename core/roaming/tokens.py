@@ -178,7 +178,9 @@ def _check_party(partner: dict[str, Any], address: TokenAddress) -> None:
 
 async def stored_token(partner: dict[str, Any], address: TokenAddress) -> dict[str, Any] | None:
     _check_party(partner, address)
-    return await PartnerToken.select().where(PartnerToken.key == address.key(partner["id"])).first()
+    return (
+        await PartnerToken.select().where(PartnerToken.key == address.key(partner["id"])).output(load_json=True).first()
+    )
 
 
 async def put_token(partner: dict[str, Any], address: TokenAddress, body: Any) -> dict[str, Any]:
@@ -193,7 +195,7 @@ async def put_token(partner: dict[str, Any], address: TokenAddress, body: Any) -
         await PartnerToken.insert(PartnerToken(partner=partner["id"], key=key, uid_key=address.uid.upper(), **row))
     else:
         await PartnerToken.update(_columns(row)).where(PartnerToken.id == existing["id"])
-    found = await PartnerToken.select().where(PartnerToken.key == key).first()
+    found = await PartnerToken.select().where(PartnerToken.key == key).output(load_json=True).first()
     assert found is not None
     return found
 
@@ -208,7 +210,7 @@ async def patch_token(partner: dict[str, Any], address: TokenAddress, body: Any)
     for name in ("country_code", "party_id", "uid", "type"):  # they name the token; the URL already does
         values.pop(name, None)
     await PartnerToken.update(_columns(values)).where(PartnerToken.key == key)
-    return await PartnerToken.select().where(PartnerToken.key == key).first()
+    return await PartnerToken.select().where(PartnerToken.key == key).output(load_json=True).first()
 
 
 def _defaults() -> dict[str, Any]:

@@ -64,11 +64,14 @@ async def test_put_get_patch_a_token(client: httpx.AsyncClient, emp: TenantCtx) 
     assert data["valid"] is False and data["last_updated"] == "2026-12-02T08:00:00Z"
     assert data["contract_id"] == TOKEN["contract_id"]  # a PATCH changes only what it sends
 
-    replaced = await client.put(PATH, headers=auth, json={**TOKEN, "whitelist": "ALWAYS", "visual_number": "C-1"})
+    contract = {"supplier_name": "Stadtwerke", "contract_id": "SW-1"}
+    replaced = await client.put(PATH, headers=auth, json={**TOKEN, "whitelist": "ALWAYS", "visual_number": "C-1",
+                                                          "energy_contract": contract})  # fmt: skip
     assert_envelope(replaced, 1000)
     assert await stored("DE8ACC1234567", emp) == 1
     data = (await client.get(PATH, headers=auth)).json()["data"]
     assert (data["whitelist"], data["visual_number"], data["valid"]) == ("ALWAYS", "C-1", True)
+    assert data["energy_contract"] == contract
 
 
 async def test_type_defaults_to_rfid_and_tells_tokens_apart(client: httpx.AsyncClient, emp: TenantCtx) -> None:
