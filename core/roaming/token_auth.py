@@ -24,7 +24,7 @@ from core.charging.authorization import AuthResult, AuthStatus
 from core.infrastructure.tables import ChargingStation
 from core.roaming.offer import partner_ref
 from core.roaming.partners import PartnerState, endpoint_url, may_push_to, partner_by_id
-from core.roaming.tables import Partner, PartnerToken
+from core.roaming.tables import Partner, PartnerToken, StationRoaming
 from core.roaming.tokens import WhitelistType
 from core.roaming.visibility import visible_charge_points
 from core.tenancy.tables import Tenant
@@ -168,8 +168,9 @@ async def authorize_at(
     """The decision for an id tag that is no card of the CPO tenant: a token a partner pushed (the newest, when several
     partners pushed it), or, for a token csms does not hold, the real-time answer of the partners that may charge
     here. None when no partner has the token and none may charge here (the tag stays an unknown card)."""
-    if _link is None:
-        return None
+    switched_on = (StationRoaming.roaming == True) | (StationRoaming.roaming_plus == True)  # noqa: E712
+    if _link is None or not await StationRoaming.exists().where((StationRoaming.station == station_id) & switched_on):
+        return None  # no partner may charge here: an unknown card stays unknown, without asking anyone
     keys = list({id_tag.strip().upper(), normalize_uid(id_tag)} - {""})
     tokens = await (
         PartnerToken.select(*PartnerToken.all_columns(), PartnerToken.partner.state.as_alias("partner_state"))
