@@ -164,7 +164,10 @@ def realtime_answer(answer: Answer) -> RealtimeAnswer | None:
     if isinstance(place, dict) and isinstance(place.get("evse_uids"), list) and place["evse_uids"]:
         evses = tuple(str(uid) for uid in place["evse_uids"])
     reference = data.get("authorization_reference")
-    return RealtimeAnswer(data["allowed"], str(reference)[:36] if isinstance(reference, str) else "", evses)
+    token = data.get("token")
+    contract = token.get("contract_id") if isinstance(token, dict) else None
+    return RealtimeAnswer(data["allowed"], str(reference)[:36] if isinstance(reference, str) else "", evses,
+                          str(contract)[:36] if isinstance(contract, str) else "")  # fmt: skip
 
 
 class HubLink:

@@ -52,6 +52,7 @@ class RealtimeAnswer:
     allowed: str | None
     authorization_reference: str = ""
     evse_uids: tuple[str, ...] | None = None  # the EVSEs of the location the eMSP allowed, when it named them
+    contract_id: str = ""  # of the Token object the answer carries (the driver's EMAID)
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,7 @@ async def _ask_everyone(
     known = [(p, a) for (p, _), a in zip(asked, answers, strict=True) if a is not None and a.allowed is not None]
     if known:
         partner, answer = min(known, key=lambda pa: pa[1].allowed != "ALLOWED")  # the first ALLOWED, else the first
-        return _result(decide(None, answer, evse), partner["id"])
+        return _result(decide(None, answer, evse), partner["id"], answer.contract_id)
     no_answer = any(a is None for a in answers)
     return _result(decide(None, None if no_answer else RealtimeAnswer(None), evse), None)
 

@@ -85,7 +85,8 @@ async def test_tokens_csms_does_not_hold_are_asked_in_real_time(roaming: Roaming
     assert started["idTagInfo"]["status"] == "Accepted"
     session = await ChargingSession.select().where(ChargingSession.id == started["transactionId"]).first()
     assert session is not None and session["roaming_partner_id"] == roaming.partner["id"]
-    assert session["authorization_reference"] and session["roaming_contract_id"] == ""  # asked, not held
+    assert session["authorization_reference"]
+    assert session["roaming_contract_id"].upper() == "DE-EXW-CAFE0001"  # from the Token in the eMSP's answer
     assert len([a for a in await ocpi_emsp.objects("authorizations") if a["token_uid"].upper() == "CAFE0001"]) == 1
     stopped = await roaming.station.call("StopTransaction", {
         "transactionId": started["transactionId"], "idTag": "CAFE0001", "meterStop": 5000,
