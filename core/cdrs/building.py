@@ -176,11 +176,14 @@ def cdr_values(
         "total_energy": (Decimal(energy_wh) / 1000).quantize(Decimal("0.001")),
         "total_time": hours((stopped_at - started_at).total_seconds()),
         "total_parking_time": parking,
-        "auth_method": AUTH_METHODS.get(auth_source, "WHITELIST"),
+        "auth_method": auth_method_of(auth_source, session.get("authorization_reference") or ""),
         "auth_source": auth_source,
         "token_uid": session.get("id_tag") or "",
         "token_type": TOKEN_TYPES.get(auth_source, "OTHER"),
         "card": session.get("card"),
+        "roaming_partner_id": session.get("roaming_partner_id"),
+        "roaming_contract_id": session.get("roaming_contract_id") or "",
+        "authorization_reference": session.get("authorization_reference") or "",
         "driver_group": session.get("driver_group"),
         "tariff": tariff.to_json() if tariff else None,
         "tariff_code": tariff.code if tariff else "",
@@ -200,6 +203,11 @@ def cdr_values(
         "stop_reason": session.get("stop_reason") or "",
         "flags": list(flags) if isinstance(flags, list) else [],
     }
+
+
+def auth_method_of(auth_source: str, authorization_reference: str) -> str:
+    """OCPI AuthMethod: a partner's token the eMSP authorised in real time carries its reference (AUTH_REQUEST)."""
+    return "AUTH_REQUEST" if authorization_reference else AUTH_METHODS.get(auth_source, "WHITELIST")
 
 
 def _is_number(value: Any) -> bool:
