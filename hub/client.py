@@ -17,7 +17,7 @@ from core import safejson
 from core.roaming import exchange_log, partners
 from core.roaming.connections import LinkFailed
 from core.roaming.partners import Connection
-from core.roaming.token_auth import LocationRefs, RealtimeAnswer
+from core.roaming.token_auth import LocationRefs, RealtimeAnswer, cdr_token
 from hub.auth import encode_token
 from hub.envelope import OcpiError, Status
 from hub.modules import CONFIGURATION, VERSION
@@ -165,9 +165,8 @@ def realtime_answer(answer: Answer) -> RealtimeAnswer | None:
         evses = tuple(str(uid) for uid in place["evse_uids"])
     reference = data.get("authorization_reference")
     token = data.get("token")
-    contract = token.get("contract_id") if isinstance(token, dict) else None
     return RealtimeAnswer(data["allowed"], str(reference)[:36] if isinstance(reference, str) else "", evses,
-                          str(contract)[:36] if isinstance(contract, str) else "")  # fmt: skip
+                          cdr_token(token) if isinstance(token, dict) else None)  # fmt: skip
 
 
 class HubLink:

@@ -184,6 +184,7 @@ def cdr_values(
         "roaming_partner_id": session.get("roaming_partner_id"),
         "roaming_contract_id": session.get("roaming_contract_id") or "",
         "authorization_reference": session.get("authorization_reference") or "",
+        "roaming_token": session.get("roaming_token"),
         "driver_group": session.get("driver_group"),
         "tariff": tariff.to_json() if tariff else None,
         "tariff_code": tariff.code if tariff else "",

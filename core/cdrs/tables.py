@@ -65,6 +65,7 @@ class Cdr(Table):
     roaming_partner_id = Integer(null=True, default=None, index=True)
     roaming_contract_id = Varchar(length=36, default="")
     authorization_reference = Varchar(length=36, default="")
+    roaming_token = JSON(null=True, default=None)  # OCPI CdrToken of the partner's token
     # price
     tariff = JSON(null=True, default=None)  # core.tariffs.pricing.TariffSnapshot.to_json() of the tariff at start
     tariff_code = Varchar(length=40, default="")

@@ -73,6 +73,7 @@ class AuthResult:
     roaming_partner_id: int | None = None
     roaming_contract_id: str = ""
     authorization_reference: str = ""
+    roaming_token: dict[str, str] | None = None  # OCPI CdrToken (country_code, party_id, uid, type, contract_id)
 
     @property
     def accepted(self) -> bool:
@@ -90,6 +91,7 @@ class AuthResult:
             "roaming_partner_id": self.roaming_partner_id,
             "roaming_contract_id": self.roaming_contract_id,
             "authorization_reference": self.authorization_reference,
+            "roaming_token": self.roaming_token,
         }
 
     def id_tag_info(self) -> dict[str, Any]:

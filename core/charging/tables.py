@@ -47,6 +47,7 @@ class ChargingSession(Table):
     roaming_partner_id = Integer(null=True, default=None, index=True)
     roaming_contract_id = Varchar(length=36, default="")
     authorization_reference = Varchar(length=36, default="")
+    roaming_token = JSON(null=True, default=None)  # OCPI CdrToken: country_code, party_id, uid, type, contract_id
     # The card's driver group and its tariff and mode when the session started: later edits of the group
     # do not change how a past session is priced (core.access.driver_groups, core.cdrs).
     driver_group: ForeignKey[Any] = ForeignKey(

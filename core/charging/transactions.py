@@ -9,6 +9,7 @@ station sent before it returns, and the handler answers only afterwards: an ackn
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -123,6 +124,10 @@ async def record_authorization(
     return int(session.id)
 
 
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
 async def _pending_roaming(station: dict[str, Any], id_tag: str, at: datetime) -> bool:
     """A roaming token accepted by a recent station-wide Authorize, waiting for its StartTransaction."""
     return bool(
@@ -177,6 +182,7 @@ async def start_transaction(station: dict[str, Any], payload: dict[str, Any]) ->
                 ChargingSession.roaming_partner_id,
                 ChargingSession.roaming_contract_id,
                 ChargingSession.authorization_reference,
+                ChargingSession.roaming_token,
             )
             .where(
                 (ChargingSession.station == station["id"])
@@ -199,6 +205,7 @@ async def start_transaction(station: dict[str, Any], payload: dict[str, Any]) ->
                     AuthStatus.ACCEPTED, "roaming_authorized", roaming_partner_id=pending["roaming_partner_id"],
                     roaming_contract_id=pending["roaming_contract_id"],
                     authorization_reference=pending["authorization_reference"],
+                    roaming_token=_json(pending["roaming_token"]),
                 )  # fmt: skip
             elif roaming is not None:
                 result = roaming

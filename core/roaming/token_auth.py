@@ -52,7 +52,7 @@ class RealtimeAnswer:
     allowed: str | None
     authorization_reference: str = ""
     evse_uids: tuple[str, ...] | None = None  # the EVSEs of the location the eMSP allowed, when it named them
-    contract_id: str = ""  # of the Token object the answer carries (the driver's EMAID)
+    token: dict[str, str] | None = None  # country_code, party_id, uid, type, contract_id of the answer's Token
 
 
 @dataclass(frozen=True)
@@ -146,10 +146,21 @@ async def _here(
     return LocationRefs(str(station["location"]), evses) if evses else None
 
 
-def _result(decision: Decision, partner_id: int | None, contract_id: str = "") -> AuthResult:
+CDR_TOKEN_FIELDS = ("country_code", "party_id", "uid", "type", "contract_id")
+
+
+def cdr_token(token: dict[str, Any] | None) -> dict[str, str] | None:
+    """OCPI CdrToken of a token (a stored one, or the Token of an eMSP's answer)."""
+    if not token:
+        return None
+    return {name: str(token.get(name) or "") for name in CDR_TOKEN_FIELDS}
+
+
+def _result(decision: Decision, partner_id: int | None, token: dict[str, str] | None = None) -> AuthResult:
     return AuthResult(
         AuthStatus(decision.verdict.value), decision.reason, roaming_partner_id=partner_id,
-        roaming_contract_id=contract_id[:36], authorization_reference=decision.authorization_reference[:36],
+        roaming_contract_id=(token or {}).get("contract_id", "")[:36],
+        authorization_reference=decision.authorization_reference[:36], roaming_token=token,
     )  # fmt: skip
 
 
@@ -192,7 +203,7 @@ async def authorize_at(
             answer = await _link.authorize_token(partner, token["uid"], token["type"], where, routing,
                                                  REALTIME_TIMEOUT_SECONDS)  # fmt: skip
         evse = str(charge_point["id"]) if charge_point is not None else None
-        return _result(decide(stored, answer, evse), partner["id"], token["contract_id"])
+        return _result(decide(stored, answer, evse), partner["id"], cdr_token(token))
     return await _ask_everyone(tenant_id, station_id, charge_point, id_tag)
 
 
@@ -224,9 +235,16 @@ async def _ask_everyone(
     known = [(p, a) for (p, _), a in zip(asked, answers, strict=True) if a is not None and a.allowed is not None]
     if known:
         partner, answer = min(known, key=lambda pa: pa[1].allowed != "ALLOWED")  # the first ALLOWED, else the first
-        return _result(decide(None, answer, evse), partner["id"], answer.contract_id)
+        return _result(decide(None, answer, evse), partner["id"], answer.token or _party_token(partner, id_tag))
     no_answer = any(a is None for a in answers)
     return _result(decide(None, None if no_answer else RealtimeAnswer(None), evse), None)
+
+
+def _party_token(partner: dict[str, Any], id_tag: str) -> dict[str, str]:
+    """A CdrToken for an answer without its Token: the partner's eMSP party and the id tag as it came."""
+    party: dict[str, Any] = next((r for r in partner.get("roles") or [] if r.get("role") == "EMSP"), {})
+    return {"country_code": str(party.get("country_code", "")), "party_id": str(party.get("party_id", "")),
+            "uid": id_tag.strip(), "type": "RFID", "contract_id": ""}  # fmt: skip
 
 
 _link: RealtimeLink | None = None

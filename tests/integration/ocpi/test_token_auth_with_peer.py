@@ -5,6 +5,7 @@ whitelist rule to decide (ALLOWED_OFFLINE charges, NEVER does not)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -87,6 +88,10 @@ async def test_tokens_csms_does_not_hold_are_asked_in_real_time(roaming: Roaming
     assert session is not None and session["roaming_partner_id"] == roaming.partner["id"]
     assert session["authorization_reference"]
     assert session["roaming_contract_id"].upper() == "DE-EXW-CAFE0001"  # from the Token in the eMSP's answer
+    held = session["roaming_token"]
+    held = json.loads(held) if isinstance(held, str) else held
+    assert {k: v.upper() for k, v in held.items()} == {"country_code": "DE", "party_id": "EXW", "uid": "CAFE0001",
+                                                      "type": "RFID", "contract_id": "DE-EXW-CAFE0001"}  # fmt: skip
     assert len([a for a in await ocpi_emsp.objects("authorizations") if a["token_uid"].upper() == "CAFE0001"]) == 1
     stopped = await roaming.station.call("StopTransaction", {
         "transactionId": started["transactionId"], "idTag": "CAFE0001", "meterStop": 5000,
