@@ -10,7 +10,7 @@ from litestar import Litestar, MediaType, Request, Response, asgi
 from litestar.exceptions import HTTPException
 
 from core.errors import DomainError, NotFound, ValidationError
-from hub import credentials, hubclientinfo, locations, tariffs, tokens
+from hub import cdrs, credentials, hubclientinfo, locations, tariffs, tokens
 from hub.envelope import HTTP_TO_STATUS, OcpiError, Status, encode, envelope
 from hub.transport import OcpiTransport
 
@@ -46,9 +46,10 @@ def create_hub() -> Any:
     locations.register_module()
     tariffs.register_module()
     tokens.register_module()
+    cdrs.register_module()
     app = Litestar(
         route_handlers=[*credentials.HANDLERS, *hubclientinfo.HANDLERS, *locations.HANDLERS, *tariffs.HANDLERS,
-                        *tokens.HANDLERS],
+                        *tokens.HANDLERS, *cdrs.HANDLERS],
         exception_handlers={
             OcpiError: _ocpi_error,
             HTTPException: _http_error,
