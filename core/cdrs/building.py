@@ -231,29 +231,9 @@ async def create_cdr(session_id: int) -> int | None:
     existing = await Cdr.select(Cdr.id, Cdr.status, Cdr.stop_reason).where(Cdr.session == session_id).first()
     if existing is not None and not _superseded(existing, session):
         return int(existing["id"])
-    station = await ChargingStation.select().where(ChargingStation.id == session["station"]).first()
-    if station is None:  # pragma: no cover - sessions cascade with their station
+    values = await _values(session)
+    if values is None:  # pragma: no cover - sessions cascade with their station
         return None
-    location = await Location.select().where(Location.id == station["location"]).first() or {"id": None}
-    charge_point = None
-    if session["charge_point"] is not None:
-        charge_point = await ChargePoint.select().where(ChargePoint.id == session["charge_point"]).first()
-    meter_values = await session_sampled_values(session_id)
-    from core.tariffs.assignments import tariff_snapshot, tariff_snapshot_for
-
-    terms = session_pricing(session)
-    tariff = None
-    if terms.tariff_id is not None:
-        tariff = await tariff_snapshot(terms.tariff_id)
-    elif terms.use_charge_point_tariff and charge_point is not None:
-        tariff = await tariff_snapshot_for(charge_point["id"], session["started_at"] or session["created_at"])
-    tenant = await Tenant.select(Tenant.currency).where(Tenant.id == session["tenant"]).first()
-    values = cdr_values(
-        session, charge_point, station, location, meter_values, tariff, currency=(tenant or {}).get("currency", ""),
-        billable=terms.billable,
-    )
-    if terms.remark:
-        values["remark"] = terms.remark
     async with transaction():
         if existing is not None:
             # The station's own stop of a session csms had closed as stale: its final reading replaces the guess.
@@ -269,6 +249,41 @@ async def create_cdr(session_id: int) -> int | None:
             return int(inserted[0]["id"])
         row = await Cdr.select(Cdr.id).where(Cdr.session == session_id).first()
     return int(row["id"]) if row else None
+
+
+async def _values(session: dict[str, Any]) -> dict[str, Any] | None:
+    """The CDR columns of a session as it stands (a running one as if it stopped at its last reading)."""
+    station = await ChargingStation.select().where(ChargingStation.id == session["station"]).first()
+    if station is None:
+        return None
+    location = await Location.select().where(Location.id == station["location"]).first() or {"id": None}
+    charge_point = None
+    if session["charge_point"] is not None:
+        charge_point = await ChargePoint.select().where(ChargePoint.id == session["charge_point"]).first()
+    meter_values = await session_sampled_values(session["id"])
+    from core.tariffs.assignments import tariff_snapshot, tariff_snapshot_for
+
+    terms = session_pricing(session)
+    tariff = None
+    if terms.tariff_id is not None:
+        tariff = await tariff_snapshot(terms.tariff_id)
+    elif terms.use_charge_point_tariff and charge_point is not None:
+        tariff = await tariff_snapshot_for(charge_point["id"], session["started_at"] or session["created_at"])
+    tenant = await Tenant.select(Tenant.currency).where(Tenant.id == session["tenant"]).first()
+    values = cdr_values(
+        session, charge_point, station, location, meter_values, tariff, currency=(tenant or {}).get("currency", ""),
+        billable=terms.billable,
+    )
+    if terms.remark:
+        values["remark"] = terms.remark
+    return values
+
+
+async def priced_so_far(session: dict[str, Any], at: datetime) -> dict[str, Any] | None:
+    """A running session priced by csms's pricing engine as if it stopped at ``at`` with its last reading (the OCPI
+    Session's kwh and total_cost while charging); None when its station is gone."""
+    stopped = session["stopped_at"] or max(at, session["started_at"] or at)
+    return await _values({**session, "stopped_at": stopped})
 
 
 def _superseded(cdr: dict[str, Any], session: dict[str, Any]) -> bool:

@@ -5,11 +5,15 @@ framing: hub/mapping/cdrs.py maps the bundles.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from core.cdrs.building import priced_so_far
 from core.cdrs.tables import Cdr
+from core.charging.tables import ChargingSession
 from core.infrastructure.tables import ChargingStation, Connector, Location
 from core.roaming.offer import Party
 from core.roaming.paging import Page, Window, fetch_page
@@ -70,3 +74,45 @@ async def _bundles(rows: list[dict[str, Any]]) -> list[ChargedCdr]:
                                  locations.get(row["location"], {"id": row["location"]}), plug,
                                  keys.get(row["station"]) or ""))  # fmt: skip
     return result
+
+
+# --- sessions -----------------------------------------------------------------------------------------------------
+
+# What a partner is told of a session: from its start (an Authorize before it is csms's business only)
+SHOWN_STATUSES = ("STARTED", "CHARGING", "PAUSED", "STOPPED", "CLOSED_STALE")
+
+
+@dataclass
+class ChargedSession:
+    session: dict[str, Any]
+    country_code: str  # the CPO party
+    party_id: str
+    priced: dict[str, Any] | None  # core.cdrs.building's CDR columns as it stands (kWh, costs, currency)
+
+
+async def partner_sessions(
+    partner_id: int, window: Window, party: Party | None = None, at: datetime | None = None
+) -> tuple[Page, list[ChargedSession]]:
+    """One window of the partner's sessions (of the CPO ``party`` only, when given) in (updated_at, id) order, each
+    priced by csms's pricing engine as it stands at ``at`` (default now)."""
+    where: Any = (ChargingSession.roaming_partner_id == partner_id) & ChargingSession.status.is_in(
+        list(SHOWN_STATUSES)
+    )
+    if party is not None:
+        where &= ChargingSession.tenant.is_in(await _tenants_of(party) or [-1])
+    page = await fetch_page(ChargingSession, where, window, updated=ChargingSession.updated_at)
+    if not page.rows:
+        return page, []
+    at = at or datetime.now(UTC)
+    tenants = {t["id"]: t for t in await Tenant.select(Tenant.id, Tenant.country_code, Tenant.party_id).where(
+        Tenant.id.is_in(list({r["tenant"] for r in page.rows})))}  # fmt: skip
+    result = []
+    for row in page.rows:
+        row = {**row, "roaming_token": _json(row["roaming_token"]), "flags": _json(row["flags"]) or []}
+        tenant = tenants[row["tenant"]]
+        result.append(ChargedSession(row, tenant["country_code"], tenant["party_id"], await priced_so_far(row, at)))
+    return page, result
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value

@@ -30,6 +30,16 @@ def _price(excl: Decimal, incl: Decimal | None = None) -> dict[str, Decimal]:
     return price
 
 
+def cdr_token_object(token: dict[str, Any] | None, uid: str, token_type: str, contract_id: str) -> dict[str, Any]:
+    """OCPI CdrToken: the partner's token as kept at authorization, else what the station sent."""
+    token = token or {}
+    return {
+        "country_code": token.get("country_code", ""), "party_id": token.get("party_id", ""),
+        "uid": token.get("uid") or uid, "type": token.get("type") or token_type,
+        "contract_id": token.get("contract_id") or contract_id or uid,
+    }  # fmt: skip
+
+
 def cdr_location(bundle: ChargedCdr) -> dict[str, Any]:
     cdr, location, plug = bundle.cdr, bundle.location, bundle.connector
     result: dict[str, Any] = {
@@ -97,7 +107,7 @@ def signed_data(bundle: ChargedCdr) -> dict[str, Any] | None:
 
 def cdr_object(bundle: ChargedCdr) -> dict[str, Any]:
     cdr = bundle.cdr
-    token = _loaded(cdr["roaming_token"]) or {}
+    token = _loaded(cdr["roaming_token"])
     created = cdr["created_at"]
     result: dict[str, Any] = {
         "country_code": bundle.country_code.upper(),
@@ -106,11 +116,7 @@ def cdr_object(bundle: ChargedCdr) -> dict[str, Any]:
         "start_date_time": ocpi_datetime(cdr["start_date_time"]),
         "end_date_time": ocpi_datetime(cdr["end_date_time"]),
         "session_id": str(cdr["session"]) if cdr["session"] is not None else None,
-        "cdr_token": {
-            "country_code": token.get("country_code", ""), "party_id": token.get("party_id", ""),
-            "uid": token.get("uid") or cdr["token_uid"], "type": token.get("type") or cdr["token_type"],
-            "contract_id": token.get("contract_id") or cdr["roaming_contract_id"] or cdr["token_uid"],
-        },
+        "cdr_token": cdr_token_object(token, cdr["token_uid"], cdr["token_type"], cdr["roaming_contract_id"]),
         "auth_method": cdr["auth_method"],
         "authorization_reference": cdr["authorization_reference"] or None,
         "cdr_location": cdr_location(bundle),

@@ -68,7 +68,7 @@ async def test_token_a_opens_only_versions_and_credentials(client: httpx.AsyncCl
     listed = {(e["identifier"], e["role"]) for e in details.json()["data"]["endpoints"]}
     assert listed == {("credentials", "SENDER"), ("credentials", "RECEIVER"), ("hubclientinfo", "RECEIVER"),
                       ("locations", "SENDER"), ("tariffs", "SENDER"), ("tokens", "RECEIVER"),
-                      ("cdrs", "SENDER")}  # fmt: skip
+                      ("cdrs", "SENDER"), ("sessions", "SENDER")}  # fmt: skip
     # GET credentials answers csms's credentials with the token the caller used; PUT before registering: 405.
     assert (await client.get("/ocpi/2.2.1/credentials", headers=auth)).json()["data"]["token"] == created.token_a
     assert (await client.put("/ocpi/2.2.1/credentials", headers=auth, json={})).status_code == 405

@@ -1,4 +1,4 @@
-"""CDRs, sender interface: a partner GETs the CDRs of its own drivers (never another partner's, never a card's),
+"""CDRs and sessions, sender interfaces: a partner GETs the CDRs and sessions of its own drivers (never another
 each under its CPO's party, with the tariff as charged, the totals excl. and incl. VAT, a charging period and the
 signed meter data (OCMF) for Eichrecht; date filters and pagination as for every list."""
 
@@ -98,3 +98,43 @@ async def test_a_partner_gets_exactly_its_drivers_cdrs(client: httpx.AsyncClient
     stamp = got[1]["last_updated"]
     before = await client.get(CDRS, params={"date_to": stamp}, headers={"Authorization": b64(token)})
     assert str(elsewhere_cdr["id"]) not in [c["id"] for c in before.json()["data"]]
+
+
+SESSION_FIELDS = {"country_code", "party_id", "id", "start_date_time", "kwh", "cdr_token", "auth_method",
+                  "location_id", "evse_uid", "connector_id", "currency", "status", "last_updated"}  # fmt: skip
+
+
+async def test_a_partner_gets_its_drivers_sessions_priced_as_they_stand(
+    client: httpx.AsyncClient, hub_operator: TenantCtx
+) -> None:
+    emp, other_emp = await tenant_with_party("EMP", "EMQ"), await tenant_with_party("EMP", "EMO")
+    (partner, token), (other, _) = await registered(emp), await registered(other_emp)
+    cpo = await tenant_with_party("CPO", "CPS")
+    station = await make_station(cpo, "sess" + cpo.tenant["party_id"])
+    tariff = await tariffs.create_tariff(cpo.actor, {"name": "kWh", "currency": "EUR", "ac_energy_per_kwh": "0.50"})
+    now = datetime.now(UTC)
+    await assignments.assign_tariff(cpo.actor, tariff["id"], [cp["id"] for cp in station.charge_points], now)
+    running = await finished_session(cpo, station, energy_wh=4_000, status="CHARGING", start=now + timedelta(seconds=1))
+    await ChargingSession.update({ChargingSession.stopped_at: None, ChargingSession.meter_stop_wh: None}).where(
+        ChargingSession.id == running
+    )
+    await charged_by(running, partner, "AA11")
+    done = await finished_session(cpo, station, point=1, energy_wh=10_000, start=now + timedelta(seconds=2))
+    await charged_by(done, partner, "AA11")
+    theirs = await finished_session(cpo, station, energy_wh=1_000, start=now + timedelta(seconds=3))
+    await charged_by(theirs, other, "BB22")
+
+    response = await client.get("/ocpi/2.2.1/sessions", headers={"Authorization": b64(token)})
+    assert_envelope(response, 1000)
+    got = {s["id"]: s for s in response.json()["data"]}
+    assert set(got) == {str(running), str(done)}
+    for session in got.values():
+        assert set(session) >= SESSION_FIELDS, session
+        assert session["cdr_token"]["party_id"] == "EMQ" and session["location_id"]
+    active, completed = got[str(running)], got[str(done)]
+    assert active["status"] == "ACTIVE" and "end_date_time" not in active
+    assert active["kwh"] == 4 and Decimal(str(active["total_cost"]["excl_vat"])) == Decimal("2.00")
+    assert completed["status"] == "COMPLETED" and completed["end_date_time"]
+    assert Decimal(str(completed["total_cost"]["excl_vat"])) == Decimal("5.00")
+    # the CDR made later carries the same price as the finished session did
+    assert Decimal(str(completed["total_cost"]["incl_vat"])) == (await cdr_of(done))["total_cost_incl_vat"]
