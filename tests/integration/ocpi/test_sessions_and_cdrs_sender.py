@@ -1,6 +1,7 @@
 """CDRs and sessions, sender interfaces: a partner GETs the CDRs and sessions of its own drivers (never another
-each under its CPO's party, with the tariff as charged, the totals excl. and incl. VAT, a charging period and the
-signed meter data (OCMF) for Eichrecht; date filters and pagination as for every list."""
+partner's, never a card's), each under its CPO's party; CDRs with the tariff as charged, the totals excl. and incl.
+VAT, a charging period and the signed meter data (OCMF) for Eichrecht; running sessions priced as they stand; date
+filters and pagination as for every list."""
 
 from __future__ import annotations
 
