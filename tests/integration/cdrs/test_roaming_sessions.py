@@ -3,10 +3,14 @@ running sessions, a filter by partner, and OCPI's AUTH_REQUEST for tokens the eM
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
 from core.cdrs import charging_data
 from core.cdrs.charging_data import CdrQuery
+from core.cdrs.tables import Cdr
 from core.charging.tables import ChargingSession
-from core.roaming import names, partners
+from core.roaming import names, partners, settlement
 from core.roaming.partners import Connection
 from tests.integration.cdrs.conftest import cdr_of, finished_session
 from tests.integration.ocpi.conftest import tenant_with_party
@@ -74,3 +78,42 @@ async def test_roaming_sessions_show_their_partner_and_emaid_and_filter_by_partn
     # another CPO sees none of it
     other = await tenant_with_party("CPO", "OTH")
     assert await names.partners_charged(other.actor) == {}
+
+
+async def test_settlement_per_partner_and_month_with_csv(cpo: TenantCtx, unique: str) -> None:
+    await make_tenant(kind="HUB")
+    emp = await tenant_with_party("EMP", "EMS")
+    partner = await registered_partner(emp)
+    station = await make_station(cpo, "S" + unique)
+    in_month = [await finished_session(cpo, station, energy_wh=wh, start=datetime(2026, 10, day, 12, tzinfo=UTC))
+                for day, wh in ((3, 10_000), (20, 5_500))]  # fmt: skip
+    # 31 Oct 23:30 UTC is 1 Nov in Berlin: November's, not October's
+    next_month = await finished_session(cpo, station, energy_wh=7_000, start=datetime(2026, 10, 31, 23, 30, tzinfo=UTC))
+    card = await finished_session(cpo, station, energy_wh=9_000, start=datetime(2026, 10, 5, 12, tzinfo=UTC))
+    for session_id in (*in_month, next_month):
+        await roaming_session(session_id, partner, "DE-EMS-C1")
+    cdrs = [await cdr_of(s) for s in (*in_month, next_month, card)]
+    await Cdr.update({Cdr.total_cost_excl_vat: Decimal("4.00"), Cdr.total_vat: Decimal("0.76"),
+                      Cdr.total_cost_incl_vat: Decimal("4.76"), Cdr.currency: "EUR"}).where(
+        Cdr.id.is_in([c["id"] for c in cdrs]))  # fmt: skip
+
+    october = await settlement.settlement(cpo.actor, date(2026, 10, 1))
+    assert [(r.partner_id, r.sessions, r.energy_kwh, r.net, r.vat, r.gross) for r in october] == [
+        (partner["id"], 2, Decimal("15.500"), Decimal("8.00"), Decimal("1.52"), Decimal("9.52"))]
+    november = await settlement.settlement(cpo.actor, date(2026, 11, 1))
+    assert [(r.sessions, r.energy_kwh) for r in november] == [(1, Decimal("7.000"))]
+    assert settlement.parse_month("2026-10", date(2026, 12, 6)) == date(2026, 10, 1)
+    assert settlement.parse_month("2026-13", date(2026, 1, 6)) == date(2025, 12, 1)  # else: the month before
+    other = await tenant_with_party("CPO", "OTS")
+    assert await settlement.settlement(other.actor, date(2026, 10, 1)) == []
+
+    async with app_client() as client:
+        await login(client, cpo.admin["email"])
+        page = await client.get("/roaming/settlement", params={"month": "2026-10"})
+        assert page.status_code == 200 and page.text.count('data-testid="settlement-row"') == 1
+        assert "(DE*EMS)" in page.text
+        assert "15,500 kWh" in page.text or "15.500 kWh" in page.text  # the user's language decides the separator
+        exported = await client.get("/roaming/settlement/export.csv", params={"month": "2026-10"})
+        assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+        lines = exported.content.decode("utf-8-sig").strip().splitlines()
+        assert len(lines) == 2 and "2026-10" in lines[1] and "(DE*EMS)" in lines[1]
