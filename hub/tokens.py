@@ -58,10 +58,10 @@ async def put_token(request: AnyRequest, country_code: str, party_id: str, token
 async def patch_token(request: AnyRequest, country_code: str, party_id: str, token_uid: str) -> Response[bytes]:
     address = _address(request, country_code, party_id, token_uid)
     try:
-        row = await tokens.patch_token(caller(request).partner, address, await json_body(request))
+        known = await tokens.patch_token(caller(request).partner, address, await json_body(request))
     except ValidationError as exc:
         raise _invalid(exc) from None
-    if row is None:
+    if not known:
         raise _unknown()
     return answer(None)
 

@@ -183,34 +183,28 @@ async def stored_token(partner: dict[str, Any], address: TokenAddress) -> dict[s
     )
 
 
-async def put_token(partner: dict[str, Any], address: TokenAddress, body: Any) -> dict[str, Any]:
-    """Stores the pushed Token (new or replacing the stored one); returns the row."""
+async def put_token(partner: dict[str, Any], address: TokenAddress, body: Any) -> None:
+    """Stores the pushed Token, new or replacing the stored one, in one statement (an EMP may push millions)."""
     _check_party(partner, address)
     values = parse_token(body, address)
     row = {**_defaults(), **values, "country_code": address.country_code.upper(),
            "party_id": address.party_id.upper(), "uid": address.uid, "type": address.type}  # fmt: skip
-    key = address.key(partner["id"])
-    existing = await PartnerToken.select(PartnerToken.id).where(PartnerToken.key == key).first()
-    if existing is None:
-        await PartnerToken.insert(PartnerToken(partner=partner["id"], key=key, uid_key=address.uid.upper(), **row))
-    else:
-        await PartnerToken.update(_columns(row)).where(PartnerToken.id == existing["id"])
-    found = await PartnerToken.select().where(PartnerToken.key == key).output(load_json=True).first()
-    assert found is not None
-    return found
+    token = PartnerToken(partner=partner["id"], key=address.key(partner["id"]), uid_key=address.uid.upper(), **row)
+    await PartnerToken.insert(token).on_conflict(
+        target=PartnerToken.key, action="DO UPDATE", values=[getattr(PartnerToken, name) for name in row]
+    )
 
 
-async def patch_token(partner: dict[str, Any], address: TokenAddress, body: Any) -> dict[str, Any] | None:
-    """Applies the fields of a PATCH to the stored token; None when there is no such token."""
+async def patch_token(partner: dict[str, Any], address: TokenAddress, body: Any) -> bool:
+    """Applies the fields of a PATCH to the stored token; False when there is no such token."""
     _check_party(partner, address)
     values = parse_token(body, address, partial=True)
-    key = address.key(partner["id"])
-    if not await PartnerToken.exists().where(PartnerToken.key == key):
-        return None
     for name in ("country_code", "party_id", "uid", "type"):  # they name the token; the URL already does
         values.pop(name, None)
-    await PartnerToken.update(_columns(values)).where(PartnerToken.key == key)
-    return await PartnerToken.select().where(PartnerToken.key == key).output(load_json=True).first()
+    changed = await PartnerToken.update(_columns(values)).where(
+        PartnerToken.key == address.key(partner["id"])
+    ).returning(PartnerToken.id)
+    return bool(changed)
 
 
 def _defaults() -> dict[str, Any]:
