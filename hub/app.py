@@ -10,7 +10,7 @@ from litestar import Litestar, MediaType, Request, Response, asgi
 from litestar.exceptions import HTTPException
 
 from core.errors import DomainError, NotFound, ValidationError
-from hub import credentials, hubclientinfo, locations, tariffs
+from hub import cdrs, credentials, hubclientinfo, locations, sessions, tariffs, tokens
 from hub.envelope import HTTP_TO_STATUS, OcpiError, Status, encode, envelope
 from hub.transport import OcpiTransport
 
@@ -45,8 +45,12 @@ def _server_error(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
 def create_hub() -> Any:
     locations.register_module()
     tariffs.register_module()
+    tokens.register_module()
+    cdrs.register_module()
+    sessions.register_module()
     app = Litestar(
-        route_handlers=[*credentials.HANDLERS, *hubclientinfo.HANDLERS, *locations.HANDLERS, *tariffs.HANDLERS],
+        route_handlers=[*credentials.HANDLERS, *hubclientinfo.HANDLERS, *locations.HANDLERS, *tariffs.HANDLERS,
+                        *tokens.HANDLERS, *cdrs.HANDLERS, *sessions.HANDLERS],
         exception_handlers={
             OcpiError: _ocpi_error,
             HTTPException: _http_error,

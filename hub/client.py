@@ -8,6 +8,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -15,6 +16,7 @@ from core import safejson
 from core.roaming import exchange_log, partners
 from core.roaming.connections import LinkFailed
 from core.roaming.partners import Connection
+from core.roaming.token_auth import LocationRefs, RealtimeAnswer, cdr_token
 from hub.auth import encode_token
 from hub.envelope import OcpiError, Status, encode
 from hub.modules import CONFIGURATION, VERSION
@@ -46,8 +48,8 @@ class Answer:
         return f"HTTP {self.http_status}, OCPI {self.ocpi_status}" + (f": {message}" if message else "")
 
 
-def client(transport: Any = None) -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True, max_redirects=3, transport=transport)
+def client(transport: Any = None, timeout: httpx.Timeout | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=timeout or TIMEOUT, follow_redirects=True, max_redirects=3, transport=transport)
 
 
 class OcpiClient:
@@ -64,8 +66,9 @@ class OcpiClient:
         self.http = http
 
     async def request(
-        self, method: str, url: str, module: str, json: Any = None, routing: dict[str, str] | None = None
-    ) -> Answer:
+        self, method: str, url: str, module: str, json: Any = None, routing: dict[str, str] | None = None,
+        timeout: httpx.Timeout | None = None,
+    ) -> Answer:  # fmt: skip
         headers = {
             "Authorization": encode_token(self.token, bool(self.partner["tokens_unencoded"])),
             "X-Request-ID": str(uuid.uuid4()),
@@ -80,9 +83,10 @@ class OcpiClient:
         status, text, error, answer_headers = 0, "", "", httpx.Headers()
         try:
             if self.http is not None:
-                response = await self.http.request(method, url, content=content, headers=headers)
+                response = await self.http.request(method, url, content=content, headers=headers,
+                                                   timeout=timeout or httpx.USE_CLIENT_DEFAULT)  # fmt: skip
             else:
-                async with client(self.transport) as http:
+                async with client(self.transport, timeout) as http:
                     response = await http.request(method, url, content=content, headers=headers)
             status, text, answer_headers = response.status_code, response.text, response.headers
         except httpx.HTTPError as exc:
@@ -156,6 +160,26 @@ def _credentials_url(partner: dict[str, Any]) -> str:
     return url
 
 
+def realtime_answer(answer: Answer) -> RealtimeAnswer | None:
+    """An AuthorizationInfo answer: RealtimeAnswer(None) when the eMSP does not know the token (HTTP 404 or 2004),
+    None when the answer is no usable answer (csms then decides as without one)."""
+    if answer.http_status == 404 or answer.ocpi_status == Status.UNKNOWN_TOKEN:
+        return RealtimeAnswer(None)
+    data = answer.data
+    if isinstance(data, list) and len(data) == 1:  # extrawest-ocpi wraps the one AuthorizationInfo in a list
+        data = data[0]
+    if not answer.ok or not isinstance(data, dict) or not isinstance(data.get("allowed"), str):
+        return None
+    place = data.get("location")
+    evses = None
+    if isinstance(place, dict) and isinstance(place.get("evse_uids"), list) and place["evse_uids"]:
+        evses = tuple(str(uid) for uid in place["evse_uids"])
+    reference = data.get("authorization_reference")
+    token = data.get("token")
+    return RealtimeAnswer(data["allowed"], str(reference)[:36] if isinstance(reference, str) else "", evses,
+                          cdr_token(token) if isinstance(token, dict) else None)  # fmt: skip
+
+
 class HubLink:
     """core.roaming.connections.PartnerLink over HTTP."""
 
@@ -198,6 +222,24 @@ class HubLink:
         )
         if not answer.ok or not isinstance(answer.data, list):
             raise LinkFailed(f"GET versions: {answer.failure()}")
+
+    async def authorize_token(
+        self, partner: dict[str, Any], uid: str, token_type: str, location: LocationRefs, routing: dict[str, str],
+        timeout: float,
+    ) -> RealtimeAnswer | None:  # fmt: skip
+        """Real-time authorization at the partner's tokens sender (core.roaming.token_auth.RealtimeLink)."""
+        base = partners.endpoint_url(partner, "tokens", "SENDER")
+        if base is None:
+            return None
+        url = f"{base.rstrip('/')}/{quote(uid, safe='')}/authorize?type={quote(token_type, safe='')}"
+        try:
+            answer = await OcpiClient(partner, transport=self.transport).request(
+                "POST", url, "tokens", json=location.as_ocpi(), routing=routing,
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
+            )  # fmt: skip
+        except LinkFailed:
+            return None  # not reachable, or not in time: the whitelist rule decides without an answer
+        return realtime_answer(answer)
 
     async def _store(
         self, partner: dict[str, Any], answer: Answer, token: str, versions_url: str, endpoints: list[dict[str, str]]

@@ -38,6 +38,7 @@ from portal.controllers.overview import OverviewController
 from portal.controllers.profile import ProfileController
 from portal.controllers.roaming import RoamingController
 from portal.controllers.roaming_partners import PartnerController
+from portal.controllers.roaming_settlement import RoamingSettlementController
 from portal.controllers.session import SessionController
 from portal.controllers.tariffs import TariffController
 from portal.controllers.users import GroupController, UserController
@@ -73,6 +74,8 @@ API_HANDLERS += [commands.CommandApiController]
 PORTAL_HANDLERS += [PartnerController]
 # Roaming: contract groups, the roaming hub switch, the stations' Access and Roaming tabs.
 PORTAL_HANDLERS += [RoamingController]
+# Roaming settlement: per partner and month, for invoicing the EMP.
+PORTAL_HANDLERS += [RoamingSettlementController]
 API_HANDLERS += [contract_groups.ContractGroupApiController]
 
 # Users, user groups, the own profile, API keys.

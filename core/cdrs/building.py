@@ -176,11 +176,15 @@ def cdr_values(
         "total_energy": (Decimal(energy_wh) / 1000).quantize(Decimal("0.001")),
         "total_time": hours((stopped_at - started_at).total_seconds()),
         "total_parking_time": parking,
-        "auth_method": AUTH_METHODS.get(auth_source, "WHITELIST"),
+        "auth_method": auth_method_of(auth_source, session.get("authorization_reference") or ""),
         "auth_source": auth_source,
         "token_uid": session.get("id_tag") or "",
         "token_type": TOKEN_TYPES.get(auth_source, "OTHER"),
         "card": session.get("card"),
+        "roaming_partner_id": session.get("roaming_partner_id"),
+        "roaming_contract_id": session.get("roaming_contract_id") or "",
+        "authorization_reference": session.get("authorization_reference") or "",
+        "roaming_token": session.get("roaming_token"),
         "driver_group": session.get("driver_group"),
         "tariff": tariff.to_json() if tariff else None,
         "tariff_code": tariff.code if tariff else "",
@@ -202,12 +206,18 @@ def cdr_values(
     }
 
 
+def auth_method_of(auth_source: str, authorization_reference: str) -> str:
+    """OCPI AuthMethod: a partner's token the eMSP authorised in real time carries its reference (AUTH_REQUEST)."""
+    return "AUTH_REQUEST" if authorization_reference else AUTH_METHODS.get(auth_source, "WHITELIST")
+
+
 def _is_number(value: Any) -> bool:
+    """A reading usable as a number: stations send anything, and "NaN" or "Infinity" parse as Decimals that break
+    the arithmetic (the CDR would never be built)."""
     try:
-        Decimal(str(value))
+        return Decimal(str(value)).is_finite()
     except (InvalidOperation, ValueError):
         return False
-    return True
 
 
 # --- making CDRs --------------------------------------------------------------------------------------------
@@ -221,29 +231,9 @@ async def create_cdr(session_id: int) -> int | None:
     existing = await Cdr.select(Cdr.id, Cdr.status, Cdr.stop_reason).where(Cdr.session == session_id).first()
     if existing is not None and not _superseded(existing, session):
         return int(existing["id"])
-    station = await ChargingStation.select().where(ChargingStation.id == session["station"]).first()
-    if station is None:  # pragma: no cover - sessions cascade with their station
+    values = await _values(session)
+    if values is None:  # pragma: no cover - sessions cascade with their station
         return None
-    location = await Location.select().where(Location.id == station["location"]).first() or {"id": None}
-    charge_point = None
-    if session["charge_point"] is not None:
-        charge_point = await ChargePoint.select().where(ChargePoint.id == session["charge_point"]).first()
-    meter_values = await session_sampled_values(session_id)
-    from core.tariffs.assignments import tariff_snapshot, tariff_snapshot_for
-
-    terms = session_pricing(session)
-    tariff = None
-    if terms.tariff_id is not None:
-        tariff = await tariff_snapshot(terms.tariff_id)
-    elif terms.use_charge_point_tariff and charge_point is not None:
-        tariff = await tariff_snapshot_for(charge_point["id"], session["started_at"] or session["created_at"])
-    tenant = await Tenant.select(Tenant.currency).where(Tenant.id == session["tenant"]).first()
-    values = cdr_values(
-        session, charge_point, station, location, meter_values, tariff, currency=(tenant or {}).get("currency", ""),
-        billable=terms.billable,
-    )
-    if terms.remark:
-        values["remark"] = terms.remark
     async with transaction():
         if existing is not None:
             # The station's own stop of a session csms had closed as stale: its final reading replaces the guess.
@@ -259,6 +249,41 @@ async def create_cdr(session_id: int) -> int | None:
             return int(inserted[0]["id"])
         row = await Cdr.select(Cdr.id).where(Cdr.session == session_id).first()
     return int(row["id"]) if row else None
+
+
+async def _values(session: dict[str, Any]) -> dict[str, Any] | None:
+    """The CDR columns of a session as it stands (a running one as if it stopped at its last reading)."""
+    station = await ChargingStation.select().where(ChargingStation.id == session["station"]).first()
+    if station is None:
+        return None
+    location = await Location.select().where(Location.id == station["location"]).first() or {"id": None}
+    charge_point = None
+    if session["charge_point"] is not None:
+        charge_point = await ChargePoint.select().where(ChargePoint.id == session["charge_point"]).first()
+    meter_values = await session_sampled_values(session["id"])
+    from core.tariffs.assignments import tariff_snapshot, tariff_snapshot_for
+
+    terms = session_pricing(session)
+    tariff = None
+    if terms.tariff_id is not None:
+        tariff = await tariff_snapshot(terms.tariff_id)
+    elif terms.use_charge_point_tariff and charge_point is not None:
+        tariff = await tariff_snapshot_for(charge_point["id"], session["started_at"] or session["created_at"])
+    tenant = await Tenant.select(Tenant.currency).where(Tenant.id == session["tenant"]).first()
+    values = cdr_values(
+        session, charge_point, station, location, meter_values, tariff, currency=(tenant or {}).get("currency", ""),
+        billable=terms.billable,
+    )
+    if terms.remark:
+        values["remark"] = terms.remark
+    return values
+
+
+async def priced_so_far(session: dict[str, Any], at: datetime) -> dict[str, Any] | None:
+    """A running session priced by csms's pricing engine as if it stopped at ``at`` with its last reading (the OCPI
+    Session's kwh and total_cost while charging); None when its station is gone."""
+    stopped = session["stopped_at"] or max(at, session["started_at"] or at)
+    return await _values({**session, "stopped_at": stopped})
 
 
 def _superseded(cdr: dict[str, Any], session: dict[str, Any]) -> bool:

@@ -50,6 +50,7 @@ class CdrQuery:
     date_to: date | None = None  # inclusive
     status: str = ""  # CdrStatus
     currency: str = ""
+    partner: int | None = None  # a roaming partner whose tokens charged (core.roaming.tables.Partner id)
     sort: str = "start_date_time"
     descending: bool = True
     page: int = 1
@@ -64,6 +65,8 @@ class CdrQuery:
         for key in ("country", "city", "street", "eichrecht", "signature", "power", "auth", "status", "currency"):
             if value := getattr(self, key):
                 params[key] = value
+        if self.partner is not None:
+            params["partner"] = self.partner
         if self.date_from:
             params["from"] = self.date_from.isoformat()
         if self.date_to:
@@ -98,6 +101,7 @@ def parse_query(params: Mapping[str, Any]) -> CdrQuery:
     per_page = _one(params, "per_page")
     page = _one(params, "page")
     currency = _one(params, "currency", 3).upper()
+    partner = _one(params, "partner", 10)
     return CdrQuery(
         country=_one(params, "country", 3).upper(),
         city=_one(params, "city", 45),
@@ -110,6 +114,7 @@ def parse_query(params: Mapping[str, Any]) -> CdrQuery:
         date_to=_date(_one(params, "to", 10)),
         status=pick("status", tuple(CdrStatus)),
         currency=currency if re.fullmatch(r"[A-Z]{3}", currency) else "",
+        partner=int(partner) if partner.isdigit() else None,
         sort=sort if sort in SORTS else "start_date_time",
         descending=_one(params, "dir") != "asc",
         page=max(1, int(page)) if page.isdigit() and len(page) < 7 else 1,
@@ -138,7 +143,8 @@ _CDR_BRANCH = {
     "signature_status": "c.signature_status",
     "power_type": "c.power_type", "currency": "c.currency", "total_cost_excl_vat": "c.total_cost_excl_vat",
     "total_vat": "c.total_vat", "total_cost_incl_vat": "c.total_cost_incl_vat", "billable": "c.billable",
-    "tariff_code": "c.tariff_code",
+    "tariff_code": "c.tariff_code", "roaming_partner_id": "c.roaming_partner_id",
+    "roaming_contract_id": "c.roaming_contract_id",
 }  # fmt: skip
 _ACTIVE_BRANCH = {
     "session_id": "s.id", "cdr_id": "CAST(NULL AS INTEGER)", "tenant": "s.tenant",
@@ -152,7 +158,7 @@ _ACTIVE_BRANCH = {
     "power_type": "CASE WHEN cp.power_type = 'DC' THEN 'DC' ELSE 'AC' END", "currency": "''",
     "total_cost_excl_vat": "CAST(NULL AS NUMERIC)", "total_vat": "CAST(NULL AS NUMERIC)",
     "total_cost_incl_vat": "CAST(NULL AS NUMERIC)", "billable": "TRUE",
-    "tariff_code": "''",
+    "tariff_code": "''", "roaming_partner_id": "s.roaming_partner_id", "roaming_contract_id": "s.roaming_contract_id",
 }  # fmt: skip
 _CDR_FROM = "cdr c"
 _ACTIVE_FROM = (
@@ -236,6 +242,8 @@ def _branch(
         add(f"{start} < {{}}", _day_start(q.date_to + timedelta(days=1)))
     if q.currency:
         add(f"{cols['currency']} = {{}}", q.currency)
+    if q.partner is not None:
+        add(f"{cols['roaming_partner_id']} = {{}}", q.partner)
     if shape.after is not None:
         # "before the last row" in (start, session) order, written so that the start index serves it
         session = cols["session_id"]

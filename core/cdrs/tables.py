@@ -60,6 +60,12 @@ class Cdr(Table):
     token_uid = Varchar(length=36, default="")  # OCPI cdr_token.uid (the OCPP idTag)
     token_type = Varchar(length=12, default="RFID")  # OCPI cdr_token.type
     card = ForeignKey(references=ChargingCard, on_delete=OnDelete.set_null, null=True, default=None)
+    # a roaming partner's token (core.charging.tables.ChargingSession has the same three): who is billed, the EMAID,
+    # and the eMSP's authorization reference that the OCPI CDR carries back
+    roaming_partner_id = Integer(null=True, default=None, index=True)
+    roaming_contract_id = Varchar(length=36, default="")
+    authorization_reference = Varchar(length=36, default="")
+    roaming_token = JSON(null=True, default=None)  # OCPI CdrToken of the partner's token
     # price
     tariff = JSON(null=True, default=None)  # core.tariffs.pricing.TariffSnapshot.to_json() of the tariff at start
     tariff_code = Varchar(length=40, default="")

@@ -20,13 +20,19 @@ identifier may not charge" - true everywhere for a card of an archived group, li
 scope the card is fine but not here, which 1.6 can only say with ``Invalid`` (as for an auth type the charge point
 does not allow); a station caches idTagInfo only for itself, so neither status leaks to other charge points.
 
-A remote start from the portal or API carries an id tag chosen by staff: it must still be a card of the tenant
-(OCPI tokens extend step 2 in a later issue). The result carries the OCPP status, a reason code for logs and the
-authorization monitor, the card row id and the driver group's terms that the session records at its start.
+A remote start from the portal or API carries an id tag chosen by staff: it must still be a card of the tenant.
+
+An RFID id tag that is no card of the tenant may be a roaming partner's token: ``authorize_roaming`` asks the check
+csms registered (core.roaming.token_auth; charging sits below roaming and does not import it). That check may wait
+for the eMSP's real-time answer, so callers run it outside their database transactions.
+
+The result carries the OCPP status, a reason code for logs and the authorization monitor, the card row id and the
+driver group's terms (or the roaming partner and its authorization reference) that the session records at its start.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -63,6 +69,11 @@ class AuthResult:
     card_id: int | None = None
     expiry: datetime | None = None
     driver_group: dict[str, Any] | None = None  # the card's group row (id, tariff, tariff_mode, ...)
+    # A roaming partner's token: the partner, the token's contract id (EMAID) and the eMSP's authorization reference
+    roaming_partner_id: int | None = None
+    roaming_contract_id: str = ""
+    authorization_reference: str = ""
+    roaming_token: dict[str, str] | None = None  # OCPI CdrToken (country_code, party_id, uid, type, contract_id)
 
     @property
     def accepted(self) -> bool:
@@ -74,12 +85,50 @@ class AuthResult:
         Only an accepted start charges under the group's terms; a refused one does not count as its use."""
         return driver_groups.session_terms(self.driver_group if self.accepted else None)
 
+    def roaming_terms(self) -> dict[str, Any]:
+        """The session columns of a roaming partner's token (empty for a card)."""
+        return {
+            "roaming_partner_id": self.roaming_partner_id,
+            "roaming_contract_id": self.roaming_contract_id,
+            "authorization_reference": self.authorization_reference,
+            "roaming_token": self.roaming_token,
+        }
+
     def id_tag_info(self) -> dict[str, Any]:
         """The OCPP 1.6 idTagInfo object."""
         info: dict[str, Any] = {"status": self.status.value}
         if self.expiry is not None:
             info["expiryDate"] = self.expiry.astimezone(UTC).isoformat().replace("+00:00", "Z")
         return info
+
+
+# (tenant id, station id, charge point or None, id tag) -> the decision for a roaming partner's token, None when the
+# id tag is no partner's token at this station.
+RoamingCheck = Callable[[int, int, dict[str, Any] | None, str], Awaitable[AuthResult | None]]
+_roaming_check: RoamingCheck | None = None
+
+
+def register_roaming_check(check: RoamingCheck | None) -> None:
+    """csms wires core.roaming.token_auth here at start-up (serve and worker)."""
+    global _roaming_check
+    _roaming_check = check
+
+
+async def authorize_roaming(
+    tenant_id: int, station_id: int, charge_point: dict[str, Any] | None, id_tag: str
+) -> AuthResult | None:
+    """A roaming partner's token at this station (or charge point); None when it is none (or roaming is not wired).
+    May wait for the eMSP: call it outside a database transaction."""
+    if _roaming_check is None or not id_tag:
+        return None
+    return await _roaming_check(tenant_id, station_id, charge_point, id_tag)
+
+
+async def is_card(tenant_id: int, id_tag: str) -> bool:
+    uid = normalize_uid(id_tag)
+    return bool(uid) and await ChargingCard.exists().where(
+        (ChargingCard.tenant == tenant_id) & (ChargingCard.uid == uid)
+    )
 
 
 _AUTH_TYPE_COLUMN = {

@@ -41,6 +41,13 @@ class ChargingSession(Table):
     card = ForeignKey(references=ChargingCard, on_delete=OnDelete.set_null, null=True, default=None)
     auth_source = Varchar(length=20, default="RFID")  # core.charging.authorization.AuthSource
     auth_status = Varchar(length=20, default="")  # OCPP idTagInfo.status given at start
+    # A roaming partner's token (core.roaming.token_auth): the partner (core.roaming.tables.Partner id; charging sits
+    # below roaming, so no foreign key), the token's contract id (EMAID) and the eMSP's authorization reference,
+    # which the OCPI session and CDR send back.
+    roaming_partner_id = Integer(null=True, default=None, index=True)
+    roaming_contract_id = Varchar(length=36, default="")
+    authorization_reference = Varchar(length=36, default="")
+    roaming_token = JSON(null=True, default=None)  # OCPI CdrToken: country_code, party_id, uid, type, contract_id
     # The card's driver group and its tariff and mode when the session started: later edits of the group
     # do not change how a past session is priced (core.access.driver_groups, core.cdrs).
     driver_group: ForeignKey[Any] = ForeignKey(

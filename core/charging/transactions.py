@@ -9,12 +9,20 @@ station sent before it returns, and the handler answers only afterwards: an ackn
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from core import bulk, outbox
 from core.access.cards import normalize_uid
-from core.charging.authorization import AuthResult, AuthSource, AuthStatus, authorize
+from core.charging.authorization import (
+    AuthResult,
+    AuthSource,
+    AuthStatus,
+    authorize,
+    authorize_roaming,
+    is_card,
+)
 from core.charging.meter_values import (
     ENERGY_REGISTER,
     METER_COLUMNS,
@@ -82,6 +90,8 @@ async def close_stale(station: dict[str, Any], reason: StaleReason, where: Any, 
 async def authorize_id_tag(station: dict[str, Any], id_tag: str) -> AuthResult:
     """OCPP 1.6 Authorize: station-wide (no connector); an accepted tag is remembered for the monitor."""
     result = await authorize(station["tenant"], None, id_tag, AuthSource.RFID)
+    if result.reason == "unknown_card":
+        result = await authorize_roaming(station["tenant"], station["id"], None, id_tag) or result
     if result.accepted:
         await record_authorization(station["tenant"], station["id"], None, id_tag, AuthSource.RFID, result)
     return result
@@ -108,9 +118,27 @@ async def record_authorization(
         auth_status=result.status.value,
         authorized_at=stamp,
         status=SessionStatus.AUTHORIZED,
+        **result.roaming_terms(),
     )
     await session.save()
     return int(session.id)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def _pending_roaming(station: dict[str, Any], id_tag: str, at: datetime) -> bool:
+    """A roaming token accepted by a recent station-wide Authorize, waiting for its StartTransaction."""
+    return bool(
+        await ChargingSession.exists().where(
+            (ChargingSession.station == station["id"])
+            & (ChargingSession.id_tag == id_tag)
+            & (ChargingSession.status == SessionStatus.AUTHORIZED.value)
+            & (ChargingSession.authorized_at >= at - AUTHORIZATION_TTL)
+            & ChargingSession.roaming_partner_id.is_not_null()
+        )
+    )
 
 
 async def start_transaction(station: dict[str, Any], payload: dict[str, Any]) -> tuple[int, AuthResult]:
@@ -121,6 +149,11 @@ async def start_transaction(station: dict[str, Any], payload: dict[str, Any]) ->
     stamp = now()
     started_at = parse_timestamp(payload.get("timestamp"), stamp)
     charge_point = await charge_point_of(station, connector_id)
+    # A roaming token's real-time answer is awaited here, not inside the transaction below; a station-wide
+    # Authorize accepted just before (a pending session with the partner) needs no second question.
+    roaming = None
+    if not await is_card(station["tenant"], id_tag) and not await _pending_roaming(station, id_tag, stamp):
+        roaming = await authorize_roaming(station["tenant"], station["id"], charge_point, id_tag)
     async with transaction():
         repeated = await (
             ChargingSession.select(ChargingSession.id, ChargingSession.auth_status, ChargingSession.card)
@@ -143,7 +176,14 @@ async def start_transaction(station: dict[str, Any], payload: dict[str, Any]) ->
             stamp,
         )
         pending = await (
-            ChargingSession.select(ChargingSession.id, ChargingSession.auth_source)
+            ChargingSession.select(
+                ChargingSession.id,
+                ChargingSession.auth_source,
+                ChargingSession.roaming_partner_id,
+                ChargingSession.roaming_contract_id,
+                ChargingSession.authorization_reference,
+                ChargingSession.roaming_token,
+            )
             .where(
                 (ChargingSession.station == station["id"])
                 & (ChargingSession.id_tag == id_tag)
@@ -159,6 +199,16 @@ async def start_transaction(station: dict[str, Any], payload: dict[str, Any]) ->
         )
         source = AuthSource(pending["auth_source"]) if pending else AuthSource.RFID
         result = await authorize(station["tenant"], charge_point, id_tag, source)
+        if result.reason == "unknown_card":
+            if pending is not None and pending["roaming_partner_id"] is not None:
+                result = AuthResult(
+                    AuthStatus.ACCEPTED, "roaming_authorized", roaming_partner_id=pending["roaming_partner_id"],
+                    roaming_contract_id=pending["roaming_contract_id"],
+                    authorization_reference=pending["authorization_reference"],
+                    roaming_token=_json(pending["roaming_token"]),
+                )  # fmt: skip
+            elif roaming is not None:
+                result = roaming
         flags = [] if charge_point is not None else [SessionFlag.UNKNOWN_CONNECTOR.value]
         values: dict[str, Any] = {
             "charge_point": charge_point["id"] if charge_point else None,
@@ -168,6 +218,7 @@ async def start_transaction(station: dict[str, Any], payload: dict[str, Any]) ->
             "auth_source": source.value,
             "auth_status": result.status.value,
             **result.session_terms(),
+            **result.roaming_terms(),
             "started_at": started_at,
             "meter_start_wh": meter_start,
             "last_meter_wh": meter_start,
@@ -250,4 +301,19 @@ async def stop_transaction(station: dict[str, Any], payload: dict[str, Any]) -> 
         await update_error_rate(charge_point_id, stamp)
     if not id_tag:
         return None
-    return await authorize(station["tenant"], None, id_tag, AuthSource.RFID, ignore_session_id=transaction_id)
+    result = await authorize(station["tenant"], None, id_tag, AuthSource.RFID, ignore_session_id=transaction_id)
+    if result.reason == "unknown_card" and await _roaming_session_of(station, transaction_id, id_tag):
+        # The partner's token that started this session stops it; no second real-time question for that.
+        return AuthResult(AuthStatus.ACCEPTED, "roaming_session")
+    return result
+
+
+async def _roaming_session_of(station: dict[str, Any], transaction_id: int, id_tag: str) -> bool:
+    return bool(
+        await ChargingSession.exists().where(
+            (ChargingSession.id == transaction_id)
+            & (ChargingSession.station == station["id"])
+            & (ChargingSession.id_tag == id_tag)
+            & ChargingSession.roaming_partner_id.is_not_null()
+        )
+    )

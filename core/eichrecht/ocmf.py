@@ -29,6 +29,8 @@ from core import safejson
 from core.errors import Message
 
 PREFIX = "OCMF|"
+# The S.A.F.E. e.V. transparency software that drivers verify OCMF data with (receipts, OCPI CDR signed_data.url).
+TRANSPARENCY_SOFTWARE_URL = "https://www.safe-ev.de/de/transparenzsoftware.php"
 DEFAULT_ALGORITHM = "ECDSA-secp256r1-SHA256"  # the spec's default when SA is missing
 DEFAULT_ENCODING = "hex"
 DER_MIME = "application/x-der"

@@ -172,3 +172,32 @@ class PushedObject(Table):
     digest = Varchar(length=64)
     status = Varchar(length=12, default="")
     sent_at = Timestamptz(default=TimestamptzNow())
+
+
+# --- partners' tokens (issue 14, OCPI mod_tokens, CPO receiver) ------------------------------------------------
+
+
+class PartnerToken(Table):
+    """A Token a partner pushed to csms (OCPI Token object), kept per partner: the EMP's card, app or ad-hoc id
+    that its drivers charge with at the CPO tenants' stations that allow that partner."""
+
+    id: Serial
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
+    # "{partner}|{country_code}|{party_id}|{type}|{UID}": one row per token and partner (uid is a CiString)
+    key = Varchar(length=80, unique=True)
+    uid_key = Varchar(length=36, index=True)  # the uid upper-cased: what an OCPP id tag is looked up by
+    country_code = Varchar(length=2)
+    party_id = Varchar(length=3)
+    uid = Varchar(length=36)
+    type = Varchar(length=12, default="RFID")  # OCPI TokenType
+    contract_id = Varchar(length=36)
+    visual_number = Varchar(length=64, default="")
+    issuer = Varchar(length=64)
+    group_id = Varchar(length=36, default="")
+    valid = Boolean(default=True)
+    whitelist = Varchar(length=16)  # OCPI WhitelistType
+    language = Varchar(length=2, default="")
+    default_profile_type = Varchar(length=10, default="")  # OCPI ProfileType
+    energy_contract = JSON(null=True, default=None)
+    last_updated = Timestamptz(index=True)  # the EMP's, as sent
+    received_at = Timestamptz(default=TimestamptzNow())

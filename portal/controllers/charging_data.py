@@ -12,6 +12,7 @@ from litestar.response import Stream
 from core.cdrs import building, charging_data, export
 from core.cdrs.charging_data import CdrQuery
 from core.eichrecht.ocmf import SignatureStatus
+from core.roaming import names
 from core.tenancy import tenants
 from core.tenancy.permissions import Permission
 from portal import i18n
@@ -60,10 +61,13 @@ class ChargingDataController(Controller):
             "signature_statuses": list(SignatureStatus),
             "page_sizes": charging_data.PAGE_SIZES,
         }
+        partners = {} if is_htmx(request) else await names.partners_charged(actor)
         if view == "chart":
             context["charts"] = await charging_data.chart_data(actor, q)
         else:
             context["rows"] = await charging_data.list_rows(actor, q) if q.page <= pages else []
+            partners |= await names.partner_names(row["roaming_partner_id"] for row in context["rows"])
+        context["partners"] = partners
         return render(request, "charging_data/index.html", context, block="results", headers={"Vary": "HX-Request"})
 
     @get("/export.csv", name="charging_data_export")
@@ -87,4 +91,6 @@ class ChargingDataController(Controller):
         actor = actor_of(request)
         cdr = await charging_data.get_cdr(actor, cdr_id)
         meter_values = await charging_data.session_meter_values(actor, cdr["session"])
-        return render(request, "charging_data/detail.html", {"cdr": cdr, "meter_values": meter_values})
+        partner_name = (await names.partner_names([cdr["roaming_partner_id"]])).get(cdr["roaming_partner_id"])
+        return render(request, "charging_data/detail.html",
+                      {"cdr": cdr, "meter_values": meter_values, "partner_name": partner_name})  # fmt: skip

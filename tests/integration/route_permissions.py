@@ -197,6 +197,8 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/charging-data"): needs(SV),
     ("GET", "/charging-data/export.csv"): needs(SV),
     ("GET", "/charging-data/{cdr_id:int}"): needs(SV),
+    ("GET", "/roaming/settlement"): needs(SV),
+    ("GET", "/roaming/settlement/export.csv"): needs(SV),
     ("GET", "/api/v1/cdrs"): needs(SV),
     ("GET", "/api/v1/cdrs/{cdr_id:int}"): needs(SV),
     ("GET", "/api/v1/sessions"): needs(SV),

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from core import outbox
 from core.cdrs import building, charging_data
 from core.tariffs.pricing import PriceSet, TariffSnapshot
@@ -158,3 +160,10 @@ def test_outbox_backoff_grows_and_is_capped() -> None:
     assert outbox.backoff(2) == timedelta(seconds=2 * outbox.MIN_BACKOFF_SECONDS)
     assert outbox.backoff(30) == timedelta(seconds=outbox.MAX_BACKOFF_SECONDS)
     assert outbox.routes()[building.TOPIC] == building.JOB
+
+
+@pytest.mark.parametrize("bad", ["NaN", "Infinity", "-Infinity", "sNaN", "abc", ""])
+def test_readings_that_are_no_finite_numbers_are_left_out(bad: str) -> None:
+    readings = [meter(0, 1000), {**meter(30, 12000), "value": bad}, meter(60, 23000), meter(75, 23000)]
+    values = building.cdr_values(session(), CHARGE_POINT, STATION, LOCATION, readings, None, currency="EUR")
+    assert values["total_parking_time"] == Decimal("0.500000")

@@ -14,7 +14,7 @@ import pytest
 from core.tariffs.pricing import PriceSet, TariffSnapshot
 from hub.mapping import locations as ocpi_locations
 from hub.mapping import tariffs as ocpi_tariffs
-from tests.ocpi_shapes import location_problems, tariff_problems
+from tests.ocpi_shapes import cdr_problems, location_problems, tariff_problems
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "ocpi_examples"
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -23,7 +23,8 @@ T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.stem)
 def test_the_shape_checker_accepts_the_specifications_examples(path: Path) -> None:
     example = json.loads(path.read_text())
-    problems = location_problems(example) if path.stem.startswith("location") else tariff_problems(example)
+    check = {"location": location_problems, "cdr": cdr_problems}.get(path.stem.split("_")[0], tariff_problems)
+    problems = check(example)
     assert problems == []
 
 

@@ -67,7 +67,8 @@ async def test_token_a_opens_only_versions_and_credentials(client: httpx.AsyncCl
     assert_envelope(details, 1000)
     listed = {(e["identifier"], e["role"]) for e in details.json()["data"]["endpoints"]}
     assert listed == {("credentials", "SENDER"), ("credentials", "RECEIVER"), ("hubclientinfo", "RECEIVER"),
-                      ("locations", "SENDER"), ("tariffs", "SENDER")}  # fmt: skip
+                      ("locations", "SENDER"), ("tariffs", "SENDER"), ("tokens", "RECEIVER"),
+                      ("cdrs", "SENDER"), ("sessions", "SENDER")}  # fmt: skip
     # GET credentials answers csms's credentials with the token the caller used; PUT before registering: 405.
     assert (await client.get("/ocpi/2.2.1/credentials", headers=auth)).json()["data"]["token"] == created.token_a
     assert (await client.put("/ocpi/2.2.1/credentials", headers=auth, json={})).status_code == 405

@@ -1,0 +1,118 @@
+"""What a partner's drivers charged at csms's CPO tenants: the CDRs (and later the sessions) csms owes that partner,
+for the OCPI CDRs sender's GET (resync) and its pushes. Only the partner whose token charged sees them. No OCPI
+framing: hub/mapping/cdrs.py maps the bundles.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from core.cdrs.building import priced_so_far
+from core.cdrs.tables import Cdr
+from core.charging.tables import ChargingSession
+from core.infrastructure.tables import ChargingStation, Connector, Location
+from core.roaming.offer import Party
+from core.roaming.paging import Page, Window, fetch_page
+from core.tenancy.tables import Tenant
+from core.tenancy.tenants import TenantKind
+
+
+@dataclass
+class ChargedCdr:
+    cdr: dict[str, Any]
+    country_code: str  # the CPO party
+    party_id: str
+    location: dict[str, Any]  # id, name, coordinates, time zone
+    connector: dict[str, Any] = field(default_factory=dict)  # standard, format, power_type ({} when unknown)
+    meter_public_key: str = ""  # the station's, for the signed data
+
+
+async def _tenants_of(party: Party) -> list[int]:
+    rows = await Tenant.select(Tenant.id).where(
+        (Tenant.kind == TenantKind.CPO) & (Tenant.country_code == party[0]) & (Tenant.party_id == party[1])
+    )
+    return [row["id"] for row in rows]
+
+
+async def partner_cdrs(partner_id: int, window: Window, party: Party | None = None) -> tuple[Page, list[ChargedCdr]]:
+    """One window of the partner's CDRs (of the CPO ``party`` only, when given) in (created_at, id) order: a CDR never
+    changes once made (a correction is a new CDR), so its creation is its last_updated."""
+    where: Any = Cdr.roaming_partner_id == partner_id
+    if party is not None:
+        where &= Cdr.tenant.is_in(await _tenants_of(party) or [-1])
+    page = await fetch_page(Cdr, where, window, updated=Cdr.created_at)
+    return page, await _bundles(page.rows)
+
+
+async def _bundles(rows: list[dict[str, Any]]) -> list[ChargedCdr]:
+    if not rows:
+        return []
+    tenants = {t["id"]: t for t in await Tenant.select(Tenant.id, Tenant.country_code, Tenant.party_id).where(
+        Tenant.id.is_in(list({r["tenant"] for r in rows})))}  # fmt: skip
+    keys = {s["id"]: s["meter_public_key"] for s in await ChargingStation.select(
+        ChargingStation.id, ChargingStation.meter_public_key).where(
+        ChargingStation.id.is_in(list({r["station"] for r in rows if r["station"] is not None}) or [-1]))}  # fmt: skip
+    location_ids = list({r["location"] for r in rows if r["location"] is not None})
+    locations = {loc["id"]: loc for loc in await Location.select(
+        Location.id, Location.name, Location.latitude, Location.longitude, Location.time_zone, Location.state,
+    ).where(Location.id.is_in(location_ids or [-1]))}  # fmt: skip
+    by_cp: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    cp_ids = list({r["charge_point"] for r in rows if r["charge_point"] is not None})
+    for c in await Connector.select(Connector.charge_point, Connector.standard, Connector.format, Connector.power_type)\
+            .where(Connector.charge_point.is_in(cp_ids or [-1])).order_by(Connector.connector_number):  # fmt: skip
+        by_cp[c["charge_point"]].append(c)
+    result = []
+    for row in rows:
+        tenant = tenants[row["tenant"]]
+        # OCPP 1.6's connectorId is the EVSE; its (usually only) connector is the first one
+        plug = by_cp.get(row["charge_point"], [{}])[0] if row["charge_point"] is not None else {}
+        result.append(ChargedCdr(row, tenant["country_code"], tenant["party_id"],
+                                 locations.get(row["location"], {"id": row["location"]}), plug,
+                                 keys.get(row["station"]) or ""))  # fmt: skip
+    return result
+
+
+# --- sessions -----------------------------------------------------------------------------------------------------
+
+# What a partner is told of a session: from its start (an Authorize before it is csms's business only)
+SHOWN_STATUSES = ("STARTED", "CHARGING", "PAUSED", "STOPPED", "CLOSED_STALE")
+
+
+@dataclass
+class ChargedSession:
+    session: dict[str, Any]
+    country_code: str  # the CPO party
+    party_id: str
+    priced: dict[str, Any] | None  # core.cdrs.building's CDR columns as it stands (kWh, costs, currency)
+
+
+async def partner_sessions(
+    partner_id: int, window: Window, party: Party | None = None, at: datetime | None = None
+) -> tuple[Page, list[ChargedSession]]:
+    """One window of the partner's sessions (of the CPO ``party`` only, when given) in (updated_at, id) order, each
+    priced by csms's pricing engine as it stands at ``at`` (default now)."""
+    where: Any = (ChargingSession.roaming_partner_id == partner_id) & ChargingSession.status.is_in(
+        list(SHOWN_STATUSES)
+    )
+    if party is not None:
+        where &= ChargingSession.tenant.is_in(await _tenants_of(party) or [-1])
+    page = await fetch_page(ChargingSession, where, window, updated=ChargingSession.updated_at)
+    if not page.rows:
+        return page, []
+    at = at or datetime.now(UTC)
+    tenants = {t["id"]: t for t in await Tenant.select(Tenant.id, Tenant.country_code, Tenant.party_id).where(
+        Tenant.id.is_in(list({r["tenant"] for r in page.rows})))}  # fmt: skip
+    result = []
+    for row in page.rows:
+        row = {**row, "roaming_token": _json(row["roaming_token"]), "flags": _json(row["flags"]) or []}
+        tenant = tenants[row["tenant"]]
+        result.append(ChargedSession(row, tenant["country_code"], tenant["party_id"], await priced_so_far(row, at)))
+    return page, result
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value

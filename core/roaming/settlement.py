@@ -1,0 +1,72 @@
+"""Roaming settlement: per partner and month, the sessions its drivers charged at the CPO's stations, their energy
+and amounts excluding and including VAT, from the CDRs (what the CPO invoices the EMP; a reseller's commission is
+computed from it later). Months are the tenant's local calendar months; only billable CDRs count."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.cdrs.tables import Cdr
+from core.roaming.names import partner_names
+from core.tenancy import tenants
+from core.tenancy.actor import Actor
+from core.tenancy.permissions import Permission
+
+
+@dataclass(frozen=True)
+class SettlementRow:
+    partner_id: int
+    partner: str  # its name as CPO staff read it (core.roaming.names)
+    currency: str
+    sessions: int
+    energy_kwh: Decimal
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+
+
+def parse_month(text: str | None, today: date) -> date:
+    """``YYYY-MM`` as the month's first day; anything else: the month before ``today`` (what is settled next)."""
+    if text and re.fullmatch(r"(19|2\d)\d\d-(0[1-9]|1[0-2])", text):
+        return date(int(text[:4]), int(text[5:]), 1)
+    first = today.replace(day=1)
+    return (first.replace(year=first.year - 1, month=12) if first.month == 1 else first.replace(month=first.month - 1))
+
+
+def month_bounds(month: date, time_zone: str) -> tuple[datetime, datetime]:
+    """The month in the tenant's local time, as UTC instants [start, end)."""
+    zone = ZoneInfo(time_zone)
+    following = date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
+    start = datetime.combine(month, time.min, tzinfo=zone).astimezone(UTC)
+    return start, datetime.combine(following, time.min, tzinfo=zone).astimezone(UTC)
+
+
+async def settlement(actor: Actor, month: date) -> list[SettlementRow]:
+    actor.require(Permission.SESSIONS_VIEW)
+    tenant = await tenants.get_tenant(actor.tenant_id)
+    start, end = month_bounds(month, tenants.tenant_time_zone(tenant))
+    marks = ", ".join("{}" for _ in actor.scope)
+    rows: list[dict[str, Any]] = await Cdr.raw(
+        "SELECT roaming_partner_id AS partner, currency, COUNT(*) AS sessions, SUM(total_energy) AS energy, "  # noqa: S608 - placeholders only
+        "SUM(total_cost_excl_vat) AS net, SUM(total_vat) AS vat, SUM(total_cost_incl_vat) AS gross FROM cdr "
+        f"WHERE tenant IN ({marks}) AND roaming_partner_id IS NOT NULL AND billable = {{}} "
+        "AND start_date_time >= {} AND start_date_time < {} GROUP BY roaming_partner_id, currency",
+        *actor.scope, True, start, end,
+    )  # fmt: skip
+    names = await partner_names(r["partner"] for r in rows)
+
+    def money(value: Any) -> Decimal:
+        return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+    result = [
+        SettlementRow(int(r["partner"]), names.get(int(r["partner"]), "–"), r["currency"] or "", int(r["sessions"]),
+                      Decimal(str(r["energy"] or 0)).quantize(Decimal("0.001")), money(r["net"]), money(r["vat"]),
+                      money(r["gross"]))
+        for r in rows
+    ]  # fmt: skip
+    return sorted(result, key=lambda row: (row.partner, row.currency))
