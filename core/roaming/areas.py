@@ -16,9 +16,10 @@ class RoamingPage(StrEnum):
     PARTNERS = "partners"
     CONTRACT_GROUPS = "contract_groups"
     SETTINGS = "settings"
+    SETTLEMENT = "settlement"  # what each partner's drivers charged, per month (needs the charging data permission)
 
 
-_CPO_PAGES = (RoamingPage.PARTNERS, RoamingPage.CONTRACT_GROUPS, RoamingPage.SETTINGS)
+_CPO_PAGES = (RoamingPage.PARTNERS, RoamingPage.CONTRACT_GROUPS, RoamingPage.SETTINGS, RoamingPage.SETTLEMENT)
 _PAGES: dict[str, tuple[RoamingPage, ...]] = {
     TenantKind.EMP: (RoamingPage.PARTNERS,),
     TenantKind.HUB: (RoamingPage.PARTNERS,),

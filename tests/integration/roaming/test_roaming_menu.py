@@ -24,7 +24,7 @@ def menu_link(html: str) -> str | None:
 @pytest.mark.parametrize(
     ("kind", "landing", "subnav"),
     [
-        ("CPO", "/roaming/contract-groups", ["partners", "contract_groups", "settings"]),
+        ("CPO", "/roaming/contract-groups", ["partners", "contract_groups", "settings", "settlement"]),
         ("EMP", "/roaming/partners", ["partners"]),
         ("HUB", "/roaming/partners", ["partners"]),
     ],
