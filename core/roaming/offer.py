@@ -7,6 +7,7 @@ the bundles to OCPI objects (hub.mapping) and pages them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,8 +15,9 @@ from typing import Any
 
 from core.infrastructure.evse_status import effective_status_of
 from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, Location
+from core.roaming.paging import Window
 from core.roaming.tables import StationRoaming
-from core.roaming.visibility import PartnerKind, PartnerRef, visible_charge_points
+from core.roaming.visibility import PartnerKind, PartnerRef, visible_charge_points, visible_location_page
 from core.tariffs.tables import Tariff, TariffAssignment
 from core.tenancy.tables import Tenant
 from core.tenancy.tenants import TenantKind
@@ -31,11 +33,13 @@ def partner_ref(partner: dict[str, Any]) -> PartnerRef:
 Party = tuple[str, str]  # (country_code, party_id) of a CPO tenant
 
 
+def _cpo_party(party: Party) -> Any:
+    return (Tenant.kind == TenantKind.CPO) & (Tenant.country_code == party[0]) & (Tenant.party_id == party[1])
+
+
 async def is_cpo_party(party: Party) -> bool:
     """Whether a CPO tenant is the OCPI party ``(country_code, party_id)``."""
-    return await Tenant.exists().where(
-        (Tenant.kind == TenantKind.CPO) & (Tenant.country_code == party[0]) & (Tenant.party_id == party[1])
-    )
+    return await Tenant.exists().where(_cpo_party(party))
 
 
 @dataclass
@@ -54,7 +58,6 @@ class OfferedLocation:
     country_code: str
     party_id: str
     name: str  # the name on the roaming platform, else ""
-    roaming_changed_at: datetime | None
     charge_points: list[OfferedChargePoint] = field(default_factory=list)
 
 
@@ -78,9 +81,9 @@ def _latest(*values: datetime | None) -> datetime | None:
     return max(known) if known else None
 
 
-async def _visible(partner: PartnerRef) -> dict[int, list[int]]:
+async def _visible(partner: PartnerRef, location_ids: list[int] | None = None) -> dict[int, list[int]]:
     by_location: dict[int, list[int]] = defaultdict(list)
-    for row in await visible_charge_points(partner):
+    for row in await visible_charge_points(partner, location_ids=location_ids):
         by_location[row["location_id"]].append(row["charge_point_id"])
     return by_location
 
@@ -116,14 +119,34 @@ def _of_party(tenant: dict[str, Any], party: Party | None) -> bool:
     return party is None or (tenant["country_code"].upper(), tenant["party_id"].upper()) == party
 
 
+@dataclass(frozen=True)
+class LocationPage:
+    locations: list[OfferedLocation]  # in the lists' order: last_updated, then id
+    total: int  # every location the partner sees that matches the window's dates
+    last: tuple[datetime, str] | None  # the cursor of the page's last location
+    more: bool  # locations follow after this page
+
+
+async def offered_location_page(partner: PartnerRef, window: Window, party: Party | None = None) -> LocationPage:
+    """One page of the locations the partner sees of the CPO ``party`` (None: of every CPO tenant): the page's ids
+    are chosen in SQL, then only its locations are loaded, so a page costs what its own locations cost."""
+    tenant_ids = None
+    if party is not None:
+        tenant_ids = [row["id"] for row in await Tenant.select(Tenant.id).where(_cpo_party(party))]
+    page = await visible_location_page(partner, window, cpo_tenant_ids=tenant_ids)
+    loaded = {o.location["id"]: o for o in await offered_locations(partner, party, [i for i, _ in page.rows])}
+    # A location that changed between the two queries is left to the next crawl; the order stays the page's.
+    chosen = [loaded[i] for i, _ in page.rows if i in loaded]
+    last = (page.rows[-1][1], str(page.rows[-1][0])) if page.rows else None
+    return LocationPage(chosen, page.total, last, page.more)
+
+
 async def offered_locations(
-    partner: PartnerRef, party: Party | None = None, location_id: int | None = None
+    partner: PartnerRef, party: Party | None = None, location_ids: Collection[int] | None = None
 ) -> list[OfferedLocation]:
-    """Every location the partner sees (with only the charge points it sees) of the CPO ``party`` (None: of every
-    CPO tenant), or only ``location_id``."""
-    visible = await _visible(partner)
-    if location_id is not None:
-        visible = {location_id: visible[location_id]} if location_id in visible else {}
+    """The locations the partner sees (with only the charge points it sees) of the CPO ``party`` (None: of every
+    CPO tenant): those of ``location_ids``, or (None) every one, in id order."""
+    visible = await _visible(partner, None if location_ids is None else list(location_ids))
     if not visible:
         return []
     cp_ids = [cp for ids in visible.values() for cp in ids]
@@ -163,12 +186,11 @@ async def offered_locations(
     for loc in sorted(locations, key=lambda row: row["id"]):
         owner = parties[loc["tenant"]]
         if _of_party(owner, party):
-            result[loc["id"]] = OfferedLocation(loc, owner["country_code"], owner["party_id"], "", None)
+            result[loc["id"]] = OfferedLocation(loc, owner["country_code"], owner["party_id"], "")
     for row in roaming:
         offered = result.get(station_location[row["station"]])
         if offered is None:
             continue
-        offered.roaming_changed_at = _latest(offered.roaming_changed_at, row["last_updated"])
         offered.name = offered.name or row["platform_name"]
     for cp in sorted(charge_points, key=lambda row: row["id"]):
         if not connectors[cp["id"]]:
