@@ -18,6 +18,8 @@ combination, ``tests/integration/roaming/test_visibility_query.py`` checks that 
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -238,6 +240,26 @@ def _location_sql(partner: PartnerRef, cpo_tenant_ids: list[int] | None, window:
     return sql, args
 
 
+# X-Total-Count is the one part of a page that costs what the partner's whole view costs (an EXISTS per location
+# it sees): counted at most every COUNT_SECONDS per view and dates, so that a crawl counts a few times, not per page.
+COUNT_SECONDS = 5.0
+_COUNTS_KEPT = 256
+_counts: OrderedDict[tuple[Any, ...], tuple[float, int]] = OrderedDict()
+
+
+async def _count(key: tuple[Any, ...], where: str, args: list[Any]) -> int:
+    now = time.monotonic()
+    known = _counts.get(key)
+    if known is not None and known[0] > now:
+        return known[1]
+    rows = await Location.raw(f"SELECT COUNT(*) AS n {where}", *args)
+    _counts[key] = (now + COUNT_SECONDS, int(rows[0]["n"]))
+    _counts.move_to_end(key)
+    while len(_counts) > _COUNTS_KEPT:
+        _counts.popitem(last=False)
+    return int(rows[0]["n"])
+
+
 async def visible_location_page(
     partner: PartnerRef, window: Window, *, cpo_tenant_ids: list[int] | None = None
 ) -> LocationPage:
@@ -245,7 +267,8 @@ async def visible_location_page(
     every tenant), and how many match the window's dates in all. The keyset cursor ``window.after`` (last_updated,
     location id) replaces the offset; its id must be a location id (digits)."""
     where, args = _location_sql(partner, cpo_tenant_ids, window)
-    count = await Location.raw(f"SELECT COUNT(*) AS n {where}", *args)
+    ids = None if cpo_tenant_ids is None else tuple(cpo_tenant_ids)
+    total = await _count((partner, ids, window.date_from, window.date_to), where, args)
     sql = f'SELECT l."id" AS id, l."last_updated" AS last_updated {where}'
     page_args = list(args)
     if window.after is not None:
@@ -259,4 +282,4 @@ async def visible_location_page(
         page_args.append(window.offset)
     rows = await Location.raw(sql, *page_args)
     chosen = [(int(row["id"]), row["last_updated"]) for row in rows[: window.limit]]
-    return LocationPage(rows=chosen, total=int(count[0]["n"]), more=len(rows) > window.limit)
+    return LocationPage(rows=chosen, total=total, more=len(rows) > window.limit)
