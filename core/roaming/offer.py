@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from core.db import ids_in
 from core.infrastructure.evse_status import effective_status_of
 from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, Location
 from core.roaming.paging import Window
@@ -109,7 +110,7 @@ async def _assignments(charge_point_ids: list[int]) -> dict[int, list[dict[str, 
     if charge_point_ids:
         rows = await TariffAssignment.select(
             *TariffAssignment.all_columns(), TariffAssignment.tariff.code.as_alias("tariff_code")
-        ).where(TariffAssignment.charge_point.is_in(charge_point_ids))
+        ).where(ids_in(TariffAssignment.charge_point, charge_point_ids))
         for row in rows:
             by_cp[row["charge_point"]].append(row)
     return by_cp
@@ -150,8 +151,8 @@ async def offered_locations(
     if not visible:
         return []
     cp_ids = [cp for ids in visible.values() for cp in ids]
-    locations = await Location.select().where(Location.id.is_in(list(visible)))
-    charge_points = await ChargePoint.select().where(ChargePoint.id.is_in(cp_ids))
+    locations = await Location.select().where(ids_in(Location.id, list(visible)))
+    charge_points = await ChargePoint.select().where(ids_in(ChargePoint.id, cp_ids))
     station_ids = list({cp["station"] for cp in charge_points})
     stations = {
         s["id"]: s
@@ -160,17 +161,13 @@ async def offered_locations(
             ChargingStation.status.as_alias("station_status"),
             ChargingStation.connected,
             ChargingStation.status_updated_at.as_alias("station_status_at"),
-        ).where(ChargingStation.id.is_in(station_ids))
+            ChargingStation.location,
+        ).where(ids_in(ChargingStation.id, station_ids))
     }
-    roaming = await StationRoaming.select().where(StationRoaming.station.is_in(station_ids))
-    station_location = {
-        s["id"]: s["location"]
-        for s in await ChargingStation.select(ChargingStation.id, ChargingStation.location).where(
-            ChargingStation.id.is_in(station_ids)
-        )
-    }
+    roaming = await StationRoaming.select().where(ids_in(StationRoaming.station, station_ids))
+    station_location = {station_id: s["location"] for station_id, s in stations.items()}
     connectors: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    rows = await Connector.select().where(Connector.charge_point.is_in(cp_ids)).order_by(Connector.connector_number)
+    rows = await Connector.select().where(ids_in(Connector.charge_point, cp_ids)).order_by(Connector.connector_number)
     for row in rows:
         connectors[row["charge_point"]].append(row)
     tenant_ids = list({loc["tenant"] for loc in locations})
@@ -229,7 +226,7 @@ async def offered_tariffs(partner: PartnerRef, party: Party | None = None) -> li
         return []
     powers: dict[int, set[str]] = defaultdict(set)
     for row in await Connector.select(Connector.charge_point, Connector.power_type).where(
-        Connector.charge_point.is_in(cp_ids)
+        ids_in(Connector.charge_point, cp_ids)
     ):
         powers[row["charge_point"]].add(POWER_OF_CONNECTOR.get(row["power_type"], "AC"))
     now = _now()

@@ -25,6 +25,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from core.db import id_list
 from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, Location
 from core.roaming.paging import Window
 from core.roaming.tables import ContractGroupMember, RoamingSettings, StationContractGroup, StationRoaming
@@ -113,9 +114,8 @@ def _visible_sql(
     if location_ids is not None:
         # A page's locations drive the query (the station's location index); the unary plus keeps SQLite's planner,
         # which has no statistics, from starting at the tenant's index, which would visit every station.
-        placeholders = ", ".join("{}" for _ in location_ids) or "NULL"
-        sql += f' AND s."location" IN ({placeholders}) AND l."id" IN ({placeholders})'
-        args.extend([*location_ids, *location_ids])
+        listed = id_list(location_ids)
+        sql += f' AND s."location" IN ({listed}) AND l."id" IN ({listed})'
     if cpo_tenant_id is not None:
         sql += ' AND +s."tenant" = {}' if location_ids is not None else ' AND s."tenant" = {}'
         args.append(cpo_tenant_id)

@@ -120,20 +120,22 @@ def evse_object(
     if not connectors:
         raise ValueError("An OCPI EVSE needs at least one connector.")
     decommissioned = charge_point.get("decommissioned_at") is not None
-    connector_times = [datetime.fromisoformat(c["last_updated"].replace("Z", "+00:00")) for c in connectors]
     result: dict[str, Any] = {
         "uid": str(charge_point["id"]),
         "status": evse_status(status, decommissioned=decommissioned),
         "capabilities": capabilities(charge_point, ocpp_features),
         "connectors": list(connectors),
-        "last_updated": ocpi_datetime(
-            _latest(
-                charge_point.get("updated_at"),
-                charge_point.get("status_updated_at"),
-                charge_point.get("decommissioned_at"),
-                *connector_times,
-            )
-        ),  # fmt: skip
+        # OCPI DateTimes of one format compare as text in time order.
+        "last_updated": max(
+            ocpi_datetime(
+                _latest(
+                    charge_point.get("updated_at"),
+                    charge_point.get("status_updated_at"),
+                    charge_point.get("decommissioned_at"),
+                )
+            ),
+            *(c["last_updated"] for c in connectors),
+        ),
     }
     if charge_point.get("evse_id"):
         result["evse_id"] = charge_point["evse_id"]
