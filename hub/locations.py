@@ -46,11 +46,15 @@ def location_json(offered: offer.OfferedLocation) -> dict[str, Any]:
     )
 
 
+def _is_location_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 18  # a BIGINT, as the database stores it
+
+
 @get([BASE, f"{BASE}/"])
 async def list_locations(request: AnyRequest) -> Response[bytes]:
     partner, cpo = await scope(request)
     window = parse_window(request.query_params, MAX_PAGE)
-    if window.after is not None and not window.after[1].isdigit():
+    if window.after is not None and not _is_location_id(window.after[1]):
         raise OcpiError(Status.INVALID_PARAMETERS, "after is not a cursor of this server")
     page = await offer.offered_location_page(partner, window, cpo)
     items = [location_json(o) for o in page.locations]
@@ -65,7 +69,7 @@ def _unknown() -> OcpiError:
 async def _location(request: AnyRequest, country_code: str, party_id: str, location_id: str) -> dict[str, Any]:
     partner, addressed = await scope(request)
     named = (country_code.upper(), party_id.upper())
-    if (addressed is not None and addressed != named) or not location_id.isdigit():
+    if (addressed is not None and addressed != named) or not _is_location_id(location_id):
         raise _unknown()
     found = await offer.offered_locations(partner, named, [int(location_id)])
     if not found:

@@ -203,7 +203,7 @@ async def facts_for(partner: PartnerRef, charge_point_id: int) -> VisibilityFact
 
 
 @dataclass(frozen=True)
-class LocationPage:
+class VisibleLocations:
     """One window of the locations a partner sees, in the OCPI lists' order (last_updated, then id)."""
 
     rows: list[tuple[int, datetime]]  # (location id, last_updated)
@@ -262,7 +262,7 @@ async def _count(key: tuple[Any, ...], where: str, args: list[Any]) -> int:
 
 async def visible_location_page(
     partner: PartnerRef, window: Window, *, cpo_tenant_ids: list[int] | None = None
-) -> LocationPage:
+) -> VisibleLocations:
     """The ids of one window of the locations the partner sees (of the CPO tenants ``cpo_tenant_ids``, None: of
     every tenant), and how many match the window's dates in all. The keyset cursor ``window.after`` (last_updated,
     location id) replaces the offset; its id must be a location id (digits)."""
@@ -282,4 +282,4 @@ async def visible_location_page(
         page_args.append(window.offset)
     rows = await Location.raw(sql, *page_args)
     chosen = [(int(row["id"]), row["last_updated"]) for row in rows[: window.limit]]
-    return LocationPage(rows=chosen, total=total, more=len(rows) > window.limit)
+    return VisibleLocations(rows=chosen, total=total, more=len(rows) > window.limit)

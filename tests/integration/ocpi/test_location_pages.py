@@ -50,6 +50,9 @@ async def test_locations_of_one_second_are_each_read_once_in_the_stored_order(
     assert {loc["last_updated"] for loc in read} == {second.strftime("%Y-%m-%dT%H:%M:%SZ")}
     assert len(responses) == 4 and all(r.headers["x-total-count"] == "4" for r in responses)
     assert ".000100Z~" in responses[0].headers["link"]
+    for cursor in ("2026-01-01T00:00:00Z~x", "2026-01-01T00:00:00Z~²", f"2026-01-01T00:00:00Z~{'9' * 30}"):
+        bad = await client.get(f"{LOCATIONS}?after={cursor}", headers=auth(token, cpo))
+        assert bad.status_code == 200 and bad.json()["status_code"] == 2001, cursor
 
 
 async def test_a_location_without_a_visible_evse_is_neither_listed_nor_counted(
