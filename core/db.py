@@ -7,7 +7,7 @@ import functools
 import io
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
@@ -16,6 +16,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.query import WhereRaw
 from piccolo.table import Table
 
 # SQLite's own LOWER() and LIKE fold ASCII letters only, so "münchen" would not find "MÜNCHEN" in embedded mode
@@ -150,6 +151,17 @@ async def transaction() -> AsyncIterator[Any]:
 def columns(table: type[Table], data: dict[str, Any]) -> dict[Any, Any]:
     """Piccolo's ``{column: value}`` for an update, from a dict keyed by column name."""
     return {getattr(table, key): value for key, value in data.items()}
+
+
+def id_list(ids: Iterable[int]) -> str:
+    """The SQL list of many ids at once (a page of OCPI objects: thousands), for ``IN (...)``: bound parameters and
+    Piccolo's ``is_in`` convert each value on its own (about 6 µs apiece); ids are whole numbers, written as such."""
+    return ", ".join(str(int(i)) for i in ids) or "NULL"
+
+
+def ids_in(column: Any, ids: Iterable[int]) -> WhereRaw:
+    """``column IN (ids)`` (``id_list``)."""
+    return WhereRaw(f"{column._meta.get_full_name(with_alias=False)} IN ({id_list(ids)})")
 
 
 def window(query: Any, offset: int, limit: int | None) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable
@@ -83,6 +84,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         scheduler = await start_periodic()
         for hook in ocpp_app.STARTUP:
             await hook()
+        # What start-up loaded (modules, the app, its routes) lives as long as the process: frozen, the garbage
+        # collector no longer walks it on every full collection, which a page of a thousand OCPI locations (a
+        # hundred thousand new objects) triggers; measured: 40 % of such a page's CPU time.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

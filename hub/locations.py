@@ -13,7 +13,8 @@ from hub.handlers import AnyRequest, answer
 from hub.mapping import locations as mapping
 from hub.mapping.tariffs import connector_tariff_ids
 from hub.modules import VERSION, Endpoint, register
-from hub.sender import list_answer, scope, stamp
+from hub.pagination import page_headers, parse_window
+from hub.sender import list_url, scope
 
 MODULE = "locations"
 MAX_PAGE = 1000
@@ -42,15 +43,23 @@ def location_json(offered: offer.OfferedLocation) -> dict[str, Any]:
         location=offered.location,
         evses=[_evse(cp, restrictions) for cp in offered.charge_points],
         name=offered.name,
-        roaming_changed_at=offered.roaming_changed_at,
     )
+
+
+def _is_location_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 18  # a BIGINT, as the database stores it
 
 
 @get([BASE, f"{BASE}/"])
 async def list_locations(request: AnyRequest) -> Response[bytes]:
     partner, cpo = await scope(request)
-    objects = [location_json(o) for o in await offer.offered_locations(partner, cpo)]
-    return list_answer(request, MODULE, [(stamp(o), o["id"], o) for o in objects])
+    window = parse_window(request.query_params, MAX_PAGE)
+    if window.after is not None and not _is_location_id(window.after[1]):
+        raise OcpiError(Status.INVALID_PARAMETERS, "after is not a cursor of this server")
+    page = await offer.offered_location_page(partner, window, cpo)
+    items = [location_json(o) for o in page.locations]
+    headers = page_headers(list_url(MODULE), window, page.total, len(items), page.last, page.more)
+    return answer(items, headers=headers)
 
 
 def _unknown() -> OcpiError:
@@ -60,9 +69,9 @@ def _unknown() -> OcpiError:
 async def _location(request: AnyRequest, country_code: str, party_id: str, location_id: str) -> dict[str, Any]:
     partner, addressed = await scope(request)
     named = (country_code.upper(), party_id.upper())
-    if (addressed is not None and addressed != named) or not location_id.isdigit():
+    if (addressed is not None and addressed != named) or not _is_location_id(location_id):
         raise _unknown()
-    found = await offer.offered_locations(partner, named, int(location_id))
+    found = await offer.offered_locations(partner, named, [int(location_id)])
     if not found:
         raise _unknown()
     return location_json(found[0])

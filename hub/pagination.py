@@ -86,6 +86,7 @@ def page_headers(
         if window.date_to is not None:
             params["date_to"] = _stamp(window.date_to)
         if last is not None:
-            params["after"] = f"{_stamp(last[0])}~{last[1]}"
+            # To the microsecond, as stored: a cursor cut to the second would repeat the objects of its second.
+            params["after"] = f"{last[0].astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}~{last[1]}"
         headers["Link"] = f'<{url}?{urlencode(params)}>; rel="next"'
     return headers

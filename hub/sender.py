@@ -43,8 +43,13 @@ def list_answer(request: AnyRequest, module: str, objects: list[tuple[datetime, 
     csms's public address (PUBLIC_URL), the one its version details list."""
     window = parse_window(request.query_params, max_page(module))
     page = page_in_memory(objects, window)
-    url = f"{partners.versions_url().removesuffix('/versions')}/{VERSION}/{module}"
-    return answer(page.items, headers=page_headers(url, window, page.total, len(page.items), page.last, page.more))
+    headers = page_headers(list_url(module), window, page.total, len(page.items), page.last, page.more)
+    return answer(page.items, headers=headers)
+
+
+def list_url(module: str) -> str:
+    """A list's URL as partners reach it (the Link's base): csms's public address, as its version details name."""
+    return f"{partners.versions_url().removesuffix('/versions')}/{VERSION}/{module}"
 
 
 def stamp(ocpi_object: dict[str, Any]) -> datetime:

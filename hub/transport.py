@@ -145,13 +145,20 @@ async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
+class _Envelope(msgspec.Struct):
+    status_code: Any = None
+
+
+# Only the status code: the decoder skips over ``data`` (a page of locations is a megabyte) without building it.
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+
+
 def ocpi_status_of(body: bytes) -> int | None:
     try:
-        decoded = msgspec.json.decode(body)
+        status = _ENVELOPE.decode(body).status_code
     except Exception:
         return None
-    status = decoded.get("status_code") if isinstance(decoded, dict) else None
-    return status if isinstance(status, int) else None
+    return status if isinstance(status, int) and not isinstance(status, bool) else None
 
 
 async def _record(

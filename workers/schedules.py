@@ -4,7 +4,8 @@ embedded and in each `csms worker` process, so every function here is safe to ru
 from __future__ import annotations
 
 from core import periodic
-from core.roaming import exchange_log, health
+from core.roaming import exchange_log, health, pushes
+from core.tariffs.assignments import mark_assignments_in_force
 
 HOUR = 3600
 # How often each process looks for partners due for a health check; the check period itself is a setting
@@ -13,5 +14,8 @@ HEALTH_TICK = 60
 
 
 def register_periodic() -> None:
+    periodic.every("roaming.pushes", pushes.TICK_SECONDS, pushes.tick)
     periodic.every("roaming.prune_log", HOUR, exchange_log.prune_expired)
     periodic.every("roaming.partner_health", HEALTH_TICK, health.check_due_partners)
+    # a scheduled tariff taking effect changes its locations' tariff_ids without a writer: raise their last_updated
+    periodic.every("tariffs.assignments_in_force", 30, mark_assignments_in_force)

@@ -21,6 +21,7 @@ from typing import Any
 
 from core.db import is_postgres, transaction
 from core.errors import Message, NotFound, ValidationError
+from core.infrastructure.changes import stations_changed
 from core.infrastructure.charge_points import refresh_charge_point_summary
 from core.infrastructure.evse_id import foreign_operator_warning, normalize_evse_id
 from core.infrastructure.specs import CHARGE_POINT_SPEC, CONNECTOR_SPEC, LOCATION_SPEC, STATION_SPEC
@@ -381,6 +382,7 @@ async def import_rows(actor: Actor, parsed: Parsed, mode: ImportMode, progress: 
     created = {"locations": 0, "stations": 0, "charge_points": 0}
     location_ids: dict[tuple[str, str], int] = {}
     station_ids: dict[str, int] = {}
+    touched: set[int] = set()
     async with transaction():
         for done, row in enumerate(rows, start=1):
             key = (row.location["name"], row.location["address"])
@@ -406,9 +408,11 @@ async def import_rows(actor: Actor, parsed: Parsed, mode: ImportMode, progress: 
             await refresh_charge_point_summary(cp.id)
             changes = audit.diff({}, {**row.charge_point, **row.connector})
             await audit.record(actor, tenant_id, "charge_point", cp.id, "import", changes)
+            touched.add(station_id)
             created["charge_points"] += 1
             if progress is not None and (done % 50 == 0 or done == len(rows)):
                 await progress(done)
+        await stations_changed(touched)
     return created
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from core.db import columns, transaction, window
 from core.errors import Message, NotFound, ValidationError
+from core.infrastructure.changes import charge_points_changed
 from core.infrastructure.evse_id import evse_id_is_own, foreign_operator_warning, normalize_evse_id
 from core.infrastructure.evse_status import effective_status_of, effective_status_sql
 from core.infrastructure.specs import CHARGE_POINT_SPEC, CONNECTOR_SPEC, STATUS_GROUPS, EvseStatus
@@ -133,6 +134,7 @@ async def create_charge_point(
         await cp.save()
         await Connector(tenant=station["tenant"], charge_point=cp.id, **connector_data).save()
         await refresh_charge_point_summary(cp.id)
+        await charge_points_changed([cp.id])
         await audit.record(actor, station["tenant"], "charge_point", cp.id, "create", audit.diff({}, data))
     return await get_charge_point(actor, cp.id)
 
@@ -148,9 +150,11 @@ async def update_charge_point(actor: Actor, charge_point_id: int, raw: dict[str,
     changes = audit.diff(current, data)
     if changes:
         async with transaction():
-            await ChargePoint.update({**columns(ChargePoint, data), ChargePoint.updated_at: _now()}).where(
+            now = _now()
+            await ChargePoint.update({**columns(ChargePoint, data), ChargePoint.updated_at: now}).where(
                 ChargePoint.id == charge_point_id
             )
+            await charge_points_changed([charge_point_id], now)
             await audit.record(actor, current["tenant"], "charge_point", charge_point_id, "update", changes)
     return await get_charge_point(actor, charge_point_id)
 
@@ -160,9 +164,11 @@ async def decommission_charge_point(actor: Actor, charge_point_id: int) -> dict[
     current = await get_charge_point(actor, charge_point_id)
     if current["decommissioned_at"] is None:
         async with transaction():
+            now = _now()
             await ChargePoint.update(
-                {ChargePoint.decommissioned_at: _now(), ChargePoint.status: EvseStatus.REMOVED}
+                {ChargePoint.decommissioned_at: now, ChargePoint.status: EvseStatus.REMOVED}
             ).where(ChargePoint.id == charge_point_id)
+            await charge_points_changed([charge_point_id], now)
             await audit.record(actor, current["tenant"], "charge_point", charge_point_id, "decommission", {})
     return await get_charge_point(actor, charge_point_id)
 
@@ -255,6 +261,7 @@ async def create_connector(actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
     async with transaction():
         await connector.save()
         await refresh_charge_point_summary(cp["id"])
+        await charge_points_changed([cp["id"]])
         await audit.record(actor, cp["tenant"], "connector", connector.id, "create", audit.diff({}, data))
     return await get_connector(actor, connector.id)
 
@@ -270,10 +277,12 @@ async def update_connector(actor: Actor, connector_id: int, raw: dict[str, Any])
     changes = audit.diff(current, data)
     if changes:
         async with transaction():
-            await Connector.update({**columns(Connector, data), Connector.updated_at: _now()}).where(
+            now = _now()
+            await Connector.update({**columns(Connector, data), Connector.updated_at: now}).where(
                 Connector.id == connector_id
             )
             await refresh_charge_point_summary(current["charge_point"])
+            await charge_points_changed([current["charge_point"]], now)
             await audit.record(actor, current["tenant"], "connector", connector_id, "update", changes)
     return await get_connector(actor, connector_id)
 
@@ -286,6 +295,7 @@ async def delete_connector(actor: Actor, connector_id: int) -> None:
     async with transaction():
         await Connector.delete().where(Connector.id == connector_id)
         await refresh_charge_point_summary(current["charge_point"])
+        await charge_points_changed([current["charge_point"]])
         await audit.record(actor, current["tenant"], "connector", connector_id, "delete", {})
 
 

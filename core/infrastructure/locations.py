@@ -8,6 +8,7 @@ from typing import Any
 
 from core.db import columns, transaction, window
 from core.errors import NotFound
+from core.infrastructure.changes import locations_changed
 from core.infrastructure.specs import LOCATION_SPEC, EvseStatus, InstallationStatus
 from core.infrastructure.tables import ChargePoint, ChargingStation, Location
 from core.tenancy import audit
@@ -72,9 +73,11 @@ async def update_location(actor: Actor, location_id: int, raw: dict[str, Any]) -
     changes = audit.diff(current, data)
     if changes:
         async with transaction():
-            await Location.update({**columns(Location, data), Location.updated_at: _now()}).where(
+            now = _now()
+            await Location.update({**columns(Location, data), Location.updated_at: now}).where(
                 Location.id == location_id
             )
+            await locations_changed([location_id], now)
             await audit.record(actor, current["tenant"], "location", location_id, "update", changes)
     return await get_location(actor, location_id)
 
@@ -103,5 +106,6 @@ async def decommission_location(actor: Actor, location_id: int) -> dict[str, Any
             )
             for station in stations:
                 await decommission_station_rows(station["id"], now)
+            await locations_changed([location_id], now)
             await audit.record(actor, current["tenant"], "location", location_id, "decommission", {})
     return await get_location(actor, location_id)

@@ -15,6 +15,7 @@ from core import outbox
 from core.db import columns, transaction, window
 from core.eichrecht import ocmf
 from core.errors import Message, NotFound, ValidationError
+from core.infrastructure.changes import locations_changed, stations_changed
 from core.infrastructure.locations import decommission_station_rows, get_location
 from core.infrastructure.specs import CONNECTOR_SPEC, LOCATION_SPEC, STATION_SPEC
 from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, Location
@@ -123,6 +124,7 @@ async def create_station(actor: Actor, raw: dict[str, Any]) -> tuple[dict[str, A
     )
     async with transaction():
         await station.save()
+        await locations_changed([location["id"]])
         await audit.record(actor, location["tenant"], "station", station.id, "create", audit.diff({}, data))
     return await get_station(actor, station.id), password
 
@@ -158,9 +160,12 @@ async def update_station(actor: Actor, station_id: int, raw: dict[str, Any]) -> 
     changes = audit.diff(current, data)
     if changes:
         async with transaction():
-            await ChargingStation.update({**values, ChargingStation.updated_at: _now()}).where(
+            now = _now()
+            await ChargingStation.update({**values, ChargingStation.updated_at: now}).where(
                 ChargingStation.id == station_id
             )
+            # A moved station leaves its old location too.
+            await locations_changed([current["location"], data.get("location")], now)
             await audit.record(actor, current["tenant"], "station", station_id, "update", changes)
             if key_changed:
                 await _publish_signature_check(current)
@@ -203,7 +208,9 @@ async def decommission_station(actor: Actor, station_id: int) -> dict[str, Any]:
     current = await get_station(actor, station_id)
     if current["decommissioned_at"] is None:
         async with transaction():
-            await decommission_station_rows(station_id, _now())
+            now = _now()
+            await decommission_station_rows(station_id, now)
+            await stations_changed([station_id], now)
             await audit.record(actor, current["tenant"], "station", station_id, "decommission", {})
     return await get_station(actor, station_id)
 
@@ -273,6 +280,7 @@ async def change_operator(actor: Actor, station_id: int, target_tenant_id: int) 
         await ChargingStation.update(
             {ChargingStation.tenant: target_tenant_id, ChargingStation.location: location_id}
         ).where(ChargingStation.id == station_id)
+        await locations_changed([location["id"], location_id])
         cp_ids = [r["id"] for r in await ChargePoint.select(ChargePoint.id).where(ChargePoint.station == station_id)]
         await ChargePoint.update({ChargePoint.tenant: target_tenant_id}).where(ChargePoint.station == station_id)
         if cp_ids:

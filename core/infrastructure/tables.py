@@ -57,8 +57,9 @@ class Location(Table):
     updated_at = Timestamptz(default=TimestamptzNow())
     # OCPI's Location.last_updated: raised by every change of the location, its stations, charge points (status and
     # connection included), connectors, tariff assignments and roaming settings (core.infrastructure.changes). The
-    # OCPI lists page by it and the pushes find what changed by it.
-    last_updated = Timestamptz(default=TimestamptzNow(), index=True)
+    # OCPI lists page by it and the pushes find what changed by it: index (last_updated, id), made by a migration,
+    # the lists' order.
+    last_updated = Timestamptz(default=TimestamptzNow())
 
 
 class ChargingStation(Table):

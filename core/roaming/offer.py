@@ -7,15 +7,18 @@ the bundles to OCPI objects (hub.mapping) and pages them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from core.db import ids_in
 from core.infrastructure.evse_status import effective_status_of
 from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, Location
+from core.roaming.paging import Window
 from core.roaming.tables import StationRoaming
-from core.roaming.visibility import PartnerKind, PartnerRef, visible_charge_points
+from core.roaming.visibility import PartnerKind, PartnerRef, visible_charge_points, visible_location_page
 from core.tariffs.tables import Tariff, TariffAssignment
 from core.tenancy.tables import Tenant
 from core.tenancy.tenants import TenantKind
@@ -31,11 +34,13 @@ def partner_ref(partner: dict[str, Any]) -> PartnerRef:
 Party = tuple[str, str]  # (country_code, party_id) of a CPO tenant
 
 
+def _cpo_party(party: Party) -> Any:
+    return (Tenant.kind == TenantKind.CPO) & (Tenant.country_code == party[0]) & (Tenant.party_id == party[1])
+
+
 async def is_cpo_party(party: Party) -> bool:
     """Whether a CPO tenant is the OCPI party ``(country_code, party_id)``."""
-    return await Tenant.exists().where(
-        (Tenant.kind == TenantKind.CPO) & (Tenant.country_code == party[0]) & (Tenant.party_id == party[1])
-    )
+    return await Tenant.exists().where(_cpo_party(party))
 
 
 @dataclass
@@ -54,7 +59,6 @@ class OfferedLocation:
     country_code: str
     party_id: str
     name: str  # the name on the roaming platform, else ""
-    roaming_changed_at: datetime | None
     charge_points: list[OfferedChargePoint] = field(default_factory=list)
 
 
@@ -106,7 +110,7 @@ async def _assignments(charge_point_ids: list[int]) -> dict[int, list[dict[str, 
     if charge_point_ids:
         rows = await TariffAssignment.select(
             *TariffAssignment.all_columns(), TariffAssignment.tariff.code.as_alias("tariff_code")
-        ).where(TariffAssignment.charge_point.is_in(charge_point_ids))
+        ).where(ids_in(TariffAssignment.charge_point, charge_point_ids))
         for row in rows:
             by_cp[row["charge_point"]].append(row)
     return by_cp
@@ -116,23 +120,39 @@ def _of_party(tenant: dict[str, Any], party: Party | None) -> bool:
     return party is None or (tenant["country_code"].upper(), tenant["party_id"].upper()) == party
 
 
+@dataclass(frozen=True)
+class LocationPage:
+    locations: list[OfferedLocation]  # in the lists' order: last_updated, then id
+    total: int  # every location the partner sees that matches the window's dates
+    last: tuple[datetime, str] | None  # the cursor of the page's last location
+    more: bool  # locations follow after this page
+
+
+async def offered_location_page(partner: PartnerRef, window: Window, party: Party | None = None) -> LocationPage:
+    """One page of the locations the partner sees of the CPO ``party`` (None: of every CPO tenant): the page's ids
+    are chosen in SQL, then only its locations are loaded, so a page costs what its own locations cost."""
+    tenant_ids = None
+    if party is not None:
+        tenant_ids = [row["id"] for row in await Tenant.select(Tenant.id).where(_cpo_party(party))]
+    page = await visible_location_page(partner, window, cpo_tenant_ids=tenant_ids)
+    loaded = {o.location["id"]: o for o in await offered_locations(partner, party, [i for i, _ in page.rows])}
+    # A location that changed between the two queries is left to the next crawl; the order stays the page's.
+    chosen = [loaded[i] for i, _ in page.rows if i in loaded]
+    last = (page.rows[-1][1], str(page.rows[-1][0])) if page.rows else None
+    return LocationPage(chosen, page.total, last, page.more)
+
+
 async def offered_locations(
-    partner: PartnerRef,
-    party: Party | None = None,
-    location_id: int | None = None,
-    *,
-    location_ids: list[int] | None = None,
+    partner: PartnerRef, party: Party | None = None, location_ids: Collection[int] | None = None
 ) -> list[OfferedLocation]:
-    """Every location the partner sees (with only the charge points it sees) of the CPO ``party`` (None: of every
-    CPO tenant), or only ``location_id``, or only those of ``location_ids`` (the pushes' changed locations)."""
-    visible = await _visible(partner, location_ids)
-    if location_id is not None:
-        visible = {location_id: visible[location_id]} if location_id in visible else {}
+    """The locations the partner sees (with only the charge points it sees) of the CPO ``party`` (None: of every
+    CPO tenant): those of ``location_ids``, or (None) every one, in id order."""
+    visible = await _visible(partner, None if location_ids is None else list(location_ids))
     if not visible:
         return []
     cp_ids = [cp for ids in visible.values() for cp in ids]
-    locations = await Location.select().where(Location.id.is_in(list(visible)))
-    charge_points = await ChargePoint.select().where(ChargePoint.id.is_in(cp_ids))
+    locations = await Location.select().where(ids_in(Location.id, list(visible)))
+    charge_points = await ChargePoint.select().where(ids_in(ChargePoint.id, cp_ids))
     station_ids = list({cp["station"] for cp in charge_points})
     stations = {
         s["id"]: s
@@ -141,17 +161,13 @@ async def offered_locations(
             ChargingStation.status.as_alias("station_status"),
             ChargingStation.connected,
             ChargingStation.status_updated_at.as_alias("station_status_at"),
-        ).where(ChargingStation.id.is_in(station_ids))
+            ChargingStation.location,
+        ).where(ids_in(ChargingStation.id, station_ids))
     }
-    roaming = await StationRoaming.select().where(StationRoaming.station.is_in(station_ids))
-    station_location = {
-        s["id"]: s["location"]
-        for s in await ChargingStation.select(ChargingStation.id, ChargingStation.location).where(
-            ChargingStation.id.is_in(station_ids)
-        )
-    }
+    roaming = await StationRoaming.select().where(ids_in(StationRoaming.station, station_ids))
+    station_location = {station_id: s["location"] for station_id, s in stations.items()}
     connectors: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    rows = await Connector.select().where(Connector.charge_point.is_in(cp_ids)).order_by(Connector.connector_number)
+    rows = await Connector.select().where(ids_in(Connector.charge_point, cp_ids)).order_by(Connector.connector_number)
     for row in rows:
         connectors[row["charge_point"]].append(row)
     tenant_ids = list({loc["tenant"] for loc in locations})
@@ -167,12 +183,11 @@ async def offered_locations(
     for loc in sorted(locations, key=lambda row: row["id"]):
         owner = parties[loc["tenant"]]
         if _of_party(owner, party):
-            result[loc["id"]] = OfferedLocation(loc, owner["country_code"], owner["party_id"], "", None)
+            result[loc["id"]] = OfferedLocation(loc, owner["country_code"], owner["party_id"], "")
     for row in roaming:
         offered = result.get(station_location[row["station"]])
         if offered is None:
             continue
-        offered.roaming_changed_at = _latest(offered.roaming_changed_at, row["last_updated"])
         offered.name = offered.name or row["platform_name"]
     for cp in sorted(charge_points, key=lambda row: row["id"]):
         if not connectors[cp["id"]]:
@@ -211,7 +226,7 @@ async def offered_tariffs(partner: PartnerRef, party: Party | None = None) -> li
         return []
     powers: dict[int, set[str]] = defaultdict(set)
     for row in await Connector.select(Connector.charge_point, Connector.power_type).where(
-        Connector.charge_point.is_in(cp_ids)
+        ids_in(Connector.charge_point, cp_ids)
     ):
         powers[row["charge_point"]].add(POWER_OF_CONNECTOR.get(row["power_type"], "AC"))
     now = _now()

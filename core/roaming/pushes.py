@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from core import jobs, periodic
+from core import jobs
 from core.infrastructure.tables import ChargePoint, Connector, Location
 from core.roaming import offer
 from core.roaming.partners import MANAGE, PartnerState, endpoint_url, get_partner, may_push_to
@@ -378,5 +378,3 @@ async def _start_afresh(partner_id: int) -> dict[str, Any]:
     )
     return await _state(partner_id)
 
-
-periodic.every("roaming.pushes", TICK_SECONDS, tick)

@@ -18,12 +18,16 @@ combination, ``tests/integration/roaming/test_visibility_query.py`` checks that 
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from core.infrastructure.tables import ChargePoint, ChargingStation, Location
+from core.db import id_list
+from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, Location
+from core.roaming.paging import Window
 from core.roaming.tables import ContractGroupMember, RoamingSettings, StationContractGroup, StationRoaming
 
 
@@ -70,14 +74,8 @@ def _name(table: Any) -> str:
     return f'"{table._meta.tablename}"'
 
 
-def _visible_sql(
-    partner: PartnerRef, cpo_tenant_id: int | None, since: datetime | None, location_ids: list[int] | None
-) -> tuple[str, list[Any]]:
-    """The SELECT of (location, station, charge point) ids the partner sees; PostgreSQL and SQLite alike.
-
-    Driven from station_roaming (only stations with switches on), then the charge points by their station index;
-    the contract group test is an EXISTS over two indexed link tables.
-    """
+def _access(partner: PartnerRef) -> tuple[str, list[Any]]:
+    """The rule's switches and contract groups as SQL over station_roaming ``r`` and the station ``s``."""
     if partner.kind == PartnerKind.PLATFORM:
         access = 'r."roaming_plus" = {}'
         args: list[Any] = [True]
@@ -90,6 +88,18 @@ def _visible_sql(
             f'ON m."group" = sg."group" WHERE sg."station" = s."id" AND m."emp_tenant" = {{}})'
         )
         args = [True, True, True, partner.emp_tenant_id]
+    return access, args
+
+
+def _visible_sql(
+    partner: PartnerRef, cpo_tenant_id: int | None, since: datetime | None, location_ids: list[int] | None
+) -> tuple[str, list[Any]]:
+    """The SELECT of (location, station, charge point) ids the partner sees; PostgreSQL and SQLite alike.
+
+    Driven from station_roaming (only stations with switches on), then the charge points by their station index;
+    the contract group test is an EXISTS over two indexed link tables.
+    """
+    access, args = _access(partner)
     sql = (
         f'SELECT l."id" AS location_id, s."id" AS station_id, cp."id" AS charge_point_id '  # noqa: S608
         f"FROM {_name(StationRoaming)} r "
@@ -104,9 +114,8 @@ def _visible_sql(
     if location_ids is not None:
         # A page's locations drive the query (the station's location index); the unary plus keeps SQLite's planner,
         # which has no statistics, from starting at the tenant's index, which would visit every station.
-        placeholders = ", ".join("{}" for _ in location_ids) or "NULL"
-        sql += f' AND s."location" IN ({placeholders}) AND l."id" IN ({placeholders})'
-        args.extend([*location_ids, *location_ids])
+        listed = id_list(location_ids)
+        sql += f' AND s."location" IN ({listed}) AND l."id" IN ({listed})'
     if cpo_tenant_id is not None:
         sql += ' AND +s."tenant" = {}' if location_ids is not None else ' AND s."tenant" = {}'
         args.append(cpo_tenant_id)
@@ -191,3 +200,86 @@ async def facts_for(partner: PartnerRef, charge_point_id: int) -> VisibilityFact
         published=bool(location["publish"])
         and not (cp["cp_gone"] or cp["station_gone"] or location["decommissioned_at"]),
     )
+
+
+@dataclass(frozen=True)
+class VisibleLocations:
+    """One window of the locations a partner sees, in the OCPI lists' order (last_updated, then id)."""
+
+    rows: list[tuple[int, datetime]]  # (location id, last_updated)
+    total: int  # every visible location matching the window's dates (X-Total-Count)
+    more: bool  # locations follow after this window
+
+
+def _location_sql(partner: PartnerRef, cpo_tenant_ids: list[int] | None, window: Window) -> tuple[str, list[Any]]:
+    """FROM and WHERE of the visible locations matching the window's dates: a published location with at least one
+    charge point the partner sees that has a connector (what makes an OCPI EVSE). Driven from the location's
+    (last_updated, id) index, the rule an EXISTS per location over the station, charge point and connector
+    indexes, so that a page reads about as many rows as it returns."""
+    access, args = _access(partner)
+    sql = (
+        f"FROM {_name(Location)} l "  # noqa: S608 - table names are ours, values bound
+        f'WHERE l."publish" = {{}} AND l."decommissioned_at" IS NULL '
+        f"AND EXISTS (SELECT 1 FROM {_name(ChargingStation)} s "
+        f'JOIN {_name(StationRoaming)} r ON r."station" = s."id" '
+        f'JOIN {_name(ChargePoint)} cp ON cp."station" = s."id" '
+        f'WHERE s."location" = l."id" AND s."decommissioned_at" IS NULL AND cp."decommissioned_at" IS NULL '
+        f"AND {access} "
+        f'AND EXISTS (SELECT 1 FROM {_name(Connector)} c WHERE c."charge_point" = cp."id"))'
+    )
+    args = [True, *args]
+    if cpo_tenant_ids is not None:
+        sql += f' AND l."tenant" IN ({", ".join("{}" for _ in cpo_tenant_ids) or "NULL"})'
+        args.extend(cpo_tenant_ids)
+    if window.date_from is not None:
+        sql += ' AND l."last_updated" >= {}'
+        args.append(window.date_from)
+    if window.date_to is not None:
+        sql += ' AND l."last_updated" < {}'
+        args.append(window.date_to)
+    return sql, args
+
+
+# X-Total-Count is the one part of a page that costs what the partner's whole view costs (an EXISTS per location
+# it sees): counted at most every COUNT_SECONDS per view and dates, so that a crawl counts a few times, not per page.
+COUNT_SECONDS = 5.0
+_COUNTS_KEPT = 256
+_counts: OrderedDict[tuple[Any, ...], tuple[float, int]] = OrderedDict()
+
+
+async def _count(key: tuple[Any, ...], where: str, args: list[Any]) -> int:
+    now = time.monotonic()
+    known = _counts.get(key)
+    if known is not None and known[0] > now:
+        return known[1]
+    rows = await Location.raw(f"SELECT COUNT(*) AS n {where}", *args)
+    _counts[key] = (now + COUNT_SECONDS, int(rows[0]["n"]))
+    _counts.move_to_end(key)
+    while len(_counts) > _COUNTS_KEPT:
+        _counts.popitem(last=False)
+    return int(rows[0]["n"])
+
+
+async def visible_location_page(
+    partner: PartnerRef, window: Window, *, cpo_tenant_ids: list[int] | None = None
+) -> VisibleLocations:
+    """The ids of one window of the locations the partner sees (of the CPO tenants ``cpo_tenant_ids``, None: of
+    every tenant), and how many match the window's dates in all. The keyset cursor ``window.after`` (last_updated,
+    location id) replaces the offset; its id must be a location id (digits)."""
+    where, args = _location_sql(partner, cpo_tenant_ids, window)
+    ids = None if cpo_tenant_ids is None else tuple(cpo_tenant_ids)
+    total = await _count((partner, ids, window.date_from, window.date_to), where, args)
+    sql = f'SELECT l."id" AS id, l."last_updated" AS last_updated {where}'
+    page_args = list(args)
+    if window.after is not None:
+        # A row value comparison: both databases read it as a range of the (last_updated, id) index.
+        sql += ' AND (l."last_updated", l."id") > ({}, {})'
+        page_args.extend([window.after[0], int(window.after[1])])
+    sql += ' ORDER BY l."last_updated", l."id" LIMIT {}'
+    page_args.append(window.limit + 1)
+    if window.after is None and window.offset:
+        sql += " OFFSET {}"
+        page_args.append(window.offset)
+    rows = await Location.raw(sql, *page_args)
+    chosen = [(int(row["id"]), row["last_updated"]) for row in rows[: window.limit]]
+    return VisibleLocations(rows=chosen, total=total, more=len(rows) > window.limit)

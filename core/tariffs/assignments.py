@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 from core.db import transaction
 from core.errors import Conflict, Message, NotFound, ValidationError
 from core.infrastructure import overview
+from core.infrastructure.changes import charge_points_changed, locations_changed
 from core.infrastructure.overview import OverviewQuery
-from core.infrastructure.tables import ChargePoint
+from core.infrastructure.tables import ChargePoint, ChargingStation, Location
 from core.tariffs.price_increase import LOOKBACK, IncreaseCheck, check_price_increase
 from core.tariffs.pricing import TariffSnapshot
 from core.tariffs.tables import Tariff, TariffAssignment
@@ -262,6 +263,8 @@ async def assign_tariff(
                                "tariff_assign", {"tariff": [None, tariff_id],
                                                  "valid_from": [None, row.valid_from.isoformat()]})
             created.append(row.to_dict())
+        # The connectors' OCPI tariff_ids list the scheduled tariff as well as the one in force.
+        await charge_points_changed((row["charge_point"] for row in created), now)
     return created
 
 
@@ -283,10 +286,41 @@ async def cancel_assignment(actor: Actor, assignment_id: int, *, now: datetime |
         raise NotFound("tariff_assignment")
     if row["cancelled_at"] is not None or row["valid_from"] <= now:
         raise Conflict(Message("Only a scheduled tariff can be cancelled."))
-    await TariffAssignment.update({TariffAssignment.cancelled_at: now}).where(TariffAssignment.id == assignment_id)
-    await audit.record(actor, row["tenant"], "charge_point", row["charge_point"], "tariff_cancel",
-                       {"tariff": [row["tariff"], None]})
+    async with transaction():
+        await TariffAssignment.update({TariffAssignment.cancelled_at: now}).where(
+            TariffAssignment.id == assignment_id
+        )
+        await charge_points_changed([row["charge_point"]], now)
+        await audit.record(actor, row["tenant"], "charge_point", row["charge_point"], "tariff_cancel",
+                           {"tariff": [row["tariff"], None]})
     return int(row["charge_point"])
+
+
+# How far back the periodic check looks for assignments that took effect: far longer than its period, so that a
+# few missed runs (a restart, a database away for a while) lose nothing.
+IN_FORCE_LOOKBACK = timedelta(days=2)
+
+
+async def mark_assignments_in_force(*, now: datetime | None = None) -> list[int]:
+    """Raises ``last_updated`` of each location where a scheduled assignment took effect after the location last
+    changed: its connectors' tariff_ids changed with no writer involved. Periodic (core.periodic); idempotent, since
+    a raised location is newer than the assignment and is not found again, so several processes may run it.
+    Returns the raised locations' ids."""
+    now = now or _now()
+    t = {table: table._meta.tablename for table in (TariffAssignment, ChargePoint, ChargingStation, Location)}
+    rows = await TariffAssignment.raw(
+        f'SELECT DISTINCT l."id" AS location_id FROM "{t[TariffAssignment]}" a '  # noqa: S608 - bound values
+        f'JOIN "{t[ChargePoint]}" cp ON cp."id" = a."charge_point" '
+        f'JOIN "{t[ChargingStation]}" s ON s."id" = cp."station" '
+        f'JOIN "{t[Location]}" l ON l."id" = s."location" '
+        'WHERE a."cancelled_at" IS NULL AND a."valid_from" > {} AND a."valid_from" <= {} '
+        'AND l."last_updated" < a."valid_from"',
+        now - IN_FORCE_LOOKBACK,
+        now,
+    )
+    ids = sorted(int(row["location_id"]) for row in rows)
+    await locations_changed(ids, now)
+    return ids
 
 
 class AssignmentState(StrEnum):

@@ -14,4 +14,4 @@ def ocpi_datetime(value: datetime) -> str:
     """OCPI DateTime: UTC, seconds, ``Z`` (types.asciidoc: "2015-06-29T20:39:09Z")."""
     if value.tzinfo is None:
         raise ValueError("OCPI times are timezone-aware.")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"  # a list page has thousands: not strftime

@@ -3,9 +3,10 @@
 * Ids: Location.id is csms's location id, EVSE.uid the charge point id, Connector.id its number on the charge
   point; all as strings, unique within the CPO party (``country_code`` / ``party_id`` of the owning tenant).
 * ``last_updated`` of a connector is the latest of the connector, its charge point's data and the tariff ids'
-  change; of an EVSE the latest of its own data, status and connectors; of a Location the latest of everything in
-  it, including the roaming settings' change (``StationRoaming.last_updated``), so a GET with ``date_from`` finds
-  an object whenever anything a partner sees of it changed.
+  change; of an EVSE the latest of its own data, status and connectors; of a Location its stored
+  ``Location.last_updated``, which every change of anything in it raises (core.infrastructure.changes) and by which
+  the lists are ordered and filtered, so a GET with ``date_from`` finds an object whenever anything a partner sees
+  of it changed, and the objects' field agrees with their order.
 * EVSE status: the OCPI value, or the OCPP 1.6 status (core.infrastructure.evse_status.OCPP_TO_EVSE_STATUS), or
   UNKNOWN; a decommissioned charge point is REMOVED (how a partner learns that it is gone).
 * Capabilities come from the charge point's auth types and the station's OCPP feature profiles.
@@ -119,20 +120,22 @@ def evse_object(
     if not connectors:
         raise ValueError("An OCPI EVSE needs at least one connector.")
     decommissioned = charge_point.get("decommissioned_at") is not None
-    connector_times = [datetime.fromisoformat(c["last_updated"].replace("Z", "+00:00")) for c in connectors]
     result: dict[str, Any] = {
         "uid": str(charge_point["id"]),
         "status": evse_status(status, decommissioned=decommissioned),
         "capabilities": capabilities(charge_point, ocpp_features),
         "connectors": list(connectors),
-        "last_updated": ocpi_datetime(
-            _latest(
-                charge_point.get("updated_at"),
-                charge_point.get("status_updated_at"),
-                charge_point.get("decommissioned_at"),
-                *connector_times,
-            )
-        ),  # fmt: skip
+        # OCPI DateTimes of one format compare as text in time order.
+        "last_updated": max(
+            ocpi_datetime(
+                _latest(
+                    charge_point.get("updated_at"),
+                    charge_point.get("status_updated_at"),
+                    charge_point.get("decommissioned_at"),
+                )
+            ),
+            *(c["last_updated"] for c in connectors),
+        ),
     }
     if charge_point.get("evse_id"):
         result["evse_id"] = charge_point["evse_id"]
@@ -165,7 +168,6 @@ def location_object(
     name: str = "",
     language: str = "de",
     facilities: Iterable[str] = (),
-    roaming_changed_at: datetime | None = None,
     publish: bool = True,
 ) -> dict[str, Any]:
     """A Location with the EVSEs a partner may see (mapped by ``evse_object``).
@@ -175,7 +177,6 @@ def location_object(
     """
     if location.get("latitude") is None or location.get("longitude") is None:
         raise ValueError("An OCPI Location needs coordinates (the readiness checklist asks for them).")
-    evse_times = [datetime.fromisoformat(e["last_updated"].replace("Z", "+00:00")) for e in evses]
     result: dict[str, Any] = {
         "country_code": country_code.upper(),
         "party_id": party_id.upper(),
@@ -189,9 +190,7 @@ def location_object(
         "time_zone": location.get("time_zone") or "Europe/Berlin",
         "opening_times": opening_times(location),
         "evses": list(evses),
-        "last_updated": ocpi_datetime(
-            _latest(location.get("updated_at"), location.get("decommissioned_at"), roaming_changed_at, *evse_times)
-        ),
+        "last_updated": ocpi_datetime(location["last_updated"]),
     }
     if location.get("postal_code"):
         result["postal_code"] = _clip(location["postal_code"], 10)

@@ -47,6 +47,7 @@ LOCATION = {
     "directions": "Ebene -1, hinter der Schranke",
     "hotline": "+49 89 1234567", "operator_name": "Demo Company", "operator_website": "https://demo.example",
     "operator_email": "ops@demo.example", "publish": True, "decommissioned_at": None, "updated_at": T0,
+    "last_updated": T0 + timedelta(minutes=5, microseconds=700),
 }  # fmt: skip
 CHARGE_POINT = {
     "id": 41, "evse_id": "DE*ISE*E1001*1", "physical_reference": "1", "floor_level": "-1", "status": "AVAILABLE",
@@ -88,12 +89,13 @@ def test_location_with_evse_and_connector_has_the_specifications_shape() -> None
     assert evse["connectors"][0]["tariff_ids"] == ["CPO20261101080000-AC"]
 
 
-def test_last_updated_is_the_latest_of_the_parts() -> None:
+def test_last_updated_is_the_latest_of_the_parts_and_the_locations_stored_one() -> None:
     location = _location()
     assert location["evses"][0]["connectors"][0]["last_updated"] == "2026-11-01T08:02:00Z"
     assert location["evses"][0]["last_updated"] == "2026-11-01T08:05:00Z"  # the status change
+    # The location's is the stored column (the lists' order), which every change raises; whole seconds.
     assert location["last_updated"] == "2026-11-01T08:05:00Z"
-    later = _location(roaming_changed_at=T0 + timedelta(hours=1))  # e.g. a contract group changed
+    later = _location(location={**LOCATION, "last_updated": T0 + timedelta(hours=1)})  # e.g. a contract group
     assert later["last_updated"] == "2026-11-01T09:00:00Z"
 
 

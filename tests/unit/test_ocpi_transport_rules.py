@@ -99,10 +99,11 @@ def test_the_cursor_neither_skips_nor_repeats_when_objects_move_to_the_end() -> 
 
 
 def test_the_link_carries_the_cursor_and_follows_more_rather_than_the_offset() -> None:
-    last = (datetime(2026, 1, 1, tzinfo=UTC), "42")
+    last = (datetime(2026, 1, 1, 0, 0, 0, 250000, tzinfo=UTC), "42")
     headers = page_headers(URL, Window(0, 2), total=2, returned=2, last=last, more=True)
-    assert headers["Link"] == f'<{URL}?offset=2&limit=2&after=2026-01-01T00%3A00%3A00Z~42>; rel="next"'
-    assert parse_window({"after": "2026-01-01T00:00:00Z~42"}, 100).after == last
+    # To the microsecond: the stored last_updated has them, and the next page starts right after this object.
+    assert headers["Link"] == f'<{URL}?offset=2&limit=2&after=2026-01-01T00%3A00%3A00.250000Z~42>; rel="next"'
+    assert parse_window({"after": "2026-01-01T00:00:00.250000Z~42"}, 100).after == last
     assert "Link" not in page_headers(URL, Window(0, 2), total=5, returned=2, last=last, more=False)
     with pytest.raises(OcpiError):
         parse_window({"after": "nonsense"}, 100)
