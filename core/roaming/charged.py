@@ -17,6 +17,8 @@ from core.charging.tables import ChargingSession
 from core.infrastructure.tables import ChargingStation, Connector, Location
 from core.roaming.offer import Party
 from core.roaming.paging import Page, Window, fetch_page
+from core.roaming.tables import PartnerToken
+from core.tenancy.actor import Actor
 from core.tenancy.tables import Tenant
 from core.tenancy.tenants import TenantKind
 
@@ -116,3 +118,28 @@ async def partner_sessions(
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+# --- what a partner's page shows of it ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerCounts:
+    tokens: int | None  # None: not the actor's to see (a CPO sees its own stations' sessions, not the EMP's tokens)
+    sessions: int
+    cdrs: int
+
+
+async def partner_counts(actor: Actor, partner: dict[str, Any]) -> PartnerCounts:
+    """The partner's tokens csms holds and the sessions and CDRs of its drivers: all of them for the partner's own
+    tenant (the EMP) and the hub operator, only those at its own stations for a CPO."""
+    own_stations_only = actor.tenant_kind not in (TenantKind.EMP, TenantKind.HUB)
+    sessions: Any = (ChargingSession.roaming_partner_id == partner["id"]) & ChargingSession.status.is_in(
+        list(SHOWN_STATUSES)
+    )
+    cdrs: Any = Cdr.roaming_partner_id == partner["id"]
+    if own_stations_only:
+        sessions &= ChargingSession.tenant.is_in(actor.scope)
+        cdrs &= Cdr.tenant.is_in(actor.scope)
+    tokens = None if own_stations_only else await PartnerToken.count().where(PartnerToken.partner == partner["id"])
+    return PartnerCounts(tokens, await ChargingSession.count().where(sessions), await Cdr.count().where(cdrs))

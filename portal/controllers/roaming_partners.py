@@ -17,7 +17,7 @@ from litestar.response import Stream
 
 from core.charging.monitoring import PERIODS, pretty_payload
 from core.errors import Conflict, DomainError, Message, NotFound, PermissionDenied, ValidationError
-from core.roaming import connections, exchange_log, partners, pushes
+from core.roaming import charged, connections, exchange_log, partners, pushes
 from core.roaming.exchange_log import ExchangeFilter
 from core.settings import get_settings
 from core.tenancy.actor import Actor
@@ -147,6 +147,7 @@ class PartnerController(Controller):
             "connect_values": {"versions_url": partner["versions_url"]},
             "push": await pushes.overview(actor, partner_id),
             "health_check_minutes": get_settings().ocpi_partner_check_minutes,
+            "charged": await charged.partner_counts(actor, partner),
         }
         return page(request, "roaming/partner.html", context)
 

@@ -10,8 +10,9 @@ from core.cdrs import charging_data
 from core.cdrs.charging_data import CdrQuery
 from core.cdrs.tables import Cdr
 from core.charging.tables import ChargingSession
-from core.roaming import names, partners, settlement
+from core.roaming import charged, names, partners, settlement
 from core.roaming.partners import Connection
+from core.roaming.tables import PartnerToken
 from tests.integration.cdrs.conftest import cdr_of, finished_session
 from tests.integration.ocpi.conftest import tenant_with_party
 from tests.integration.ocpp.conftest import make_station
@@ -117,3 +118,30 @@ async def test_settlement_per_partner_and_month_with_csv(cpo: TenantCtx, unique:
         assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
         lines = exported.content.decode("utf-8-sig").strip().splitlines()
         assert len(lines) == 2 and "2026-10" in lines[1] and "(DE*EMS)" in lines[1]
+
+
+async def test_the_partner_page_counts_its_drivers_tokens_sessions_and_cdrs(cpo: TenantCtx, unique: str) -> None:
+    hub = await make_tenant(kind="HUB")
+    emp = await tenant_with_party("EMP", "EMC")
+    partner = await registered_partner(emp)
+    await PartnerToken(partner=partner["id"], key=f"{partner['id']}|DE|EMC|RFID|C1", uid_key="C1", country_code="DE",
+                       party_id="EMC", uid="C1", contract_id="DE-EMC-1", issuer="x", whitelist="ALWAYS",
+                       last_updated=datetime.now(UTC)).save()  # fmt: skip
+    station = await make_station(cpo, "P" + unique)
+    other_cpo = await tenant_with_party("CPO", "OPC")
+    other_station = await make_station(other_cpo, "Q" + unique)
+    ours = await finished_session(cpo, station)
+    theirs = await finished_session(other_cpo, other_station)
+    for session_id in (ours, theirs):
+        await roaming_session(session_id, partner, "DE-EMC-1")
+    await cdr_of(ours)
+
+    emp_view = await charged.partner_counts(emp.actor, partner)
+    assert (emp_view.tokens, emp_view.sessions, emp_view.cdrs) == (1, 2, 1)
+    cpo_view = await charged.partner_counts(cpo.actor, partner)  # only its own stations, not the EMP's tokens
+    assert (cpo_view.tokens, cpo_view.sessions, cpo_view.cdrs) == (None, 1, 1)
+    assert (await charged.partner_counts(hub.actor, partner)).sessions == 2
+    async with app_client() as client:
+        await login(client, emp.admin["email"])
+        page = (await client.get(f"/roaming/partners/{partner['id']}")).text
+        assert 'data-testid="partner-tokens">1<' in page and 'data-testid="partner-sessions">2<' in page
