@@ -79,6 +79,7 @@ class Settings:
     db_pool_size: int = 10
     ocpi_log_payload_days: int = 30  # OCPI exchange payloads are emptied after this (core.roaming.exchange_log)
     station_limits: StationLimits = field(default_factory=StationLimits)
+    ocpi_command_timeout: int = 30  # seconds a station has to answer a partner's OCPI command (core.roaming.commands)
 
     @property
     def is_sqlite(self) -> bool:
@@ -124,4 +125,5 @@ def get_settings() -> Settings:
         db_pool_size=int(os.environ.get("DB_POOL_SIZE", 10)),
         ocpi_log_payload_days=int(os.environ.get("OCPI_LOG_PAYLOAD_DAYS", 30)),
         station_limits=StationLimits.from_env(),
+        ocpi_command_timeout=int(os.environ.get("OCPI_COMMAND_TIMEOUT", 30)),
     )

@@ -19,6 +19,7 @@ from litestar.static_files import create_static_files_router
 import core  # noqa: F401 - sets PICCOLO_CONF before any table is used
 from core import db
 from core.charging import authorization
+from core.roaming import commands as roaming_commands
 from core.roaming import connections as roaming_connections
 from core.roaming import token_auth
 from core.settings import PROJECT_ROOT, Settings, get_settings
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     roaming_connections.register_link(HubLink())
     token_auth.register_link(HubLink())
+    roaming_commands.register_link(HubLink())
     authorization.register_roaming_check(token_auth.authorize_at)
 
     @asynccontextmanager

@@ -207,6 +207,30 @@ async def start_command(
     return PreparedCommand(int(record.id), station["charge_box_id"], command.action, payload, wait, ctx.after)
 
 
+async def prepare_call(
+    station: dict[str, Any],
+    charge_point_id: int | None,
+    action: str,
+    payload: dict[str, Any],
+    requested_by: str,
+    timeout: float,
+    after: Callable[[CommandStatus, dict[str, Any]], Awaitable[None]] | None = None,
+) -> PreparedCommand:
+    """A command built by another domain (a roaming partner's OCPI command) with its pending record, checked against
+    the OCPP schema like the catalogue's; ``station``: id, tenant, charge_box_id. Raises ValidationError."""
+    bus = transport()
+    problem = bus.check_payload(action, payload) if bus is not None else None
+    if problem is not None:
+        raise ValidationError({"__all__": Message("The station would not accept this: %(detail)s",
+                                                  {"detail": problem})})  # fmt: skip
+    record = CommandRecord(tenant=station["tenant"], station=station["id"], charge_point=charge_point_id,
+                           action=action, status=CommandStatus.PENDING.value, requested_by=requested_by[:200],
+                           payload=payload)  # fmt: skip
+    await record.save()
+    wait = min(max(timeout, 0.1), MAX_TIMEOUT)
+    return PreparedCommand(int(record.id), station["charge_box_id"], action, payload, wait, after)
+
+
 async def execute(actor: Actor, name: str, raw: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """Check, record, send and wait for the outcome; returns the finished record."""
     prepared = await start_command(actor, name, raw, **kwargs)
