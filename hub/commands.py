@@ -1,6 +1,6 @@
-"""Commands, receiver interface (CPO role, OCPI 2.2.1 mod_commands): a partner asks csms to start or stop a session
-or unlock a connector at ``/commands/{command}``. The rules are core.roaming.commands; a body that breaks them is
-2001, an unknown command a CommandResponse NOT_SUPPORTED."""
+"""Commands, receiver interface (CPO role, OCPI 2.2.1 mod_commands): a partner asks csms to start or stop a
+session, unlock a connector or reserve an EVSE at ``/commands/{command}``. The rules are core.roaming.commands; a
+body that breaks them is 2001, an unknown command a CommandResponse NOT_SUPPORTED."""
 
 from __future__ import annotations
 

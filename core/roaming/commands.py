@@ -3,9 +3,10 @@ OCPP command machinery (core.commands).
 
 The partner gets a CommandResponse at once: REJECTED for a charge point it may not use (core.roaming.visibility),
 a Token of a party it does not speak for (core.roaming.tokens.may_push_for) or a station that is not connected;
-UNKNOWN_SESSION for a session that is not one of its drivers'. An ACCEPTED command is sent to the station in a task
-of the node that received it (the command bus reaches the station on any node); once the station answered, or the
-OCPP wait ran out, the CommandResult is POSTed to the partner's ``response_url``.
+UNKNOWN_SESSION for a session that is not one of its drivers'. An ACCEPTED command is sent to the station in a
+task of the node that received it (the command bus reaches the station on any node); once the station answered, or
+the OCPP wait ran out, the CommandResult is POSTed to the partner's ``response_url``. Reservations are kept per
+partner (PartnerReservation) to map its ``reservation_id`` to the OCPP ``reservationId``.
 
 START_SESSION records a pending AUTHORIZED session with the partner's terms (CdrToken of the command's Token, its
 ``authorization_reference``) before the RemoteStartTransaction: the station's StartTransaction picks it up
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -33,6 +35,7 @@ from core.commands.running import PreparedCommand, prepare_call, run_in_backgrou
 from core.errors import Message, ValidationError
 from core.infrastructure.tables import ChargePoint
 from core.roaming.offer import partner_ref
+from core.roaming.tables import PartnerReservation
 from core.roaming.token_auth import cdr_token
 from core.roaming.tokens import may_push_for
 from core.roaming.visibility import may_see
@@ -69,9 +72,6 @@ class ResultType(StrEnum):
     TIMEOUT = "TIMEOUT"
     UNKNOWN_RESERVATION = "UNKNOWN_RESERVATION"
 
-
-# Commands csms carries out (RESERVE_NOW and CANCEL_RESERVATION: see docs/ocpi.md, "not yet").
-SUPPORTED = (CommandType.START_SESSION, CommandType.STOP_SESSION, CommandType.UNLOCK_CONNECTOR)
 
 # A station's refusal, by OCPP action and reply status, when it means more than REJECTED.
 _REFUSALS: dict[tuple[str, str], ResultType] = {
@@ -154,20 +154,36 @@ def _token(body: dict[str, Any], errors: dict[str, Message]) -> dict[str, Any]:
     return token
 
 
+def _when(body: dict[str, Any], name: str, errors: dict[str, Message]) -> datetime | None:
+    value = body.get(name)
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00")) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        errors[name] = Message("A date and time (RFC 3339, UTC) is required.")
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # OCPI DateTimes are UTC
+
+
 def parse(command: CommandType, body: Any) -> dict[str, Any]:
     """The fields of a command csms uses, checked; ValidationError names each bad one."""
     if not isinstance(body, dict):
         raise ValidationError({"__all__": Message("The body must be a JSON object.")})
     errors: dict[str, Message] = {}
     fields: dict[str, Any] = {"response_url": _url(body, errors)}
+    if command in (CommandType.RESERVE_NOW, CommandType.CANCEL_RESERVATION):
+        fields["reservation_id"] = _text(body, "reservation_id", 36, errors)
+    if command is CommandType.RESERVE_NOW:
+        fields["expiry_date"] = _when(body, "expiry_date", errors)
     if command is CommandType.STOP_SESSION:
         fields["session_id"] = _text(body, "session_id", 36, errors)
-    else:
+    elif command is not CommandType.CANCEL_RESERVATION:
         fields["location_id"] = _text(body, "location_id", 36, errors)
         fields["evse_uid"] = _text(body, "evse_uid", 36, errors, required=command is CommandType.UNLOCK_CONNECTOR)
         fields["connector_id"] = _text(body, "connector_id", 36, errors,
                                        required=command is CommandType.UNLOCK_CONNECTOR)  # fmt: skip
-    if command is CommandType.START_SESSION:
+    if command in (CommandType.START_SESSION, CommandType.RESERVE_NOW):
         fields["token"] = _token(body, errors)
         fields["authorization_reference"] = _text(body, "authorization_reference", 36, errors, required=False)
     if errors:
@@ -243,8 +259,6 @@ async def receive(partner: dict[str, Any], name: str, body: Any, routing: dict[s
         command = CommandType(name.upper())
     except ValueError:
         return _refused(ResponseType.NOT_SUPPORTED, "Unknown command.")
-    if command not in SUPPORTED:
-        return _refused(ResponseType.NOT_SUPPORTED, "This command is not supported yet.")
     fields = parse(command, body)
     starter = _STARTERS[command]
     outcome = await starter(partner, fields)
@@ -268,19 +282,28 @@ def _requested_by(partner: dict[str, Any]) -> str:
     return f"OCPI: {partner['name']}"
 
 
-async def _start_session(partner: dict[str, Any], fields: dict[str, Any]) -> PreparedCommand | Response:
+async def _token_and_evse(partner: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any] | Response:
+    """The charge point a START_SESSION or RESERVE_NOW is for, or why it is refused."""
     token = fields["token"]
     if not may_push_for(partner, token["country_code"], token["party_id"]):
         return _refused(ResponseType.REJECTED, "The token belongs to a party this connection does not speak for.")
     if token.get("valid") is False:
         return _refused(ResponseType.REJECTED, "The token is not valid.")
     if not fields["evse_uid"]:
-        return _refused(ResponseType.REJECTED, "Name the EVSE (evse_uid) to start on.")
+        return _refused(ResponseType.REJECTED, "Name the EVSE (evse_uid).")
     row = await _charge_point(partner, fields["location_id"], fields["evse_uid"])
     if row is None:
         return _refused(ResponseType.REJECTED, "Unknown EVSE.")
     if not row["connected"]:
         return _refused(ResponseType.REJECTED, "The station is not connected.")
+    return row
+
+
+async def _start_session(partner: dict[str, Any], fields: dict[str, Any]) -> PreparedCommand | Response:
+    row = await _token_and_evse(partner, fields)
+    if isinstance(row, Response):
+        return row
+    token = fields["token"]
     id_tag = ocpp_id_tag(token["uid"])
     held = cdr_token(token)
     terms = AuthResult(AuthStatus.ACCEPTED, "roaming_remote_start", roaming_partner_id=partner["id"],
@@ -337,8 +360,76 @@ async def _unlock_connector(partner: dict[str, Any], fields: dict[str, Any]) -> 
                               _requested_by(partner), _timeout())  # fmt: skip
 
 
+def _ocpp_time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _reservation_key(partner: dict[str, Any], reservation_id: str) -> str:
+    return f"{partner['id']}|{reservation_id.upper()}"  # reservation_id is a CiString
+
+
+async def _reserve_now(partner: dict[str, Any], fields: dict[str, Any]) -> PreparedCommand | Response:
+    row = await _token_and_evse(partner, fields)
+    if isinstance(row, Response):
+        return row
+    expiry: datetime = fields["expiry_date"]
+    if expiry <= datetime.now(UTC):
+        return _refused(ResponseType.REJECTED, "The expiry date has passed.")
+    key = _reservation_key(partner, fields["reservation_id"])
+    earlier = await PartnerReservation.select().where(PartnerReservation.key == key).first()
+    token = fields["token"]
+    chosen: dict[str, int] = {}
+
+    def payload(record_id: int) -> dict[str, Any]:
+        # The same reservation_id again replaces the reservation (OCPI); the station replaces it by its OCPP id.
+        same = earlier is not None and earlier["station"] == row["station_id"]
+        chosen["id"] = int(earlier["ocpp_reservation_id"]) if same and earlier else record_id
+        return {"connectorId": int(row["evse_number"]), "expiryDate": _ocpp_time(expiry),
+                "idTag": ocpp_id_tag(token["uid"]), "reservationId": chosen["id"]}  # fmt: skip
+
+    async def keep_if_accepted(status: CommandStatus, reply: dict[str, Any]) -> None:
+        if status is not CommandStatus.ACCEPTED:
+            return
+        await PartnerReservation.delete().where(PartnerReservation.key == key)
+        await PartnerReservation(partner=partner["id"], key=key, reservation_id=fields["reservation_id"],
+                                 ocpp_reservation_id=chosen["id"], station=row["station_id"],
+                                 evse_number=int(row["evse_number"]), token=cdr_token(token),
+                                 expiry_date=expiry).save()  # fmt: skip
+
+    return await prepare_call(_station(row), row["id"], "ReserveNow", payload, _requested_by(partner), _timeout(),
+                              keep_if_accepted)  # fmt: skip
+
+
+async def _cancel_reservation(partner: dict[str, Any], fields: dict[str, Any]) -> PreparedCommand | Response:
+    key = _reservation_key(partner, fields["reservation_id"])
+    reservation = await (
+        PartnerReservation.select(
+            PartnerReservation.ocpp_reservation_id, PartnerReservation.station.as_alias("station_id"),
+            PartnerReservation.station.tenant.as_alias("tenant"),
+            PartnerReservation.station.charge_box_id.as_alias("charge_box_id"),
+            PartnerReservation.station.connected.as_alias("connected"),
+        )  # fmt: skip
+        .where(PartnerReservation.key == key)
+        .first()
+    )
+    if reservation is None:
+        return _refused(ResponseType.REJECTED, "Unknown reservation.")
+    if not reservation["connected"]:
+        return _refused(ResponseType.REJECTED, "The station is not connected.")
+
+    async def forget_if_cancelled(status: CommandStatus, reply: dict[str, Any]) -> None:
+        if status is CommandStatus.ACCEPTED:
+            await PartnerReservation.delete().where(PartnerReservation.key == key)
+
+    payload = {"reservationId": int(reservation["ocpp_reservation_id"])}
+    return await prepare_call(_station(reservation), None, "CancelReservation", payload, _requested_by(partner),
+                              _timeout(), forget_if_cancelled)  # fmt: skip
+
+
 _STARTERS: dict[CommandType, Starter] = {
     CommandType.START_SESSION: _start_session,
     CommandType.STOP_SESSION: _stop_session,
     CommandType.UNLOCK_CONNECTOR: _unlock_connector,
+    CommandType.RESERVE_NOW: _reserve_now,
+    CommandType.CANCEL_RESERVATION: _cancel_reservation,
 }

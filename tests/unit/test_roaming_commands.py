@@ -3,6 +3,7 @@ CommandResult, the OCPP idTag of a token uid, and the validation of a command's 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -98,3 +99,16 @@ def test_the_command_response_shape() -> None:
     assert Response(ResponseType.ACCEPTED, timeout=30).as_ocpi() == {"result": "ACCEPTED", "timeout": 30}
     refused = Response(ResponseType.REJECTED, "Unknown EVSE.", 30).as_ocpi()
     assert refused["message"] == [{"language": "en", "text": "Unknown EVSE."}]
+
+
+def test_reservations_parse_their_expiry_and_id() -> None:
+    body = _start(reservation_id="R1", expiry_date="2026-12-06T12:00:00Z")
+    fields = parse(CommandType.RESERVE_NOW, body)
+    assert fields["expiry_date"] == datetime(2026, 12, 6, 12, tzinfo=UTC) and fields["reservation_id"] == "R1"
+    naive = parse(CommandType.RESERVE_NOW, {**body, "expiry_date": "2026-12-06T12:00:00"})
+    assert naive["expiry_date"] == datetime(2026, 12, 6, 12, tzinfo=UTC)  # OCPI DateTimes are UTC
+    with pytest.raises(ValidationError) as raised:
+        parse(CommandType.RESERVE_NOW, {**body, "expiry_date": "noon", "reservation_id": ""})
+    assert set(raised.value.errors) == {"expiry_date", "reservation_id"}
+    cancel = parse(CommandType.CANCEL_RESERVATION, {"response_url": "http://emsp/r", "reservation_id": "R1"})
+    assert cancel == {"response_url": "http://emsp/r", "reservation_id": "R1"}

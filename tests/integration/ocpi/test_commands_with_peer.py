@@ -11,7 +11,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -216,3 +216,39 @@ async def test_an_offline_station_is_refused(roaming: Roaming, ocpi_emsp: OcpiPe
     response, _ = await start(roaming, ocpi_emsp, emsp_token("C0FFEE04"))
     assert response["data"]["result"] == "REJECTED", response
     assert "connected" in response["data"]["message"][0]["text"]
+
+
+async def test_reserve_and_cancel(roaming: Roaming, ocpi_emsp: OcpiPeer) -> None:
+    expiry = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=20)
+    reserve = {"token": emsp_token("C0FFEE05"), "expiry_date": expiry.isoformat().replace("+00:00", "Z"),
+               "reservation_id": "RES-1", "location_id": str(roaming.site.location["id"]),
+               "evse_uid": str(roaming.site.charge_point["id"])}  # fmt: skip
+    url, uid = result_url(roaming)
+    answered = await command(ocpi_emsp, "RESERVE_NOW", {"response_url": url, **reserve})
+    assert answered["data"]["result"] == "ACCEPTED", answered
+    asked = await station_gets(roaming.station, "ReserveNow", {"status": "Accepted"})
+    assert asked["idTag"] == "C0FFEE05" and asked["connectorId"] == roaming.site.charge_point["evse_number"]
+    assert asked["expiryDate"] == expiry.isoformat().replace("+00:00", "Z")
+    assert (await result_at_peer(ocpi_emsp, uid))["result"] == "ACCEPTED"
+
+    # The same reservation_id again replaces the reservation: the station gets the same reservationId.
+    url, again_uid = result_url(roaming)
+    await command(ocpi_emsp, "RESERVE_NOW", {"response_url": url, **reserve})
+    again = await station_gets(roaming.station, "ReserveNow", {"status": "Occupied"})
+    assert again["reservationId"] == asked["reservationId"]
+    assert (await result_at_peer(ocpi_emsp, again_uid))["result"] == "EVSE_OCCUPIED"
+
+    url, cancel_uid = result_url(roaming)
+    cancel = await command(ocpi_emsp, "CANCEL_RESERVATION", {"response_url": url, "reservation_id": "res-1"})
+    assert cancel["data"]["result"] == "ACCEPTED", cancel
+    cancelled = await station_gets(roaming.station, "CancelReservation", {"status": "Accepted"})
+    assert cancelled == {"reservationId": asked["reservationId"]}
+    assert (await result_at_peer(ocpi_emsp, cancel_uid))["result"] == "ACCEPTED"
+    gone = await command(ocpi_emsp, "CANCEL_RESERVATION", {"response_url": url, "reservation_id": "RES-1"})
+    assert gone["data"]["result"] == "REJECTED", gone  # csms forgot it once the station cancelled it
+
+    past = {**reserve, "expiry_date": "2020-01-01T00:00:00Z"}
+    late = await command(ocpi_emsp, "RESERVE_NOW", {"response_url": url, **past})
+    assert late["data"]["result"] == "REJECTED", late
+    bad = await command(ocpi_emsp, "RESERVE_NOW", {"response_url": url, **reserve, "expiry_date": "tomorrow"})
+    assert bad["status_code"] == 2001 and "expiry_date" in bad["status_message"], bad
