@@ -215,8 +215,17 @@ def _timeout() -> int:
     return get_settings().ocpi_command_timeout
 
 
+# What the partner is told to wait beyond the station's time: the command bus's way back from another node and the
+# POST of the CommandResult.
+RESULT_MARGIN_SECONDS = 10
+
+
+def _promised() -> int:
+    return _timeout() + RESULT_MARGIN_SECONDS
+
+
 def _refused(result: ResponseType, message: str) -> Response:
-    return Response(result, message, _timeout())
+    return Response(result, message, _promised())
 
 
 _STATION_COLUMNS = (
@@ -265,7 +274,7 @@ async def receive(partner: dict[str, Any], name: str, body: Any, routing: dict[s
     if isinstance(outcome, Response):
         return outcome
     run_in_background(outcome, runner=lambda prepared: _report(prepared, partner, fields["response_url"], routing))
-    return Response(ResponseType.ACCEPTED, timeout=_timeout())
+    return Response(ResponseType.ACCEPTED, timeout=_promised())
 
 
 async def _report(prepared: PreparedCommand, partner: dict[str, Any], url: str, routing: dict[str, str]) -> None:
@@ -404,7 +413,8 @@ async def _cancel_reservation(partner: dict[str, Any], fields: dict[str, Any]) -
     key = _reservation_key(partner, fields["reservation_id"])
     reservation = await (
         PartnerReservation.select(
-            PartnerReservation.ocpp_reservation_id, PartnerReservation.station.as_alias("station_id"),
+            PartnerReservation.ocpp_reservation_id,
+            PartnerReservation.station.as_alias("station_id"),
             PartnerReservation.station.tenant.as_alias("tenant"),
             PartnerReservation.station.charge_box_id.as_alias("charge_box_id"),
             PartnerReservation.station.connected.as_alias("connected"),

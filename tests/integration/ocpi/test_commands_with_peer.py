@@ -18,7 +18,7 @@ import pytest
 
 from core.charging.tables import ChargingSession
 from core.infrastructure.tables import ChargingStation
-from core.roaming import marketing, partners
+from core.roaming import commands, marketing, partners
 from tests.integration.ocpi.test_sender_modules import SWITCHES_ON
 from tests.integration.ocpi.test_token_auth_with_peer import Roaming, roaming
 from tests.ocpi_peer.peer import OcpiPeer
@@ -117,7 +117,7 @@ async def test_start_and_stop_session_reach_the_station_and_report_back(roaming:
     uid = "DE-EXW-APP-0123456789-ABCDEF"  # longer than an OCPP 1.6 idTag
     response, result_uid = await start(roaming, ocpi_emsp, emsp_token(uid))
     assert response["status_code"] == 1000 and response["data"]["result"] == "ACCEPTED", response
-    assert response["data"]["timeout"] == WAIT
+    assert response["data"]["timeout"] == WAIT + commands.RESULT_MARGIN_SECONDS  # the station's time, the way back
     asked = await station_gets(roaming.station, "RemoteStartTransaction", {"status": "Accepted"})
     assert asked["connectorId"] == roaming.site.charge_point["evse_number"]
     assert len(asked["idTag"]) == 20 and asked["idTag"] != uid[:20]  # derived from the uid, not cut
