@@ -1,10 +1,10 @@
-"""core's interfaces to the OCPI node (connections, pushes, token authorization), wired in `csms serve` (csms.app)
-and in each `csms worker` (csms.worker): core and workers must not import hub."""
+"""core's interfaces to the OCPI node (connections, pushes, token authorization, commands), wired in `csms serve`
+(csms.app) and in each `csms worker` (csms.worker): core and workers must not import hub."""
 
 from __future__ import annotations
 
 from core.charging import authorization
-from core.roaming import connections, pushes, token_auth
+from core.roaming import commands, connections, pushes, token_auth
 from hub.client import HubLink
 from hub.pushes import HubPushLink
 
@@ -15,3 +15,5 @@ def wire_hub() -> None:
     # partners' tokens at OCPP Authorize / StartTransaction, with the eMSP's real-time answer over HTTP
     token_auth.register_link(HubLink())
     authorization.register_roaming_check(token_auth.authorize_at)
+    # partners' commands: the CommandResult POSTed to their response_url
+    commands.register_link(HubLink())

@@ -10,7 +10,7 @@ from litestar import Litestar, MediaType, Request, Response, asgi
 from litestar.exceptions import HTTPException
 
 from core.errors import DomainError, NotFound, ValidationError
-from hub import cdrs, credentials, hubclientinfo, locations, sessions, tariffs, tokens
+from hub import cdrs, commands, credentials, hubclientinfo, locations, sessions, tariffs, tokens
 from hub.envelope import HTTP_TO_STATUS, OcpiError, Status, encode, envelope
 from hub.transport import OcpiTransport
 
@@ -48,9 +48,10 @@ def create_hub() -> Any:
     tokens.register_module()
     cdrs.register_module()
     sessions.register_module()
+    commands.register_module()
     app = Litestar(
         route_handlers=[*credentials.HANDLERS, *hubclientinfo.HANDLERS, *locations.HANDLERS, *tariffs.HANDLERS,
-                        *tokens.HANDLERS, *cdrs.HANDLERS, *sessions.HANDLERS],
+                        *tokens.HANDLERS, *cdrs.HANDLERS, *sessions.HANDLERS, *commands.HANDLERS],
         exception_handlers={
             OcpiError: _ocpi_error,
             HTTPException: _http_error,

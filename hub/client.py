@@ -241,6 +241,18 @@ class HubLink:
             return None  # not reachable, or not in time: the whitelist rule decides without an answer
         return realtime_answer(answer)
 
+    async def post_command_result(
+        self, partner: dict[str, Any], url: str, result: dict[str, Any], routing: dict[str, str]
+    ) -> bool:
+        """The CommandResult to the partner's response_url (core.roaming.commands.ResultLink)."""
+        try:
+            answer = await OcpiClient(partner, transport=self.transport).request(
+                "POST", url, "commands", json=result, routing=routing
+            )
+        except LinkFailed:
+            return False
+        return answer.ok
+
     async def _store(
         self, partner: dict[str, Any], answer: Answer, token: str, versions_url: str, endpoints: list[dict[str, str]]
     ) -> None:

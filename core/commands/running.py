@@ -207,6 +207,35 @@ async def start_command(
     return PreparedCommand(int(record.id), station["charge_box_id"], command.action, payload, wait, ctx.after)
 
 
+async def prepare_call(
+    station: dict[str, Any],
+    charge_point_id: int | None,
+    action: str,
+    payload: dict[str, Any] | Callable[[int], dict[str, Any]],
+    requested_by: str,
+    timeout: float,
+    after: Callable[[CommandStatus, dict[str, Any]], Awaitable[None]] | None = None,
+) -> PreparedCommand:
+    """A command built by another domain (a roaming partner's OCPI command) with its pending record, checked against
+    the OCPP schema like the catalogue's; ``station``: id, tenant, charge_box_id. ``payload`` may be built from the
+    record's id (an OCPP reservationId comes from the database). Raises ValidationError."""
+    record = CommandRecord(
+        tenant=station["tenant"], station=station["id"], charge_point=charge_point_id, action=action,
+        status=CommandStatus.PENDING.value, requested_by=requested_by[:200],
+    )  # fmt: skip
+    await record.save()
+    built = payload(int(record.id)) if callable(payload) else payload
+    bus = transport()
+    problem = bus.check_payload(action, built) if bus is not None else None
+    if problem is not None:
+        await CommandRecord.delete().where(CommandRecord.id == record.id)
+        raise ValidationError({"__all__": Message("The station would not accept this: %(detail)s",
+                                                  {"detail": problem})})  # fmt: skip
+    await CommandRecord.update({CommandRecord.payload: built}).where(CommandRecord.id == record.id)
+    wait = min(max(timeout, 0.1), MAX_TIMEOUT)
+    return PreparedCommand(int(record.id), station["charge_box_id"], action, built, wait, after)
+
+
 async def execute(actor: Actor, name: str, raw: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """Check, record, send and wait for the outcome; returns the finished record."""
     prepared = await start_command(actor, name, raw, **kwargs)

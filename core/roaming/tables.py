@@ -201,3 +201,23 @@ class PartnerToken(Table):
     energy_contract = JSON(null=True, default=None)
     last_updated = Timestamptz(index=True)  # the EMP's, as sent
     received_at = Timestamptz(default=TimestamptzNow())
+
+
+# --- partners' reservations (issue 14, OCPI mod_commands RESERVE_NOW, CPO receiver) ----------------------------------
+
+
+class PartnerReservation(Table):
+    """A reservation a partner made with RESERVE_NOW: its ``reservation_id`` and the OCPP ``reservationId`` the
+    station knows it by (the ReserveNow command record's id), so that CANCEL_RESERVATION and a repeated RESERVE_NOW
+    reach the same reservation at the station."""
+
+    id: Serial
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
+    key = Varchar(length=50, unique=True)  # "{partner}|{reservation_id}"
+    reservation_id = Varchar(length=36)  # the partner's
+    ocpp_reservation_id = Integer()
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
+    evse_number = Integer(default=0)  # OCPP connectorId reserved
+    token = JSON(default={})  # CdrToken of the command's Token
+    expiry_date = Timestamptz()
+    created_at = Timestamptz(default=TimestamptzNow())

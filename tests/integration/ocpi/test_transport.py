@@ -68,7 +68,7 @@ async def test_token_a_opens_only_versions_and_credentials(client: httpx.AsyncCl
     listed = {(e["identifier"], e["role"]) for e in details.json()["data"]["endpoints"]}
     assert listed == {("credentials", "SENDER"), ("credentials", "RECEIVER"), ("hubclientinfo", "RECEIVER"),
                       ("locations", "SENDER"), ("tariffs", "SENDER"), ("tokens", "RECEIVER"),
-                      ("cdrs", "SENDER"), ("sessions", "SENDER")}  # fmt: skip
+                      ("cdrs", "SENDER"), ("sessions", "SENDER"), ("commands", "RECEIVER")}  # fmt: skip
     # GET credentials answers csms's credentials with the token the caller used; PUT before registering: 405.
     assert (await client.get("/ocpi/2.2.1/credentials", headers=auth)).json()["data"]["token"] == created.token_a
     assert (await client.put("/ocpi/2.2.1/credentials", headers=auth, json={})).status_code == 405
@@ -98,7 +98,9 @@ async def test_errors_of_functional_modules_carry_envelope_and_routing_headers(
 ) -> None:
     _, token = await registered(emp)
     hub = await partners.hub_operator()
-    response = await client.get("/ocpi/2.2.1/cdrs", headers={"Authorization": b64(token), "X-Correlation-ID": "c-9"})
+    # A module csms does not serve (cdrs, sessions ... are served now).
+    unserved = "/ocpi/2.2.1/chargingprofiles"
+    response = await client.get(unserved, headers={"Authorization": b64(token), "X-Correlation-ID": "c-9"})
     assert response.status_code == 404
     assert_envelope(response, 2000)
     assert response.headers["x-correlation-id"] == "c-9"
@@ -106,7 +108,7 @@ async def test_errors_of_functional_modules_carry_envelope_and_routing_headers(
     assert response.headers["ocpi-from-party-id"] == hub["party_id"]
     assert (response.headers["ocpi-to-country-code"], response.headers["ocpi-to-party-id"]) == ("DE", "EMQ")
     addressed = await client.get(
-        "/ocpi/2.2.1/cdrs",
+        unserved,
         headers={"Authorization": b64(token), "OCPI-to-country-code": "NL", "OCPI-to-party-id": "ABC",
                  "OCPI-from-country-code": "DE", "OCPI-from-party-id": "EMQ"},
     )  # fmt: skip
