@@ -51,6 +51,9 @@ def _cut(text: str) -> str:
     return text if len(text) <= MAX_BODY else text[:MAX_BODY] + "\n[…]"
 
 
+MARK_EVERY = timedelta(seconds=10)
+
+
 async def record(exchange: Exchange) -> None:
     """One exchange; a successful one also marks the partner's last successful pull (they asked csms) or push
     (csms sent them something other than a GET)."""
@@ -64,10 +67,15 @@ async def record(exchange: Exchange) -> None:
     ).save()  # fmt: skip
     if not exchange.succeeded:
         return
-    if exchange.direction == "in":
-        await Partner.update({Partner.last_pull_at: now()}).where(Partner.id == partner["id"])
-    elif exchange.method != "GET":
-        await Partner.update({Partner.last_push_at: now()}).where(Partner.id == partner["id"])
+    column = Partner.last_pull_at if exchange.direction == "in" else Partner.last_push_at
+    if exchange.direction == "out" and exchange.method == "GET":
+        return
+    # At most one write per partner and MARK_EVERY: a partner pushing tokens or a run of pushes would otherwise
+    # queue every request behind the partner row's lock (the page shows the time to the minute anyway).
+    stamp = now()
+    await Partner.update({column: stamp}).where(
+        (Partner.id == partner["id"]) & (column.is_null() | (column < stamp - MARK_EVERY))
+    )
 
 
 @dataclass(frozen=True)
