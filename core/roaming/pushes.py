@@ -112,9 +112,10 @@ async def _latest(column: Any, where: Any = None) -> datetime | None:
 
 async def latest_change(now: datetime) -> datetime | None:
     """When anything a push could carry last changed (indexed maxima, no scan)."""
+    # A time after now (a clock set forward, a test's dating) is not a change yet: it must not keep runs going.
     times = [
-        await _latest(Location.last_updated),
-        await _latest(Tariff.updated_at),
+        await _latest(Location.last_updated, Location.last_updated <= now),
+        await _latest(Tariff.updated_at, Tariff.updated_at <= now),
         await _latest(TariffAssignment.created_at),
         await _latest(TariffAssignment.cancelled_at),
         await _latest(TariffAssignment.valid_from, TariffAssignment.valid_from <= now),
@@ -211,8 +212,11 @@ def _stamp(value: datetime) -> str:
 async def _changed_locations(since: datetime, handled: dict[str, str]) -> tuple[list[int], dict[str, str]]:
     """The locations changed since ``since`` that the last run did not handle in this state, and the new window:
     those changed within ``LAG`` before now (the next run looks back that far)."""
-    rows = await Location.select(Location.id, Location.last_updated).where(Location.last_updated >= since)
-    horizon = _now() - LAG
+    now = _now()
+    rows = await Location.select(Location.id, Location.last_updated).where(
+        (Location.last_updated >= since) & (Location.last_updated <= now)
+    )
+    horizon = now - LAG
     changed = sorted(row["id"] for row in rows if handled.get(str(row["id"])) != _stamp(row["last_updated"]))
     window = {str(row["id"]): _stamp(row["last_updated"]) for row in rows if row["last_updated"] >= horizon}
     return changed, window
