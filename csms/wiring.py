@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from core.charging import authorization
-from core.roaming import commands, connections, pushes, token_auth
+from core.roaming import cdr_push, commands, connections, pushes, token_auth
+from hub.cdr_push import HubCdrLink
 from hub.client import HubLink
 from hub.pushes import HubPushLink
 
@@ -17,3 +18,5 @@ def wire_hub() -> None:
     authorization.register_roaming_check(token_auth.authorize_at)
     # partners' commands: the CommandResult POSTed to their response_url
     commands.register_link(HubLink())
+    # new CDRs of partners' drivers, POSTed to them (through the outbox)
+    cdr_push.register_link(HubCdrLink())

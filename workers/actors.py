@@ -19,6 +19,7 @@ JOBS: dict[str, Any] = {
     "cdrs.build": cdr_actors.build_cdr,
     "cdrs.check_signatures": cdr_actors.check_signatures,
     "roaming.push_partner": roaming_actors.push_partner,
+    "roaming.send_cdr": roaming_actors.send_cdr,
 }
 
 

@@ -22,6 +22,8 @@ from core.tenancy.tables import Tenant
 TOPIC = "session.stopped"
 JOB = "cdrs.build"
 outbox.route(TOPIC, JOB)
+# A new CDR of a roaming partner's driver; core.roaming routes it to the job that sends it to the partner.
+ROAMING_CDR_TOPIC = "cdr.roaming"
 # Published by core.infrastructure when a station's meter public key changes or the CPO asks: its CDRs are checked.
 CHECK_JOB = "cdrs.check_signatures"
 outbox.route(SIGNATURE_CHECK_TOPIC, CHECK_JOB)
@@ -246,7 +248,11 @@ async def create_cdr(session_id: int) -> int | None:
             .returning(Cdr.id)
         )
         if inserted:
-            return int(inserted[0]["id"])
+            cdr_id = int(inserted[0]["id"])
+            if values.get("roaming_partner_id") is not None:
+                # the partner whose token charged gets the CDR (core.roaming.cdr_push), reliably: it bills by it
+                await outbox.publish(ROAMING_CDR_TOPIC, f"cdr-roaming:{cdr_id}", {"cdr_id": cdr_id})
+            return cdr_id
         row = await Cdr.select(Cdr.id).where(Cdr.session == session_id).first()
     return int(row["id"]) if row else None
 

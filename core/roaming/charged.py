@@ -47,10 +47,10 @@ async def partner_cdrs(partner_id: int, window: Window, party: Party | None = No
     if party is not None:
         where &= Cdr.tenant.is_in(await _tenants_of(party) or [-1])
     page = await fetch_page(Cdr, where, window, updated=Cdr.created_at)
-    return page, await _bundles(page.rows)
+    return page, await bundles(page.rows)
 
 
-async def _bundles(rows: list[dict[str, Any]]) -> list[ChargedCdr]:
+async def bundles(rows: list[dict[str, Any]]) -> list[ChargedCdr]:
     if not rows:
         return []
     tenants = {t["id"]: t for t in await Tenant.select(Tenant.id, Tenant.country_code, Tenant.party_id).where(

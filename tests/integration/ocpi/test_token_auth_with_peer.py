@@ -5,6 +5,7 @@ whitelist rule to decide (ALLOWED_OFFLINE charges, NEVER does not)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,11 +14,14 @@ from typing import Any
 
 import pytest
 
+from core.cdrs import building
 from core.charging.tables import ChargingSession
 from core.infrastructure.tables import ChargingStation
-from core.roaming import marketing, partners
+from core.outbox import OutboxMessage
+from core.roaming import cdr_push, marketing, partners
 from core.roaming.tables import Partner
 from core.tenancy.passwords import hash_password
+from hub.cdr_push import HubCdrLink
 from tests.integration.infrastructure.conftest import Site
 from tests.integration.ocpi.test_sender_modules import SWITCHES_ON, open_to, roaming_cpo, roaming_site
 from tests.ocpi_peer.peer import OcpiPeer
@@ -131,3 +135,37 @@ async def test_a_partner_not_allowed_at_the_station_is_refused(roaming: Roaming,
     # Roaming switched off at the station: the partner's drivers may no longer charge there.
     await marketing.save_marketing(roaming.cpo.actor, roaming.site.station["id"], {**SWITCHES_ON, "roaming": ""})
     assert await authorize(roaming, "D00D0001") == "Invalid"
+
+
+async def test_the_cdr_of_a_partners_driver_is_posted_to_the_partner(roaming: Roaming, ocpi_emsp: OcpiPeer) -> None:
+    await ocpi_emsp.seed_tokens([token("CAFE0009", "NEVER")])
+    stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    started = await roaming.station.call("StartTransaction", {
+        "connectorId": roaming.site.charge_point["evse_number"], "idTag": "CAFE0009", "meterStart": 0,
+        "timestamp": stamp})  # fmt: skip
+    assert started["idTagInfo"]["status"] == "Accepted"
+    await roaming.station.call("StopTransaction", {"transactionId": started["transactionId"], "idTag": "CAFE0009",
+                                                   "meterStop": 12_000, "timestamp": stamp})  # fmt: skip
+    # Whoever builds the CDR (the server's own jobs when embedded, a worker in production: played here), the outbox
+    # message that sends it is handed to the job, which POSTs it to the partner's CDRs receiver.
+    cdr_id = await building.create_cdr(started["transactionId"])
+    assert cdr_id is not None
+    message = await OutboxMessage.select().where(OutboxMessage.dedupe_key == f"cdr-roaming:{cdr_id}").first()
+    assert message is not None
+    cdr_push.register_link(HubCdrLink())
+    try:
+        assert await cdr_push.send(message["id"])
+    finally:
+        cdr_push.register_link(None)
+    posted = []
+    for _ in range(50):
+        posted = [c for c in await ocpi_emsp.objects("cdrs") if str(c.get("id")) == str(cdr_id)]
+        if posted:
+            break
+        await asyncio.sleep(0.2)
+    assert posted, await ocpi_emsp.received("cdrs")
+    assert posted[0]["cdr_token"]["uid"].upper() == "CAFE0009" and float(posted[0]["total_energy"]) == 12.0
+    sent = await OutboxMessage.select().where(OutboxMessage.id == message["id"]).first()
+    assert sent is not None and sent["delivered_at"] is not None
+    assert await cdr_push.send(message["id"])  # delivered once: handed over again, nothing is sent twice
+    assert len([c for c in await ocpi_emsp.objects("cdrs") if str(c.get("id")) == str(cdr_id)]) == 1
