@@ -52,7 +52,10 @@ def csms_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 async def partners_end() -> AsyncIterator[None]:
-    """The test's partners end with it: the peer forgets them at its reset, and csms should not go on pushing."""
+    """The test's partners end with it: the peer forgets them at its reset, and csms should not go on pushing. Earlier
+    tests' partners (other modules register the peer too) are ended first, so that this module's csms pushes only to
+    the partner under test, whatever ran before it."""
+    await Partner.update({Partner.state: "ENDED"}).where(Partner.state == "REGISTERED")
     started = datetime.now(UTC)
     yield
     await Partner.update({Partner.state: "ENDED"}).where(Partner.created_at >= started)
@@ -232,7 +235,7 @@ async def test_a_peer_that_is_down_gets_brief_retries_then_nothing_replayed_and_
             )
             return rows if len(rows) >= 3 else []
 
-        failed = await eventually(attempts, "the retries")
+        failed = await eventually(attempts, "the retries", timeout=40)
         await asyncio.sleep(3)
         failed = await attempts()
         assert {r["http_status"] for r in failed} == {0} and all(r["error"] for r in failed)
