@@ -17,6 +17,7 @@ TABLE_MODULES = [
     "core.commands.tables",
     "core.cdrs.tables",
     "core.roaming.tables",
+    "core.payments.tables",
 ]
 
 APP_CONFIG = AppConfig(

@@ -58,6 +58,31 @@ class StationLimits:
 
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+PAYMENT_PROVIDERS = ("sandbox", "stripe")
+
+
+@dataclass(frozen=True)
+class PaymentSettings:
+    """Direct Payment (core.payments, docs/payments.md)."""
+
+    provider: str = "sandbox"  # new payments go to this provider; existing ones stay with theirs
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = "https://api.stripe.com"
+    recovery_minutes: int = 15  # a held payment with no progress this long is finished by recovery
+
+    @classmethod
+    def from_env(cls) -> PaymentSettings:
+        provider = os.environ.get("PAYMENT_PROVIDER") or cls.provider
+        if provider not in PAYMENT_PROVIDERS:
+            raise ValueError(f"PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}")
+        return cls(
+            provider=provider,
+            stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY", ""),
+            stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+            stripe_api_base=(os.environ.get("STRIPE_API_BASE") or cls.stripe_api_base).rstrip("/"),
+            recovery_minutes=int(os.environ.get("PAYMENT_RECOVERY_MINUTES", cls.recovery_minutes)),
+        )
 
 
 @dataclass(frozen=True)
@@ -81,6 +106,7 @@ class Settings:
     ocpi_partner_check_minutes: int = 15  # csms GETs each registered partner's versions this often; 0: never
     station_limits: StationLimits = field(default_factory=StationLimits)
     ocpi_command_timeout: int = 30  # seconds a station has to answer a partner's OCPI command (core.roaming.commands)
+    payments: PaymentSettings = field(default_factory=lambda: PaymentSettings())
 
     @property
     def is_sqlite(self) -> bool:
@@ -128,4 +154,5 @@ def get_settings() -> Settings:
         ocpi_partner_check_minutes=int(os.environ.get("OCPI_PARTNER_CHECK_MINUTES", 15)),
         station_limits=StationLimits.from_env(),
         ocpi_command_timeout=int(os.environ.get("OCPI_COMMAND_TIMEOUT", 30)),
+        payments=PaymentSettings.from_env(),
     )

@@ -4,6 +4,7 @@ embedded and in each `csms worker` process, so every function here is safe to ru
 from __future__ import annotations
 
 from core import periodic
+from core.payments.recovery import recover_payments
 from core.roaming import exchange_log, health, pushes
 from core.tariffs.assignments import mark_assignments_in_force
 
@@ -19,3 +20,5 @@ def register_periodic() -> None:
     periodic.every("roaming.partner_health", HEALTH_TICK, health.check_due_partners)
     # a scheduled tariff taking effect changes its locations' tariff_ids without a writer: raise their last_updated
     periodic.every("tariffs.assignments_in_force", 30, mark_assignments_in_force)
+    # payments a crash or a walked-away driver left half done (core.payments.recovery); safe in several processes
+    periodic.every("payments.recovery", 60, recover_payments)
