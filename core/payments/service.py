@@ -211,6 +211,14 @@ async def payment_by_reference(provider: str, reference: str) -> dict[str, Any] 
     )
 
 
+async def provider_update(provider: str, reference: str) -> dict[str, Any] | None:
+    """The provider says something changed about ``reference`` (a webhook): ask it and record the answer."""
+    payment = await payment_by_reference(provider, reference)
+    if payment is None:
+        return None
+    return await refresh(payment["id"])
+
+
 # --- the session --------------------------------------------------------------------------------------------------
 
 
