@@ -13,9 +13,9 @@ import pytest
 from core.charging.tables import ChargingSession
 from core.payments import provider as providers
 from core.payments import sandbox, service
-from core.payments.provider import AuthoriseRequest, ProviderResult
 from tests.integration.cdrs.test_cdr_pipeline import seed_tariff
 from tests.integration.ocpp.conftest import Station, make_station
+from tests.integration.payments.crash_child import CrashAfter
 from tests.support import TenantCtx
 
 SUCCESS = "4242 4242 4242 4242"
@@ -29,34 +29,8 @@ class SimulatedCrash(BaseException):
     """The process dies here: nothing after this point runs (BaseException, so no ``except Exception`` stops it)."""
 
 
-class CrashAfter:
-    """The sandbox provider, but "the process dies" right after the provider has done ``operation``."""
-
-    name = sandbox.NAME
-
-    def __init__(self, operation: str) -> None:
-        self.inner = sandbox.SandboxProvider()
-        self.operation = operation
-
-    async def _then_crash(self, operation: str, result: ProviderResult) -> ProviderResult:
-        if operation == self.operation:
-            raise SimulatedCrash(operation)
-        return result
-
-    async def authorise(self, request: AuthoriseRequest) -> ProviderResult:
-        return await self._then_crash("authorise", await self.inner.authorise(request))
-
-    async def retrieve(self, reference: str) -> ProviderResult:
-        return await self.inner.retrieve(reference)
-
-    async def capture(self, reference: str, amount: int, idempotency_key: str) -> ProviderResult:
-        return await self._then_crash("capture", await self.inner.capture(reference, amount, idempotency_key))
-
-    async def release(self, reference: str, idempotency_key: str) -> ProviderResult:
-        return await self._then_crash("release", await self.inner.release(reference, idempotency_key))
-
-    async def refund(self, reference: str, amount: int, idempotency_key: str) -> ProviderResult:
-        return await self._then_crash("refund", await self.inner.refund(reference, amount, idempotency_key))
+def _raise_crash(operation: str) -> None:
+    raise SimulatedCrash(operation)
 
 
 @pytest.fixture
@@ -67,7 +41,7 @@ def crash_after() -> Iterator[Any]:
 
     @contextlib.contextmanager
     def crashing(operation: str) -> Iterator[None]:
-        providers.register_provider(sandbox.NAME, lambda: CrashAfter(operation))
+        providers.register_provider(sandbox.NAME, lambda: CrashAfter(operation, _raise_crash))
         try:
             with pytest.raises(SimulatedCrash):
                 yield

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -127,3 +130,31 @@ async def test_recovery_when_the_process_dies_during_start_failure(site: Site, c
     await recovery.recover_payments(tenant_id=site.ctx.id)
     assert (await service.get_payment(payment["id"]))["state"] == "released"
     assert (await _intent(payment["provider_reference"]))["status"] == "released"
+
+
+def _die_in_a_process(step: str, payment_id: int, arg: str) -> None:
+    """Run ``step`` in a separate process that dies right after the provider did it (crash_child)."""
+    from tests.integration.payments import crash_child
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.integration.payments.crash_child", step, str(payment_id), arg],
+        capture_output=True, text=True, timeout=120, check=False, env=os.environ.copy(),
+    )  # fmt: skip
+    assert proc.returncode == crash_child.DIED, proc.stdout + proc.stderr
+
+
+async def test_process_killed_after_pre_authorisation_and_after_capture(site: Site) -> None:
+    held = await site.payment()
+    await asyncio.to_thread(_die_in_a_process, "authorise", held["id"], SUCCESS)
+    charging = await _charging(site)
+    await asyncio.to_thread(_die_in_a_process, "capture", charging["id"], "4.76")
+    assert [(await service.get_payment(p["id"]))["state"] for p in (held, charging)] == ["authorising", "capturing"]
+
+    outcome = await recovery.recover_payments(now=later(), tenant_id=site.ctx.id)  # a fresh process: this one
+    assert outcome == {"authorising->released": 1, "captured->captured": 1}
+    released = await service.get_payment(held["id"])
+    assert released["state"] == "released"
+    assert (await _intent(released["provider_reference"]))["status"] == "released"
+    captured = await service.get_payment(charging["id"])
+    assert (captured["state"], captured["amount_captured"]) == ("captured", Decimal("4.76"))
+    assert len(await sandbox.captures(charging["provider_reference"])) == 1
