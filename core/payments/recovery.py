@@ -5,7 +5,7 @@ every provider call repeats the step's idempotency key, and every state change i
 
 - authorising (no answer recorded, or pending) for ``recovery_minutes``: the pre-authorisation is sent again with
   its key (the provider answers with its first result), and whatever is held is released: the driver's page that
-  would have started the session is long gone.
+  would have started the session is long gone. While the provider cannot be reached, the payment waits.
 - challenge for ``recovery_minutes``: asked once more, then released.
 - authorised without a session for ``recovery_minutes``: released.
 - session_starting for ``recovery_minutes``: the session started with the payment's idTag is looked for; found,
@@ -117,13 +117,28 @@ async def finish_receipt(payment: dict[str, Any], send_receipt: SendReceiptFn | 
     return await service.receipt_sent(payment["id"])
 
 
+async def finish_session(session_id: int, h: PaymentHooks | None = None) -> dict[str, Any] | None:
+    """The session of a paid charge has ended (the session side calls this when it stops): capture its final price
+    and hand it to the receipt, now rather than at recovery's next round. None when no payment charges it."""
+    h = h or _hooks
+    payment = (
+        await Payment.select().where((Payment.session == session_id) & (Payment.state == S.CHARGING.value)).first()
+    )
+    if payment is None:
+        return None
+    payment = await capture_final_price(payment, h.final_price)
+    if payment["state"] == S.CAPTURED:
+        payment = await finish_receipt(payment, h.send_receipt)
+    return payment
+
+
 async def _recover_one(payment: dict[str, Any], stale: bool, h: PaymentHooks) -> str:
     state = payment["state"]
     if state == S.AUTHORISING and stale:
         payment = await service.send_authorisation(payment)
-        if payment["state"] in (S.AUTHORISING, S.CHALLENGE, S.AUTHORISED):
+        if payment["state"] in (S.AUTHORISING, S.CHALLENGE, S.AUTHORISED) and payment["provider_reference"]:
             payment = await service.release(payment["id"])
-        return f"authorising->{payment['state']}"
+        return f"authorising->{payment['state']}"  # still authorising without a reference: the provider is down
     if state == S.CHALLENGE and stale:
         payment = await service.refresh(payment["id"])
         if payment["state"] in (S.CHALLENGE, S.AUTHORISED):

@@ -216,7 +216,15 @@ async def provider_update(provider: str, reference: str) -> dict[str, Any] | Non
     payment = await payment_by_reference(provider, reference)
     if payment is None:
         return None
-    return await refresh(payment["id"])
+    try:
+        return await refresh(payment["id"])
+    except StateConflict:  # the driver's return page (or a second webhook) recorded it first
+        return await get_payment(payment["id"])
+
+
+async def get_payment_by_uid(uid: str) -> dict[str, Any] | None:
+    """A payment by its public reference (the driver's pages and receipts name it so, without a login)."""
+    return await Payment.select().where(Payment.uid == uid).first()
 
 
 # --- the session --------------------------------------------------------------------------------------------------
@@ -252,8 +260,9 @@ async def release(payment_id: int) -> dict[str, Any]:
     check_transition(payment["state"], S.RELEASED)
     key = idempotency_key(payment["uid"], Step.RELEASE)
     if not payment["provider_reference"]:
-        # the provider never answered with a payment: nothing is held under a reference we could cancel
-        return await _move(payment, S.RELEASED, Step.RELEASE.value, key=key, summary={"note": "nothing held"})
+        # the pre-authorisation's answer was lost: money may be held, and only its answer (recovery sends it again
+        # with the same key) gives the reference to cancel; never mark such a payment released blindly
+        raise ProviderError("the pre-authorisation's outcome is not known yet", code="unknown_outcome")
     try:
         result = await _provider(payment).release(payment["provider_reference"], key)
     except ProviderUnavailable as exc:

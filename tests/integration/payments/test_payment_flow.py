@@ -3,10 +3,13 @@ refunds and the provider's idempotency."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from core.charging.tables import ChargingSession
 from core.payments import recovery, sandbox, service
 from core.payments.provider import AuthoriseRequest, Outcome, ProviderError, idempotency_key
 from core.payments.states import IllegalTransition
@@ -142,3 +145,34 @@ async def test_sandbox_answers_a_repeated_key_with_its_first_answer(unique: str)
     with pytest.raises(ProviderError, match="captured"):  # a second capture under another key is refused
         await provider.capture(first.reference, 1500, f"c2-{unique}")
     assert captured.amount == 1500 and len(await sandbox.captures(first.reference)) == 1
+
+
+async def test_session_end_captures_at_once_and_hands_over_the_receipt(site: Site) -> None:
+    payment = await service.authorise((await site.payment())["id"], SUCCESS, RETURN_URL)
+    await service.session_starting(payment["id"])
+    running = await site.session(payment, stopped=False)
+    await service.session_started(payment["id"], running)
+    receipts: list[str] = []
+
+    async def send_receipt(p: dict[str, object]) -> bool:
+        receipts.append(str(p["uid"]))
+        return True
+
+    hooks = recovery.PaymentHooks(send_receipt=send_receipt)
+    assert (await recovery.finish_session(running, hooks))["state"] == "charging"  # type: ignore[index]
+    await ChargingSession.update({ChargingSession.status: "STOPPED", ChargingSession.meter_stop_wh: 10_000,
+                                  ChargingSession.stopped_at: datetime.now(UTC) + timedelta(minutes=30)}).where(
+        ChargingSession.id == running)  # fmt: skip
+    done = await recovery.finish_session(running, hooks)
+    assert done is not None and (done["state"], done["amount_captured"]) == ("receipt_sent", Decimal("4.76"))
+    assert receipts == [payment["uid"]] and await recovery.finish_session(running, hooks) is None
+    assert await service.get_payment_by_uid(payment["uid"]) == await service.get_payment(payment["id"])
+
+
+async def test_a_lost_pre_authorisation_is_never_released_blindly(site: Site, crash_after: Any) -> None:
+    payment = await site.payment()
+    with crash_after("authorise"):
+        await service.authorise(payment["id"], SUCCESS, RETURN_URL)
+    with pytest.raises(ProviderError, match="not known"):
+        await service.release(payment["id"])
+    assert (await service.get_payment(payment["id"]))["state"] == "authorising"
