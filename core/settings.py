@@ -76,6 +76,8 @@ class PaymentSettings:
         provider = os.environ.get("PAYMENT_PROVIDER") or cls.provider
         if provider not in PAYMENT_PROVIDERS:
             raise ValueError(f"PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}")
+        if provider == "stripe" and not os.environ.get("STRIPE_SECRET_KEY"):
+            raise ValueError("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY")
         return cls(
             provider=provider,
             stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY", ""),

@@ -16,6 +16,7 @@ from core.payments.states import (
     can_transition,
     check_transition,
 )
+from core.settings import PaymentSettings
 
 S = PaymentState
 
@@ -109,3 +110,20 @@ def test_sandbox_test_cards(card: str, outcome: Outcome, code: str) -> None:
 def test_card_checks() -> None:
     assert luhn_valid("5555555555554444") and not luhn_valid("5555555555554445") and not luhn_valid("42")
     assert [card_brand(n) for n in ("4242", "5555", "3782", "9999")] == ["visa", "mastercard", "amex", "unknown"]
+
+
+def test_payment_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PAYMENT_PROVIDER", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    assert PaymentSettings.from_env() == PaymentSettings()  # the sandbox, with nothing to configure
+    monkeypatch.setenv("PAYMENT_PROVIDER", "stripe")
+    with pytest.raises(ValueError, match="needs STRIPE_SECRET_KEY"):
+        PaymentSettings.from_env()
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_1")
+    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9999/")
+    stripe = PaymentSettings.from_env()
+    assert (stripe.provider, stripe.stripe_secret_key, stripe.stripe_api_base) == (
+        "stripe", "sk_test_1", "http://127.0.0.1:9999")  # fmt: skip
+    monkeypatch.setenv("PAYMENT_PROVIDER", "paypal")
+    with pytest.raises(ValueError, match="sandbox, stripe"):
+        PaymentSettings.from_env()
