@@ -7,7 +7,7 @@ CDR counts with the corrected values."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -21,9 +21,9 @@ from core.tenancy.permissions import Permission
 
 
 @dataclass(frozen=True)
-class SettlementRow:
-    partner_id: int
-    partner: str  # its name as CPO staff read it (core.roaming.names)
+class SettlementTotal:
+    """Sessions, energy and amounts in one currency (amounts in different currencies are never added)."""
+
     currency: str
     sessions: int
     energy_kwh: Decimal
@@ -33,15 +33,11 @@ class SettlementRow:
 
 
 @dataclass(frozen=True)
-class SettlementTotal:
-    """The sum of a month's rows in one currency (amounts in different currencies are never added)."""
+class SettlementRow(SettlementTotal):
+    """One partner's sessions in one currency."""
 
-    currency: str
-    sessions: int
-    energy_kwh: Decimal
-    net: Decimal
-    vat: Decimal
-    gross: Decimal
+    partner_id: int = field(kw_only=True)
+    partner: str = field(kw_only=True)  # its name as CPO staff read it (core.roaming.names)
 
 
 def currency_totals(rows: list[SettlementRow]) -> list[SettlementTotal]:
@@ -92,9 +88,11 @@ async def settlement(actor: Actor, month: date) -> list[SettlementRow]:
         return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
     result = [
-        SettlementRow(int(r["partner"]), names.get(int(r["partner"]), "–"), r["currency"] or "", int(r["sessions"]),
-                      Decimal(str(r["energy"] or 0)).quantize(Decimal("0.001")), money(r["net"]), money(r["vat"]),
-                      money(r["gross"]))
+        SettlementRow(
+            r["currency"] or "", int(r["sessions"]), Decimal(str(r["energy"] or 0)).quantize(Decimal("0.001")),
+            money(r["net"]), money(r["vat"]), money(r["gross"]),
+            partner_id=int(r["partner"]), partner=names.get(int(r["partner"]), "–"),
+        )
         for r in rows
     ]  # fmt: skip
     return sorted(result, key=lambda row: (row.partner, row.currency))

@@ -10,8 +10,8 @@ from core.roaming.settlement import SettlementRow, SettlementTotal
 
 
 def row(partner: int, currency: str, sessions: int, kwh: str, net: str, vat: str, gross: str) -> SettlementRow:
-    return SettlementRow(partner, f"P{partner}", currency, sessions, Decimal(kwh), Decimal(net), Decimal(vat),
-                         Decimal(gross))  # fmt: skip
+    return SettlementRow(currency, sessions, Decimal(kwh), Decimal(net), Decimal(vat), Decimal(gross),
+                         partner_id=partner, partner=f"P{partner}")  # fmt: skip
 
 
 def test_totals_add_up_per_currency_in_the_order_currencies_first_appear() -> None:
