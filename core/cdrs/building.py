@@ -320,7 +320,8 @@ async def correct_cdr(session_id: int) -> int | None:
             await Cdr.delete().where(Cdr.id.is_in(ids))  # corrected by another run meanwhile
             return await _current_cdr_id(session_id)
         # the partner gets the credit CDR first, then the new one (the same outbox topic as every CDR)
-        await _publish_roaming(current, ids)
+        await _publish_roaming(current, ids[:1])
+        await _publish_roaming(values, ids[1:])
     return ids[1]
 
 
