@@ -198,7 +198,7 @@ class HubPushLink:
                 continue
             url = base.rstrip("/") + "/" + "/".join(step.path)
             routing = {**to, "OCPI-from-country-code": step.path[0], "OCPI-from-party-id": step.path[1]}
-            error = await self._attempts(client, step, url, routing)
+            error = await self.attempts(client, step, url, routing)
             if error is None:
                 result.stored += step.store
                 result.forgotten += step.forget
@@ -212,7 +212,7 @@ class HubPushLink:
                 break
         return result
 
-    async def _attempts(self, client: OcpiClient, step: Step, url: str, routing: dict[str, str]) -> str | None:
+    async def attempts(self, client: OcpiClient, step: Step, url: str, routing: dict[str, str]) -> str | None:
         """None when the partner took the request (or, for a removal, does not know the object: gone is gone)."""
         error = ""
         for delay in (*RETRY_DELAYS, None):
