@@ -229,7 +229,9 @@ async def _run(partner_id: int, started: datetime) -> None:
         or _link is None or not await may_push_to(partner)
     ):  # fmt: skip
         # Nothing is sent and nothing is kept for later: the partner resyncs by GET.
-        await SessionPush.update({SessionPush.due_at: None}).where(SessionPush.partner == partner_id)
+        await SessionPush.update({SessionPush.due_at: None}).where(
+            (SessionPush.partner == partner_id) & SessionPush.due_at.is_not_null()
+        )
         await SessionPushState.update(values).where(SessionPushState.partner == partner_id)
         return
     records = {
@@ -278,8 +280,10 @@ async def _push_one(
         by_cdr=bundle.by_cdr, stopped_at=bundle.session["stopped_at"], now=now, every=every,
     )  # fmt: skip
     session_id = int(bundle.session["id"])
+    if step.action is not Action.NONE and not await may_push_to(partner, *_party(bundle)):
+        step = Step(Action.NONE)  # the token's eMSP behind a hub is not CONNECTED: nothing, and nothing kept
     if step.action in (Action.NONE, Action.WAIT):
-        if record is not None or step.action is Action.WAIT:
+        if (record or {}).get("due_at") != step.until:
             await _save(partner["id"], session_id, {SessionPush.due_at: step.until})
         return None
     error = await _link.send(partner, current, before if step.action is Action.PATCH else None)
@@ -289,6 +293,11 @@ async def _push_one(
         values[SessionPush.sent] = current
     await _save(partner["id"], session_id, values)
     return error or ""
+
+
+def _party(bundle: charged.ChargedSession) -> tuple[str, str]:
+    token = bundle.session.get("roaming_token") or {}
+    return str(token.get("country_code") or ""), str(token.get("party_id") or "")
 
 
 async def _save(partner_id: int, session_id: int, values: dict[Any, Any]) -> None:
