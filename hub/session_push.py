@@ -1,6 +1,7 @@
 """core.roaming.session_push.SessionLink over HTTP: a session of a partner's driver PUT to the eMSP's sessions
 receiver (OCPI mod_sessions) when it starts, then PATCHed with what changed (and ``last_updated``, which a PATCH must
-carry), under the routing headers from the CPO party to the eMSP whose token charges. Each request goes through
+carry; a PATCH the partner answers with 404, not knowing the session, is followed by a PUT of the whole), under the
+routing headers from the CPO party to the eMSP whose token charges. Each request goes through
 ``hub.client.OcpiClient`` (the partner's OCPI log has it) and is retried briefly like a location push
 (hub.pushes.RETRY_DELAYS), then given up."""
 
@@ -60,8 +61,14 @@ class HubSessionLink:
             return "the partner lists no sessions receiver"
         path = (current["country_code"], current["party_id"], current["id"])
         url = base.rstrip("/") + "/" + "/".join(path)
-        step = Step(MODULE, "PUT", path, current)
-        if sent is not None:
-            step = Step(MODULE, "PATCH", path, patch_body(sent, current))
+        put = Step(MODULE, "PUT", path, current)
+        headers = routing(partner, current)
         async with client(self.transport) as http:
-            return await self.pushes.attempts(OcpiClient(partner, http=http), step, url, routing(partner, current))
+            ocpi = OcpiClient(partner, http=http)
+            if sent is None:
+                return await self.pushes.attempts(ocpi, put, url, headers)
+            error, status = await self.pushes.answered(ocpi, Step(MODULE, "PATCH", path, patch_body(sent, current)),
+                                                       url, headers)  # fmt: skip
+            if status == 404:  # the partner does not know the session (lost it): the whole of it again
+                return await self.pushes.attempts(ocpi, put, url, headers)
+            return error

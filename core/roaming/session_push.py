@@ -161,11 +161,16 @@ async def tick() -> int:
         return 0
     now = _now()
     rows = await Partner.select().where(Partner.state == PartnerState.REGISTERED).output(load_json=True)
+    candidates = [partner for partner in rows if receives(partner)]
+    if not candidates:
+        return 0
+    states = {
+        row["partner"]: row
+        for row in await SessionPushState.select().where(SessionPushState.partner.is_in([p["id"] for p in candidates]))
+    }
     enqueued = 0
-    for partner in rows:
-        if not receives(partner):
-            continue
-        state = await _state(partner["id"])
+    for partner in candidates:
+        state = states.get(partner["id"]) or await _state(partner["id"])
         if state["watermark"] is not None and not await _has_work(partner["id"], state, now):
             continue
         claimed = (

@@ -185,3 +185,35 @@ async def test_a_partner_down_during_the_session_gets_nothing_replayed_and_finds
     assert money(found["total_cost"]["incl_vat"]) == cdr["total_cost_incl_vat"]
     shown = await session_push.overview(emp_exw.actor, roaming.partner["id"])
     assert shown.failed >= 1 and shown.last_error
+
+
+async def test_a_partner_that_lost_a_session_gets_it_whole_again(roaming: Roaming, ocpi_emsp: OcpiPeer) -> None:
+    await priced(roaming)
+    await ocpi_emsp.seed_tokens([token("5E550003", "NEVER")])
+    endpoints = roaming.partner["endpoints"]
+    down = [{**e, "url": f"http://127.0.0.1:{free_port()}/down/"} if e["identifier"] == "sessions" else e
+            for e in endpoints]  # fmt: skip
+    await Partner.update({Partner.endpoints: down}).where(Partner.id == roaming.partner["id"])
+    session_id = await start(roaming, "5E550003")
+
+    async def tried() -> bool:
+        row = await SessionPush.select().where(SessionPush.session_id == session_id).first()
+        return row is not None and row["attempted_at"] is not None
+
+    await eventually(tried, "the first PUT tried")
+    # csms's record says the partner took the session (as a partner that lost it since, e.g. restored a backup)
+    held = await resync(ocpi_emsp, session_id)
+    await SessionPush.update({SessionPush.sent: held}).where(SessionPush.session_id == session_id)
+    await Partner.update({Partner.endpoints: endpoints}).where(Partner.id == roaming.partner["id"])
+    await meter(roaming, session_id, 3_000)
+
+    async def put_after_patch() -> list[dict[str, Any]]:
+        got = await requests(ocpi_emsp, session_id)
+        return got if [q["method"] for q in got][:2] == ["PATCH", "PUT"] else []
+
+    patch, put = (await eventually(put_after_patch, "a PATCH refused, then the PUT", timeout=30))[:2]
+    assert patch["status"] == 404 and set(patch["body"]) == {"kwh", "total_cost", "last_updated"}
+    assert put["body"]["status"] == "ACTIVE" and float(put["body"]["kwh"]) == 3
+    stored = [s for s in await ocpi_emsp.objects("sessions") if str(s["id"]) == str(session_id)]
+    assert stored and float(stored[0]["kwh"]) == 3
+    await stop(roaming, session_id, "5E550003", 3_000)
