@@ -153,15 +153,22 @@ async def test_the_partner_gets_the_start_patches_at_a_bounded_rate_and_the_end_
     assert shown.receives and shown.sent >= 3 and shown.failed == 0
 
 
+async def charging_while_down(r: Roaming, peer: OcpiPeer, uid: str) -> list[dict[str, Any]]:
+    """A priced station, the peer's token ``uid``, and the partner's sessions receiver down (nothing listens at its
+    address); returns the partner's endpoints to bring it back with."""
+    await priced(r)
+    await peer.seed_tokens([token(uid, "NEVER")])
+    endpoints: list[dict[str, Any]] = r.partner["endpoints"]
+    down = [{**e, "url": f"http://127.0.0.1:{free_port()}/down/"} if e["identifier"] == "sessions" else e
+            for e in endpoints]  # fmt: skip
+    await Partner.update({Partner.endpoints: down}).where(Partner.id == r.partner["id"])
+    return endpoints
+
+
 async def test_a_partner_down_during_the_session_gets_nothing_replayed_and_finds_it_by_get(
     roaming: Roaming, ocpi_emsp: OcpiPeer, emp_exw: TenantCtx
 ) -> None:
-    await priced(roaming)
-    await ocpi_emsp.seed_tokens([token("5E550002", "NEVER")])
-    endpoints = roaming.partner["endpoints"]
-    down = [{**e, "url": f"http://127.0.0.1:{free_port()}/down/"} if e["identifier"] == "sessions" else e
-            for e in endpoints]  # fmt: skip
-    await Partner.update({Partner.endpoints: down}).where(Partner.id == roaming.partner["id"])
+    endpoints = await charging_while_down(roaming, ocpi_emsp, "5E550002")
 
     session_id = await start(roaming, "5E550002")
     await meter(roaming, session_id, 4_000)
@@ -188,12 +195,7 @@ async def test_a_partner_down_during_the_session_gets_nothing_replayed_and_finds
 
 
 async def test_a_partner_that_lost_a_session_gets_it_whole_again(roaming: Roaming, ocpi_emsp: OcpiPeer) -> None:
-    await priced(roaming)
-    await ocpi_emsp.seed_tokens([token("5E550003", "NEVER")])
-    endpoints = roaming.partner["endpoints"]
-    down = [{**e, "url": f"http://127.0.0.1:{free_port()}/down/"} if e["identifier"] == "sessions" else e
-            for e in endpoints]  # fmt: skip
-    await Partner.update({Partner.endpoints: down}).where(Partner.id == roaming.partner["id"])
+    endpoints = await charging_while_down(roaming, ocpi_emsp, "5E550003")
     session_id = await start(roaming, "5E550003")
 
     async def tried() -> bool:
