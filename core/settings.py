@@ -107,6 +107,8 @@ class Settings:
     ocpi_log_payload_days: int = 30  # OCPI exchange payloads are emptied after this (core.roaming.exchange_log)
     ocpi_partner_check_minutes: int = 15  # csms GETs each registered partner's versions this often; 0: never
     station_limits: StationLimits = field(default_factory=StationLimits)
+    # a running roaming session is PATCHed to its partner at most this often (core.roaming.session_push)
+    ocpi_session_patch_seconds: int = 60
     ocpi_command_timeout: int = 30  # seconds a station has to answer a partner's OCPI command (core.roaming.commands)
     payments: PaymentSettings = field(default_factory=lambda: PaymentSettings())
 
@@ -155,6 +157,7 @@ def get_settings() -> Settings:
         ocpi_log_payload_days=int(os.environ.get("OCPI_LOG_PAYLOAD_DAYS", 30)),
         ocpi_partner_check_minutes=int(os.environ.get("OCPI_PARTNER_CHECK_MINUTES", 15)),
         station_limits=StationLimits.from_env(),
+        ocpi_session_patch_seconds=int(os.environ.get("OCPI_SESSION_PATCH_SECONDS", 60)),
         ocpi_command_timeout=int(os.environ.get("OCPI_COMMAND_TIMEOUT", 30)),
         payments=PaymentSettings.from_env(),
     )

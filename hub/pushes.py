@@ -256,7 +256,7 @@ class HubPushLink:
                 return
             url = base.rstrip("/") + "/" + "/".join(step.path)
             routing = {**to, "OCPI-from-country-code": step.path[0], "OCPI-from-party-id": step.path[1]}
-            run.settled(step, await self._attempts(client, step, url, routing))
+            run.settled(step, await self.attempts(client, step, url, routing))
 
         async def in_order(group: list[Step]) -> None:
             for step in group:
@@ -268,20 +268,27 @@ class HubPushLink:
             await _bounded(phase, in_order, run)
         return run.result
 
-    async def _attempts(self, client: OcpiClient, step: Step, url: str, routing: dict[str, str]) -> str | None:
+    async def attempts(self, client: OcpiClient, step: Step, url: str, routing: dict[str, str]) -> str | None:
         """None when the partner took the request (or, for a removal, does not know the object: gone is gone)."""
-        error = ""
+        return (await self.answered(client, step, url, routing))[0]
+
+    async def answered(
+        self, client: OcpiClient, step: Step, url: str, routing: dict[str, str]
+    ) -> tuple[str | None, int]:
+        """``attempts`` and the HTTP status of the last answer (0: none)."""
+        error, status = "", 0
         for delay in (*RETRY_DELAYS, None):
             try:
                 answer = await client.request(step.method, url, step.module, json=step.body, routing=routing)
             except LinkFailed as exc:
-                error = str(exc)
+                error, status = str(exc), 0
             else:
-                if answer.ok or (step.removal and answer.http_status == 404):
-                    return None
+                status = answer.http_status
+                if answer.ok or (step.removal and status == 404):
+                    return None, status
                 error = f"{step.method} {url}: {answer.failure()}"
                 if not _transient(answer):
-                    return error
+                    return error, status
             if delay is not None:
                 await asyncio.sleep(delay)
-        return error
+        return error, status

@@ -20,6 +20,7 @@ JOBS: dict[str, Any] = {
     "cdrs.check_signatures": cdr_actors.check_signatures,
     "roaming.push_partner": roaming_actors.push_partner,
     "roaming.send_cdr": roaming_actors.send_cdr,
+    "roaming.push_sessions": roaming_actors.push_sessions,
 }
 
 
