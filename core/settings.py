@@ -58,6 +58,7 @@ class StationLimits:
 
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_MAIL_FROM = "csms <noreply@localhost>"
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class Settings:
     ocpi_partner_check_minutes: int = 15  # csms GETs each registered partner's versions this often; 0: never
     station_limits: StationLimits = field(default_factory=StationLimits)
     ocpi_command_timeout: int = 30  # seconds a station has to answer a partner's OCPI command (core.roaming.commands)
+    smtp_url: str | None = None  # smtp://user:pass@host:port (smtps:// implicit TLS, ?starttls=1); None: mails not sent
+    mail_from: str = DEFAULT_MAIL_FROM  # the From of every mail (core.mail)
 
     @property
     def is_sqlite(self) -> bool:
@@ -128,4 +131,6 @@ def get_settings() -> Settings:
         ocpi_partner_check_minutes=int(os.environ.get("OCPI_PARTNER_CHECK_MINUTES", 15)),
         station_limits=StationLimits.from_env(),
         ocpi_command_timeout=int(os.environ.get("OCPI_COMMAND_TIMEOUT", 30)),
+        smtp_url=os.environ.get("SMTP_URL") or None,
+        mail_from=os.environ.get("MAIL_FROM") or DEFAULT_MAIL_FROM,
     )
