@@ -5,7 +5,7 @@ import pytest
 
 from core.mail import mails
 from tests.e2e.conftest import german_login, screenshot
-from tests.integration.mail.conftest import hold_for_test, queued_mail
+from tests.integration.mail.conftest import outbox_message_of, queued_mail
 from tests.support import TenantCtx
 
 pytestmark = pytest.mark.browser
@@ -15,7 +15,7 @@ async def test_the_outbox_shows_a_kept_mail_and_sends_a_test_mail(page, cpo: Ten
     recipient = f"erika-{unique}@driver.example"
     mail_id = await queued_mail(cpo, recipient, f"browser:{unique}")
     assert mail_id
-    message_id, _ = await hold_for_test(mail_id)
+    message_id, _ = await outbox_message_of(mail_id)
     await mails.send(message_id)  # the worker's job; the tests configure no SMTP_URL
 
     await german_login(page, cpo.admin["email"], cpo.password)

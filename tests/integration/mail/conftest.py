@@ -99,12 +99,10 @@ async def outbox_row(mail_id: int) -> dict[str, Any]:
     return row
 
 
-async def hold_for_test(mail_id: int) -> tuple[int, datetime]:
-    """Move the mail's outbox message out of reach of other relays; returns its id and when it is due now."""
-    due = outbox.now() + LATER
+async def outbox_message_of(mail_id: int) -> tuple[int, datetime]:
+    """The mail's outbox message id and when it is due (``queued_mail`` moved it out of other relays' reach)."""
     row = await outbox_row(mail_id)
-    await OutboxMessage.update({OutboxMessage.available_at: due}).where(OutboxMessage.id == row["id"])
-    return int(row["id"]), due
+    return int(row["id"]), row["available_at"]
 
 
 async def relay_pass(handed: list[int], at: datetime) -> None:
@@ -114,9 +112,17 @@ async def relay_pass(handed: list[int], at: datetime) -> None:
 
 
 async def queued_mail(ctx: TenantCtx, recipient: str, key: str, language: str | None = "de") -> int | None:
-    """The mail "test" queued for ``ctx``'s tenant as a caller does it (in its transaction); None: a repeated key."""
+    """The mail "test" queued for ``ctx``'s tenant as a caller does it (in its transaction); None: a repeated key.
+
+    In the same transaction its outbox message is moved ``LATER``: no other relay (a live server of the browser
+    tests, with its own settings) takes it before the test does."""
     async with transaction():
-        return await mails.queue_mail(
+        mail_id = await mails.queue_mail(
             tenant_id=ctx.id, recipient=recipient, language=language, kind="test", dedupe_key=key,
             context={"name": "Erika Muster", "requested_by": "admin@cpo.example", "tenant_name": ctx.tenant["name"]},
         )  # fmt: skip
+        if mail_id is not None:
+            await OutboxMessage.update({OutboxMessage.available_at: outbox.now() + LATER}).where(
+                OutboxMessage.dedupe_key == f"mail:{mail_id}"
+            )
+    return mail_id

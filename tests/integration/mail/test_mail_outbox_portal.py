@@ -10,7 +10,7 @@ from core.mail import mails
 from core.mail.tables import Mail
 from core.tenancy import logins
 from core.tenancy.permissions import Permission
-from tests.integration.mail.conftest import hold_for_test, queued_mail
+from tests.integration.mail.conftest import outbox_message_of, queued_mail
 from tests.support import TenantCtx, app_client, login, make_user, post_form
 
 
@@ -25,7 +25,7 @@ async def test_the_outbox_lists_the_tenants_mails_and_shows_one(
 ) -> None:
     own = await queued(cpo, f"own-{unique}@driver.example", f"portal-own-{unique}")
     foreign = await queued(other_cpo, f"foreign-{unique}@driver.example", f"portal-foreign-{unique}")
-    message_id, _ = await hold_for_test(own)
+    message_id, _ = await outbox_message_of(own)
     await mails.send(message_id)  # no SMTP_URL in the tests: kept as not sent
 
     listing = await admin_client.get("/settings/mail")

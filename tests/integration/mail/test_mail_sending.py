@@ -14,7 +14,7 @@ from core.errors import ValidationError
 from core.mail import mails
 from core.mail.tables import Mail
 from core.outbox import OutboxMessage
-from tests.integration.mail.conftest import SmtpServer, hold_for_test, outbox_row, queued_mail, relay_pass
+from tests.integration.mail.conftest import SmtpServer, outbox_message_of, outbox_row, queued_mail, relay_pass
 from tests.support import TenantCtx
 
 
@@ -41,7 +41,7 @@ async def test_german_and_english_mails_arrive_with_both_parts_and_headers(
     english = await queue(cpo, f"john-{unique}@driver.example", "en-GB", f"t-en-{unique}")
     assert german and english
     for mail_id in (german, english):
-        message_id, _ = await hold_for_test(mail_id)
+        message_id, _ = await outbox_message_of(mail_id)
         await mails.send(message_id)  # the job's body (workers.mail_actors.send_mail)
 
     [de] = smtp_settings.inbox.to(f"erika-{unique}@driver.example")
@@ -72,7 +72,7 @@ async def test_a_server_that_is_down_is_tried_again_after_the_backoff(
     recipient = f"later-{unique}@driver.example"
     mail_id = await queue(cpo, recipient, "de", f"t-down-{unique}")
     assert mail_id
-    message_id, due = await hold_for_test(mail_id)
+    message_id, due = await outbox_message_of(mail_id)
 
     await relay_pass(handed, due)  # the server is not running
     assert message_id in handed
@@ -102,7 +102,7 @@ async def test_after_the_last_attempt_the_mail_is_failed(
 ) -> None:
     mail_id = await queue(cpo, f"never-{unique}@driver.example", "de", f"t-last-{unique}")
     assert mail_id
-    message_id, _ = await hold_for_test(mail_id)
+    message_id, _ = await outbox_message_of(mail_id)
     await OutboxMessage.update({OutboxMessage.attempts: outbox.MAX_ATTEMPTS}).where(OutboxMessage.id == message_id)
     await mails.send(message_id)  # the server is still down at the relay's last hand-over
     row = await mail_row(mail_id)
@@ -115,7 +115,7 @@ async def test_a_temporary_refusal_is_retried(cpo: TenantCtx, smtp_settings: Smt
     smtp_settings.start()
     mail_id = await queue(cpo, f"busy-{unique}@driver.example", "en", f"t-busy-{unique}")
     assert mail_id
-    message_id, _ = await hold_for_test(mail_id)
+    message_id, _ = await outbox_message_of(mail_id)
     with pytest.raises(mails.MailNotSent):
         await mails.send(message_id)
     row = await mail_row(mail_id)
@@ -130,7 +130,7 @@ async def test_a_550_fails_the_mail_for_good(
     smtp_settings.start()
     mail_id = await queue(cpo, f"refused-{unique}@driver.example", "de", f"t-550-{unique}")
     assert mail_id
-    message_id, due = await hold_for_test(mail_id)
+    message_id, due = await outbox_message_of(mail_id)
     await relay_pass(handed, due)
     assert message_id in handed
     await mails.send(message_id)  # no exception: nothing to try again
@@ -150,7 +150,7 @@ async def test_one_business_event_mails_once(cpo: TenantCtx, smtp_settings: Smtp
     again = await queue(cpo, recipient, "en", f"receipt:{unique}")  # a repeated event (a retried request)
     assert first is not None and again is None
     assert await Mail.count().where(Mail.dedupe_key == f"receipt:{unique}") == 1
-    message_id, _ = await hold_for_test(first)
+    message_id, _ = await outbox_message_of(first)
     await mails.send(message_id)
     await mails.send(message_id)  # handed over twice: sent once
     assert len(smtp_settings.inbox.to(recipient)) == 1
@@ -159,7 +159,7 @@ async def test_one_business_event_mails_once(cpo: TenantCtx, smtp_settings: Smtp
 async def test_without_smtp_the_mail_stays_in_the_outbox_as_not_sent(cpo: TenantCtx, unique: str) -> None:
     mail_id = await queue(cpo, f"nosmtp-{unique}@driver.example", "de", f"t-nosmtp-{unique}")
     assert mail_id
-    message_id, _ = await hold_for_test(mail_id)
+    message_id, _ = await outbox_message_of(mail_id)
     await mails.send(message_id)  # the test environment sets no SMTP_URL
     row = await mail_row(mail_id)
     assert row["status"] == mails.MailStatus.UNSENT and row["last_error"] == mails.NO_SMTP
