@@ -59,6 +59,7 @@ class StationLimits:
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 PAYMENT_PROVIDERS = ("sandbox", "stripe")
+DEFAULT_MAIL_FROM = "csms <noreply@localhost>"
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ class Settings:
     ocpi_session_patch_seconds: int = 60
     ocpi_command_timeout: int = 30  # seconds a station has to answer a partner's OCPI command (core.roaming.commands)
     payments: PaymentSettings = field(default_factory=lambda: PaymentSettings())
+    smtp_url: str | None = None  # smtp://user:pass@host:port (smtps:// implicit TLS, ?starttls=1); None: mails not sent
+    mail_from: str = DEFAULT_MAIL_FROM  # the From of every mail (core.mail)
 
     @property
     def is_sqlite(self) -> bool:
@@ -160,4 +163,6 @@ def get_settings() -> Settings:
         ocpi_session_patch_seconds=int(os.environ.get("OCPI_SESSION_PATCH_SECONDS", 60)),
         ocpi_command_timeout=int(os.environ.get("OCPI_COMMAND_TIMEOUT", 30)),
         payments=PaymentSettings.from_env(),
+        smtp_url=os.environ.get("SMTP_URL") or None,
+        mail_from=os.environ.get("MAIL_FROM") or DEFAULT_MAIL_FROM,
     )
