@@ -31,7 +31,7 @@ from core.tariffs.tables import Tariff
 from core.tenancy import audit
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
-from core.validation import Field, FormSpec
+from core.validation import INT32_MAX, Field, FormSpec
 
 
 class GroupKind(StrEnum):
@@ -294,7 +294,7 @@ def _location_ids(values: list[str]) -> list[int]:
     ids = []
     for value in values:
         text = str(value).strip()
-        if not text.isdigit() or len(text) > 11:
+        if not text.isdigit() or int(text) > INT32_MAX:  # larger ids name no row and no database takes them
             raise ValidationError({"location_ids": Message("Choose locations from the list.")})
         ids.append(int(text))
     return ids
@@ -511,7 +511,7 @@ async def group_for_new_cards(actor: Actor, value: Any) -> dict[str, Any] | None
     if not text:
         return None
     actor.require(Permission.DRIVER_GROUPS_MANAGE)
-    if not text.isdigit() or len(text) > 11:
+    if not text.isdigit() or int(text) > INT32_MAX:
         raise _group_choice_error()
     group = (
         await DriverGroup.select(DriverGroup.id, DriverGroup.name, DriverGroup.tenant)

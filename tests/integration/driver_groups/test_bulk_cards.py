@@ -108,7 +108,7 @@ async def test_group_choice_on_the_card_form(admin_client: httpx.AsyncClient, cp
     ok = await post_form(admin_client, "/cards", chosen, follow_redirects=False)
     assert ok.status_code == 303
     # Another tenant's group, an archived one, one without cards: a form error, no card.
-    for group_id in (foreign["id"], archived["id"], ad_hoc["id"], "x1"):
+    for group_id in (foreign["id"], archived["id"], ad_hoc["id"], "x1", "2147483648", "99999999999"):
         refused = await post_form(admin_client, "/cards", {"uid": "AA02", "status": "ACTIVE",
                                                            "driver_group_id": str(group_id)})  # fmt: skip
         assert refused.status_code == 400 and "Choose one of your active driver groups" in refused.text

@@ -101,6 +101,8 @@ async def test_a_changed_or_foreign_draft_is_refused(
         admin_client, third, "next", {"scope": "CHOSEN", "location_ids": str(foreign_location["id"])}
     )
     assert scope.status_code == 400 and "Choose locations from the list." in scope.text
+    too_large = await post_step(admin_client, scope, "next", {"scope": "CHOSEN", "location_ids": "99999999999"})
+    assert too_large.status_code == 400 and "Choose locations from the list." in too_large.text
 
     # A draft whose text was changed (say, to name another tariff) is not read back.
     summary = await post_step(admin_client, scope, "next", {"scope": "ALL"})
