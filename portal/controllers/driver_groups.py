@@ -1,5 +1,6 @@
-"""Driver groups (Nutzergruppen): list, create, and the detail page with the boxes Tarif, Ladegruppen (scope) and
-Ladekarten, rename, archive, restore, delete and the history. Rules live in core.access.driver_groups."""
+"""Driver groups (Nutzergruppen): list, create in reev's four steps, and the detail page with the boxes Tarif,
+Ladegruppen (scope) and Ladekarten, rename, archive, restore, delete and the history. Rules live in
+core.access.driver_groups and, for the steps, core.access.group_wizard."""
 
 from __future__ import annotations
 
