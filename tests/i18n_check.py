@@ -21,12 +21,16 @@ def used_msgids() -> set[str]:
             found.add(message[0])  # a plural entry is one catalog entry, known by its singular
         elif message:
             found.add(message)
+    from core.access.cards import OUTCOME_LABELS
+    from core.access.driver_groups import KIND_HELP, KIND_LABELS, MODE_LABELS
     from core.infrastructure.specs import STATUS_GROUPS
     from core.tenancy.permissions import CATALOGUE
 
     found.update(info.label for info in CATALOGUE)
     found.update(info.area for info in CATALOGUE)
     found.update(label for label, _ in STATUS_GROUPS.values())
+    for labels in (KIND_LABELS, KIND_HELP, MODE_LABELS, OUTCOME_LABELS):
+        found.update(labels.values())
     return found
 
 

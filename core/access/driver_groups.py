@@ -31,7 +31,7 @@ from core.tariffs.tables import Tariff
 from core.tenancy import audit
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
-from core.validation import Field, FormSpec
+from core.validation import INT32_MAX, Field, FormSpec
 
 
 class GroupKind(StrEnum):
@@ -57,6 +57,12 @@ KIND_LABELS = {
     GroupKind.CARDS_ONLY: "Cards only",
     GroupKind.AD_HOC: "Ad hoc",
     GroupKind.EROAMING: "eRoaming",
+}
+KIND_HELP = {
+    GroupKind.DRIVERS_VEHICLES: "Recurring users such as employees or tenants: sessions are documented or billed.",
+    GroupKind.CARDS_ONLY: "Short-term users such as guests charge free; a tariff only documents their sessions.",
+    GroupKind.AD_HOC: "Spontaneous charging without a card, paid on the spot.",
+    GroupKind.EROAMING: "Tokens of roaming partners; a tenant has at most one such group.",
 }
 MODE_LABELS = {TariffMode.DOCUMENT: "Documentation only", TariffMode.BILLED: "Billed"}
 KINDS_WITH_CARDS = (GroupKind.DRIVERS_VEHICLES, GroupKind.CARDS_ONLY)
@@ -288,7 +294,7 @@ def _location_ids(values: list[str]) -> list[int]:
     ids = []
     for value in values:
         text = str(value).strip()
-        if not text.isdigit() or len(text) > 11:
+        if not text.isdigit() or int(text) > INT32_MAX:  # larger ids name no row and no database takes them
             raise ValidationError({"location_ids": Message("Choose locations from the list.")})
         ids.append(int(text))
     return ids
@@ -320,7 +326,9 @@ async def _set_targets(group_id: int, location_ids: list[int]) -> None:
         await DriverGroupScope.insert(*[DriverGroupScope(driver_group=group_id, location=loc) for loc in location_ids])
 
 
-async def create_group(actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
+async def validate_group(actor: Actor, raw: dict[str, Any]) -> tuple[dict[str, Any], str, list[int]]:
+    """A new group of the actor's tenant as ``raw`` describes it: the clean fields, the tariff mode and the scope
+    targets, or a ValidationError naming every wrong field (the tariff and locations must be the tenant's own)."""
     actor.require(Permission.DRIVER_GROUPS_MANAGE)
     data = GROUP_SPEC.parse(raw)
     data["location_ids"] = _location_ids(data.get("location_ids") or [])
@@ -328,10 +336,16 @@ async def create_group(actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
     mode, targets = check_terms(
         data["kind"], data.get("tariff_id"), data.get("tariff_mode") or "", data["scope"], data["location_ids"]
     )
+    await _check_tariff(tenant_id, data.get("tariff_id"))
+    await _check_locations(tenant_id, targets)
+    await _check_single_eroaming(tenant_id, data["kind"])
+    return data, mode, targets
+
+
+async def create_group(actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
+    tenant_id = actor.tenant_id
     async with transaction():
-        await _check_tariff(tenant_id, data.get("tariff_id"))
-        await _check_locations(tenant_id, targets)
-        await _check_single_eroaming(tenant_id, data["kind"])
+        data, mode, targets = await validate_group(actor, raw)
         now = _now()
         group = DriverGroup(
             tenant=tenant_id,
@@ -481,6 +495,58 @@ async def set_card_group(actor: Actor, card_id: int, group_id: int | None) -> No
         if group_id is not None:
             change = {"card": [None, card["uid"]]}
             await audit.record(actor, card["tenant"], "driver_group", group_id, "add_card", change)
+
+
+def _group_choice_error() -> ValidationError:
+    return ValidationError({"driver_group_id": Message("Choose one of your active driver groups that hold cards.")})
+
+
+async def group_for_new_cards(actor: Actor, value: Any) -> dict[str, Any] | None:
+    """The group that new cards of the actor's tenant join, from a form or import value ("" or None: none).
+
+    Another tenant's group, an archived one or one that holds no cards is refused with a field error, never
+    found: a changed form cannot put cards into a group the user may not choose.
+    """
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return None
+    actor.require(Permission.DRIVER_GROUPS_MANAGE)
+    if not text.isdigit() or int(text) > INT32_MAX:
+        raise _group_choice_error()
+    group = (
+        await DriverGroup.select(DriverGroup.id, DriverGroup.name, DriverGroup.tenant)
+        .where(
+            (DriverGroup.id == int(text))
+            & (DriverGroup.tenant == actor.tenant_id)
+            & DriverGroup.archived_at.is_null()
+            & DriverGroup.kind.is_in(list(KINDS_WITH_CARDS))
+        )
+        .first()
+    )
+    if group is None:
+        raise _group_choice_error()
+    return group
+
+
+async def groups_for_new_cards(actor: Actor) -> list[dict[str, Any]]:
+    """The groups a user may put new cards into (for the choice on the card forms); none without the right."""
+    if not actor.can(Permission.DRIVER_GROUPS_MANAGE):
+        return []
+    return (
+        await DriverGroup.select(DriverGroup.id, DriverGroup.name)
+        .where(
+            (DriverGroup.tenant == actor.tenant_id)
+            & DriverGroup.archived_at.is_null()
+            & DriverGroup.kind.is_in(list(KINDS_WITH_CARDS))
+        )
+        .order_by(DriverGroup.name)
+    )
+
+
+async def record_cards_joined(actor: Actor, group: dict[str, Any], card_uids: list[str]) -> None:
+    """The group's history: new cards that were created straight into it."""
+    entries = [("driver_group", group["id"], "add_card", {"card": [None, uid]}) for uid in card_uids]
+    await audit.record_many(actor, group["tenant"], entries)
 
 
 async def remove_card(actor: Actor, group_id: int, card_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -48,6 +49,20 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     return changes
 
 
+def _entry(
+    actor: Actor, tenant_id: int, entity_type: str, entity_id: int, action: str, changes: Mapping[str, Any] | None
+) -> AuditEntry:
+    return AuditEntry(
+        tenant=tenant_id,
+        actor=actor.user_id,
+        actor_label=actor.label,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        changes={k: v for k, v in (changes or {}).items()},
+    )
+
+
 async def record(
     actor: Actor,
     tenant_id: int,
@@ -56,17 +71,19 @@ async def record(
     action: str,
     changes: dict[str, Any] | None = None,
 ) -> None:
-    await AuditEntry.insert(
-        AuditEntry(
-            tenant=tenant_id,
-            actor=actor.user_id,
-            actor_label=actor.label,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            action=action,
-            changes={k: v for k, v in (changes or {}).items()},
-        )
-    )
+    await AuditEntry.insert(_entry(actor, tenant_id, entity_type, entity_id, action, changes))
+
+
+async def record_many(
+    actor: Actor, tenant_id: int, entries: Sequence[tuple[str, int, str, Mapping[str, Any] | None]]
+) -> None:
+    """Several entries (entity type, id, action, changes) in one statement (a bulk import's cards)."""
+    for first in range(0, len(entries), _ENTRIES_PER_INSERT):
+        chunk = entries[first : first + _ENTRIES_PER_INSERT]
+        await AuditEntry.insert(*(_entry(actor, tenant_id, *entry) for entry in chunk))
+
+
+_ENTRIES_PER_INSERT = 500  # x 7 parameters stays below SQLite's limit
 
 
 async def history(actor: Actor, entity_type: str, entity_id: int, limit: int = 100) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
-"""Driver groups (Nutzergruppen): list, create, and the detail page with the boxes Tarif, Ladegruppen (scope) and
-Ladekarten, rename, archive, restore, delete and the history. Rules live in core.access.driver_groups."""
+"""Driver groups (Nutzergruppen): list, create in reev's four steps, and the detail page with the boxes Tarif,
+Ladegruppen (scope) and Ladekarten, rename, archive, restore, delete and the history. Rules live in
+core.access.driver_groups and, for the steps, core.access.group_wizard."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 
-from core.access import driver_groups
+from core.access import driver_groups, group_wizard
 from core.errors import Conflict, Message, ValidationError
 from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
@@ -35,13 +36,19 @@ def _url(driver_group_id: int) -> str:
 
 def _labels() -> dict[str, Any]:
     return {"kind_labels": driver_groups.KIND_LABELS, "mode_labels": driver_groups.MODE_LABELS,
+            "kind_help": driver_groups.KIND_HELP,
             "kinds": list(driver_groups.GroupKind), "modes": list(driver_groups.TariffMode)}  # fmt: skip
 
 
-async def _form_page(request: AnyRequest, values: dict[str, Any], errors: dict[str, Message] | None = None,
-                     status_code: int = 200) -> Response[str]:  # fmt: skip
-    context = {"values": values, "errors": errors or {}, **_labels(), **await driver_groups.choices(actor_of(request))}
-    return page(request, "driver_groups/form.html", context, status_code=status_code)
+async def _wizard_page(request: AnyRequest, state: group_wizard.WizardState) -> Response[str]:
+    """One step of creating a group; the values of every step travel along as a signed draft."""
+    actor = actor_of(request)
+    context = {
+        "step": state.step, "steps": group_wizard.STEPS, "values": state.values, "errors": state.errors,
+        "draft": group_wizard.draft_token(actor, state.values), **_labels(), **await driver_groups.choices(actor),
+    }  # fmt: skip
+    status_code = form_error_status(request) if state.errors else 200
+    return page(request, "driver_groups/wizard.html", context, status_code=status_code)
 
 
 async def _detail_page(request: AnyRequest, driver_group_id: int, *, values: dict[str, Any] | None = None,
@@ -53,8 +60,14 @@ async def _detail_page(request: AnyRequest, driver_group_id: int, *, values: dic
         "cards": await driver_groups.group_cards(actor, driver_group_id),
         "history": await history(actor, "driver_group", driver_group_id),
         # What the boxes show: the stored group, and what the user typed into the box that failed.
-        "values": {"name": group["name"], "tariff_id": group["tariff"] or "", "tariff_mode": group["tariff_mode"],
-                   "scope": group["scope"], "location_ids": group["location_ids"], **(values or {})},  # fmt: skip
+        "values": {
+            "name": group["name"],
+            "tariff_id": group["tariff"] or "",
+            "tariff_mode": group["tariff_mode"],
+            "scope": group["scope"],
+            "location_ids": group["location_ids"],
+            **(values or {}),
+        },  # fmt: skip
         "errors": errors or {},
         **_labels(),
         **await driver_groups.choices(actor),
@@ -90,16 +103,32 @@ class DriverGroupController(Controller):
         return page(request, "driver_groups/index.html", {"groups": rows, "archived": archived, **_labels()})
 
     @get("/new", guards=MANAGE)
-    async def new(self, request: AnyRequest) -> Response[str]:
-        return await _form_page(request, {"kind": driver_groups.GroupKind.CARDS_ONLY.value, "scope": "ALL"})
+    async def new(self, request: AnyRequest, kind: str = "") -> Response[str]:
+        return await _wizard_page(request, group_wizard.start(kind))
+
+    @post("/new", guards=MANAGE)
+    async def step(self, request: AnyRequest) -> Response[str]:
+        """Back or next from the step shown (reev's four steps, core.access.group_wizard)."""
+        form = await form_of(request)
+        posted = raw_from_form(driver_groups.GROUP_SPEC, form)
+        state = await group_wizard.move(actor_of(request), str(form.get("draft", "")), str(form.get("step", "")),
+                                        posted, str(form.get("go", "")))  # fmt: skip
+        return await _wizard_page(request, state)
 
     @post("/", guards=MANAGE)
     async def create(self, request: AnyRequest) -> Response[Any]:
-        raw = raw_from_form(driver_groups.GROUP_SPEC, await form_of(request))
+        """Step 4's "create": the whole draft is checked once more against the tenant."""
+        actor = actor_of(request)
+        token = str((await form_of(request)).get("draft", ""))
         try:
-            group = await driver_groups.create_group(actor_of(request), raw)
+            group = await group_wizard.create(actor, token)
         except ValidationError as exc:
-            return await _form_page(request, raw, field_errors(exc), form_error_status(request))
+            try:
+                values = group_wizard.read_draft(actor, token)
+            except ValidationError:
+                values = group_wizard.start().values
+            step = group_wizard.step_with_error(exc.errors, group_wizard.STEPS[0])
+            return await _wizard_page(request, group_wizard.WizardState(step, values, field_errors(exc)))
         flash(request, Message("Driver group %(name)s created.", {"name": group["name"]}))
         return done(request, _url(group["id"]))
 

@@ -144,6 +144,8 @@ TABLE: dict[tuple[str, str], Need] = {
     # --- charging cards: owner notes are personal data, so not under the infrastructure switches --------------
     ("GET", "/cards"): needs(CV),
     ("POST", "/cards"): needs(CV, CM),
+    ("GET", "/cards/import"): needs(CV, CM),
+    ("POST", "/cards/import"): needs(CV, CM),  # choosing a driver group also needs DGM (core refuses without)
     ("GET", "/api/v1/cards"): needs(CV),
     ("GET", "/api/v1/cards/{card_id:int}"): needs(CV),
     ("POST", "/api/v1/cards"): needs(CV, CM),
@@ -153,6 +155,7 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/driver-groups/{driver_group_id:int}"): GROUP_READ,
     ("GET", "/driver-groups/new"): GROUP_WRITE,
     ("POST", "/driver-groups"): GROUP_WRITE,
+    ("POST", "/driver-groups/new"): GROUP_WRITE,
     ("POST", "/driver-groups/{driver_group_id:int}/rename"): GROUP_WRITE,
     ("POST", "/driver-groups/{driver_group_id:int}/tariff"): GROUP_WRITE,
     ("POST", "/driver-groups/{driver_group_id:int}/scope"): GROUP_WRITE,
