@@ -152,12 +152,13 @@ def test_serve_with_tls_says_https_and_wss(tmp_path: Path) -> None:
         assert first.startswith(f"csms serving on https://127.0.0.1:{port} "), first
         assert f"wss://127.0.0.1:{port}/ocpp/" in first
         with httpx.Client(verify=ssl.create_default_context(cafile=str(cert_file))) as http:
-            for _ in range(100):
+            deadline, answer = time.monotonic() + 60, None  # generous: the suite runs many servers at once
+            while answer is None and time.monotonic() < deadline and process.poll() is None:
                 try:
                     answer = http.get(f"https://127.0.0.1:{port}/health")
-                    break
                 except httpx.TransportError:
                     time.sleep(0.1)
+            assert answer is not None, "csms serve did not answer over https within 60 s"
             assert answer.status_code == 200
     finally:
         process.terminate()
