@@ -162,3 +162,90 @@ class GroupCommit(Generic[T]):
         for _, future in batch:
             if not future.done():
                 future.set_result(None)
+
+
+def storable_text(text: str) -> str:
+    """PostgreSQL refuses NUL in text, and one such row would fail a whole batch: a logged payload may carry one."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+class BufferedRows:
+    """Log rows of one table written in batches, off the request path: ``delay`` seconds after the first row of a
+    batch, at once when ``batch`` rows wait, and by ``flush()`` (shutdown; a reader that wants them now). Rows
+    added without a running event loop wait for the next ``add`` or ``flush``; rows are plain tuples, so a later
+    event loop writes what an earlier one left. A batch that fails is written row by row, so that a bad row is the
+    only one lost (logged). ``after`` runs with each written batch (say, bookkeeping the rows imply)."""
+
+    def __init__(
+        self,
+        name: str,
+        table: type[Table],
+        columns: Sequence[str],
+        delay: float,
+        batch: int,
+        after: Callable[[list[tuple[Any, ...]]], Awaitable[None]] | None = None,
+    ) -> None:
+        self.name = name
+        self.table = table
+        self.columns = tuple(columns)
+        self.delay = delay
+        self.batch = batch
+        self._after = after
+        self._rows: list[tuple[Any, ...]] = []  # in ``columns`` order
+        self._task: asyncio.Task[None] | None = None
+        self._full: set[asyncio.Task[None]] = set()  # flushes of full batches, referenced until done
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._rows)
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self._rows.append(row)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._task = loop.create_task(self._flush_soon())
+        elif len(self._rows) == self.batch:  # a full batch does not wait for the delay
+            task = loop.create_task(self.flush())
+            self._full.add(task)
+            task.add_done_callback(self._full.discard)
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self.delay)
+        await self.flush()
+
+    def _lock_of_this_loop(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:
+            self._lock, self._loop = asyncio.Lock(), loop
+        return self._lock
+
+    async def flush(self) -> None:
+        async with self._lock_of_this_loop():
+            while self._rows:
+                rows, self._rows = self._rows[: self.batch], self._rows[self.batch :]
+                written = await self._write(rows)
+                if self._after is not None and written:
+                    try:
+                        await self._after(written)
+                    except Exception:  # bookkeeping never loses the log
+                        log.exception("%s: after writing %d rows", self.name, len(written))
+
+    async def _write(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        try:
+            await insert_rows(self.table, self.columns, rows)
+            return rows
+        except Exception:
+            log.warning("%s: batch of %d failed; writing them one by one", self.name, len(rows), exc_info=True)
+        written = []
+        for row in rows:
+            try:
+                await insert_rows(self.table, self.columns, [row])
+                written.append(row)
+            except Exception:
+                log.exception("%s: could not write a row", self.name)
+        return written

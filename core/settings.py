@@ -106,6 +106,7 @@ class Settings:
     node_id: str = field(default_factory=lambda: secrets.token_hex(4))
     db_pool_size: int = 10
     ocpi_log_payload_days: int = 30  # OCPI exchange payloads are emptied after this (core.roaming.exchange_log)
+    ocpi_log_flush_seconds: float = 0.5  # partners' requests wait at most this long in the OCPI log's buffer
     ocpi_partner_check_minutes: int = 15  # csms GETs each registered partner's versions this often; 0: never
     station_limits: StationLimits = field(default_factory=StationLimits)
     # a running roaming session is PATCHed to its partner at most this often (core.roaming.session_push)
@@ -158,6 +159,7 @@ def get_settings() -> Settings:
         node_id=os.environ.get("CSMS_NODE_ID") or secrets.token_hex(4),
         db_pool_size=int(os.environ.get("DB_POOL_SIZE", 10)),
         ocpi_log_payload_days=int(os.environ.get("OCPI_LOG_PAYLOAD_DAYS", 30)),
+        ocpi_log_flush_seconds=float(os.environ.get("OCPI_LOG_FLUSH_SECONDS", 0.5)),
         ocpi_partner_check_minutes=int(os.environ.get("OCPI_PARTNER_CHECK_MINUTES", 15)),
         station_limits=StationLimits.from_env(),
         ocpi_session_patch_seconds=int(os.environ.get("OCPI_SESSION_PATCH_SECONDS", 60)),

@@ -19,6 +19,7 @@ from litestar.static_files import create_static_files_router
 
 import core  # noqa: F401 - sets PICCOLO_CONF before any table is used
 from core import db
+from core.roaming import exchange_log
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from csms.wiring import wire_hub, wire_payments
 from hub.app import ocpi_mount
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             for hook in reversed(ocpp_app.SHUTDOWN):
                 await hook()
+            await exchange_log.flush()  # the OCPI requests' log rows still buffered
             if scheduler is not None:
                 await scheduler.stop()
             await relay.stop()

@@ -15,9 +15,9 @@ from core import attempts
 from core.errors import Conflict
 from core.roaming import exchange_log, partners
 from core.settings import get_settings
-from hub.auth import caller_of
+from hub.auth import caller_of, forget_callers
 from hub.envelope import Status, encode, envelope
-from hub.modules import CONFIGURATION, module_of
+from hub.modules import CONFIGURATION, TOKEN_A_MODULES, module_of
 
 log = logging.getLogger("csms.hub")
 
@@ -35,16 +35,28 @@ def _address(scope: dict[str, Any]) -> str:
     return str(client[0]) if client else ""
 
 
+HUB_PARTY_SECONDS = 5.0  # the hub operator's party changes once in an installation's life: not read per request
+_hub_party: tuple[float, tuple[str, str]] = (0.0, ("", ""))
+
+
+async def _hub_country_party() -> tuple[str, str]:
+    global _hub_party
+    if _hub_party[0] > time.monotonic():
+        return _hub_party[1]
+    try:
+        hub = await partners.hub_operator()
+    except Conflict:
+        return "", ""
+    _hub_party = (time.monotonic() + HUB_PARTY_SECONDS, (hub["country_code"], hub["party_id"]))
+    return _hub_party[1]
+
+
 async def _routing_answer(request: dict[str, str], caller: partners.Caller | None) -> list[tuple[str, str]]:
     """An answer is from the party the request was to, to the party it came from; where the request left them
     out: from the hub, to the partner's first role."""
     to_country, to_party = request.get("ocpi-to-country-code", ""), request.get("ocpi-to-party-id", "")
     if not (to_country and to_party):
-        try:
-            hub = await partners.hub_operator()
-            to_country, to_party = hub["country_code"], hub["party_id"]
-        except Conflict:
-            to_country, to_party = "", ""
+        to_country, to_party = await _hub_country_party()
     from_country, from_party = request.get("ocpi-from-country-code", ""), request.get("ocpi-from-party-id", "")
     roles = caller.partner.get("roles") if caller else None
     if not (from_country and from_party) and roles:
@@ -93,7 +105,9 @@ class OcpiTransport:
             scope.setdefault("state", {})["ocpi_caller"] = caller
             await self.app(scope, _replay(body), send_with_headers)
         if caller is not None:
-            await _record(scope, caller, module, request_id, correlation_id, body, captured, started)
+            _record(scope, caller, module, request_id, correlation_id, body, captured, started)
+            if module in TOKEN_A_MODULES and scope["method"] != "GET":
+                forget_callers()  # a registration, a new token or its end: in force on this node at once
 
     async def _authenticate(
         self, scope: dict[str, Any], request: dict[str, str], module: str
@@ -161,7 +175,7 @@ def ocpi_status_of(body: bytes) -> int | None:
     return status if isinstance(status, int) and not isinstance(status, bool) else None
 
 
-async def _record(
+def _record(
     scope: dict[str, Any], caller: partners.Caller, module: str, request_id: str, correlation_id: str,
     body: bytes, captured: dict[str, Any], started: float,
 ) -> None:  # fmt: skip
@@ -169,7 +183,7 @@ async def _record(
     url = scope.get("root_path", "") + scope["path"] + (f"?{query}" if query else "")
     response = bytes(captured["body"])
     try:
-        await exchange_log.record(exchange_log.Exchange(
+        exchange_log.record_later(exchange_log.Exchange(
             partner=caller.partner, direction="in", method=scope["method"], url=url, module=module,
             http_status=captured["status"], ocpi_status=ocpi_status_of(response),
             duration_ms=int((time.perf_counter() - started) * 1000), request_id=request_id,

@@ -4,6 +4,10 @@ The hub node records each exchange here (hub/transport.py for requests partners 
 own requests); the portal shows them per partner with filters and a CSV export. Payloads are kept for
 ``payload_days`` (setting OCPI_LOG_PAYLOAD_DAYS) and then emptied by ``prune`` (hourly by ``prune_expired``, which
 the periodic work runs, or `csms roaming prune`); method, URL, status and timing stay as long as the partner.
+
+Requests partners send are logged off the request path (``record_later``): buffered and written in batches within
+OCPI_LOG_FLUSH_SECONDS, and at shutdown of `csms serve`. A node's own log reads write its buffer first; another
+node's pages see an exchange up to that much later. A node that is killed (not stopped) loses at most that buffer.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core import db
+from core.bulk import BufferedRows, storable_text
 from core.charging.monitoring import PERIODS, since_of
 from core.roaming.partners import get_partner, now
 from core.roaming.tables import OcpiExchange, Partner
@@ -44,37 +49,100 @@ class Exchange:
 
     @property
     def succeeded(self) -> bool:
-        return 200 <= self.http_status < 300 and (self.ocpi_status is None or 1000 <= self.ocpi_status < 2000)
+        return _succeeded(self.http_status, self.ocpi_status)
+
+
+def _succeeded(http_status: int, ocpi_status: int | None) -> bool:
+    return 200 <= http_status < 300 and (ocpi_status is None or 1000 <= ocpi_status < 2000)
 
 
 def _cut(text: str) -> str:
-    return text if len(text) <= MAX_BODY else text[:MAX_BODY] + "\n[…]"
+    return storable_text(text if len(text) <= MAX_BODY else text[:MAX_BODY] + "\n[…]")
 
 
 MARK_EVERY = timedelta(seconds=10)
+BATCH = 500  # buffered exchanges written at once (record_later); at most OCPI_LOG_FLUSH_SECONDS after the first
+COLUMNS = ("tenant", "partner", "direction", "method", "url", "module", "http_status", "ocpi_status", "duration_ms",
+           "request_id", "correlation_id", "request_body", "response_body", "error", "created_at")  # fmt: skip
+_DIRECTION, _PARTNER = COLUMNS.index("direction"), COLUMNS.index("partner")
+_HTTP_STATUS, _OCPI_STATUS = COLUMNS.index("http_status"), COLUMNS.index("ocpi_status")
+
+
+def _row(exchange: Exchange) -> tuple[Any, ...]:
+    """The exchange's OcpiExchange values in COLUMNS order."""
+    partner = exchange.partner
+    return (
+        partner["tenant"], partner["id"], exchange.direction, exchange.method, exchange.url[:1000],
+        exchange.module[:20], exchange.http_status, exchange.ocpi_status, exchange.duration_ms,
+        exchange.request_id[:64], exchange.correlation_id[:64], _cut(exchange.request_body),
+        _cut(exchange.response_body), exchange.error[:300], now(),
+    )  # fmt: skip
 
 
 async def record(exchange: Exchange) -> None:
-    """One exchange; a successful one also marks the partner's last successful pull (they asked csms) or push
-    (csms sent them something other than a GET)."""
-    partner = exchange.partner
-    await OcpiExchange(
-        tenant=partner["tenant"], partner=partner["id"], direction=exchange.direction, method=exchange.method,
-        url=exchange.url[:1000], module=exchange.module[:20], http_status=exchange.http_status,
-        ocpi_status=exchange.ocpi_status, duration_ms=exchange.duration_ms, request_id=exchange.request_id[:64],
-        correlation_id=exchange.correlation_id[:64], request_body=_cut(exchange.request_body),
-        response_body=_cut(exchange.response_body), error=exchange.error[:300],
-    ).save()  # fmt: skip
-    if not exchange.succeeded:
-        return
-    column = Partner.last_pull_at if exchange.direction == "in" else Partner.last_push_at
-    if exchange.direction == "out" and exchange.method == "GET":
-        return
+    """One exchange, written before this returns; a successful one also marks the partner's last successful pull
+    (they asked csms) or push (csms sent them something other than a GET)."""
+    await OcpiExchange(**dict(zip(COLUMNS, _row(exchange), strict=True))).save()
+    if exchange.succeeded and not (exchange.direction == "out" and exchange.method == "GET"):
+        await _mark(exchange.partner["id"], exchange.direction)
+
+
+async def _mark_pulls(rows: list[tuple[Any, ...]]) -> None:
+    partner_ids = {
+        row[_PARTNER] for row in rows
+        if row[_DIRECTION] == "in" and _succeeded(row[_HTTP_STATUS], row[_OCPI_STATUS])
+    }  # fmt: skip
+    for partner_id in partner_ids:
+        await _mark(partner_id, "in")
+
+
+# A partner pushing a million tokens sends thousands of requests a second: their exchanges are written in batches
+# (the log page of another node shows them up to OCPI_LOG_FLUSH_SECONDS later; the node's own pages flush first).
+_incoming: BufferedRows | None = None
+
+
+def _buffer() -> BufferedRows:
+    global _incoming
+    if _incoming is None:
+        delay = get_settings().ocpi_log_flush_seconds
+        _incoming = BufferedRows("OCPI log", OcpiExchange, COLUMNS, delay, BATCH, after=_mark_pulls)
+    return _incoming
+
+
+def record_later(exchange: Exchange) -> None:
+    """``record`` off the request path: buffered, written within OCPI_LOG_FLUSH_SECONDS (or by ``flush``, which
+    `csms serve` runs at shutdown), the partner's last pull marked then."""
+    _buffer().add(_row(exchange))
+
+
+async def flush() -> None:
+    await _buffer().flush()
+
+
+async def _flush_pending() -> None:
+    """Before a read: this node's buffered exchanges are written first, so its pages show them at once."""
+    if _buffer().pending:
+        await _buffer().flush()
+
+
+# (partner id, direction) -> when this process last marked it: the conditional UPDATE below would change nothing
+# within MARK_EVERY anyway, so this process does not send it.
+_marked: dict[tuple[int, str], datetime] = {}
+
+
+async def _mark(partner_id: int, direction: str) -> None:
     # At most one write per partner and MARK_EVERY: a partner pushing tokens or a run of pushes would otherwise
     # queue every request behind the partner row's lock (the page shows the time to the minute anyway).
     stamp = now()
+    last = _marked.get((partner_id, direction))
+    if last is not None and stamp - last < MARK_EVERY:
+        return
+    if len(_marked) > 10_000:
+        _marked.clear()
+    _marked[(partner_id, direction)] = stamp
+    column = Partner.last_pull_at if direction == "in" else Partner.last_push_at
     await Partner.update({column: stamp}).where(
-        (Partner.id == partner["id"]) & (column.is_null() | (column < stamp - MARK_EVERY))
+        (Partner.id == partner_id) & (column.is_null() | (column < stamp - MARK_EVERY))
     )
 
 
@@ -125,6 +193,7 @@ async def partner_log(
 ) -> list[dict[str, Any]]:  # fmt: skip
     """The partner's exchanges, newest first; ``after_id``: only newer ones (live updates)."""
     await get_partner(actor, partner_id)
+    await _flush_pending()
     where = _where(partner_id, flt)
     if before_id is not None:
         where &= OcpiExchange.id < before_id
@@ -149,6 +218,7 @@ async def recent_errors(actor: Actor, partner_id: int, limit: int = 10) -> list[
 
 async def modules_logged(actor: Actor, partner_id: int) -> list[str]:
     await get_partner(actor, partner_id)
+    await _flush_pending()
     rows = await OcpiExchange.select(OcpiExchange.module).where(OcpiExchange.partner == partner_id).distinct()
     return sorted({row["module"] for row in rows if row["module"]})
 

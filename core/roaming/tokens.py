@@ -7,11 +7,13 @@ The rules of the Token object live here (required fields, enums, lengths, the UR
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from core import bulk
 from core.errors import Message, ValidationError
 from core.roaming.tables import PartnerToken
 
@@ -184,15 +186,40 @@ async def stored_token(partner: dict[str, Any], address: TokenAddress) -> dict[s
 
 
 async def put_token(partner: dict[str, Any], address: TokenAddress, body: Any) -> None:
-    """Stores the pushed Token, new or replacing the stored one, in one statement (an EMP may push millions)."""
+    """Stores the pushed Token, new or replacing the stored one (an EMP may push millions): one parametrised
+    statement, and the PUTs arriving within a few milliseconds share a transaction; it returns once committed."""
     _check_party(partner, address)
     values = parse_token(body, address)
     row = {**_defaults(), **values, "country_code": address.country_code.upper(),
            "party_id": address.party_id.upper(), "uid": address.uid, "type": address.type}  # fmt: skip
-    token = PartnerToken(partner=partner["id"], key=address.key(partner["id"]), uid_key=address.uid.upper(), **row)
-    await PartnerToken.insert(token).on_conflict(
-        target=PartnerToken.key, action="DO UPDATE", values=[getattr(PartnerToken, name) for name in row]
-    )
+    contract = row["energy_contract"]
+    row["energy_contract"] = None if contract is None else json.dumps(contract)
+    key = address.key(partner["id"])
+    received = datetime.now(UTC)
+    await put_batcher.submit((partner["id"], key, address.uid.upper(), received, *(row[name] for name in _PUT_FIELDS)))
+
+
+_PUT_FIELDS = ("country_code", "party_id", "uid", "type", "contract_id", "visual_number", "issuer", "group_id", "valid",
+               "whitelist", "language", "default_profile_type", "energy_contract", "last_updated")  # fmt: skip
+_PUT_COLUMNS = ("partner", "key", "uid_key", "received_at", *_PUT_FIELDS)
+# A replaced token keeps its row (id, received_at); every field of the Token object is the pushed one.
+_NAMES = ", ".join(f'"{name}"' for name in _PUT_COLUMNS)
+_REPLACE = ", ".join(f'"{name}" = EXCLUDED."{name}"' for name in _PUT_FIELDS)
+_UPSERT = (
+    f'INSERT INTO "partner_token" ({_NAMES}) VALUES ({", ".join("{}" for _ in _PUT_COLUMNS)}) '  # noqa: S608
+    f'ON CONFLICT ("key") DO UPDATE SET {_REPLACE}'
+)
+
+
+async def _write_puts(items: list[tuple[Any, ...]]) -> None:
+    await bulk.execute_many(_UPSERT, items)
+
+
+async def _write_put(item: tuple[Any, ...]) -> None:
+    await bulk.execute(_UPSERT, *item)
+
+
+put_batcher: bulk.GroupCommit[tuple[Any, ...]] = bulk.GroupCommit("token PUT", _write_puts, _write_put)
 
 
 async def patch_token(partner: dict[str, Any], address: TokenAddress, body: Any) -> bool:
@@ -201,9 +228,11 @@ async def patch_token(partner: dict[str, Any], address: TokenAddress, body: Any)
     values = parse_token(body, address, partial=True)
     for name in ("country_code", "party_id", "uid", "type"):  # they name the token; the URL already does
         values.pop(name, None)
-    changed = await PartnerToken.update(_columns(values)).where(
-        PartnerToken.key == address.key(partner["id"])
-    ).returning(PartnerToken.id)
+    changed = (
+        await PartnerToken.update(_columns(values))
+        .where(PartnerToken.key == address.key(partner["id"]))
+        .returning(PartnerToken.id)
+    )
     return bool(changed)
 
 

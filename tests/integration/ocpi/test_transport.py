@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from core.roaming import partners
+from core.roaming import exchange_log, partners
 from core.roaming.paging import Window, fetch_page
 from core.roaming.partners import Connection, PartnerState
 from core.roaming.tables import OcpiExchange, PartnerClientInfo
@@ -142,6 +142,7 @@ async def test_hubclientinfo_is_stored_and_decides_may_push_to(client: httpx.Asy
     assert broken.status_code == 400
     assert_envelope(broken, 2001)
 
+    await exchange_log.flush()  # written in batches off the request path
     logged = await OcpiExchange.select().where(OcpiExchange.partner == partner["id"]).order_by(OcpiExchange.id)
     assert [(r["method"], r["http_status"], r["ocpi_status"]) for r in logged][:2] == [
         ("PUT", 201, 1000),
