@@ -68,6 +68,14 @@ class Fuzzed:
         return repr(frame if len(frame) <= 300 else frame[:300]) + f" (seed {SEED})"
 
 
+def _ours(record: logging.LogRecord) -> bool:
+    """A csms record about this station's traffic; not roaming jobs that earlier modules' OCPI partners left in the
+    in-process queue (a CDR POST retried against a peer that has gone)."""
+    if not record.name.startswith("csms") or record.name.startswith("csms.roaming"):
+        return False
+    return "roaming." not in record.getMessage()
+
+
 @pytest.fixture
 async def fuzzed(ocpp_url: str, station: Station, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Fuzzed]:
     """The station's one connection for every example; afterwards: enough frames, it is still the one open, and
@@ -82,7 +90,7 @@ async def fuzzed(ocpp_url: str, station: Station, caplog: pytest.LogCaptureFixtu
         if state.ws is not None:
             await state.ws.close()
     await message_log.flush()
-    logged = [f"{r.name}: {r.getMessage()}" for r in caplog.get_records("call") if r.name.startswith("csms")]
+    logged = [f"{r.name}: {r.getMessage()}" for r in caplog.get_records("call") if _ours(r)]
     assert not logged, f"csms logged while fuzzed (seed {SEED}): {logged[:5]}"
     assert state.frames >= FRAMES, f"only {state.frames} frames were sent"
 
