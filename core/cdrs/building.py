@@ -1,4 +1,3 @@
-
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,6 +23,13 @@ JOB = "cdrs.build"
 outbox.route(TOPIC, JOB)
 # A new CDR of a roaming partner's driver; core.roaming routes it to the job that sends it to the partner.
 ROAMING_CDR_TOPIC = "cdr.roaming"
+
+
+def roaming_cdr_key(cdr_id: int) -> str:
+    """The outbox dedupe key of the message that sends a CDR to its roaming partner."""
+    return f"cdr-roaming:{cdr_id}"
+
+
 # Published by core.infrastructure when a station's meter public key changes or the CPO asks: its CDRs are checked.
 CHECK_JOB = "cdrs.check_signatures"
 outbox.route(SIGNATURE_CHECK_TOPIC, CHECK_JOB)
@@ -243,15 +249,13 @@ async def create_cdr(session_id: int) -> int | None:
             await Cdr.update(changes).where((Cdr.id == existing["id"]) & (Cdr.stop_reason == existing["stop_reason"]))
             return int(existing["id"])
         inserted = (
-            await Cdr.insert(Cdr(**values))
-            .on_conflict(target=Cdr.session, action="DO NOTHING")
-            .returning(Cdr.id)
+            await Cdr.insert(Cdr(**values)).on_conflict(target=Cdr.session, action="DO NOTHING").returning(Cdr.id)
         )
         if inserted:
             cdr_id = int(inserted[0]["id"])
             if values.get("roaming_partner_id") is not None:
                 # the partner whose token charged gets the CDR (core.roaming.cdr_push), reliably: it bills by it
-                await outbox.publish(ROAMING_CDR_TOPIC, f"cdr-roaming:{cdr_id}", {"cdr_id": cdr_id})
+                await outbox.publish(ROAMING_CDR_TOPIC, roaming_cdr_key(cdr_id), {"cdr_id": cdr_id})
             return cdr_id
         row = await Cdr.select(Cdr.id).where(Cdr.session == session_id).first()
     return int(row["id"]) if row else None
@@ -277,7 +281,13 @@ async def _values(session: dict[str, Any]) -> dict[str, Any] | None:
         tariff = await tariff_snapshot_for(charge_point["id"], session["started_at"] or session["created_at"])
     tenant = await Tenant.select(Tenant.currency).where(Tenant.id == session["tenant"]).first()
     values = cdr_values(
-        session, charge_point, station, location, meter_values, tariff, currency=(tenant or {}).get("currency", ""),
+        session,
+        charge_point,
+        station,
+        location,
+        meter_values,
+        tariff,
+        currency=(tenant or {}).get("currency", ""),
         billable=terms.billable,
     )
     if terms.remark:
@@ -309,9 +319,9 @@ async def check_signatures(station_id: int) -> int:
     Runs in the outbox handler's transaction; reads in id order by keyset so that a station with many CDRs is
     never loaded at once.
     """
-    station = await ChargingStation.select(ChargingStation.meter_public_key).where(
-        ChargingStation.id == station_id
-    ).first()
+    station = (
+        await ChargingStation.select(ChargingStation.meter_public_key).where(ChargingStation.id == station_id).first()
+    )
     if station is None:
         return 0
     checked, after = 0, 0

@@ -97,9 +97,7 @@ async def partner_sessions(
 ) -> tuple[Page, list[ChargedSession]]:
     """One window of the partner's sessions (of the CPO ``party`` only, when given) in (updated_at, id) order, each
     priced by csms's pricing engine as it stands at ``at`` (default now)."""
-    where: Any = (ChargingSession.roaming_partner_id == partner_id) & ChargingSession.status.is_in(
-        list(SHOWN_STATUSES)
-    )
+    where: Any = (ChargingSession.roaming_partner_id == partner_id) & ChargingSession.status.is_in(list(SHOWN_STATUSES))
     if party is not None:
         where &= ChargingSession.tenant.is_in(await _tenants_of(party) or [-1])
     page = await fetch_page(ChargingSession, where, window, updated=ChargingSession.updated_at)
@@ -124,15 +122,17 @@ def _json(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class PartnerCounts:
-    tokens: int | None  # None: not the actor's to see (a CPO sees its own stations' sessions, not the EMP's tokens)
-    sessions: int
-    cdrs: int
+class DriversScope:
+    """What of a partner's drivers an actor may read: the conditions on sessions and CDRs, and whether its tokens."""
+
+    sessions: Any
+    cdrs: Any
+    tokens: bool
 
 
-async def partner_counts(actor: Actor, partner: dict[str, Any]) -> PartnerCounts:
-    """The partner's tokens csms holds and the sessions and CDRs of its drivers: all of them for the partner's own
-    tenant (the EMP) and the hub operator, only those at its own stations for a CPO."""
+def drivers_scope(actor: Actor, partner: dict[str, Any]) -> DriversScope:
+    """All of them for the partner's own tenant (the EMP) and the hub operator, only those at its own stations for a
+    CPO (which never sees the EMP's tokens). The caller has found ``partner`` in the actor's tenants."""
     own_stations_only = actor.tenant_kind not in (TenantKind.EMP, TenantKind.HUB)
     sessions: Any = (ChargingSession.roaming_partner_id == partner["id"]) & ChargingSession.status.is_in(
         list(SHOWN_STATUSES)
@@ -141,5 +141,19 @@ async def partner_counts(actor: Actor, partner: dict[str, Any]) -> PartnerCounts
     if own_stations_only:
         sessions &= ChargingSession.tenant.is_in(actor.scope)
         cdrs &= Cdr.tenant.is_in(actor.scope)
-    tokens = None if own_stations_only else await PartnerToken.count().where(PartnerToken.partner == partner["id"])
-    return PartnerCounts(tokens, await ChargingSession.count().where(sessions), await Cdr.count().where(cdrs))
+    return DriversScope(sessions, cdrs, not own_stations_only)
+
+
+@dataclass(frozen=True)
+class PartnerCounts:
+    tokens: int | None  # None: not the actor's to see (a CPO sees its own stations' sessions, not the EMP's tokens)
+    sessions: int
+    cdrs: int
+
+
+async def partner_counts(actor: Actor, partner: dict[str, Any]) -> PartnerCounts:
+    """The partner's tokens csms holds and the sessions and CDRs of its drivers (``drivers_scope``)."""
+    scope = drivers_scope(actor, partner)
+    tokens = await PartnerToken.count().where(PartnerToken.partner == partner["id"]) if scope.tokens else None
+    sessions, cdrs = await ChargingSession.count().where(scope.sessions), await Cdr.count().where(scope.cdrs)
+    return PartnerCounts(tokens, sessions, cdrs)
