@@ -1,3 +1,4 @@
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -249,7 +250,9 @@ async def create_cdr(session_id: int) -> int | None:
             await Cdr.update(changes).where((Cdr.id == existing["id"]) & (Cdr.stop_reason == existing["stop_reason"]))
             return int(existing["id"])
         inserted = (
-            await Cdr.insert(Cdr(**values)).on_conflict(target=Cdr.session, action="DO NOTHING").returning(Cdr.id)
+            await Cdr.insert(Cdr(**values))
+            .on_conflict(target=Cdr.session, action="DO NOTHING")
+            .returning(Cdr.id)
         )
         if inserted:
             cdr_id = int(inserted[0]["id"])
@@ -281,13 +284,7 @@ async def _values(session: dict[str, Any]) -> dict[str, Any] | None:
         tariff = await tariff_snapshot_for(charge_point["id"], session["started_at"] or session["created_at"])
     tenant = await Tenant.select(Tenant.currency).where(Tenant.id == session["tenant"]).first()
     values = cdr_values(
-        session,
-        charge_point,
-        station,
-        location,
-        meter_values,
-        tariff,
-        currency=(tenant or {}).get("currency", ""),
+        session, charge_point, station, location, meter_values, tariff, currency=(tenant or {}).get("currency", ""),
         billable=terms.billable,
     )
     if terms.remark:
@@ -319,9 +316,9 @@ async def check_signatures(station_id: int) -> int:
     Runs in the outbox handler's transaction; reads in id order by keyset so that a station with many CDRs is
     never loaded at once.
     """
-    station = (
-        await ChargingStation.select(ChargingStation.meter_public_key).where(ChargingStation.id == station_id).first()
-    )
+    station = await ChargingStation.select(ChargingStation.meter_public_key).where(
+        ChargingStation.id == station_id
+    ).first()
     if station is None:
         return 0
     checked, after = 0, 0

@@ -97,7 +97,9 @@ async def partner_sessions(
 ) -> tuple[Page, list[ChargedSession]]:
     """One window of the partner's sessions (of the CPO ``party`` only, when given) in (updated_at, id) order, each
     priced by csms's pricing engine as it stands at ``at`` (default now)."""
-    where: Any = (ChargingSession.roaming_partner_id == partner_id) & ChargingSession.status.is_in(list(SHOWN_STATUSES))
+    where: Any = (ChargingSession.roaming_partner_id == partner_id) & ChargingSession.status.is_in(
+        list(SHOWN_STATUSES)
+    )
     if party is not None:
         where &= ChargingSession.tenant.is_in(await _tenants_of(party) or [-1])
     page = await fetch_page(ChargingSession, where, window, updated=ChargingSession.updated_at)

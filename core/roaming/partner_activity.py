@@ -19,8 +19,8 @@ from core.cdrs.tables import Cdr
 from core.charging.tables import ChargingSession
 from core.outbox import MAX_ATTEMPTS, OutboxMessage, _payload
 from core.roaming.cdr_push import BY_GET
-from core.roaming.charged import drivers_scope
-from core.roaming.partners import get_partner
+from core.roaming.charged import PartnerCounts, drivers_scope, partner_counts
+from core.roaming.partners import PartnerState, connection_status, get_partner, list_partners
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
 
@@ -129,3 +129,19 @@ async def partner_cdrs(actor: Actor, partner_id: int, page: int = 1, per_page: i
         row["delivered_at"] = message["delivered_at"] if message else None
         row["delivery_error"] = message["last_error"] if message and message["delivered_at"] is None else ""
     return Listing(partner, rows, total, page, per_page)
+
+
+@dataclass(frozen=True)
+class OwnConnection:
+    partner: dict[str, Any]
+    status: str  # core.roaming.partners.ConnectionStatus
+    counts: PartnerCounts
+
+
+async def own_connections(actor: Actor) -> list[OwnConnection]:
+    """The connections of the actor's own tenant that are not ended, with their drivers' counts: what an EMP tenant's
+    start page shows (empty without roaming.view)."""
+    if not actor.can(Permission.ROAMING_VIEW):
+        return []
+    rows = [p for p in await list_partners(actor) if p["state"] != PartnerState.ENDED]
+    return [OwnConnection(p, connection_status(p), await partner_counts(actor, p)) for p in rows]

@@ -1,7 +1,7 @@
-"""The demo EMP's user in the browser (issue 14, Portal): its connection with state, endpoints, roles and health,
-the tokens count, the sessions and CDRs csms made for its drivers and its OCPI log, at desktop width and on a
-390 px phone; each page passes the page walk's checks (axe-core, three widths, no raw codes). Screenshots:
-test-artifacts/emp-*.png and test-artifacts/pages/demo-emp-*.png."""
+"""The demo EMP's user in the browser (issue 14, Portal): the start page with its connection; the connection with
+state, endpoints, roles and health, the tokens count, the sessions and CDRs csms made for its drivers and its OCPI
+log, at desktop width and on a 390 px phone; each page passes the page walk's checks (axe-core, three widths, no raw
+codes). Screenshots: test-artifacts/emp-*.png and test-artifacts/pages/demo-emp-*.png."""
 
 from __future__ import annotations
 
@@ -42,6 +42,9 @@ async def test_the_demo_emp_sees_its_connection_drivers_and_log(page: Any, brows
     await browser_login(page, DEMO_EMP_EMAIL, DEMO_PASSWORD)
     await page.click("[data-testid=lang-de]")
     await page.wait_for_selector("html[lang=de]")
+    await page.wait_for_selector("[data-testid=emp-connection]")  # the start page shows the connection
+    assert await page.inner_text("[data-testid=emp-tokens]") == "3"
+    await screenshot(page, "emp-dashboard")
     await page.click("[data-testid=nav-roaming]")
     await page.wait_for_url("**/roaming/partners")
     await page.click(f"[data-testid=partner-row][data-partner-id='{partner_id}'] a")
@@ -92,8 +95,8 @@ async def test_the_demo_emp_sees_its_connection_drivers_and_log(page: Any, brows
 
     axe = Axe()
     problems: list[str] = []
-    for name, path in (("partner", base), ("sessions", f"{base}/sessions"), ("cdrs", f"{base}/cdrs"),
-                       ("log", f"{base}/log?period=all")):  # fmt: skip
+    for name, path in (("dashboard", "/"), ("partner", base), ("sessions", f"{base}/sessions"),
+                       ("cdrs", f"{base}/cdrs"), ("log", f"{base}/log?period=all")):  # fmt: skip
         response = await page.goto(path)
         assert response is not None and response.status == 200, path
         await _check(page, axe, f"demo-emp-{name}", path, problems)

@@ -84,6 +84,9 @@ async def test_the_emp_sees_its_drivers_sessions_and_cdrs_newest_first_with_thei
         page = await client.get(f"/roaming/partners/{partner['id']}/cdrs")
         assert page.status_code == 200 and page.text.count('data-testid="partner-cdr-row"') == 3
         assert 'data-delivery="DELIVERED"' in page.text and 'data-delivery="BY_GET"' in page.text
+        start = (await client.get("/")).text  # the EMP's start page: its connection, not the CPO's station tiles
+        assert 'data-testid="emp-connection"' in start and 'data-testid="status-tiles"' not in start
+        assert f'href="/roaming/partners/{partner["id"]}/sessions" data-testid="emp-sessions">4<' in start
         detail = await client.get(f"/roaming/partners/{partner['id']}")
         assert f'href="/roaming/partners/{partner["id"]}/cdrs" data-testid="partner-cdrs">3<' in detail.text
         assert (await client.get(f"/roaming/partners/{partner['id']}/cdrs", params={"page": "x"})).status_code == 400
@@ -106,6 +109,7 @@ async def test_nothing_of_another_emps_partner_and_no_lists_without_charging_dat
     base = f"/roaming/partners/{theirs['id']}"
     async with app_client() as client:
         await login(client, first.admin["email"])
+        assert 'data-testid="emp-no-connection"' in (await client.get("/")).text
         for path in ("", "/sessions", "/cdrs", "/log", "/log.csv", "/log/rows?after_id=0"):
             assert (await client.get(base + path)).status_code == 404, path
     async with app_client() as client:
