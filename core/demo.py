@@ -220,9 +220,10 @@ _EMP_SESSIONS = [
 
 
 async def ensure_demo_emp_connection(cpo: Actor) -> None:
-    """The demo EMP's OCPI connection to the hub (registered; its platform is made up, so csms's health checks find
-    it unreachable) with a few tokens, sessions of its drivers at the demo stations with their CDRs, and a few OCPI
-    log entries: what an EMP tenant's users see (docs/emp-portal.md). Once: nothing when the EMP has a connection."""
+    """The demo EMP's OCPI connection to the hub with a few tokens, sessions of its drivers at the demo stations with
+    their CDRs, and a few OCPI log entries: what an EMP tenant's users see (docs/emp-portal.md). Its platform is made
+    up, so the connection is ended: csms neither checks nor sends to it, and the EMP may connect a real platform
+    (docs/ocpi.md, Connecting a partner). Once: nothing when the EMP has a connection."""
     emp = await Tenant.select(Tenant.id).where(Tenant.slug == "demo-emp").first()
     if emp is None or await Partner.exists().where(Partner.tenant == emp["id"]):
         return
@@ -232,10 +233,9 @@ async def ensure_demo_emp_connection(cpo: Actor) -> None:
                  for module in ("credentials", "tokens", "commands")]  # fmt: skip
     partner = Partner(
         tenant=emp["id"], kind=partners.PartnerKind.EMP, name="Demo Mobility OCPI",
-        state=partners.PartnerState.REGISTERED, version=partners.OCPI_VERSION, versions_url=f"{base}/versions",
+        state=partners.PartnerState.ENDED, version=partners.OCPI_VERSION, versions_url=f"{base}/versions",
         endpoints=endpoints,
         roles=[{"role": "EMSP", "country_code": "DE", "party_id": "DMP", "name": "Demo Mobility"}],
-        incoming_token_hash=partners.token_hash(partners.new_token()), outgoing_token=partners.new_token(),
         registered_at=now - timedelta(days=14), last_pull_at=now - timedelta(hours=1),
     )  # fmt: skip
     await partner.save()

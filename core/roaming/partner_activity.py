@@ -139,9 +139,9 @@ class OwnConnection:
 
 
 async def own_connections(actor: Actor) -> list[OwnConnection]:
-    """The connections of the actor's own tenant that are not ended, with their drivers' counts: what an EMP tenant's
-    start page shows (empty without roaming.view)."""
+    """The connections of the actor's own tenant (the current one first, ended ones after it) with their drivers'
+    counts: what an EMP tenant's start page shows (empty without roaming.view)."""
     if not actor.can(Permission.ROAMING_VIEW):
         return []
-    rows = [p for p in await list_partners(actor) if p["state"] != PartnerState.ENDED]
+    rows = sorted(await list_partners(actor), key=lambda p: p["state"] == PartnerState.ENDED)
     return [OwnConnection(p, connection_status(p), await partner_counts(actor, p)) for p in rows]

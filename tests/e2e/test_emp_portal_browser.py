@@ -50,7 +50,7 @@ async def test_the_demo_emp_sees_its_connection_drivers_and_log(page: Any, brows
     await page.click(f"[data-testid=partner-row][data-partner-id='{partner_id}'] a")
     await page.wait_for_selector("[data-testid=partner-facts]")
     facts = await page.inner_text("[data-testid=partner-facts]")
-    assert "Registriert" in facts and "2.2.1" in facts
+    assert "Beendet" in facts and "2.2.1" in facts  # the demo's platform is made up: its connection is ended
     assert await page.inner_text("[data-testid=partner-tokens]") == "3"
     assert await page.locator("[data-testid=partner-endpoints] tbody tr").count() == 3
     assert "E-Mobility-Anbieter" in await page.inner_text("[data-testid=partner-roles]")
