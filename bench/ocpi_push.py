@@ -1,6 +1,7 @@
 """OCPI push fan-out: EVSE status changes sent by OCPP stations, pushed to many partners.
 
     .venv/bin/python bench/ocpi_push.py [--changes-per-minute 1000] [--partners 20] [--stations 100] [--minutes 2]
+    .venv/bin/python bench/ocpi_push.py --inprocess 20      # CPU per tick and request of the push runs alone
 
 Set-up: a fresh PostgreSQL database (``--database``, dropped and made again) with one CPO tenant, ``--stations``
 stations of one charge point each, every one visible to ``--partners`` EMP tenants (one contract group, Roaming on);
@@ -218,6 +219,50 @@ async def drive(url: str, seeded: dict[str, Any], args: argparse.Namespace, port
         print(f"  third {k + 1}: p50 {percentile(part, 0.5):.2f} s, p95 {percentile(part, 0.95):.2f} s ({len(part)})")
 
 
+async def in_process(args: argparse.Namespace, ports: list[int]) -> None:
+    """``--inprocess TICKS``: no serve, no worker, no stations. The seed's stations marked connected, then per tick
+    ``--stations`` * changes-per-minute / 60 charge points change status and every partner's run is made at once on
+    this process's loop (as a worker's threads would). Printed: CPU time of this process per tick and per request
+    (the wall time follows whatever else the machine runs; the CPU time hardly does)."""
+    from core import db
+    from core.infrastructure import changes
+    from core.infrastructure.tables import ChargePoint, ChargingStation
+    from core.roaming import pushes
+    from core.roaming.tables import OcpiExchange, Partner
+    from csms.wiring import wire_hub
+
+    seeded = await seed(args.stations, args.partners, ports)
+    for _ in range(100):  # the receivers answer
+        try:
+            await received(ports)
+            break
+        except Exception:  # not listening yet
+            await asyncio.sleep(0.1)
+    await db.open_pool(10)
+    wire_hub()
+    await ChargingStation.update({ChargingStation.connected: True, ChargingStation.status: "AVAILABLE"}).where(
+        ChargingStation.id > 0
+    )
+    partners = [row["id"] for row in await Partner.select(Partner.id)]
+    await asyncio.gather(*(pushes.push_partner(p) for p in partners))  # the first PUTs
+    before = await OcpiExchange.count()
+    per_tick = max(1, round(args.changes_per_minute / 60))
+    charge_points = [int(uid) for uid in seeded["uids"]]
+    cpu, wall = time.process_time(), time.perf_counter()
+    for tick in range(args.inprocess):
+        chosen = random.sample(charge_points, per_tick)
+        status = ("AVAILABLE", "CHARGING")[tick % 2]
+        await ChargePoint.update({ChargePoint.status: status}).where(ChargePoint.id.is_in(chosen))
+        await changes.charge_points_changed(chosen)
+        await asyncio.gather(*(pushes._run(p, pushes._now()) for p in partners))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    sent = await OcpiExchange.count() - before
+    print(f"{args.inprocess} ticks of {per_tick} status changes, {len(partners)} partners: {sent} requests; "
+          f"CPU {1000 * cpu / args.inprocess:.0f} ms a tick, {1000 * cpu / max(1, sent):.2f} ms a request; "
+          f"wall {1000 * wall / args.inprocess:.0f} ms a tick")  # fmt: skip
+    await db.close_pool()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--changes-per-minute", type=int, default=1000)
@@ -230,6 +275,7 @@ def main() -> None:
     parser.add_argument("--receivers", type=int, default=2, help="receiver processes")
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/csms_bench_push")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--inprocess", type=int, metavar="TICKS", help="only the push runs, in this process")
     parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)  # internal: run one receiver on this port
     args = parser.parse_args()
     if args.receiver:
@@ -250,6 +296,10 @@ def main() -> None:
         for port in ports:
             processes.append(subprocess.Popen([sys.executable, __file__, "--receiver", str(port)], stdout=log,
                                               stderr=subprocess.STDOUT))  # fmt: skip
+        if args.inprocess:
+            os.environ.update(env)
+            asyncio.run(in_process(args, ports))
+            return
         code = (f"import asyncio, json; from bench.ocpi_push import seed; "
                 f"print(json.dumps(asyncio.run(seed({args.stations}, {args.partners}, {ports!r}))))")  # fmt: skip
         seeded = subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT,

@@ -10,6 +10,7 @@ from core.settings import PROJECT_ROOT
 TABLE_MODULES = [
     "core.outbox",
     "core.tenancy.tables",
+    "core.mail.tables",
     "core.infrastructure.tables",
     "core.tariffs.tables",
     "core.access.tables",
@@ -17,6 +18,7 @@ TABLE_MODULES = [
     "core.commands.tables",
     "core.cdrs.tables",
     "core.roaming.tables",
+    "core.payments.tables",
 ]
 
 APP_CONFIG = AppConfig(

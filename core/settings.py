@@ -58,6 +58,34 @@ class StationLimits:
 
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+PAYMENT_PROVIDERS = ("sandbox", "stripe")
+DEFAULT_MAIL_FROM = "csms <noreply@localhost>"
+
+
+@dataclass(frozen=True)
+class PaymentSettings:
+    """Direct Payment (core.payments, docs/payments.md)."""
+
+    provider: str = "sandbox"  # new payments go to this provider; existing ones stay with theirs
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = "https://api.stripe.com"
+    recovery_minutes: int = 15  # a held payment with no progress this long is finished by recovery
+
+    @classmethod
+    def from_env(cls) -> PaymentSettings:
+        provider = os.environ.get("PAYMENT_PROVIDER") or cls.provider
+        if provider not in PAYMENT_PROVIDERS:
+            raise ValueError(f"PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}")
+        if provider == "stripe" and not os.environ.get("STRIPE_SECRET_KEY"):
+            raise ValueError("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY")
+        return cls(
+            provider=provider,
+            stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY", ""),
+            stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+            stripe_api_base=(os.environ.get("STRIPE_API_BASE") or cls.stripe_api_base).rstrip("/"),
+            recovery_minutes=int(os.environ.get("PAYMENT_RECOVERY_MINUTES", cls.recovery_minutes)),
+        )
 
 
 @dataclass(frozen=True)
@@ -80,7 +108,12 @@ class Settings:
     ocpi_log_payload_days: int = 30  # OCPI exchange payloads are emptied after this (core.roaming.exchange_log)
     ocpi_partner_check_minutes: int = 15  # csms GETs each registered partner's versions this often; 0: never
     station_limits: StationLimits = field(default_factory=StationLimits)
+    # a running roaming session is PATCHed to its partner at most this often (core.roaming.session_push)
+    ocpi_session_patch_seconds: int = 60
     ocpi_command_timeout: int = 30  # seconds a station has to answer a partner's OCPI command (core.roaming.commands)
+    payments: PaymentSettings = field(default_factory=lambda: PaymentSettings())
+    smtp_url: str | None = None  # smtp://user:pass@host:port (smtps:// implicit TLS, ?starttls=1); None: mails not sent
+    mail_from: str = DEFAULT_MAIL_FROM  # the From of every mail (core.mail)
 
     @property
     def is_sqlite(self) -> bool:
@@ -127,5 +160,9 @@ def get_settings() -> Settings:
         ocpi_log_payload_days=int(os.environ.get("OCPI_LOG_PAYLOAD_DAYS", 30)),
         ocpi_partner_check_minutes=int(os.environ.get("OCPI_PARTNER_CHECK_MINUTES", 15)),
         station_limits=StationLimits.from_env(),
+        ocpi_session_patch_seconds=int(os.environ.get("OCPI_SESSION_PATCH_SECONDS", 60)),
         ocpi_command_timeout=int(os.environ.get("OCPI_COMMAND_TIMEOUT", 30)),
+        payments=PaymentSettings.from_env(),
+        smtp_url=os.environ.get("SMTP_URL") or None,
+        mail_from=os.environ.get("MAIL_FROM") or DEFAULT_MAIL_FROM,
     )

@@ -69,6 +69,11 @@ class Field:
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def is_email(text: str) -> bool:
+    """An address a mail can go to (the same check as a form's email field)."""
+    return bool(_EMAIL.match(text)) and len(text) <= 254
+
+
 # Characters nobody types into a field: controls (NUL among them, which PostgreSQL cannot store), surrogates,
 # and in one-line fields invisible format characters (zero-width, bidi overrides) and line separators, which
 # make one id look like another. Multi-line text keeps tabs and line breaks and format characters (emoji).

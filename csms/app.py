@@ -20,7 +20,7 @@ from litestar.static_files import create_static_files_router
 import core  # noqa: F401 - sets PICCOLO_CONF before any table is used
 from core import db
 from core.settings import PROJECT_ROOT, Settings, get_settings
-from csms.wiring import wire_hub
+from csms.wiring import wire_hub, wire_payments
 from hub.app import ocpi_mount
 from ocpp_cs import app as ocpp_app
 from portal.api.common import DepthLimitedRequest
@@ -71,6 +71,7 @@ def _session_secret(settings: Settings) -> bytes:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     wire_hub()
+    wire_payments()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 from core.charging import authorization
-from core.roaming import cdr_push, commands, connections, pushes, token_auth
+from core.payments.provider import register_provider
+from core.roaming import cdr_push, commands, connections, pushes, session_push, token_auth
 from hub.cdr_push import HubCdrLink
 from hub.client import HubLink
 from hub.pushes import HubPushLink
+from hub.session_push import HubSessionLink
+from payment_providers.stripe import NAME as STRIPE
+from payment_providers.stripe import StripeProvider
 
 
 def wire_hub() -> None:
@@ -20,3 +24,10 @@ def wire_hub() -> None:
     commands.register_link(HubLink())
     # new CDRs of partners' drivers, POSTed to them (through the outbox)
     cdr_push.register_link(HubCdrLink())
+    # sessions of partners' drivers: PUT at the start, PATCHes at a bounded rate, the end (core.roaming.session_push)
+    session_push.register_link(HubSessionLink())
+
+
+def wire_payments() -> None:
+    """Providers that speak HTTP (the sandbox is core's own): made when a payment needs them, from the settings."""
+    register_provider(STRIPE, StripeProvider.from_settings)

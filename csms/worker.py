@@ -3,8 +3,9 @@ wires them for `csms serve` (workers must not import hub; the jobs reach it thro
 
 from __future__ import annotations
 
-from csms.wiring import wire_hub
+from csms.wiring import wire_hub, wire_payments
 
 wire_hub()
+wire_payments()
 
 from workers.actors import *  # noqa: E402,F403 - Dramatiq finds the actors (and the broker) in this module

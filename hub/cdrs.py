@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from litestar import Response, get
 
-from core.roaming import charged, partners
-from hub.handlers import AnyRequest, answer, caller
+from core.roaming import charged
+from hub.handlers import AnyRequest
 from hub.mapping.cdrs import cdr_object
-from hub.modules import VERSION, Endpoint, max_page, register
-from hub.pagination import page_headers, parse_window
-from hub.sender import scope
+from hub.modules import VERSION, Endpoint, register
+from hub.sender import partner_list
 
 MODULE = "cdrs"
 MAX_PAGE = 500
@@ -19,11 +18,7 @@ BASE = f"/{VERSION}/{MODULE}"
 
 @get([BASE, f"{BASE}/"])
 async def list_cdrs(request: AnyRequest) -> Response[bytes]:
-    _, party = await scope(request)
-    window = parse_window(request.query_params, max_page(MODULE))
-    page, bundles = await charged.partner_cdrs(caller(request).partner["id"], window, party)
-    url = f"{partners.versions_url().removesuffix('/versions')}/{VERSION}/{MODULE}"
-    return answer([cdr_object(b) for b in bundles], headers=page_headers(url, window, page.total, len(bundles)))
+    return await partner_list(request, MODULE, charged.partner_cdrs, cdr_object)
 
 
 HANDLERS = [list_cdrs]

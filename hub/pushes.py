@@ -38,6 +38,7 @@ from hub.tariffs import tariff_json
 
 RETRY_DELAYS: tuple[float, ...] = (0.5, 1.5)
 TRIP_AFTER = 3
+CONCURRENCY = 8  # requests of one run in flight at once (each object has at most one request per run)
 REMOVED = EvseStatus.REMOVED.value
 
 
@@ -164,6 +165,65 @@ def plan_tariffs(current: list[dict[str, Any]], sent: dict[str, Record]) -> list
     return steps
 
 
+def phases(steps: list[Step]) -> list[list[list[Step]]]:
+    """The order a run's requests need: new and changed tariffs, then the locations, then the deleted tariffs (a
+    location's tariff_ids always name a tariff the partner has); within a phase a group per object (a location and
+    its EVSEs in the plan's order), the groups independent of each other."""
+    tariffs = [[s] for s in steps if s.module == "tariffs" and not s.removal]
+    locations: dict[tuple[str, ...], list[Step]] = {}
+    for step in steps:
+        if step.module == "locations":
+            locations.setdefault(step.path[:3], []).append(step)
+    deleted = [[s] for s in steps if s.module == "tariffs" and s.removal]
+    return [phase for phase in (tariffs, list(locations.values()), deleted) if phase]
+
+
+@dataclass
+class _Run:
+    """The outcome of a run's requests so far, and how many may be in flight: one until the partner took one, then
+    up to ``CONCURRENCY``, one again after a failure (a failing partner is probed one object at a time, so that the
+    circuit trips after ``TRIP_AFTER`` objects, not after a window of them)."""
+
+    result: PushResult
+    in_a_row: int = 0
+    window: int = 1
+
+    def settled(self, step: Step, error: str | None) -> None:
+        if error is None:
+            self.result.stored += step.store
+            self.result.forgotten += step.forget
+            self.in_a_row = 0
+            self.window = CONCURRENCY
+            return
+        self.result.failed += 1
+        self.result.error = error
+        self.in_a_row += 1
+        self.window = 1
+        if self.in_a_row >= TRIP_AFTER:
+            self.result.tripped = True
+
+
+async def _bounded(groups: list[list[Step]], send: Any, run: _Run) -> None:
+    """``send(group)`` for each group in turn, at most ``run.window`` at once; an error ends the others too."""
+    tasks: list[asyncio.Task[None]] = []
+    pending: set[asyncio.Task[None]] = set()
+    try:
+        for group in groups:
+            while pending and len(pending) >= run.window:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()
+            if run.result.tripped:
+                break
+            tasks.append(asyncio.ensure_future(send(group)))
+            pending.add(tasks[-1])
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        raise
+
+
 def _transient(answer: Answer) -> bool:
     return answer.http_status == 0 or answer.http_status >= 500
 
@@ -177,55 +237,58 @@ class HubPushLink:
     async def push(self, partner: dict[str, Any], batch: PushBatch) -> PushResult:
         tariffs = plan_tariffs([tariff_json(t) for t in batch.tariffs], batch.sent) if batch.tariffs is not None else []
         locations = plan_locations([location_json(o) for o in batch.locations], batch.sent, datetime.now(UTC))
-        # New tariffs first and old ones deleted last: the locations' tariff_ids always name a tariff the partner has.
-        steps = [s for s in tariffs if not s.removal] + locations + [s for s in tariffs if s.removal]
-        return await self.send(partner, steps)
+        return await self.send(partner, tariffs + locations)
 
     async def send(self, partner: dict[str, Any], steps: list[Step]) -> PushResult:
         async with client(self.transport) as http:
             return await self._send(OcpiClient(partner, http=http), steps)
 
     async def _send(self, client: OcpiClient, steps: list[Step]) -> PushResult:
-        result = PushResult()
         partner = client.partner
         roles = partner.get("roles") or [{}]
         to = {"OCPI-to-country-code": str(roles[0].get("country_code", "")),
               "OCPI-to-party-id": str(roles[0].get("party_id", ""))}  # fmt: skip
-        in_a_row = 0
-        for step in steps:
+        run = _Run(PushResult())
+
+        async def one(step: Step) -> None:
             base = endpoint_url(partner, step.module, "RECEIVER")
-            if base is None:
-                continue
+            if base is None or run.result.tripped:
+                return
             url = base.rstrip("/") + "/" + "/".join(step.path)
             routing = {**to, "OCPI-from-country-code": step.path[0], "OCPI-from-party-id": step.path[1]}
-            error = await self._attempts(client, step, url, routing)
-            if error is None:
-                result.stored += step.store
-                result.forgotten += step.forget
-                in_a_row = 0
-                continue
-            result.failed += 1
-            result.error = error
-            in_a_row += 1
-            if in_a_row >= TRIP_AFTER:
-                result.tripped = True
-                break
-        return result
+            run.settled(step, await self.attempts(client, step, url, routing))
 
-    async def _attempts(self, client: OcpiClient, step: Step, url: str, routing: dict[str, str]) -> str | None:
+        async def in_order(group: list[Step]) -> None:
+            for step in group:
+                await one(step)
+
+        for phase in phases(steps):
+            if run.result.tripped:
+                break
+            await _bounded(phase, in_order, run)
+        return run.result
+
+    async def attempts(self, client: OcpiClient, step: Step, url: str, routing: dict[str, str]) -> str | None:
         """None when the partner took the request (or, for a removal, does not know the object: gone is gone)."""
-        error = ""
+        return (await self.answered(client, step, url, routing))[0]
+
+    async def answered(
+        self, client: OcpiClient, step: Step, url: str, routing: dict[str, str]
+    ) -> tuple[str | None, int]:
+        """``attempts`` and the HTTP status of the last answer (0: none)."""
+        error, status = "", 0
         for delay in (*RETRY_DELAYS, None):
             try:
                 answer = await client.request(step.method, url, step.module, json=step.body, routing=routing)
             except LinkFailed as exc:
-                error = str(exc)
+                error, status = str(exc), 0
             else:
-                if answer.ok or (step.removal and answer.http_status == 404):
-                    return None
+                status = answer.http_status
+                if answer.ok or (step.removal and status == 404):
+                    return None, status
                 error = f"{step.method} {url}: {answer.failure()}"
                 if not _transient(answer):
-                    return error
+                    return error, status
             if delay is not None:
                 await asyncio.sleep(delay)
-        return error
+        return error, status

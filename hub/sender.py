@@ -1,21 +1,24 @@
-"""What the sender modules (locations, tariffs) share: the CPO party a request is scoped to by its routing headers,
-and a paginated list answer."""
+"""What the sender modules (locations, tariffs, sessions, CDRs) share: the CPO party a request is scoped to by its
+routing headers, and a paginated list answer."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Response
 
 from core.errors import Conflict
 from core.roaming import offer, partners
-from core.roaming.paging import page_in_memory
+from core.roaming.paging import Page, Window, page_in_memory
 from core.roaming.visibility import PartnerRef
 from hub.envelope import OcpiError, Status
 from hub.handlers import AnyRequest, answer, caller
 from hub.modules import VERSION, max_page
 from hub.pagination import page_headers, parse_window
+
+B = TypeVar("B")
 
 
 async def scope(request: AnyRequest) -> tuple[PartnerRef, offer.Party | None]:
@@ -54,3 +57,17 @@ def list_url(module: str) -> str:
 
 def stamp(ocpi_object: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(str(ocpi_object["last_updated"]).replace("Z", "+00:00"))
+
+
+async def partner_list(
+    request: AnyRequest, module: str,
+    fetch: Callable[[int, Window, offer.Party | None], Awaitable[tuple[Page, list[B]]]],
+    mapper: Callable[[B], dict[str, Any]],
+) -> Response[bytes]:  # fmt: skip
+    """One page of what the calling partner's drivers charged (``fetch``: core.roaming.charged), of the CPO party its
+    routing headers name, each mapped to its OCPI object, with the pagination headers."""
+    _, party = await scope(request)
+    window = parse_window(request.query_params, max_page(module))
+    page, bundles = await fetch(caller(request).partner["id"], window, party)
+    headers = page_headers(list_url(module), window, page.total, len(bundles))
+    return answer([mapper(b) for b in bundles], headers=headers)

@@ -1,17 +1,17 @@
 """Sessions, sender interface (CPO role, OCPI 2.2.1 mod_sessions): the GET list a partner resyncs from, with
 pagination and the date filters; only the sessions of its own drivers (core.roaming.charged), each priced by csms's
-pricing engine as it stands, under its own CPO party."""
+pricing engine as it stands (a finished one with a CDR: by its CDR), under its own CPO party. The same objects are
+pushed to the partner (core.roaming.session_push, hub/session_push.py)."""
 
 from __future__ import annotations
 
 from litestar import Response, get
 
-from core.roaming import charged, partners
-from hub.handlers import AnyRequest, answer, caller
+from core.roaming import charged
+from hub.handlers import AnyRequest
 from hub.mapping.sessions import session_object
-from hub.modules import VERSION, Endpoint, max_page, register
-from hub.pagination import page_headers, parse_window
-from hub.sender import scope
+from hub.modules import VERSION, Endpoint, register
+from hub.sender import partner_list
 
 MODULE = "sessions"
 MAX_PAGE = 200  # each running session is priced on the way out
@@ -20,11 +20,7 @@ BASE = f"/{VERSION}/{MODULE}"
 
 @get([BASE, f"{BASE}/"])
 async def list_sessions(request: AnyRequest) -> Response[bytes]:
-    _, party = await scope(request)
-    window = parse_window(request.query_params, max_page(MODULE))
-    page, bundles = await charged.partner_sessions(caller(request).partner["id"], window, party)
-    url = f"{partners.versions_url().removesuffix('/versions')}/{VERSION}/{MODULE}"
-    return answer([session_object(b) for b in bundles], headers=page_headers(url, window, page.total, len(bundles)))
+    return await partner_list(request, MODULE, charged.partner_sessions, session_object)
 
 
 HANDLERS = [list_sessions]

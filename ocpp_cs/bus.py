@@ -50,6 +50,7 @@ from ocpp_cs.connection import CallErrorReceived, StationConnection, StationDisc
 from ocpp_cs.v16.handlers import PROTOCOL as OCPP16
 
 log = logging.getLogger("csms.ocpp.bus")
+BUS_POOL_SIZE = 64  # Redis connections per node for the bus (pub/sub holds one)
 
 PRESENCE_TTL = 60  # seconds; a node that stops answering Redis (power loss, partition) is dead after this
 PRESENCE_SWEEP = 2.0  # seconds between a node's looks at the others (and the refresh of its own liveness key)
@@ -353,7 +354,12 @@ class CommandBus:
         registry.on_connect.append(self.station_connected)
         registry.on_disconnect.append(self.station_disconnected)
         if self.redis_url:
-            self._redis = aioredis.Redis.from_url(self.redis_url, decode_responses=True)
+            # A connect storm of stations runs many Redis calls at once: they wait for a connection instead of
+            # failing with MaxConnectionsError when the pool is exhausted.
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self.redis_url, decode_responses=True, max_connections=BUS_POOL_SIZE, timeout=10
+            )
+            self._redis = aioredis.Redis(connection_pool=pool)
             await self._redis.set(alive_key(self.node_id), "1", ex=PRESENCE_TTL)
             self._pubsub = self._redis.pubsub()
             await self._pubsub.subscribe(node_channel(self.node_id), reply_channel(self.node_id))
@@ -399,7 +405,7 @@ class CommandBus:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()
             with contextlib.suppress(Exception):
-                await self._redis.aclose()
+                await self._redis.aclose(close_connection_pool=True)
             self._redis = None
 
 

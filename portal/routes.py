@@ -32,6 +32,7 @@ from portal.controllers.imports import ImportController
 from portal.controllers.infra_charge_points import ChargePointController, ConnectorController
 from portal.controllers.infra_locations import LocationController
 from portal.controllers.infra_stations import StationController
+from portal.controllers.mail import MailController
 from portal.controllers.operations_commands import OperationsCommandsController
 from portal.controllers.operations_views import OperationsViewsController
 from portal.controllers.overview import OverviewController
@@ -80,5 +81,8 @@ API_HANDLERS += [contract_groups.ContractGroupApiController]
 
 # Users, user groups, the own profile, API keys.
 PORTAL_HANDLERS += [UserController, GroupController, ProfileController, ApiKeyController]
+
+# The e-mail outbox (core.mail): what csms mailed, and a test mail.
+PORTAL_HANDLERS += [MailController]
 
 API_ROUTER = api_router(API_HANDLERS)

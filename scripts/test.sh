@@ -108,7 +108,7 @@ fi
 pg_login "$TEST_DATABASE_URL"
 
 .venv/bin/ruff check .
-.venv/bin/mypy --no-error-summary core portal hub ocpp_cs workers csms
+.venv/bin/mypy --no-error-summary core portal hub ocpp_cs workers payment_providers csms
 .venv/bin/lint-imports --no-cache --no-logo  # the dependency contract in pyproject.toml
 
 echo "== PostgreSQL + Redis =="

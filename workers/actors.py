@@ -9,6 +9,7 @@ from workers import (
     broker,  # noqa: F401 - binds actors to the configured broker
     cdr_actors,
     import_actors,
+    mail_actors,
     roaming_actors,
 )
 from workers.schedules import register_periodic
@@ -18,8 +19,10 @@ JOBS: dict[str, Any] = {
     "bulk_import.run": import_actors.run_import,
     "cdrs.build": cdr_actors.build_cdr,
     "cdrs.check_signatures": cdr_actors.check_signatures,
+    "mail.send": mail_actors.send_mail,
     "roaming.push_partner": roaming_actors.push_partner,
     "roaming.send_cdr": roaming_actors.send_cdr,
+    "roaming.push_sessions": roaming_actors.push_sessions,
 }
 
 

@@ -1,6 +1,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -215,6 +216,50 @@ def cdr_values(
     }
 
 
+# What a CDR bills and shows: when one of these differs, the CDR is corrected (credit CDR + new CDR).
+CONTENT_COLUMNS = (
+    "start_date_time", "end_date_time", "total_energy", "total_time", "total_parking_time", "currency",
+    "total_cost_excl_vat", "total_vat", "total_cost_incl_vat", "tariff_code", "price_components", "billable",
+    "status", "stop_reason", "remark", "signed_data", "auth_method", "authorization_reference", "token_uid",
+)  # fmt: skip
+# Negated on a credit CDR. OCPI 2.2.1 mod_cdrs: "Only the values in the total_cost field SHALL contain the negative
+# amounts of the original CDR" (total_cost is excl. and incl. VAT; the VAT between them goes with it). Energy,
+# times, price components and the signed data stay as in the original: the credit CDR repeats it.
+CREDIT_NEGATED = ("total_cost_excl_vat", "total_vat", "total_cost_incl_vat")
+_NOT_COPIED = ("id", "created_at", "credit", "credit_reference_id", "corrects_cdr_id")
+
+
+def credit_values(original: dict[str, Any]) -> dict[str, Any]:
+    """The credit CDR of ``original`` (a stored CDR row): all its data, ``credit`` true, ``credit_reference_id`` its
+    id, the total cost negated (``CREDIT_NEGATED``); its own id comes with the insert."""
+    if original.get("credit"):
+        raise ValueError("a credit CDR is not credited again")
+    values = {key: value for key, value in original.items() if key not in _NOT_COPIED}
+    for key in CREDIT_NEGATED:
+        values[key] = -Decimal(str(original[key] or 0))
+    return {**values, "credit": True, "credit_reference_id": original["id"], "corrects_cdr_id": None}
+
+
+def needs_correction(current: dict[str, Any], values: dict[str, Any]) -> bool:
+    """Whether the session's CDR columns as they stand now (``cdr_values``) differ from its current CDR in what
+    it bills and shows (``CONTENT_COLUMNS``)."""
+    return any(_comparable(current.get(key)) != _comparable(values.get(key)) for key in CONTENT_COLUMNS)
+
+
+def _comparable(value: Any) -> Any:
+    """Decimals by value (7.000 == 7), datetimes by instant, JSON as loaded: a row read back equals what was written."""
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return Decimal(str(value)).normalize()
+    if isinstance(value, Decimal):
+        return value.normalize()
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
 def auth_method_of(auth_source: str, authorization_reference: str) -> str:
     """OCPI AuthMethod: a partner's token the eMSP authorised in real time carries its reference (AUTH_REQUEST)."""
     return "AUTH_REQUEST" if authorization_reference else AUTH_METHODS.get(auth_source, "WHITELIST")
@@ -233,35 +278,90 @@ def _is_number(value: Any) -> bool:
 
 
 async def create_cdr(session_id: int) -> int | None:
-    """The CDR of a finished session (made now, or the one made before); None while the session runs."""
+    """The current CDR of a finished session (made now, or the one made before); None while the session runs.
+
+    A CDR is never changed once made: when the station's own stop arrives for a session csms had closed as stale,
+    its final reading corrects the CDR made at the time by a credit CDR plus a new one (``correct_cdr``)."""
     session = await ChargingSession.select().where(ChargingSession.id == session_id).output(load_json=True).first()
     if session is None or session["status"] not in (SessionStatus.STOPPED.value, SessionStatus.CLOSED_STALE.value):
         return None
-    existing = await Cdr.select(Cdr.id, Cdr.status, Cdr.stop_reason).where(Cdr.session == session_id).first()
-    if existing is not None and not _superseded(existing, session):
-        return int(existing["id"])
+    current = await _current_cdr(session)
+    if current is not None:
+        return await correct_cdr(session_id) if _superseded(current, session) else int(current["id"])
     values = await _values(session)
     if values is None:  # pragma: no cover - sessions cascade with their station
         return None
     async with transaction():
-        if existing is not None:
-            # The station's own stop of a session csms had closed as stale: its final reading replaces the guess.
-            changes = {getattr(Cdr, key): value for key, value in values.items() if key not in ("tenant", "session")}
-            await Cdr.update(changes).where((Cdr.id == existing["id"]) & (Cdr.stop_reason == existing["stop_reason"]))
-            return int(existing["id"])
-        inserted = (
-            await Cdr.insert(Cdr(**values))
-            .on_conflict(target=Cdr.session, action="DO NOTHING")
-            .returning(Cdr.id)
-        )
-        if inserted:
-            cdr_id = int(inserted[0]["id"])
-            if values.get("roaming_partner_id") is not None:
-                # the partner whose token charged gets the CDR (core.roaming.cdr_push), reliably: it bills by it
-                await outbox.publish(ROAMING_CDR_TOPIC, roaming_cdr_key(cdr_id), {"cdr_id": cdr_id})
-            return cdr_id
-        row = await Cdr.select(Cdr.id).where(Cdr.session == session_id).first()
-    return int(row["id"]) if row else None
+        inserted = await Cdr.insert(Cdr(**values)).returning(Cdr.id)
+        cdr_id = int(inserted[0]["id"])
+        if not await _claim(session_id, None, cdr_id):
+            # another run made the session's CDR meanwhile: this one is not kept
+            await Cdr.delete().where(Cdr.id == cdr_id)
+            return await _current_cdr_id(session_id)
+        await _publish_roaming(values, [cdr_id])
+    return cdr_id
+
+
+async def correct_cdr(session_id: int) -> int | None:
+    """Correct the session's current CDR from the session as it stands now; returns the (new) current CDR's id.
+
+    The rule of OCPI 2.2.1 mod_cdrs for every CDR that exists (sent to a partner, exported, or not yet): the CDR
+    stays as it is, a credit CDR cancels it (``credit_values``) and a new CDR carries the corrected values, written
+    in one transaction with the session pointing to the new one. Idempotent: when nothing billed differs
+    (``needs_correction``), or another run corrected it first, nothing is written.
+    """
+    session = await ChargingSession.select().where(ChargingSession.id == session_id).output(load_json=True).first()
+    if session is None:
+        return None
+    current = await _current_cdr(session)
+    if current is None:
+        return await create_cdr(session_id)
+    values = await _values(session)
+    if values is None or not needs_correction(current, values):
+        return int(current["id"])
+    async with transaction():
+        credit = await Cdr.insert(Cdr(**credit_values(current))).returning(Cdr.id)
+        new = await Cdr.insert(Cdr(**{**values, "corrects_cdr_id": current["id"]})).returning(Cdr.id)
+        ids = [int(credit[0]["id"]), int(new[0]["id"])]
+        if not await _claim(session_id, int(current["id"]), ids[1]):
+            await Cdr.delete().where(Cdr.id.is_in(ids))  # corrected by another run meanwhile
+            return await _current_cdr_id(session_id)
+        # the partner gets the credit CDR first, then the new one (the same outbox topic as every CDR)
+        await _publish_roaming(current, ids[:1])
+        await _publish_roaming(values, ids[1:])
+    return ids[1]
+
+
+async def _current_cdr(session: dict[str, Any]) -> dict[str, Any] | None:
+    if session.get("cdr_id") is None:
+        return None
+    return await Cdr.select().where(Cdr.id == session["cdr_id"]).output(load_json=True).first()
+
+
+async def _current_cdr_id(session_id: int) -> int | None:
+    row = await ChargingSession.select(ChargingSession.cdr_id).where(ChargingSession.id == session_id).first()
+    return None if row is None or row["cdr_id"] is None else int(row["cdr_id"])
+
+
+async def _claim(session_id: int, current_id: int | None, new_id: int) -> bool:
+    """Point the session to its new current CDR if it still points to ``current_id`` (compare and set: of two runs
+    at the same time only one wins; PostgreSQL makes the second wait for the first's commit, SQLite writes one at a
+    time). The session's updated_at stays: nothing a partner's session shows changed."""
+    same = ChargingSession.cdr_id.is_null() if current_id is None else ChargingSession.cdr_id == current_id
+    claimed = (
+        await ChargingSession.update({ChargingSession.cdr_id: new_id})
+        .where((ChargingSession.id == session_id) & same)
+        .returning(ChargingSession.id)
+    )
+    return bool(claimed)
+
+
+async def _publish_roaming(values: dict[str, Any], cdr_ids: list[int]) -> None:
+    """The partner whose token charged gets the CDRs (core.roaming.cdr_push), reliably: it bills by them."""
+    if values.get("roaming_partner_id") is None:
+        return
+    for cdr_id in cdr_ids:
+        await outbox.publish(ROAMING_CDR_TOPIC, roaming_cdr_key(cdr_id), {"cdr_id": cdr_id})
 
 
 async def _values(session: dict[str, Any]) -> dict[str, Any] | None:

@@ -51,6 +51,7 @@ class CdrQuery:
     status: str = ""  # CdrStatus
     currency: str = ""
     partner: int | None = None  # a roaming partner whose tokens charged (core.roaming.tables.Partner id)
+    current_only: bool = False  # only each session's current CDR (no credit CDRs, no CDRs a correction replaced)
     sort: str = "start_date_time"
     descending: bool = True
     page: int = 1
@@ -132,7 +133,9 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(DISPLAY_TZ)).astimezone(UTC)
 
 
-# One row shape for CDRs and running sessions; ``session_id`` is unique over both (one CDR per session).
+# One row shape for CDRs and running sessions. A session is either running or has CDRs: one, or after corrections
+# also credit CDRs and new ones; (session_id, cdr_id) is unique over both. ``sign`` is -1 on a credit CDR: its money
+# is stored negative already (OCPI), its energy and its count cancel those of the CDR it credits in sums and charts.
 _CDR_BRANCH = {
     "session_id": "c.session", "cdr_id": "c.id", "tenant": "c.tenant", "evse_id": "c.evse_id",
     "charge_box_id": "c.charge_box_id", "country": "c.country", "city": "c.city", "postal_code": "c.postal_code",
@@ -144,7 +147,10 @@ _CDR_BRANCH = {
     "power_type": "c.power_type", "currency": "c.currency", "total_cost_excl_vat": "c.total_cost_excl_vat",
     "total_vat": "c.total_vat", "total_cost_incl_vat": "c.total_cost_incl_vat", "billable": "c.billable",
     "tariff_code": "c.tariff_code", "roaming_partner_id": "c.roaming_partner_id",
-    "roaming_contract_id": "c.roaming_contract_id",
+    "roaming_contract_id": "c.roaming_contract_id", "credit": "c.credit",
+    "credit_reference_id": "c.credit_reference_id", "corrects_cdr_id": "c.corrects_cdr_id",
+    "credited": "EXISTS (SELECT 1 FROM cdr k WHERE k.credit_reference_id = c.id)",
+    "sign": "CASE WHEN c.credit THEN -1 ELSE 1 END",
 }  # fmt: skip
 _ACTIVE_BRANCH = {
     "session_id": "s.id", "cdr_id": "CAST(NULL AS INTEGER)", "tenant": "s.tenant",
@@ -159,6 +165,8 @@ _ACTIVE_BRANCH = {
     "total_cost_excl_vat": "CAST(NULL AS NUMERIC)", "total_vat": "CAST(NULL AS NUMERIC)",
     "total_cost_incl_vat": "CAST(NULL AS NUMERIC)", "billable": "TRUE",
     "tariff_code": "''", "roaming_partner_id": "s.roaming_partner_id", "roaming_contract_id": "s.roaming_contract_id",
+    "credit": "FALSE", "credit_reference_id": "CAST(NULL AS INTEGER)", "corrects_cdr_id": "CAST(NULL AS INTEGER)",
+    "credited": "FALSE", "sign": "1",
 }  # fmt: skip
 _CDR_FROM = "cdr c"
 _ACTIVE_FROM = (
@@ -174,7 +182,7 @@ class _Shape:
     keys: tuple[str, ...] = tuple(_CDR_BRANCH)
     order: tuple[str, bool] | None = None  # (column, descending)
     limit: int | None = None
-    after: tuple[Any, Any] | None = None  # (start_date_time, session_id) of the last row already read
+    after: tuple[Any, Any, Any] | None = None  # (start_date_time, session_id, cdr_id) of the last row already read
     as_text: bool = False  # the database formats times, decimals and flags as the CSV text (plus key_start)
 
 
@@ -215,8 +223,11 @@ def _branch(
     if active:
         statuses = [s.value for s in OPEN_STATUSES]
         add(f"s.status IN ({', '.join('{}' for _ in statuses)})", *statuses)
-    elif q.status:
-        add("c.status = {}", q.status)
+    else:
+        if q.status:
+            add("c.status = {}", q.status)
+        if q.current_only:
+            add(f"NOT c.credit AND NOT {cols['credited']}")
     if q.country:
         add(f"{cols['country']} = {{}}", q.country)
     if q.city:
@@ -245,9 +256,12 @@ def _branch(
     if q.partner is not None:
         add(f"{cols['roaming_partner_id']} = {{}}", q.partner)
     if shape.after is not None:
-        # "before the last row" in (start, session) order, written so that the start index serves it
-        session = cols["session_id"]
-        add(f"{start} <= {{}} AND ({start} < {{}} OR {session} < {{}})", shape.after[0], shape.after[0], shape.after[1])
+        # "before the last row" in (start, session, cdr) order, written so that the start index serves it (a running
+        # session has no CDR: its cdr_id is NULL, and no other row shares its start and session)
+        session, cdr = cols["session_id"], cols["cdr_id"]
+        at, last_session, last_cdr = shape.after
+        add(f"{start} <= {{}} AND ({start} < {{}} OR {session} < {{}} OR ({session} = {{}} AND {cdr} < {{}}))",
+            at, at, last_session, last_session, last_cdr)  # fmt: skip
     if shape.as_text:
         postgres = is_postgres()
         select = ", ".join([f"{_as_text(key, cols[key], postgres)} AS {key}" for key in shape.keys]
@@ -263,7 +277,7 @@ def _branch(
         column, descending = shape.order
         direction = "DESC" if descending else "ASC"
         order_by = start if column == "start_date_time" else cols[column]
-        sql += f" ORDER BY {order_by} {direction}, {cols['session_id']} {direction}"
+        sql += f" ORDER BY {order_by} {direction}, {cols['session_id']} {direction}, {cols['cdr_id']} {direction}"
         if shape.limit is not None:
             sql = f"SELECT * FROM ({sql} LIMIT {int(shape.limit)}) b"
     return sql, args
@@ -287,7 +301,7 @@ def rows_sql(actor: Actor, q: CdrQuery, shape: _Shape | None = None) -> tuple[st
 
 def _order(q: CdrQuery) -> str:
     direction = "DESC" if q.descending else "ASC"
-    return f"r.{q.sort} {direction}, r.session_id {direction}"
+    return f"r.{q.sort} {direction}, r.session_id {direction}, r.cdr_id {direction}"
 
 
 _DECIMALS = {"total_energy": "0.001", "total_time": "0.000001", "total_parking_time": "0.000001",
@@ -308,8 +322,9 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
             row[key] = Decimal(str(row[key])).quantize(Decimal(exponent))
     for key in ("start_date_time", "end_date_time"):
         row[key] = _as_datetime(row.get(key))
-    for key in ("eichrecht_compliant", "signed", "billable"):
+    for key in ("eichrecht_compliant", "signed", "billable", "credit", "credited"):
         row[key] = bool(row.get(key))
+    row.pop("sign", None)
     return row
 
 
@@ -329,12 +344,14 @@ async def count(actor: Actor, q: CdrQuery) -> int:
 
 
 async def sums(actor: Actor, q: CdrQuery) -> list[dict[str, Any]]:
-    """Energy and revenue of the filtered rows, per currency (running sessions have none: currency "")."""
+    """Energy and revenue of the filtered rows, per currency (running sessions have none: currency ""). A credit CDR
+    cancels the CDR it credits (its amounts are negative, its energy and count subtract): a corrected session counts
+    once, with its new CDR's values."""
     actor.require(Permission.SESSIONS_VIEW)
-    keys = ("currency", "total_energy", "total_cost_excl_vat", "total_vat", "total_cost_incl_vat")
+    keys = ("currency", "total_energy", "total_cost_excl_vat", "total_vat", "total_cost_incl_vat", "sign")
     source, args = rows_sql(actor, q, _Shape(keys=keys))
     result = await Cdr.raw(
-        "SELECT r.currency AS currency, COUNT(*) AS sessions, SUM(r.total_energy) AS total_energy, "
+        "SELECT r.currency AS currency, SUM(r.sign) AS sessions, SUM(r.total_energy * r.sign) AS total_energy, "
         "SUM(r.total_cost_excl_vat) AS total_cost_excl_vat, SUM(r.total_vat) AS total_vat, "
         f"SUM(r.total_cost_incl_vat) AS total_cost_incl_vat FROM {source} GROUP BY r.currency ORDER BY r.currency",
         *args,
@@ -357,24 +374,27 @@ DURATION_BUCKETS: tuple[tuple[str, Decimal | None], ...] = (
 
 
 async def chart_data(actor: Actor, q: CdrQuery) -> dict[str, list[tuple[str, Decimal]]]:
-    """Energy per day (UTC days), sessions per auth source and per duration bucket, for the chart view."""
+    """Energy per day (UTC days), sessions per auth source and per duration bucket, for the chart view (a credit CDR
+    cancels the CDR it credits, as in ``sums``)."""
     actor.require(Permission.SESSIONS_VIEW)
-    source, args = rows_sql(actor, q, _Shape(keys=("start_date_time", "total_energy", "auth_source", "total_time")))
+    keys = ("start_date_time", "total_energy", "auth_source", "total_time", "sign")
+    source, args = rows_sql(actor, q, _Shape(keys=keys))
     day = "substr(r.start_date_time, 1, 10)"  # SQLite keeps ISO text in UTC
     if is_postgres():
         day = "to_char(r.start_date_time AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
     per_day = await Cdr.raw(
-        f"SELECT {day} AS day, SUM(r.total_energy) AS energy FROM {source} GROUP BY {day} ORDER BY {day}", *args
+        f"SELECT {day} AS day, SUM(r.total_energy * r.sign) AS energy FROM {source} GROUP BY {day} ORDER BY {day}",
+        *args,
     )
     by_auth = await Cdr.raw(
-        f"SELECT r.auth_source AS auth, COUNT(*) AS n FROM {source} GROUP BY r.auth_source ORDER BY r.auth_source",
+        f"SELECT r.auth_source AS auth, SUM(r.sign) AS n FROM {source} GROUP BY r.auth_source ORDER BY r.auth_source",
         *args,
     )
     cases = " ".join(
         f"WHEN r.total_time < {limit} THEN {i}" for i, (_, limit) in enumerate(DURATION_BUCKETS) if limit is not None
     )
     by_duration = await Cdr.raw(
-        f"SELECT CASE {cases} ELSE {len(DURATION_BUCKETS) - 1} END AS bucket, COUNT(*) AS n FROM {source} "
+        f"SELECT CASE {cases} ELSE {len(DURATION_BUCKETS) - 1} END AS bucket, SUM(r.sign) AS n FROM {source} "
         "WHERE r.total_time IS NOT NULL GROUP BY bucket",
         *args,
     )
@@ -391,7 +411,7 @@ EXPORT_COLUMNS = (
     "session_id", "cdr_id", "status", "evse_id", "charge_box_id", "country", "city", "postal_code", "address",
     "start_date_time", "end_date_time", "total_energy", "total_time", "total_parking_time", "power_type",
     "auth_source", "token_uid", "eichrecht_compliant", "signed", "signature_status", "tariff_code", "currency",
-    "total_cost_excl_vat", "total_vat", "total_cost_incl_vat", "billable",
+    "total_cost_excl_vat", "total_vat", "total_cost_incl_vat", "billable", "credit_reference_id", "corrects_cdr_id",
 )  # fmt: skip
 
 
@@ -404,16 +424,16 @@ async def export_batches(actor: Actor, q: CdrQuery, batch: int = EXPORT_BATCH) -
     actor.require(Permission.SESSIONS_VIEW)
     width = len(EXPORT_COLUMNS)
 
-    async def fetch(after: tuple[Any, Any] | None) -> list[dict[str, Any]]:
+    async def fetch(after: tuple[Any, Any, Any] | None) -> list[dict[str, Any]]:
         shape = _Shape(keys=EXPORT_COLUMNS, order=("start_date_time", True), limit=batch, after=after, as_text=True)
         source, args = rows_sql(actor, q, shape)
-        sql = f"SELECT * FROM {source} ORDER BY r.key_start DESC, r.session_id DESC LIMIT {int(batch)}"
+        sql = f"SELECT * FROM {source} ORDER BY r.key_start DESC, r.session_id DESC, r.cdr_id DESC LIMIT {int(batch)}"
         return list(await Cdr.raw(sql, *args))
 
     rows = await fetch(None)
     while rows:
         # The next batch is read while the caller writes this one.
-        last = (rows[-1]["key_start"], rows[-1]["session_id"])
+        last = (rows[-1]["key_start"], rows[-1]["session_id"], rows[-1]["cdr_id"])
         ahead = asyncio.ensure_future(fetch(last)) if len(rows) == batch else None
         try:
             yield [tuple(row.values())[:width] for row in rows]
@@ -436,6 +456,12 @@ async def get_cdr(actor: Actor, cdr_id: int) -> dict[str, Any]:
     row = await Cdr.select().where((Cdr.id == cdr_id) & Cdr.tenant.is_in(actor.scope)).output(load_json=True).first()
     if row is None:
         raise NotFound("cdr")
+    # a corrected CDR: the credit CDR that cancels it and the new CDR that replaces it
+    related = await Cdr.select(Cdr.id, Cdr.credit).where(
+        Cdr.tenant.is_in(actor.scope) & ((Cdr.credit_reference_id == cdr_id) | (Cdr.corrects_cdr_id == cdr_id))
+    )
+    row["credited_by"] = next((r["id"] for r in related if r["credit"]), None)
+    row["corrected_by"] = next((r["id"] for r in related if not r["credit"]), None)
     return _loaded(row, "tariff", "price_components", "signed_data", "signature_check", "flags")
 
 

@@ -31,6 +31,7 @@ EXPORT_HEADERS: dict[str, Message] = {
     "signature_status": Message("Signature check"), "tariff_code": Message("Tariff"),
     "currency": Message("Currency"), "total_cost_excl_vat": Message("Net amount"), "total_vat": Message("VAT"),
     "total_cost_incl_vat": Message("Gross amount"), "billable": Message("Billable"),
+    "credit_reference_id": Message("Credit note for CDR"), "corrects_cdr_id": Message("Correction of CDR"),
 }  # fmt: skip
 
 

@@ -7,11 +7,11 @@ itself, so that it is found at once, also while its CDR is still being made.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 from typing import Any
 
 from core.cdrs import charging_data
-from core.cdrs.tables import Cdr
 from core.charging.sessions import OPEN_STATUSES, SessionStatus
 from core.charging.tables import ChargingSession
 from core.errors import NotFound
@@ -46,14 +46,16 @@ def _listed(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_sessions(actor: Actor, q: charging_data.CdrQuery) -> dict[str, Any]:
-    """One page of sessions with the charging data filters, their total and sums."""
+    """One page of sessions with the charging data filters, their total and sums; a corrected session is listed once,
+    with its current CDR."""
+    q = replace(q, current_only=True)
     rows = await charging_data.list_rows(actor, q)
     return {"page": q.page, "per_page": q.per_page, "total": await charging_data.count(actor, q),
             "sums": await charging_data.sums(actor, q), "items": [_listed(row) for row in rows]}  # fmt: skip
 
 
 async def get_session(actor: Actor, session_id: int) -> dict[str, Any]:
-    """One session of the actor's tenants, with its charge point, station and CDR id (if made yet)."""
+    """One session of the actor's tenants, with its charge point, station and current CDR id (if made yet)."""
     actor.require(Permission.SESSIONS_VIEW)
     row = (
         await ChargingSession.select(
@@ -67,7 +69,6 @@ async def get_session(actor: Actor, session_id: int) -> dict[str, Any]:
     )
     if row is None:
         raise NotFound("session")
-    cdr = await Cdr.select(Cdr.id).where(Cdr.session == session_id).first()
     kwh = row["energy_wh"] / 1000
     return {
         **row,
@@ -78,5 +79,5 @@ async def get_session(actor: Actor, session_id: int) -> dict[str, Any]:
         "status": ocpi_status(row["status"]),
         "kwh": kwh,
         "evse_id": row["evse_id"] or "",
-        "cdr_id": None if cdr is None else cdr["id"],
+        "cdr_id": row["cdr_id"],  # the current CDR (after a correction: the new one)
     }

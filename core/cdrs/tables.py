@@ -1,4 +1,6 @@
-"""Charge detail records (CDRs): one per finished session, written by core.cdrs from the outbox.
+"""Charge detail records (CDRs): one per finished session, written by core.cdrs from the outbox, and never changed
+afterwards: a correction is a credit CDR (``credit``, ``credit_reference_id``: the CDR it cancels) plus a new CDR
+(``corrects_cdr_id``), written together (core.cdrs.building.correct_cdr); the session names its current one.
 
 Field names follow the OCPI 2.2.1 CDR object (start_date_time, total_energy, total_time, cdr_token,
 auth_method, signed_data, total_cost ...) so that the OCPI hub can export them without renaming. The
@@ -30,11 +32,12 @@ from core.tenancy.tables import Tenant
 
 
 class Cdr(Table):
-    """A charge detail record; ``session`` is unique, so a session never gets two."""
+    """A charge detail record. A session has one, or after corrections its first one, each correction's credit CDR
+    and new CDR (``ChargingSession.cdr_id`` names the current one)."""
 
     id: Serial
     tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
-    session = ForeignKey(references=ChargingSession, on_delete=OnDelete.cascade, unique=True, index=True)
+    session = ForeignKey(references=ChargingSession, on_delete=OnDelete.cascade, index=True)
     charge_point = ForeignKey(references=ChargePoint, on_delete=OnDelete.set_null, null=True, default=None)
     station = ForeignKey(references=ChargingStation, on_delete=OnDelete.set_null, null=True, default=None)
     location = ForeignKey(references=Location, on_delete=OnDelete.set_null, null=True, default=None)
@@ -90,4 +93,9 @@ class Cdr(Table):
     status = Varchar(length=12, default="COMPLETED", index=True)  # core.cdrs.building.CdrStatus
     stop_reason = Varchar(length=40, default="")
     flags = JSON(default=[])  # the session's flags (meter_backwards, ...)
+    # Corrections (OCPI credit CDRs): a credit CDR repeats the CDR it cancels with the amounts negated (OCPI:
+    # only total_cost is negative; energy and times stay as they were); the new CDR names the CDR it corrects.
+    credit = Boolean(default=False)
+    credit_reference_id = Integer(null=True, default=None, index=True)  # the cancelled CDR's id
+    corrects_cdr_id = Integer(null=True, default=None, index=True)  # on the new CDR: the CDR it replaces
     created_at = Timestamptz(default=TimestamptzNow())

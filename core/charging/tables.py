@@ -70,6 +70,9 @@ class ChargingSession(Table):
     stop_reason = Varchar(length=40, default="")
     stop_id_tag = Varchar(length=20, default="")
     flags = JSON(default=[])
+    # The session's current CDR (core.cdrs.tables.Cdr id; no foreign key: cdrs depends on charging, not the other
+    # way round): its first CDR, and after a correction the new CDR that replaced it (core.cdrs.building).
+    cdr_id = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -1,6 +1,6 @@
-"""What a partner's drivers charged at csms's CPO tenants: the CDRs (and later the sessions) csms owes that partner,
-for the OCPI CDRs sender's GET (resync) and its pushes. Only the partner whose token charged sees them. No OCPI
-framing: hub/mapping/cdrs.py maps the bundles.
+"""What a partner's drivers charged at csms's CPO tenants: the sessions and CDRs csms owes that partner, for the OCPI
+senders' GET (resync) and the pushes (core.roaming.session_push, core.roaming.cdr_push). Only the partner whose
+token charged sees them. No OCPI framing: hub/mapping/ maps the bundles.
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ async def bundles(rows: list[dict[str, Any]]) -> list[ChargedCdr]:
 
 # What a partner is told of a session: from its start (an Authorize before it is csms's business only)
 SHOWN_STATUSES = ("STARTED", "CHARGING", "PAUSED", "STOPPED", "CLOSED_STALE")
+FINISHED_STATUSES = ("STOPPED", "CLOSED_STALE")
 
 
 @dataclass
@@ -90,30 +91,52 @@ class ChargedSession:
     country_code: str  # the CPO party
     party_id: str
     priced: dict[str, Any] | None  # core.cdrs.building's CDR columns as it stands (kWh, costs, currency)
+    by_cdr: bool = False  # finished and priced by its CDR: the totals the partner is billed
+
+    @property
+    def finished(self) -> bool:
+        return str(self.session["status"]) in FINISHED_STATUSES
+
+
+def _shown(partner_id: int) -> Any:
+    return (ChargingSession.roaming_partner_id == partner_id) & ChargingSession.status.is_in(list(SHOWN_STATUSES))
 
 
 async def partner_sessions(
     partner_id: int, window: Window, party: Party | None = None, at: datetime | None = None
 ) -> tuple[Page, list[ChargedSession]]:
     """One window of the partner's sessions (of the CPO ``party`` only, when given) in (updated_at, id) order, each
-    priced by csms's pricing engine as it stands at ``at`` (default now)."""
-    where: Any = (ChargingSession.roaming_partner_id == partner_id) & ChargingSession.status.is_in(
-        list(SHOWN_STATUSES)
-    )
+    priced by csms's pricing engine as it stands at ``at`` (default now), a finished one with a CDR by its CDR."""
+    where: Any = _shown(partner_id)
     if party is not None:
         where &= ChargingSession.tenant.is_in(await _tenants_of(party) or [-1])
     page = await fetch_page(ChargingSession, where, window, updated=ChargingSession.updated_at)
-    if not page.rows:
-        return page, []
-    at = at or datetime.now(UTC)
+    return page, await _session_bundles(page.rows, at or datetime.now(UTC))
+
+
+async def sessions_by_id(partner_id: int, session_ids: list[int], at: datetime) -> list[ChargedSession]:
+    """The partner's sessions among ``session_ids`` (others' are not its business), as the GET list shows them."""
+    if not session_ids:
+        return []
+    rows = await ChargingSession.select().where(_shown(partner_id) & ChargingSession.id.is_in(session_ids))
+    return await _session_bundles(sorted(rows, key=lambda r: r["id"]), at)
+
+
+async def _session_bundles(rows: list[dict[str, Any]], at: datetime) -> list[ChargedSession]:
+    if not rows:
+        return []
     tenants = {t["id"]: t for t in await Tenant.select(Tenant.id, Tenant.country_code, Tenant.party_id).where(
-        Tenant.id.is_in(list({r["tenant"] for r in page.rows})))}  # fmt: skip
+        Tenant.id.is_in(list({r["tenant"] for r in rows})))}  # fmt: skip
+    finished = [r["id"] for r in rows if r["status"] in FINISHED_STATUSES]
+    cdrs = {c["session"]: c for c in await Cdr.select().where(Cdr.session.is_in(finished or [-1]))}
     result = []
-    for row in page.rows:
+    for row in rows:
         row = {**row, "roaming_token": _json(row["roaming_token"]), "flags": _json(row["flags"]) or []}
         tenant = tenants[row["tenant"]]
-        result.append(ChargedSession(row, tenant["country_code"], tenant["party_id"], await priced_so_far(row, at)))
-    return page, result
+        cdr = cdrs.get(row["id"])
+        priced = {**cdr, "tariff": _json(cdr["tariff"])} if cdr is not None else await priced_so_far(row, at)
+        result.append(ChargedSession(row, tenant["country_code"], tenant["party_id"], priced, cdr is not None))
+    return result
 
 
 def _json(value: Any) -> Any:
@@ -136,9 +159,7 @@ def drivers_scope(actor: Actor, partner: dict[str, Any]) -> DriversScope:
     """All of them for the partner's own tenant (the EMP) and the hub operator, only those at its own stations for a
     CPO (which never sees the EMP's tokens). The caller has found ``partner`` in the actor's tenants."""
     own_stations_only = actor.tenant_kind not in (TenantKind.EMP, TenantKind.HUB)
-    sessions: Any = (ChargingSession.roaming_partner_id == partner["id"]) & ChargingSession.status.is_in(
-        list(SHOWN_STATUSES)
-    )
+    sessions: Any = _shown(partner["id"])
     cdrs: Any = Cdr.roaming_partner_id == partner["id"]
     if own_stations_only:
         sessions &= ChargingSession.tenant.is_in(actor.scope)

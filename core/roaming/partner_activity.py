@@ -94,12 +94,13 @@ async def partner_sessions(actor: Actor, partner_id: int, page: int = 1, per_pag
         .output(load_json=True)
     )
     rows = await _newest_first(query, ChargingSession.started_at, ChargingSession.id, page, per_page)
-    cdrs = {c["session"]: c for c in await Cdr.select(
-        Cdr.id, Cdr.session, Cdr.total_energy, Cdr.total_cost_incl_vat, Cdr.currency,
-    ).where(Cdr.session.is_in([r["id"] for r in rows] or [-1]))}  # fmt: skip
+    # a session's current CDR (after a correction: the new one, not the credit or the cancelled one)
+    current = [r["cdr_id"] for r in rows if r.get("cdr_id") is not None]
+    cdrs = {c["id"]: c for c in await Cdr.select(Cdr.id, Cdr.total_energy, Cdr.total_cost_incl_vat, Cdr.currency)
+            .where(Cdr.id.is_in(current or [-1]))}  # fmt: skip
     at = datetime.now(UTC)
     for row in rows:
-        cdr = cdrs.get(row["id"])
+        cdr = cdrs.get(row.get("cdr_id"))
         priced = cdr if cdr is not None else await priced_so_far(row, at) or {}
         row["cdr_id"] = cdr["id"] if cdr is not None else None
         row["kwh"] = Decimal(str(priced.get("total_energy", row["energy_wh"] / 1000))).quantize(Decimal("0.001"))

@@ -174,14 +174,17 @@ async def tick() -> int:
 
 
 async def _take_lease(partner_id: int, token: str, now: datetime) -> bool:
-    await _state(partner_id)
-    rows = (
-        await PushState.update({PushState.lease_token: token, PushState.lease_until: now + LEASE})
-        .where(PushState.partner == partner_id)
-        .where(PushState.lease_until.is_null() | (PushState.lease_until < now))
-        .returning(PushState.id)
-    )
-    return bool(rows)
+    for attempt in range(2):
+        rows = (
+            await PushState.update({PushState.lease_token: token, PushState.lease_until: now + LEASE})
+            .where(PushState.partner == partner_id)
+            .where(PushState.lease_until.is_null() | (PushState.lease_until < now))
+            .returning(PushState.id)
+        )
+        if rows or attempt:
+            return bool(rows)
+        await _state(partner_id)  # the tick made the row; a job enqueued otherwise may find none yet
+    return False
 
 
 async def push_partner(partner_id: int) -> None:
@@ -287,7 +290,9 @@ async def _run(partner_id: int, started: datetime) -> None:
     partner = await Partner.select().where(Partner.id == partner_id).output(load_json=True).first()
     if partner is None:
         return
-    state = await _state(partner_id)
+    state = await PushState.select().where(PushState.partner == partner_id).output(load_json=True).first()
+    if state is None:  # the run holds the lease, which is taken on this row
+        return
     if state["resend"]:
         state = await _start_afresh(partner_id)
     watermark = state["watermark"]
@@ -381,4 +386,3 @@ async def _start_afresh(partner_id: int) -> dict[str, Any]:
         PushState.partner == partner_id
     )
     return await _state(partner_id)
-

@@ -1,11 +1,13 @@
 """Roaming settlement: per partner and month, the sessions its drivers charged at the CPO's stations, their energy
 and amounts excluding and including VAT, from the CDRs (what the CPO invoices the EMP; a reseller's commission is
-computed from it later). Months are the tenant's local calendar months; only billable CDRs count."""
+computed from it later). Months are the tenant's local calendar months; only billable CDRs count. A corrected session
+counts once: its credit CDR cancels the CDR it credits (negative amounts; its energy and count subtract) and the new
+CDR counts with the corrected values."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -19,15 +21,36 @@ from core.tenancy.permissions import Permission
 
 
 @dataclass(frozen=True)
-class SettlementRow:
-    partner_id: int
-    partner: str  # its name as CPO staff read it (core.roaming.names)
+class SettlementTotal:
+    """Sessions, energy and amounts in one currency (amounts in different currencies are never added)."""
+
     currency: str
     sessions: int
     energy_kwh: Decimal
     net: Decimal
     vat: Decimal
     gross: Decimal
+
+
+@dataclass(frozen=True)
+class SettlementRow(SettlementTotal):
+    """One partner's sessions in one currency."""
+
+    partner_id: int = field(kw_only=True)
+    partner: str = field(kw_only=True)  # its name as CPO staff read it (core.roaming.names)
+
+
+def currency_totals(rows: list[SettlementRow]) -> list[SettlementTotal]:
+    """One total per currency over all partners, in the order the currencies first appear in ``rows``."""
+    totals: dict[str, SettlementTotal] = {}
+    for row in rows:
+        before = totals.get(row.currency) or SettlementTotal(row.currency, 0, Decimal(0), Decimal(0), Decimal(0),
+                                                             Decimal(0))  # fmt: skip
+        totals[row.currency] = SettlementTotal(
+            row.currency, before.sessions + row.sessions, before.energy_kwh + row.energy_kwh, before.net + row.net,
+            before.vat + row.vat, before.gross + row.gross,
+        )  # fmt: skip
+    return list(totals.values())
 
 
 def parse_month(text: str | None, today: date) -> date:
@@ -52,7 +75,8 @@ async def settlement(actor: Actor, month: date) -> list[SettlementRow]:
     start, end = month_bounds(month, tenants.tenant_time_zone(tenant))
     marks = ", ".join("{}" for _ in actor.scope)
     rows: list[dict[str, Any]] = await Cdr.raw(
-        "SELECT roaming_partner_id AS partner, currency, COUNT(*) AS sessions, SUM(total_energy) AS energy, "  # noqa: S608 - placeholders only
+        "SELECT roaming_partner_id AS partner, currency, SUM(CASE WHEN credit THEN -1 ELSE 1 END) AS sessions, "  # noqa: S608 - placeholders only
+        "SUM(CASE WHEN credit THEN -total_energy ELSE total_energy END) AS energy, "
         "SUM(total_cost_excl_vat) AS net, SUM(total_vat) AS vat, SUM(total_cost_incl_vat) AS gross FROM cdr "
         f"WHERE tenant IN ({marks}) AND roaming_partner_id IS NOT NULL AND billable = {{}} "
         "AND start_date_time >= {} AND start_date_time < {} GROUP BY roaming_partner_id, currency",
@@ -64,9 +88,11 @@ async def settlement(actor: Actor, month: date) -> list[SettlementRow]:
         return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
     result = [
-        SettlementRow(int(r["partner"]), names.get(int(r["partner"]), "–"), r["currency"] or "", int(r["sessions"]),
-                      Decimal(str(r["energy"] or 0)).quantize(Decimal("0.001")), money(r["net"]), money(r["vat"]),
-                      money(r["gross"]))
+        SettlementRow(
+            r["currency"] or "", int(r["sessions"]), Decimal(str(r["energy"] or 0)).quantize(Decimal("0.001")),
+            money(r["net"]), money(r["vat"]), money(r["gross"]),
+            partner_id=int(r["partner"]), partner=names.get(int(r["partner"]), "–"),
+        )
         for r in rows
     ]  # fmt: skip
     return sorted(result, key=lambda row: (row.partner, row.currency))

@@ -221,3 +221,38 @@ class PartnerReservation(Table):
     token = JSON(default={})  # CdrToken of the command's Token
     expiry_date = Timestamptz()
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+# --- session pushes to the partner whose token charges (core.roaming.session_push) ----------------------------------
+
+
+class SessionPushState(Table):
+    """One partner's session pushes: how far they got (``watermark``), who runs them now (``lease_*``), whether they
+    rest after failures (``paused_until``), and what the partner page shows (requests taken and given up)."""
+
+    id: Serial
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, unique=True, index=True)
+    watermark = Timestamptz(null=True, default=None)  # sessions changed before this (minus a lag) were handled
+    queued_until = Timestamptz(null=True, default=None)
+    lease_token = Varchar(length=32, default="")
+    lease_until = Timestamptz(null=True, default=None)
+    paused_until = Timestamptz(null=True, default=None)
+    sent = Integer(default=0)  # PUTs and PATCHes the partner took
+    failed = Integer(default=0)  # given up after the brief retries (never sent later)
+    last_sent_at = Timestamptz(null=True, default=None)
+    last_error = Varchar(length=300, default="")
+    last_error_at = Timestamptz(null=True, default=None)
+
+
+class SessionPush(Table):
+    """What the partner was last sent of one session: the OCPI Session it took (``sent``, the base of the next PATCH's
+    difference), when csms last tried (the rate per session), a change held back until ``due_at`` (coalesced: the run
+    then sends the state as it is by then), and ``final`` once the end was sent or given up (nothing follows)."""
+
+    id: Serial
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
+    session_id = Integer(unique=True, index=True)  # core.charging.tables.ChargingSession (one partner per session)
+    sent = JSON(null=True, default=None)  # None: the partner took nothing of it yet (the next request is a PUT)
+    attempted_at = Timestamptz(null=True, default=None)
+    due_at = Timestamptz(null=True, default=None, index=True)
+    final = Boolean(default=False)

@@ -22,6 +22,7 @@ class Permission(StrEnum):
     OCPP_COMMANDS = "ocpp.commands"
     USERS_MANAGE = "users.manage"
     COST_APPROVAL = "users.cost_approval"  # seed 001: Kostenfreigabe
+    MAIL_VIEW = "mail.view"  # the e-mail outbox: recipients' addresses and what csms wrote them
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ CATALOGUE: tuple[PermissionInfo, ...] = (
         "User management",
         "Enable cost approval: may approve actions that incur follow-up costs",
     ),
+    # Mails carry drivers' addresses and receipts: only who is given this switch reads them.
+    PermissionInfo(Permission.MAIL_VIEW, "E-mail", "View the e-mail outbox and send a test mail to oneself"),
 )
 
 ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)

@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 
 def ocpi_datetime(value: datetime) -> str:
     """OCPI DateTime: UTC, seconds, ``Z`` (types.asciidoc: "2015-06-29T20:39:09Z")."""
-    if value.tzinfo is None:
-        raise ValueError("OCPI times are timezone-aware.")
-    return value.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"  # a list page has thousands: not strftime
+    # A list page has thousands: not strftime, and no conversion of what the database returns in UTC already.
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("OCPI times are timezone-aware.")
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="seconds")[:19] + "Z"

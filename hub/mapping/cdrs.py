@@ -143,4 +143,8 @@ def cdr_object(bundle: ChargedCdr) -> dict[str, Any]:
     signed = signed_data(bundle)
     if signed is not None:
         result["signed_data"] = signed
+    if cdr.get("credit"):
+        # a credit CDR (core.cdrs.building.credit_values: its total_cost is negative); a normal CDR omits both fields
+        result["credit"] = True
+        result["credit_reference_id"] = str(cdr["credit_reference_id"])
     return {k: v for k, v in result.items() if v is not None}

@@ -39,6 +39,7 @@ FEATURE_CAPABILITIES = {
     "Reservation": "RESERVABLE",
 }
 MAX_DIRECTIONS = 512  # DisplayText.text
+SEVEN_PLACES = Decimal("0.0000001")
 
 
 def _clip(text: Any, length: int) -> str:
@@ -68,7 +69,9 @@ def capabilities(charge_point: dict[str, Any], ocpp_features: Iterable[str] = ()
 
 
 def _coordinate(value: Any, integer_digits: int) -> str:
-    number = Decimal(str(value)).quantize(Decimal("0.0000001"), rounding=ROUND_HALF_UP)
+    # The database's NUMERIC(10, 7) needs no rounding (a page has thousands): only other values are quantized.
+    exact = isinstance(value, Decimal) and value.is_finite() and int(value.as_tuple().exponent) >= -7
+    number = value if exact else Decimal(str(value)).quantize(SEVEN_PLACES, rounding=ROUND_HALF_UP)
     text = f"{number:.7f}"
     whole = text.lstrip("-").split(".")[0]
     if len(whole) > integer_digits:

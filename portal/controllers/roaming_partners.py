@@ -18,7 +18,7 @@ from litestar.response import Stream
 
 from core.charging.monitoring import PERIODS, pretty_payload
 from core.errors import Conflict, DomainError, Message, NotFound, PermissionDenied, ValidationError
-from core.roaming import charged, connections, exchange_log, partner_activity, partners, pushes
+from core.roaming import charged, connections, exchange_log, partner_activity, partners, pushes, session_push
 from core.roaming.exchange_log import ExchangeFilter
 from core.settings import get_settings
 from core.tenancy.actor import Actor
@@ -149,6 +149,7 @@ class PartnerController(Controller):
             "errors_recent": _log_rows(await exchange_log.recent_errors(actor, partner_id)),
             "connect_values": {"versions_url": partner["versions_url"]},
             "push": await pushes.overview(actor, partner_id),
+            "session_push": await session_push.overview(actor, partner_id),
             "health_check_minutes": get_settings().ocpi_partner_check_minutes,
             "charged": await charged.partner_counts(actor, partner),
         }

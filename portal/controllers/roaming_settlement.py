@@ -38,11 +38,7 @@ class RoamingSettlementController(Controller):
     async def index(self, request: AnyRequest) -> Response[str]:
         month, _ = await _month(request)
         rows = await settlement.settlement(actor_of(request), month)
-        totals: dict[str, dict[str, Any]] = {}
-        for row in rows:  # one total per currency
-            total = totals.setdefault(row.currency, {"sessions": 0, "energy_kwh": 0, "net": 0, "vat": 0, "gross": 0})
-            for key in total:
-                total[key] += getattr(row, key)
+        totals = settlement.currency_totals(rows)
         context = {"month": month, "rows": rows, "totals": totals, "month_value": month.strftime("%Y-%m")}
         return page(request, "roaming/settlement.html", context)
 

@@ -42,6 +42,7 @@ from portal.tabs import CHARGE_POINT_TABS, STATION_TABS
 from tests.e2e.conftest import ARTIFACTS, browser_login
 from tests.e2e.raw_codes import raw_codes
 from tests.integration.cdrs.conftest import cdr_of, finished_session
+from tests.integration.mail.conftest import queued_mail
 from tests.integration.ocpp.conftest import make_station
 from tests.support import TenantCtx, app_client, make_tenant, make_user
 
@@ -117,7 +118,8 @@ async def _ids(cpo: TenantCtx, unique: str) -> dict[str, Any]:
     emp = await make_tenant(kind="EMP")
     contract_group = await contract_groups.create_group(cpo.actor, {"name": "EMP-Vertragsgruppe",
                                                                     "emp_tenant_ids": [emp.id]})  # fmt: skip
-    assert tariff and group and connector and membership
+    mail = await queued_mail(cpo, f"fahrer-{unique}@example.test", f"every-page:{unique}")
+    assert tariff and group and connector and membership and mail
     # What the history and status displays must show in words: a tariff assignment, a group's chosen locations,
     # a user group's permissions (make_user), the status a station reported.
     await assignments.assign_tariff(cpo.actor, tariff["id"], [cp["id"]], datetime.now(UTC) + timedelta(days=40))
@@ -131,6 +133,7 @@ async def _ids(cpo: TenantCtx, unique: str) -> dict[str, Any]:
         "contract_group_id": contract_group["id"],
         "tariff_id": tariff["id"], "cdr_id": cdr["id"], "job": bulk, "user_id": user["id"],
         "group_id": membership["group"], "unknown_id": unknown.id, "partner_id": partner,
+        "mail_id": mail,
         "key": "info",  # the station's own tab fragments; the tabs are scanned within the page below
         "after_id": 0,  # the OCPP log's live rows
     }  # fmt: skip

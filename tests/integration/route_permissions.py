@@ -275,6 +275,10 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/settings/api-keys"): USERS,
     ("POST", "/settings/api-keys"): USERS,
     ("POST", "/settings/api-keys/{key_id:int}/revoke"): USERS,
+    # --- the e-mail outbox: recipients' addresses and bodies are personal data, a switch of their own ----------
+    ("GET", "/settings/mail"): needs(P.MAIL_VIEW),
+    ("GET", "/settings/mail/{mail_id:int}"): needs(P.MAIL_VIEW),
+    ("POST", "/settings/mail/test"): needs(P.MAIL_VIEW),
     # --- roaming: OCPI partners and their logs ---------------------------------------------------------------
     ("GET", "/roaming/partners"): ROAMING_READ,
     ("POST", "/roaming/partners"): ROAMING_WRITE,

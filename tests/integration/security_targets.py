@@ -24,6 +24,7 @@ from core.roaming.tables import Partner
 from core.tariffs import assignments, tariffs
 from core.tenancy import api_keys, users
 from core.tenancy.passwords import sha256_hex
+from tests.integration.mail.conftest import queued_mail
 from tests.support import TenantCtx, make_user
 
 
@@ -173,6 +174,15 @@ async def _unknown_station(world: World) -> int:
     return int(await world.get("unknown_station", make))
 
 
+async def _mail(world: World) -> int:
+    async def make(w: World) -> int:
+        mail_id = await queued_mail(w.ctx, "driver@example.test", f"security:{w.ctx.id}")
+        assert mail_id is not None
+        return mail_id
+
+    return int(await world.get("mail", make))
+
+
 async def _api_key(world: World) -> int:
     async def make(w: World) -> int:
         _key, row = await api_keys.create_api_key(w.ctx.id, "security", [])
@@ -306,6 +316,7 @@ TARGETS: dict[str, Factory | dict[str, Factory]] = {
     "assignment_id": _tariff_assignment,
     "unknown_id": _unknown_station,
     "key_id": _api_key,
+    "mail_id": _mail,
     "record_id": _command_record,
     "cdr_id": _cdr,
     "session_id": _session,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.roaming.pushes import Record
-from hub.pushes import Step, digest, plan_locations, plan_tariffs
+from hub.pushes import Step, digest, phases, plan_locations, plan_tariffs
 
 AT = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
 
@@ -137,3 +137,17 @@ def test_the_digest_ignores_last_updated_at_every_level_and_key_order() -> None:
     reordered = dict(reversed(list(other.items())))
     assert digest(one) == digest(reordered)
     assert digest(one) != digest(location(evse("1", "CHARGING")))
+
+
+def test_the_phases_of_a_run_keep_tariffs_around_the_locations_and_each_locations_requests_in_order() -> None:
+    tariff = {"country_code": "DE", "party_id": "ISE", "id": "AC", "currency": "EUR", "elements": []}
+    old = Record("T/DE/ISE/OLD", None, "x")
+    gone = Record("E/DE/ISE/8/9", 8, digest(evse("9")), "AVAILABLE")
+    sent = {old.key: old, gone.key: gone}
+    current = [location(evse("1"), location_id="7"), location(evse("2"), location_id="8")]
+    steps = plan_tariffs([tariff], sent) + plan_locations(current, sent, AT)
+    assert [[requests(group) for group in phase] for phase in phases(steps)] == [
+        [[("PUT", "DE/ISE/AC")]],
+        [[("PUT", "DE/ISE/7")], [("PATCH", "DE/ISE/8/9"), ("PUT", "DE/ISE/8")]],
+        [[("DELETE", "DE/ISE/OLD")]],
+    ]

@@ -16,6 +16,7 @@ from core import jobs, outbox
 from core.access.tables import ChargingCard
 from core.cdrs import building
 from core.cdrs.tables import Cdr
+from core.charging.tables import ChargingSession
 from core.db import transaction
 from core.infrastructure.tables import ChargePoint
 from core.outbox import OutboxMessage
@@ -31,8 +32,6 @@ OCMF_BEGIN = (
     '|{"SA":"ECDSA-secp256r1-SHA256","SD":"3045022100F1E2D3"}'
 )
 OCMF_END = OCMF_BEGIN.replace('"TX":"B","RV":1.000', '"TX":"E","RV":23.000')
-
-
 
 
 def ts(at: datetime) -> str:
@@ -132,16 +131,30 @@ async def test_stale_sessions_get_failed_cdrs_corrected_by_a_late_stop(
     await deliver_session_stopped(int(begin.transaction_id))
     cdr = await Cdr.select().where(Cdr.session == begin.transaction_id).first()
     assert cdr is not None and cdr["status"] == "FAILED" and cdr["stop_reason"] == "STATION_REBOOTED"
-    # After the reboot the station sends the StopTransaction it kept: the final reading corrects the CDR.
+    # After the reboot the station sends the StopTransaction it kept: the final reading corrects the CDR, which
+    # stays as it was; a credit CDR cancels it and a new CDR carries the final values.
     tx = begin.transaction_id
     late = call.StopTransaction(meter_stop=7000, timestamp=ts(datetime.now(UTC)), transaction_id=tx, reason="Local")
     await client.call(late)
     await deliver_session_stopped(int(begin.transaction_id), suffix=":final")
-    rows = await Cdr.select().where(Cdr.session == begin.transaction_id)
-    assert len(rows) == 1 and rows[0]["id"] == cdr["id"]
-    assert rows[0]["status"] == "COMPLETED" and rows[0]["stop_reason"] == "Local"
-    assert Decimal(str(rows[0]["total_energy"])) == Decimal("7.000")
-    assert await building.create_cdr(int(begin.transaction_id)) == cdr["id"]  # nothing left to correct
+    rows = {r["id"]: r for r in await Cdr.select().where(Cdr.session == tx).order_by(Cdr.id).output(load_json=True)}
+    assert len(rows) == 3
+    original, credit, new = rows.values()
+    before = {k: v for k, v in cdr.items()}
+    assert {k: original[k] for k in ("status", "stop_reason", "total_energy", "end_date_time", "credit")} == {
+        k: before[k] for k in ("status", "stop_reason", "total_energy", "end_date_time", "credit")}  # fmt: skip
+    assert credit["credit"] is True and credit["credit_reference_id"] == cdr["id"] and credit["corrects_cdr_id"] is None
+    assert (credit["status"], credit["stop_reason"], credit["total_energy"]) == (
+        original["status"], original["stop_reason"], original["total_energy"])  # fmt: skip
+    assert new["credit"] is False and new["corrects_cdr_id"] == cdr["id"] and new["credit_reference_id"] is None
+    assert new["status"] == "COMPLETED" and new["stop_reason"] == "Local"
+    assert Decimal(str(new["total_energy"])) == Decimal("7.000")
+    session = await ChargingSession.select(ChargingSession.cdr_id).where(ChargingSession.id == tx).first()
+    assert session == {"cdr_id": new["id"]}
+    # nothing left to correct: the same correction again writes nothing
+    assert await building.create_cdr(int(tx)) == new["id"]
+    assert await building.correct_cdr(int(tx)) == new["id"]
+    assert await Cdr.count().where(Cdr.session == tx) == 3
 
 
 async def test_publish_needs_the_change_transaction_and_stores_a_key_once(unique: str) -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 
 from core.roaming import connections
 from core.settings import get_settings
 from core.tenancy import logins, tenants
 from hub.client import HubLink
-from tests.support import TenantCtx, csms_serve, free_port, make_tenant, make_user
+from tests.support import TenantCtx, app_client, csms_serve, free_port, make_tenant, make_user
 
 
 async def tenant_with_party(kind: str, party_id: str, country: str = "DE") -> TenantCtx:
@@ -62,3 +63,16 @@ def csms_public_url(csms_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     yield csms_url
     monkeypatch.undo()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    """csms's app in this process, called over httpx (tests.support.app_client)."""
+    async with app_client() as c:
+        yield c
+
+
+@pytest.fixture
+async def emp(hub_operator: TenantCtx) -> TenantCtx:
+    """An EMP tenant under the party DE/EMQ (the paths of the tokens and transport tests name it)."""
+    return await tenant_with_party("EMP", "EMQ")

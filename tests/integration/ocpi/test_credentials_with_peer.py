@@ -99,8 +99,10 @@ async def test_csms_registers_with_the_peer_rotates_and_ends(
     await connections.end(emp_exw.actor, partner["id"])
     assert (await partners.get_partner(emp_exw.actor, partner["id"]))["state"] == PartnerState.ENDED
     assert await ocpi_emsp.partners() == []
-    outgoing = await OcpiExchange.select().where(
-        (OcpiExchange.partner == partner["id"]) & (OcpiExchange.direction == "out")
+    outgoing = (
+        await OcpiExchange.select()
+        .where((OcpiExchange.partner == partner["id"]) & (OcpiExchange.direction == "out"))
+        .order_by(OcpiExchange.id)
     )
     assert [(r["method"], r["module"]) for r in outgoing] == [
         ("GET", "versions"), ("GET", "versions"), ("POST", "credentials"), ("PUT", "credentials"),

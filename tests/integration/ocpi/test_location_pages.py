@@ -4,31 +4,20 @@ counted, and a scheduled tariff taking effect moves its location to the end of t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 
 from core.infrastructure.tables import Connector, Location
 from core.tariffs import assignments, tariffs
-from tests.integration.ocpi.conftest import tenant_with_party
-from tests.integration.ocpi.test_sender_modules import auth, crawl, open_to, party, roaming_cpo, roaming_site
+from tests.integration.ocpi import test_sender_modules
+from tests.integration.ocpi.test_sender_modules import auth, crawl, open_to, roaming_cpo, roaming_site
 from tests.integration.ocpi.test_transport import registered
-from tests.support import TenantCtx, app_client
+from tests.support import TenantCtx
 
 LOCATIONS = "/ocpi/2.2.1/locations"
 
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client() as c:
-        yield c
-
-
-@pytest.fixture
-async def emp(hub_operator: TenantCtx) -> TenantCtx:
-    return await tenant_with_party("EMP", party())
+emp = test_sender_modules.emp  # the fixture: an EMP with a party of its own
 
 
 async def test_locations_of_one_second_are_each_read_once_in_the_stored_order(

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.roaming import pushes
-from core.roaming.tables import Partner, PushedObject, PushState
+from core.roaming import pushes, session_push
+from core.roaming.tables import Partner, PushedObject, PushState, SessionPushState
 from tests.integration.ocpi.test_partner_pages import portal_of
 from tests.integration.ocpi.test_pushes_with_peer import partners_end  # noqa: F401 - ends the test's partners
 from tests.support import TenantCtx, make_tenant, post_form
 
 
-async def registered_partner(emp: TenantCtx) -> int:
+async def registered_partner(emp: TenantCtx, *receivers: str) -> int:
+    more = [{"identifier": m, "role": "RECEIVER", "url": f"http://127.0.0.1:9/{m}"} for m in receivers]
     partner = Partner(tenant=emp.id, kind="EMP", name="Plattform", state="REGISTERED", outgoing_token="t",
                       endpoints=[{"identifier": "locations", "role": "RECEIVER", "url": "http://127.0.0.1:9/locations"},
-                                 {"identifier": "tariffs", "role": "SENDER", "url": "http://127.0.0.1:9/tariffs"}],
+                                 {"identifier": "tariffs", "role": "SENDER", "url": "http://127.0.0.1:9/tariffs"},
+                                 *more],
                       roles=[{"role": "EMSP", "country_code": "DE", "party_id": "EXW", "name": ""}])  # fmt: skip
     await partner.save()
     return int(partner.id)
@@ -56,3 +58,21 @@ async def test_another_tenant_cannot_reset_a_partner(emp_exw: TenantCtx) -> None
         answer = await post_form(portal, f"/roaming/partners/{partner_id}/push-again", {})
         assert answer.status_code == 404
     assert await PushedObject.count().where(PushedObject.partner == partner_id) == 1
+
+
+async def test_the_partner_page_counts_the_session_updates_sent_and_given_up(emp_exw: TenantCtx) -> None:
+    without = await registered_partner(emp_exw)
+    partner_id = await registered_partner(emp_exw, "sessions")
+    now = datetime.now(UTC)
+    error = "PATCH http://127.0.0.1:9/sessions/DE/ISE/7: ConnectError"
+    await SessionPushState(partner=partner_id, sent=5, failed=1, last_sent_at=now, last_error=error,
+                           last_error_at=now).save()  # fmt: skip
+    async with portal_of(emp_exw) as portal:
+        page = (await portal.get(f"/roaming/partners/{partner_id}")).text
+        assert 'data-testid="push-sessions-sent">5 (last ' in page
+        assert 'data-testid="push-sessions-failed">1 <' in page and "sessions/DE/ISE/7: ConnectError" in page
+        other = (await portal.get(f"/roaming/partners/{without}")).text
+        assert "None: the partner receives no sessions" in other
+    shown = await session_push.overview(emp_exw.actor, partner_id)
+    assert shown.receives and (shown.sent, shown.failed) == (5, 1)
+    assert not (await session_push.overview(emp_exw.actor, without)).receives

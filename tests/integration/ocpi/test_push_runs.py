@@ -4,11 +4,15 @@ run is not sent, the partner rests, its watermark still advances) and nothing fa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import uvicorn
 
 from core import jobs
 from core.infrastructure import changes
@@ -108,3 +112,56 @@ async def test_consecutive_failures_trip_the_circuit_and_nothing_is_replayed(emp
     resent = (await exchanges(partner["id"]))[12:]
     assert [r["method"] for r in resent] == ["PUT"] * 9  # the circuit again, after three locations
     assert not (await state_of(partner["id"]))["resend"]
+
+
+@asynccontextmanager
+async def slow_receiver(seconds: float) -> AsyncIterator[dict[str, Any]]:
+    """A partner's receiver (plain ASGI under uvicorn in the test loop) answering every request with OCPI 1000 after
+    ``seconds``; notes the paths it was sent and the most requests it had in flight at once."""
+    seen: dict[str, Any] = {"paths": [], "in_flight": 0, "most": 0}
+    ok = json.dumps({"data": None, "status_code": 1000, "timestamp": "2026-12-06T10:00:00Z"}).encode()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        seen["in_flight"] += 1
+        seen["most"] = max(seen["most"], seen["in_flight"])
+        seen["paths"].append((scope["method"], scope["path"]))
+        await asyncio.sleep(seconds)
+        seen["in_flight"] -= 1
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": ok})
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
+        await asyncio.sleep(0.05)
+    seen["url"] = f"http://127.0.0.1:{port}/ocpi/emsp/2.2.1"
+    try:
+        yield seen
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+async def test_a_runs_requests_go_out_concurrently_but_bounded(emp_exw: TenantCtx) -> None:
+    cpo = await roaming_cpo()
+    group = await open_to(cpo, emp_exw)
+    sites = [await roaming_site(cpo, group) for _ in range(hub_pushes.CONCURRENCY + 4)]
+    async with slow_receiver(0.3) as receiver:
+        partner = Partner(tenant=emp_exw.id, kind="EMP", name="Langsam", state="REGISTERED", outgoing_token="token",
+                          endpoints=[{"identifier": "locations", "role": "RECEIVER",
+                                      "url": f"{receiver['url']}/locations/"}],
+                          roles=[{"role": "EMSP", "country_code": "DE", "party_id": "EXW", "name": ""}])  # fmt: skip
+        await partner.save()
+        await pushes.push_partner(partner.id)
+    prefix = f"/ocpi/emsp/2.2.1/locations/{cpo.tenant['country_code']}/{cpo.tenant['party_id']}/"
+    assert sorted(receiver["paths"]) == sorted(("PUT", f"{prefix}{s.location['id']}") for s in sites)
+    # The first request alone (a partner that fails is probed one object at a time), then up to CONCURRENCY at once.
+    assert 1 < receiver["most"] <= hub_pushes.CONCURRENCY
+    logged = await exchanges(partner.id)
+    assert len(logged) == len(sites) and all(r["ocpi_status"] == 1000 for r in logged)
+    assert await PushedObject.count().where(PushedObject.partner == partner.id) == 2 * len(sites)  # location, EVSE

@@ -11,7 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -30,11 +30,12 @@ from tests.support import RawStation, TenantCtx, csms_serve, free_port, stop_pro
 T = TypeVar("T")
 
 
-@pytest.fixture(scope="module")
-def csms_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """csms serve on the test database; in production mode with a `csms worker` that runs the pushes."""
+@contextmanager
+def serve_with_worker(tmp_path_factory: pytest.TempPathFactory, **settings: str) -> Iterator[str]:
+    """csms serve on the test database with ``settings`` in its environment; in production mode with a `csms
+    worker` that runs the jobs."""
     port = free_port()
-    env = {**os.environ, "PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    env = {**os.environ, "PUBLIC_URL": f"http://127.0.0.1:{port}", **settings}
     worker = None
     if env.get("REDIS_URL"):
         log = (tmp_path_factory.mktemp("push-worker") / "worker.log").open("w")
@@ -48,6 +49,13 @@ def csms_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         if worker is not None:
             stop_process(worker)
+
+
+@pytest.fixture(scope="module")
+def csms_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """csms serve on the test database; in production mode with a `csms worker` that runs the pushes."""
+    with serve_with_worker(tmp_path_factory) as base:
+        yield base
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +22,7 @@ from tests.integration.ocpi.conftest import tenant_with_party
 from tests.integration.ocpi.test_transport import assert_envelope, b64, registered
 from tests.integration.roaming.conftest import ready_site
 from tests.ocpi_peer.crawl import next_url
-from tests.support import TenantCtx, app_client
+from tests.support import TenantCtx
 
 SWITCHES_ON = {"access_type": "PUBLIC_PAID", "show_as_poi": "on", "marketing": "on", "roaming": "on",
                "auth_local_rfid": "on", "auth_remote": "on"}  # fmt: skip
@@ -35,13 +34,8 @@ def party() -> str:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client() as c:
-        yield c
-
-
-@pytest.fixture
 async def emp(hub_operator: TenantCtx) -> TenantCtx:
+    """This module's EMP has a party of its own (instead of conftest's DE/EMQ): its tests open stations to it."""
     return await tenant_with_party("EMP", party())
 
 

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
-import pytest
 
 from core.charging.tables import ChargingSession
 from core.infrastructure.tables import ChargingStation
@@ -19,16 +18,10 @@ from tests.integration.ocpi.conftest import tenant_with_party
 from tests.integration.ocpi.test_transport import assert_envelope, b64, registered
 from tests.integration.ocpp.conftest import make_station
 from tests.ocpi_shapes import cdr_problems
-from tests.support import TenantCtx, app_client
+from tests.support import TenantCtx
 
 OCMF_BEGIN = 'OCMF|{"FV":"1.0","RD":[{"TX":"B","RV":1.0,"RU":"kWh"}]}|{"SD":"3045AB"}'
 CDRS = "/ocpi/2.2.1/cdrs"
-
-
-@pytest.fixture
-async def client() -> httpx.AsyncClient:
-    async with app_client() as c:
-        yield c
 
 
 async def charged_by(session_id: int, partner: dict, uid: str) -> None:

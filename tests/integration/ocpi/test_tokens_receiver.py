@@ -12,7 +12,7 @@ import pytest
 from core.roaming.tables import PartnerToken
 from tests.integration.ocpi.conftest import tenant_with_party
 from tests.integration.ocpi.test_transport import assert_envelope, b64, registered
-from tests.support import TenantCtx, app_client
+from tests.support import TenantCtx
 
 TOKEN = {
     "country_code": "DE", "party_id": "EMQ", "uid": "DE8ACC1234567", "type": "APP_USER",
@@ -20,17 +20,6 @@ TOKEN = {
     "last_updated": "2026-12-01T10:00:00Z",
 }  # fmt: skip
 PATH = "/ocpi/2.2.1/tokens/DE/EMQ/DE8ACC1234567?type=APP_USER"
-
-
-@pytest.fixture
-async def emp(hub_operator: TenantCtx) -> TenantCtx:
-    return await tenant_with_party("EMP", "EMQ")
-
-
-@pytest.fixture
-async def client() -> httpx.AsyncClient:
-    async with app_client() as c:
-        yield c
 
 
 async def auth_for(emp: TenantCtx) -> dict[str, str]:

@@ -8,7 +8,6 @@ import base64
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 
 from core.roaming import partners
 from core.roaming.paging import Window, fetch_page
@@ -31,17 +30,6 @@ async def registered(emp: TenantCtx, *, unencoded: bool = False) -> tuple[dict, 
     connection = Connection("theirs", "http://peer.invalid/versions", "2.2.1", [], roles)
     await partners.complete_registration(created.partner["id"], connection, token)
     return await partners.partner_by_id(created.partner["id"]), token
-
-
-@pytest.fixture
-async def emp(hub_operator: TenantCtx) -> TenantCtx:
-    return await tenant_with_party("EMP", "EMQ")
-
-
-@pytest.fixture
-async def client() -> httpx.AsyncClient:
-    async with app_client() as c:
-        yield c
 
 
 def assert_envelope(response: httpx.Response, status_code: int) -> None:

@@ -1,0 +1,162 @@
+"""The ``PaymentProvider`` interface, its results and the idempotency keys every call carries.
+
+Amounts cross the interface in the currency's minor unit (cents), as integers, as card schemes and providers
+count them. Each call carries an idempotency key derived from the payment and the step (``idempotency_key``):
+a retry after a crash sends the same key and the provider answers with the result of the first call instead of
+charging again. Providers raise ``ProviderUnavailable`` when the outcome is unknown (network error, 5xx): the
+payment then stays in its intermediate state and the same call with the same key is repeated later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Protocol
+
+from core.tariffs.pricing import minor_unit
+
+
+class Outcome(StrEnum):
+    AUTHORISED = "authorised"
+    DECLINED = "declined"
+    REQUIRES_ACTION = "requires_action"  # 3-D Secure: send the driver to ``challenge_url``
+    PENDING = "pending"  # the provider has not decided yet; ask again with ``retrieve``
+    CAPTURED = "captured"
+    RELEASED = "released"
+    REFUNDED = "refunded"
+
+
+class Step(StrEnum):
+    """The provider calls of one payment; each one's idempotency key names it."""
+
+    AUTHORISE = "authorise"
+    CAPTURE = "capture"
+    RELEASE = "release"
+    REFUND = "refund"
+
+
+KEY_PREFIX = "csms-pay"
+
+
+def idempotency_key(payment_uid: str, step: Step | str, sequence: int = 0) -> str:
+    """The key of ``step`` of the payment ``payment_uid``: the same on every retry of that step, different for every
+    other step or payment. ``sequence`` numbers repeatable steps (the 1st, 2nd ... partial refund)."""
+    if not payment_uid or not payment_uid.isalnum():
+        raise ValueError("payment uid must be a non-empty alphanumeric string")
+    step = Step(step)
+    if sequence < 0:
+        raise ValueError("sequence must not be negative")
+    suffix = f"-{sequence}" if step is Step.REFUND else ""
+    if step is not Step.REFUND and sequence:
+        raise ValueError(f"{step.value} happens once per payment")
+    return f"{KEY_PREFIX}-{payment_uid}-{step.value}{suffix}"
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """``Decimal("12.34")`` EUR -> 1234; refuses amounts finer than the currency's minor unit."""
+    unit = minor_unit(currency)
+    minor = Decimal(amount) / unit
+    if minor != minor.to_integral_value():
+        raise ValueError(f"{amount} is not a whole number of {currency} minor units")
+    return int(minor)
+
+
+def from_minor(amount: int, currency: str) -> Decimal:
+    return (Decimal(amount) * minor_unit(currency)).quantize(minor_unit(currency))
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    """What a provider answered. ``reference`` is the provider's id of the payment (a PaymentIntent id)."""
+
+    outcome: Outcome
+    reference: str = ""
+    amount: int = 0  # minor units: held (authorise), captured (capture) or refunded (refund)
+    challenge_url: str = ""
+    card_last4: str = ""
+    card_brand: str = ""
+    decline_code: str = ""
+    message: str = ""
+    replayed: bool = False  # the provider answered a repeated idempotency key with its first result
+    summary: dict[str, Any] = field(default_factory=dict)  # a short, secret-free digest for the payment's events
+
+    def event_summary(self) -> dict[str, Any]:
+        digest: dict[str, Any] = {"outcome": self.outcome.value, "reference": self.reference, "amount": self.amount}
+        for name in ("challenge_url", "card_last4", "card_brand", "decline_code", "message"):
+            if value := getattr(self, name):
+                digest[name] = value
+        if self.replayed:
+            digest["replayed"] = True
+        return {**self.summary, **digest}
+
+
+@dataclass(frozen=True)
+class AuthoriseRequest:
+    payment_uid: str
+    amount: int  # minor units
+    currency: str  # ISO 4217, upper case
+    payment_method: str  # opaque to core: a Stripe PaymentMethod id, a sandbox test card number
+    return_url: str  # where the issuer's challenge sends the driver back to
+    idempotency_key: str
+    description: str = ""
+    email: str = ""
+
+
+class ProviderError(Exception):
+    """The provider refused the request for good (invalid request, wrong state): retrying will not help."""
+
+    def __init__(self, message: str, code: str = "", summary: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.summary = summary or {}
+
+
+class ProviderUnavailable(Exception):
+    """The outcome is unknown (network error, timeout, 5xx): repeat the same call with the same key later."""
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    async def authorise(self, request: AuthoriseRequest) -> ProviderResult:
+        """Hold ``request.amount``: AUTHORISED, DECLINED, REQUIRES_ACTION (with challenge_url) or PENDING."""
+        ...
+
+    async def retrieve(self, reference: str) -> ProviderResult:
+        """The payment's state now (after a challenge, or while pending)."""
+        ...
+
+    async def capture(self, reference: str, amount: int, idempotency_key: str) -> ProviderResult:
+        """Take ``amount`` (<= held) and release the rest: CAPTURED."""
+        ...
+
+    async def release(self, reference: str, idempotency_key: str) -> ProviderResult:
+        """Cancel the whole hold: RELEASED."""
+        ...
+
+    async def refund(self, reference: str, amount: int, idempotency_key: str) -> ProviderResult:
+        """Pay back ``amount`` of what was captured: REFUNDED (or PENDING while the provider works on it)."""
+        ...
+
+
+ProviderFactory = Callable[[], PaymentProvider]
+_factories: dict[str, ProviderFactory] = {}
+
+
+def register_provider(name: str, factory: ProviderFactory) -> None:
+    """Make provider ``name`` available (the sandbox registers itself; csms.wiring registers Stripe)."""
+    _factories[name] = factory
+
+
+def provider_names() -> list[str]:
+    return sorted(_factories)
+
+
+def get_provider(name: str) -> PaymentProvider:
+    try:
+        factory = _factories[name]
+    except KeyError:
+        raise ProviderError(f"payment provider {name!r} is not available", code="unknown_provider") from None
+    return factory()
