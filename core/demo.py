@@ -7,14 +7,19 @@ Idempotent: running it again changes nothing when the demo tenant exists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from core.access import driver_groups
+from core.cdrs.building import create_cdr
+from core.charging.tables import ChargingSession
 from core.infrastructure import charge_points, stations
 from core.infrastructure import locations as infrastructure_locations
 from core.infrastructure.tables import ChargePoint, ChargingStation
-from core.roaming import contract_groups, marketing
+from core.roaming import contract_groups, marketing, partners
+from core.roaming.tables import OcpiExchange, Partner, PartnerToken
 from core.tariffs import assignments
+from core.tariffs.tables import Tariff, TariffAssignment
 from core.tenancy import tenants
 from core.tenancy.actor import Actor, system_actor
 from core.tenancy.passwords import hash_password
@@ -113,6 +118,7 @@ async def load_demo() -> DemoResult:
         await driver_groups.ensure_demo_group(actor, str(assignments.DEMO_TARIFF["name"]))  # and than driver groups
         await ensure_demo_hub()  # and than the OCPI node
         await ensure_demo_roaming(actor)  # and than roaming
+        await ensure_demo_emp_connection(actor)  # and than the EMP's view of its drivers
         return DemoResult(created=False)
     tenant = await tenants.create_tenant(
         {"slug": DEMO_SLUG, "name": "Demo Company", "kind": "CPO", "country_code": "DE", "party_id": "ISE"}
@@ -181,6 +187,7 @@ async def load_demo() -> DemoResult:
     await driver_groups.ensure_demo_group(actor, str(assignments.DEMO_TARIFF["name"]))
     await ensure_demo_hub()  # and than the OCPI node
     await ensure_demo_roaming(actor)  # and than roaming
+    await ensure_demo_emp_connection(actor)
     return DemoResult(created=True)
 
 
@@ -201,3 +208,91 @@ async def ensure_demo_roaming(actor: Actor) -> None:
                     "platform_name": _ROAMING_STATIONS[row["charge_box_id"]]}  # fmt: skip
         await marketing.save_marketing(actor, row["id"], switches)
         await contract_groups.save_station_hub(actor, row["id"], True, [group["id"]])
+
+
+# The demo EMP's drivers at the demo CPO: (charge box id, EVSE, EMAID, days ago, hours charged or None: charging, Wh)
+_EMP_SESSIONS = [
+    ("DEMO-AC-101", 1, "DE-DMP-C00000001-7", 9, 2, 18_400),
+    ("DEMO-DC-001", 1, "DE-DMP-C00000002-5", 5, 1, 42_750),
+    ("DEMO-AC-001", 1, "DE-DMP-C00000001-7", 2, 3, 21_300),
+    ("DEMO-AC-001", 2, "DE-DMP-C00000003-3", 0, None, 6_200),
+]
+
+
+async def ensure_demo_emp_connection(cpo: Actor) -> None:
+    """The demo EMP's OCPI connection to the hub with a few tokens, sessions of its drivers at the demo stations with
+    their CDRs, and a few OCPI log entries: what an EMP tenant's users see (docs/emp-portal.md). Its platform is made
+    up, so the connection is ended: csms neither checks nor sends to it, and the EMP may connect a real platform
+    (docs/ocpi.md, Connecting a partner). Once: nothing when the EMP has a connection."""
+    emp = await Tenant.select(Tenant.id).where(Tenant.slug == "demo-emp").first()
+    if emp is None or await Partner.exists().where(Partner.tenant == emp["id"]):
+        return
+    now = datetime.now(UTC).replace(microsecond=0)
+    base = "https://ocpi.demo-mobility.example/ocpi"
+    endpoints = [{"identifier": module, "role": "SENDER", "url": f"{base}/2.2.1/{module}"}
+                 for module in ("credentials", "tokens", "commands")]  # fmt: skip
+    partner = Partner(
+        tenant=emp["id"], kind=partners.PartnerKind.EMP, name="Demo Mobility OCPI",
+        state=partners.PartnerState.ENDED, version=partners.OCPI_VERSION, versions_url=f"{base}/versions",
+        endpoints=endpoints,
+        roles=[{"role": "EMSP", "country_code": "DE", "party_id": "DMP", "name": "Demo Mobility"}],
+        registered_at=now - timedelta(days=14), last_pull_at=now - timedelta(hours=1),
+    )  # fmt: skip
+    await partner.save()
+    await _demo_tariff_since(cpo, now - timedelta(days=30))  # the sessions below are priced by it
+    for number in (1, 2, 3):
+        uid = f"DMP0000{number}"
+        await PartnerToken(
+            partner=partner.id, key=f"{partner.id}|DE|DMP|RFID|{uid}", uid_key=uid, country_code="DE", party_id="DMP",
+            uid=uid, contract_id=f"DE-DMP-C0000000{number}", issuer="Demo Mobility", whitelist="ALLOWED",
+            last_updated=now - timedelta(days=14),
+        ).save()  # fmt: skip
+    for charge_box_id, evse, emaid, days, hours, wh in _EMP_SESSIONS:
+        await _demo_emp_session(cpo, partner.id, charge_box_id, evse, emaid, now - timedelta(days=days, hours=4),
+                                hours, wh)  # fmt: skip
+    for minutes, direction, method, module, path in (
+        (60, "in", "GET", "locations", "/ocpi/2.2.1/locations"),
+        (50, "in", "PUT", "tokens", "/ocpi/2.2.1/tokens/DE/DMP/DMP00003"),
+        (40, "in", "GET", "cdrs", "/ocpi/2.2.1/cdrs"),
+    ):
+        await OcpiExchange(
+            tenant=emp["id"], partner=partner.id, direction=direction, method=method, module=module, http_status=200,
+            ocpi_status=1000, duration_ms=14, url=f"http://127.0.0.1:8000{path}",
+            created_at=now - timedelta(minutes=minutes),
+        ).save()  # fmt: skip
+
+
+async def _demo_tariff_since(cpo: Actor, since: datetime) -> None:
+    """The demo loader's assignments of the demo tariff valid from ``since`` (they are made valid from the load)."""
+    tariff = (
+        await Tariff.select(Tariff.id)
+        .where((Tariff.tenant == cpo.tenant_id) & (Tariff.name == assignments.DEMO_TARIFF["name"]))
+        .first()
+    )
+    if tariff is not None:
+        await TariffAssignment.update({TariffAssignment.valid_from: since}).where(
+            (TariffAssignment.tariff == tariff["id"]) & (TariffAssignment.valid_from > since)
+        )
+
+
+async def _demo_emp_session(
+    cpo: Actor, partner_id: int, charge_box_id: str, evse: int, emaid: str, start: datetime, hours: int | None, wh: int
+) -> None:
+    point = await ChargePoint.select(ChargePoint.id, ChargePoint.station).where(
+        (ChargePoint.tenant == cpo.tenant_id) & (ChargePoint.station.charge_box_id == charge_box_id)
+        & (ChargePoint.evse_number == evse)
+    ).first()  # fmt: skip
+    if point is None:
+        return
+    uid = "DMP0000" + emaid[-3]
+    token = {"country_code": "DE", "party_id": "DMP", "uid": uid, "type": "RFID", "contract_id": emaid}
+    stopped = None if hours is None else start + timedelta(hours=hours)
+    session = ChargingSession(
+        tenant=cpo.tenant_id, station=point["station"], charge_point=point["id"], connector_id=evse, id_tag=uid,
+        auth_source="RFID", auth_status="Accepted", authorized_at=start, started_at=start, stopped_at=stopped,
+        meter_start_wh=0, meter_stop_wh=wh if stopped else None, last_meter_wh=wh, last_meter_at=stopped or start,
+        energy_wh=wh, status="STOPPED" if stopped else "CHARGING", stop_reason="Local" if stopped else "",
+        roaming_partner_id=partner_id, roaming_contract_id=emaid, roaming_token=token,
+    )  # fmt: skip
+    await session.save()
+    await create_cdr(int(session.id))

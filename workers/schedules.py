@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core import periodic
 from core.payments.recovery import recover_payments
-from core.roaming import exchange_log, health, pushes, session_push
+from core.roaming import commands, exchange_log, health, pushes, session_push
 from core.tariffs.assignments import mark_assignments_in_force
 
 HOUR = 3600
@@ -18,6 +18,7 @@ def register_periodic() -> None:
     periodic.every("roaming.pushes", pushes.TICK_SECONDS, pushes.tick)
     periodic.every("roaming.session_pushes", session_push.TICK_SECONDS, session_push.tick)
     periodic.every("roaming.prune_log", HOUR, exchange_log.prune_expired)
+    periodic.every("roaming.prune_reservations", HOUR, commands.prune_reservations)
     periodic.every("roaming.partner_health", HEALTH_TICK, health.check_due_partners)
     # a scheduled tariff taking effect changes its locations' tariff_ids without a writer: raise their last_updated
     periodic.every("tariffs.assignments_in_force", 30, mark_assignments_in_force)

@@ -25,6 +25,13 @@ JOB = "cdrs.build"
 outbox.route(TOPIC, JOB)
 # A new CDR of a roaming partner's driver; core.roaming routes it to the job that sends it to the partner.
 ROAMING_CDR_TOPIC = "cdr.roaming"
+
+
+def roaming_cdr_key(cdr_id: int) -> str:
+    """The outbox dedupe key of the message that sends a CDR to its roaming partner."""
+    return f"cdr-roaming:{cdr_id}"
+
+
 # Published by core.infrastructure when a station's meter public key changes or the CPO asks: its CDRs are checked.
 CHECK_JOB = "cdrs.check_signatures"
 outbox.route(SIGNATURE_CHECK_TOPIC, CHECK_JOB)
@@ -354,7 +361,7 @@ async def _publish_roaming(values: dict[str, Any], cdr_ids: list[int]) -> None:
     if values.get("roaming_partner_id") is None:
         return
     for cdr_id in cdr_ids:
-        await outbox.publish(ROAMING_CDR_TOPIC, f"cdr-roaming:{cdr_id}", {"cdr_id": cdr_id})
+        await outbox.publish(ROAMING_CDR_TOPIC, roaming_cdr_key(cdr_id), {"cdr_id": cdr_id})
 
 
 async def _values(session: dict[str, Any]) -> dict[str, Any] | None:

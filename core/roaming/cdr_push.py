@@ -21,6 +21,7 @@ from core.roaming.partners import PartnerState, endpoint_url, may_push_to, partn
 log = logging.getLogger("csms.roaming.cdrs")
 
 JOB = "roaming.send_cdr"
+BY_GET = "by_get"  # in a message's payload once done without a POST: the partner has no CDRs receiver, reads by GET
 outbox.route(ROAMING_CDR_TOPIC, JOB)
 
 
@@ -41,10 +42,15 @@ def register_link(link: CdrLink | None) -> None:
     _link = link
 
 
-async def _mark(message_id: int, error: str = "") -> None:
+async def _mark(message_id: int, error: str = "", by_get: bool = False) -> None:
+    """The outcome of a try: ``error`` (undelivered, tried again), else done; ``by_get``: done without a POST (the
+    partner reads the CDR by GET), kept in the payload for the partner's CDR list (core.roaming.partner_activity)."""
     values: dict[Any, Any] = {OutboxMessage.last_error: error[:2000]}
     if not error:
         values[OutboxMessage.delivered_at] = outbox.now()
+    if by_get:
+        payload = await OutboxMessage.select(OutboxMessage.payload).where(OutboxMessage.id == message_id).first()
+        values[OutboxMessage.payload] = {**outbox._payload(payload["payload"] if payload else {}), BY_GET: True}
     await OutboxMessage.update(values).where((OutboxMessage.id == message_id) & OutboxMessage.delivered_at.is_null())
 
 
@@ -62,7 +68,7 @@ async def send(message_id: int) -> bool:
         return True
     partner = await partner_by_id(int(cdr["roaming_partner_id"]))
     if partner["state"] != PartnerState.REGISTERED or endpoint_url(partner, "cdrs", "RECEIVER") is None:
-        await _mark(message_id)  # it reads its CDRs by GET
+        await _mark(message_id, by_get=True)  # it reads its CDRs by GET
         return True
     token = cdr["roaming_token"] or {}
     party = (str(token.get("country_code", "")), str(token.get("party_id", "")))

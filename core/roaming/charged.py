@@ -147,6 +147,27 @@ def _json(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class DriversScope:
+    """What of a partner's drivers an actor may read: the conditions on sessions and CDRs, and whether its tokens."""
+
+    sessions: Any
+    cdrs: Any
+    tokens: bool
+
+
+def drivers_scope(actor: Actor, partner: dict[str, Any]) -> DriversScope:
+    """All of them for the partner's own tenant (the EMP) and the hub operator, only those at its own stations for a
+    CPO (which never sees the EMP's tokens). The caller has found ``partner`` in the actor's tenants."""
+    own_stations_only = actor.tenant_kind not in (TenantKind.EMP, TenantKind.HUB)
+    sessions: Any = _shown(partner["id"])
+    cdrs: Any = Cdr.roaming_partner_id == partner["id"]
+    if own_stations_only:
+        sessions &= ChargingSession.tenant.is_in(actor.scope)
+        cdrs &= Cdr.tenant.is_in(actor.scope)
+    return DriversScope(sessions, cdrs, not own_stations_only)
+
+
+@dataclass(frozen=True)
 class PartnerCounts:
     tokens: int | None  # None: not the actor's to see (a CPO sees its own stations' sessions, not the EMP's tokens)
     sessions: int
@@ -154,13 +175,8 @@ class PartnerCounts:
 
 
 async def partner_counts(actor: Actor, partner: dict[str, Any]) -> PartnerCounts:
-    """The partner's tokens csms holds and the sessions and CDRs of its drivers: all of them for the partner's own
-    tenant (the EMP) and the hub operator, only those at its own stations for a CPO."""
-    own_stations_only = actor.tenant_kind not in (TenantKind.EMP, TenantKind.HUB)
-    sessions: Any = _shown(partner["id"])
-    cdrs: Any = Cdr.roaming_partner_id == partner["id"]
-    if own_stations_only:
-        sessions &= ChargingSession.tenant.is_in(actor.scope)
-        cdrs &= Cdr.tenant.is_in(actor.scope)
-    tokens = None if own_stations_only else await PartnerToken.count().where(PartnerToken.partner == partner["id"])
-    return PartnerCounts(tokens, await ChargingSession.count().where(sessions), await Cdr.count().where(cdrs))
+    """The partner's tokens csms holds and the sessions and CDRs of its drivers (``drivers_scope``)."""
+    scope = drivers_scope(actor, partner)
+    tokens = await PartnerToken.count().where(PartnerToken.partner == partner["id"]) if scope.tokens else None
+    sessions, cdrs = await ChargingSession.count().where(scope.sessions), await Cdr.count().where(scope.cdrs)
+    return PartnerCounts(tokens, sessions, cdrs)

@@ -436,6 +436,34 @@ async def _cancel_reservation(partner: dict[str, Any], fields: dict[str, Any]) -
                               _timeout(), forget_if_cancelled)  # fmt: skip
 
 
+async def prune_reservations(at: datetime | None = None) -> int:
+    """Forgets the reservations that are over (hourly housekeeping, workers/schedules.py): expired, or used by a
+    session the station started with their OCPP ``reservationId`` since they were made. A CANCEL_RESERVATION for
+    one is then refused as unknown, and a RESERVE_NOW with its ``reservation_id`` makes a new one. Safe to run in
+    several processes at once; returns how many it removed."""
+    at = at or datetime.now(UTC)
+    over = {row["id"] for row in await PartnerReservation.select(PartnerReservation.id).where(
+        PartnerReservation.expiry_date < at)}  # fmt: skip
+    running = await PartnerReservation.select(
+        PartnerReservation.id, PartnerReservation.station, PartnerReservation.ocpp_reservation_id,
+        PartnerReservation.created_at,
+    ).where(PartnerReservation.expiry_date >= at)  # fmt: skip
+    if running:
+        used = await ChargingSession.select(
+            ChargingSession.station, ChargingSession.reservation_id, ChargingSession.created_at
+        ).where(
+            ChargingSession.station.is_in(list({r["station"] for r in running}))
+            & ChargingSession.reservation_id.is_in(list({r["ocpp_reservation_id"] for r in running}))
+        )
+        for reservation in running:
+            if any((s["station"], s["reservation_id"]) == (reservation["station"], reservation["ocpp_reservation_id"])
+                   and s["created_at"] >= reservation["created_at"] for s in used):  # fmt: skip
+                over.add(reservation["id"])
+    if over:
+        await PartnerReservation.delete().where(PartnerReservation.id.is_in(sorted(over)))
+    return len(over)
+
+
 _STARTERS: dict[CommandType, Starter] = {
     CommandType.START_SESSION: _start_session,
     CommandType.STOP_SESSION: _stop_session,

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
+from litestar.params import Parameter
 from litestar.response import Stream
 
 from core.charging.monitoring import PERIODS, pretty_payload
 from core.errors import Conflict, DomainError, Message, NotFound, PermissionDenied, ValidationError
-from core.roaming import charged, connections, exchange_log, partners, pushes, session_push
+from core.roaming import charged, connections, exchange_log, partner_activity, partners, pushes, session_push
 from core.roaming.exchange_log import ExchangeFilter
 from core.settings import get_settings
 from core.tenancy.actor import Actor
@@ -39,7 +40,9 @@ from portal.templating import render
 
 PAGE = "/roaming/partners"
 MANAGE = [requires(Permission.ROAMING_MANAGE)]  # on top of the controller's roaming.view
+CHARGING_DATA = [requires(Permission.SESSIONS_VIEW)]  # the drivers' sessions and CDRs: on top of roaming.view
 LIVE_SECONDS = 3
+PageNumber = Annotated[int, Parameter(query="page", ge=1, le=1_000_000)]  # ?page=N of a list
 
 
 def _partner_url(partner_id: int) -> str:
@@ -201,6 +204,18 @@ class PartnerController(Controller):
     async def push_again(self, request: AnyRequest, partner_id: int) -> Response[Any]:
         work = pushes.send_everything_again(actor_of(request), partner_id)
         return await self._act(request, partner_id, work, Message("Everything the partner sees is sent again now."))
+
+    # --- The sessions and CDRs of the partner's drivers ----------------------------------------------------------
+
+    @get("/{partner_id:int}/sessions", name="roaming_partner_sessions", guards=CHARGING_DATA)
+    async def sessions(self, request: AnyRequest, partner_id: int, number: PageNumber = 1) -> Response[str]:
+        listing = await partner_activity.partner_sessions(actor_of(request), partner_id, number)
+        return page(request, "roaming/partner_sessions.html", {"partner": listing.partner, "listing": listing})
+
+    @get("/{partner_id:int}/cdrs", name="roaming_partner_cdrs", guards=CHARGING_DATA)
+    async def cdrs(self, request: AnyRequest, partner_id: int, number: PageNumber = 1) -> Response[str]:
+        listing = await partner_activity.partner_cdrs(actor_of(request), partner_id, number)
+        return page(request, "roaming/partner_cdrs.html", {"partner": listing.partner, "listing": listing})
 
     # --- The partner's OCPI log ------------------------------------------------------------------------------
 

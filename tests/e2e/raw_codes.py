@@ -33,7 +33,7 @@ VISIBLE_TEXT = """() => {
 # currency codes, abbreviations staff know.
 ALLOWED_CAPITALS = frozenset(
     ("EVSE", "OCPP", "OCPI", "OCMF", "RFID", "JSON", "HTTP", "HTTPS", "IBAN", "BDEW", "SOAP", "CSMS", "UUID", "XLSX",
-     "MESZ", "CEST")
+     "MESZ", "CEST", "EMAID")
 )  # fmt: skip
 # Names that are written like codes: the product "360.SUPPORT" (seed manuals), the setting PUBLIC_URL that an
 # operator is told to set.

@@ -293,6 +293,8 @@ TABLE: dict[tuple[str, str], Need] = {
     ("POST", "/roaming/partners/{partner_id:int}/end"): ROAMING_WRITE,
     ("POST", "/roaming/partners/{partner_id:int}/encoding"): ROAMING_WRITE,
     ("POST", "/roaming/partners/{partner_id:int}/push-again"): ROAMING_WRITE,
+    ("GET", "/roaming/partners/{partner_id:int}/sessions"): needs(RV, SV),  # its drivers' charging data
+    ("GET", "/roaming/partners/{partner_id:int}/cdrs"): needs(RV, SV),
     ("GET", "/roaming/partners/{partner_id:int}/log"): ROAMING_READ,
     ("GET", "/roaming/partners/{partner_id:int}/log/rows"): ROAMING_READ,
     ("GET", "/roaming/partners/{partner_id:int}/log.csv"): ROAMING_READ,
