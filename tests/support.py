@@ -287,9 +287,10 @@ _VOLATILE = {
     "staff_user": {"last_login_at"},
     "staff_session": {"last_seen_at", "remote_addr"},
 }
-# Written by logins and API key checks (by e-mail address or source address) and by stations only, never by a
-# portal or API route as data.
-_NOT_OF_A_TENANT = {"login_attempt", "api_key_failure", "meter_value"}
+# Written by logins and API key checks (by e-mail address or source address), by stations and by the sandbox
+# payment provider (its answers per idempotency key, the provider's state, not ours) only, never by a portal or API
+# route as data.
+_NOT_OF_A_TENANT = {"login_attempt", "api_key_failure", "meter_value", "sandbox_call"}
 
 
 async def stored_rows(*tenant_ids: int) -> dict[str, list[tuple[Any, ...]]]:
