@@ -290,7 +290,7 @@ _VOLATILE = {
 # Written by logins and API key checks (by e-mail address or source address), by stations and by the sandbox
 # payment provider (its answers per idempotency key, the provider's state, not ours) only, never by a portal or API
 # route as data.
-_NOT_OF_A_TENANT = {"login_attempt", "api_key_failure", "meter_value", "sandbox_call"}
+_NOT_OF_A_TENANT = {"login_attempt", "api_key_failure", "meter_value", "sandbox_call", "sandbox_intent"}
 
 
 async def stored_rows(*tenant_ids: int) -> dict[str, list[tuple[Any, ...]]]:
