@@ -50,6 +50,9 @@ class OutboxMessage(Table):
     available_at = Timestamptz(default=TimestamptzNow(), index=True)
     delivered_at = Timestamptz(null=True, default=None, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    # A job that talks to the outside world outside a transaction holds the message until then (claim()): the
+    # relay's backoff may hand it over again while a slow partner is still answering the first run.
+    claimed_until = Timestamptz(null=True, default=None)
 
 
 MIN_BACKOFF_SECONDS = 10
@@ -105,6 +108,33 @@ def _payload(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         value = json.loads(value) if value else {}
     return value if isinstance(value, dict) else {}
+
+
+async def claim(message_id: int, seconds: float) -> bool:
+    """Reserve an undelivered message for this run for ``seconds``; False when it is delivered or another run holds
+    it (that run settles it). For jobs whose work cannot sit in the message's transaction (an HTTP POST, SMTP)."""
+    at = now()
+    claimed = (
+        await OutboxMessage.update({OutboxMessage.claimed_until: at + timedelta(seconds=seconds)})
+        .where(
+            (OutboxMessage.id == message_id)
+            & OutboxMessage.delivered_at.is_null()
+            & (OutboxMessage.claimed_until.is_null() | (OutboxMessage.claimed_until < at))
+        )
+        .returning(OutboxMessage.id)
+    )
+    return bool(claimed)
+
+
+async def settle(message_id: int, error: str = "", payload: dict[str, Any] | None = None) -> None:
+    """The outcome of a claimed run: delivered without ``error``; else undelivered with the error kept for the next
+    try. The claim ends either way; ``payload`` replaces the message's payload (a note for whoever lists it)."""
+    values: dict[Any, Any] = {OutboxMessage.last_error: error[:2000], OutboxMessage.claimed_until: None}
+    if not error:
+        values[OutboxMessage.delivered_at] = now()
+    if payload is not None:
+        values[OutboxMessage.payload] = payload
+    await OutboxMessage.update(values).where((OutboxMessage.id == message_id) & OutboxMessage.delivered_at.is_null())
 
 
 async def consume(message_id: int, handler: Handler, topic: str | None = None) -> bool:

@@ -127,20 +127,12 @@ async def queue_test_mail(actor: Actor, token: str) -> int:
 # --- the job -------------------------------------------------------------------------------------------------
 
 
-async def _settle(message_id: int, error: str = "") -> None:
-    """The outbox message: delivered without ``error``; else undelivered, keeping the error for the next try."""
-    values: dict[Any, Any] = {OutboxMessage.last_error: error[:2000]}
-    if not error:
-        values[OutboxMessage.delivered_at] = outbox.now()
-    await OutboxMessage.update(values).where((OutboxMessage.id == message_id) & OutboxMessage.delivered_at.is_null())
-
-
 async def _finish(mail_id: int, message_id: int, status: MailStatus, error: str = "") -> None:
     values: dict[Any, Any] = {Mail.status: status.value, Mail.last_error: error[:2000], Mail.sending_until: None}
     if status is MailStatus.SENT:
         values[Mail.sent_at] = outbox.now()
     await Mail.update(values).where(Mail.id == mail_id)
-    await _settle(message_id)
+    await outbox.settle(message_id)
 
 
 async def _claim(mail_id: int) -> dict[str, Any] | None:
@@ -168,7 +160,7 @@ async def send(message_id: int) -> None:
     mail_id = int(outbox._payload(rows[0]["payload"]).get("mail_id", 0))
     status = await Mail.select(Mail.status).where(Mail.id == mail_id).first()
     if status is None or status["status"] != MailStatus.QUEUED.value:
-        await _settle(message_id)  # gone with its tenant, or settled by an earlier run
+        await outbox.settle(message_id)  # gone with its tenant, or settled by an earlier run
         return
     settings = get_settings()
     if not settings.smtp_url:
@@ -194,7 +186,7 @@ async def send(message_id: int) -> None:
             await _finish(mail_id, message_id, MailStatus.FAILED, f"gave up after {mail['attempts']} attempts: {error}")
             return
         await Mail.update({Mail.last_error: error[:2000], Mail.sending_until: None}).where(Mail.id == mail_id)
-        await _settle(message_id, error)
+        await outbox.settle(message_id, error)
         raise MailNotSent(f"mail {mail_id}: {error}") from None
     await _finish(mail_id, message_id, MailStatus.SENT)
 

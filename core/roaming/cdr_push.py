@@ -42,16 +42,17 @@ def register_link(link: CdrLink | None) -> None:
     _link = link
 
 
+CLAIM_SECONDS = 120  # longer than a POST with its retries takes
+
+
 async def _mark(message_id: int, error: str = "", by_get: bool = False) -> None:
     """The outcome of a try: ``error`` (undelivered, tried again), else done; ``by_get``: done without a POST (the
     partner reads the CDR by GET), kept in the payload for the partner's CDR list (core.roaming.partner_activity)."""
-    values: dict[Any, Any] = {OutboxMessage.last_error: error[:2000]}
-    if not error:
-        values[OutboxMessage.delivered_at] = outbox.now()
+    payload = None
     if by_get:
-        payload = await OutboxMessage.select(OutboxMessage.payload).where(OutboxMessage.id == message_id).first()
-        values[OutboxMessage.payload] = {**outbox._payload(payload["payload"] if payload else {}), BY_GET: True}
-    await OutboxMessage.update(values).where((OutboxMessage.id == message_id) & OutboxMessage.delivered_at.is_null())
+        row = await OutboxMessage.select(OutboxMessage.payload).where(OutboxMessage.id == message_id).first()
+        payload = {**outbox._payload(row["payload"] if row else {}), BY_GET: True}
+    await outbox.settle(message_id, error, payload)
 
 
 async def send(message_id: int) -> bool:
@@ -61,6 +62,8 @@ async def send(message_id: int) -> bool:
     )
     if not rows or rows[0]["delivered_at"] is not None:
         return True
+    if not await outbox.claim(message_id, CLAIM_SECONDS):
+        return True  # another run is sending it and settles it: one CDR is POSTed once
     payload = outbox._payload(rows[0]["payload"])
     cdr = await Cdr.select().where(Cdr.id == int(payload["cdr_id"])).output(load_json=True).first()
     if cdr is None or cdr["roaming_partner_id"] is None:

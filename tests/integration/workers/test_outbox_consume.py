@@ -56,3 +56,31 @@ async def test_a_failing_handler_keeps_its_error_on_the_row(unique: str) -> None
     stored = await OutboxMessage.select().where(OutboxMessage.id == row[0]["id"]).first()
     assert stored is not None and stored["delivered_at"] is None
     assert stored["last_error"] == "RuntimeError: partner down"
+
+
+async def test_a_claimed_message_is_held_by_one_run_until_it_settles(unique: str) -> None:
+    """A slow POST outlives the relay's backoff: the second hand-over must not send the message again."""
+    async with transaction():
+        await outbox.publish(f"test.claim.{unique}", f"claim-{unique}", {})
+    row = await OutboxMessage.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == f"claim-{unique}")
+    message_id = row[0]["id"]
+    assert await outbox.claim(message_id, 60) is True
+    assert await outbox.claim(message_id, 60) is False  # the second run while the first talks to the partner
+    await outbox.settle(message_id, "partner answered 503")
+    stored = await OutboxMessage.select().where(OutboxMessage.id == message_id).first()
+    assert stored is not None and stored["delivered_at"] is None and stored["last_error"] == "partner answered 503"
+    assert await outbox.claim(message_id, 60) is True  # the failed run let go: the next try may send
+    await outbox.settle(message_id)
+    assert await outbox.claim(message_id, 60) is False  # delivered: nobody sends it again
+    stored = await OutboxMessage.select().where(OutboxMessage.id == message_id).first()
+    assert stored is not None and stored["delivered_at"] is not None and stored["claimed_until"] is None
+
+
+async def test_a_claim_that_ran_out_can_be_taken_again(unique: str) -> None:
+    """A run that died holding the message: after its claim ran out the next run sends."""
+    async with transaction():
+        await outbox.publish(f"test.claim.{unique}", f"claim-expired-{unique}", {})
+    row = await OutboxMessage.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == f"claim-expired-{unique}")
+    message_id = row[0]["id"]
+    assert await outbox.claim(message_id, -1) is True  # already over
+    assert await outbox.claim(message_id, 60) is True
