@@ -12,6 +12,7 @@ from litestar import Request, Response
 
 from core.commands.outcome import command_outcome
 from core.errors import Message
+from core.tenancy.tenants import operates_stations
 from portal import audit_labels, code_labels, csrf, i18n, roaming_menu
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -75,6 +76,7 @@ def build_environment() -> Environment:
     env.globals["code_labels"] = lambda name: code_labels.translated(name, i18n.gettext)
     env.globals["roaming_subnav"] = roaming_menu.roaming_subnav
     env.globals["roaming_landing"] = roaming_menu.roaming_landing
+    env.globals["operates_stations"] = lambda actor: actor is not None and operates_stations(actor.tenant_kind)
     return env
 
 

@@ -21,6 +21,12 @@ class TenantKind(StrEnum):
     HUB = "HUB"
 
 
+def operates_stations(kind: str) -> bool:
+    """An EMP tenant has drivers and an OCPI connection, no stations: the station areas (infrastructure, cards,
+    driver groups, charging data, tariffs, operations) would only ever be empty for it."""
+    return kind != TenantKind.EMP
+
+
 GERMAN_SPEAKING = {"DE", "AT", "CH", "LI", "LU"}
 LANGUAGES = ("de", "en")
 

@@ -109,11 +109,16 @@ async def test_nothing_of_another_emps_partner_and_no_lists_without_charging_dat
     base = f"/roaming/partners/{theirs['id']}"
     async with app_client() as client:
         await login(client, first.admin["email"])
-        assert 'data-testid="emp-no-connection"' in (await client.get("/")).text
+        start = (await client.get("/")).text
+        assert 'data-testid="emp-no-connection"' in start
+        # an EMP operates no stations: none of the station areas in its menu, though its admin holds every switch
+        assert 'href="/infrastructure/overview"' not in start and 'href="/cards"' not in start
+        assert 'href="/operations/authorizations"' not in start and 'href="/users"' in start
         for path in ("", "/sessions", "/cdrs", "/log", "/log.csv", "/log/rows?after_id=0"):
             assert (await client.get(base + path)).status_code == 404, path
     async with app_client() as client:
         await login(client, cpo.admin["email"])
+        assert 'href="/infrastructure/overview"' in (await client.get("/")).text
         for path in ("", "/sessions", "/cdrs", "/log"):
             assert (await client.get(base + path)).status_code == 404, path
 
