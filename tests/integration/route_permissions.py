@@ -92,6 +92,7 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/infrastructure/stations/new"): INFRA_WRITE,
     ("POST", "/infrastructure/stations"): INFRA_WRITE,
     ("GET", "/infrastructure/stations/{station_id:int}/edit"): INFRA_WRITE,
+    ("GET", "/infrastructure/stations/{station_id:int}/stickers"): INFRA_READ,
     ("POST", "/infrastructure/stations/{station_id:int}"): INFRA_WRITE,
     ("POST", "/infrastructure/stations/{station_id:int}/attributes"): INFRA_WRITE,
     ("POST", "/infrastructure/stations/{station_id:int}/password"): INFRA_WRITE,
@@ -112,6 +113,8 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/infrastructure/charge-points/{charge_point_id:int}/tab/device"): INFRA_READ,
     ("GET", "/infrastructure/charge-points/{charge_point_id:int}/head"): INFRA_READ,  # the live heading
     ("GET", "/infrastructure/charge-points/{charge_point_id:int}/tab/configuration"): INFRA_READ,
+    ("GET", "/infrastructure/charge-points/{charge_point_id:int}/qr.svg"): INFRA_READ,
+    ("GET", "/infrastructure/charge-points/{charge_point_id:int}/qr.png"): INFRA_READ,
     ("GET", "/infrastructure/charge-points/new"): INFRA_WRITE,
     ("POST", "/infrastructure/charge-points"): INFRA_WRITE,
     ("POST", "/infrastructure/charge-points/{charge_point_id:int}/configuration"): INFRA_WRITE,
