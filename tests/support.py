@@ -288,8 +288,8 @@ _VOLATILE = {
     "staff_session": {"last_seen_at", "remote_addr"},
 }
 # Written by logins and API key checks (by e-mail address or source address) and by stations only, never by a
-# portal or API route as data.
-_NOT_OF_A_TENANT = {"login_attempt", "api_key_failure", "meter_value"}
+# portal or API route as data; the sandbox payment provider's own tables (its "bank", keyed by its references).
+_NOT_OF_A_TENANT = {"login_attempt", "api_key_failure", "meter_value", "sandbox_intent", "sandbox_call"}
 
 
 async def stored_rows(*tenant_ids: int) -> dict[str, list[tuple[Any, ...]]]:

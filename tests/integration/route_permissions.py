@@ -60,6 +60,17 @@ TABLE: dict[tuple[str, str], Need] = {
     ("ASGI", "/ocpp"): PUBLIC,  # the station's own password
     ("ASGI", "/ocpi"): PUBLIC,  # each OCPI partner's credentials token
     ("POST", "/station-files/diagnostics/{token:str}"): PUBLIC,  # the command's upload token
+    # the driver's Direct Payment pages (no login) and the payment provider's webhook (its signature)
+    ("GET", "/pay/{evse_id:str}"): PUBLIC,
+    ("POST", "/pay/{evse_id:str}"): PUBLIC,
+    ("GET", "/pay/{evse_id:str}/status"): PUBLIC,
+    ("GET", "/pay/sandbox/challenge/{reference:str}"): PUBLIC,
+    ("POST", "/pay/sandbox/challenge/{reference:str}"): PUBLIC,
+    ("GET", "/pay/p/{uid:str}"): PUBLIC,
+    ("GET", "/pay/p/{uid:str}/return"): PUBLIC,
+    ("GET", "/pay/p/{uid:str}/progress"): PUBLIC,
+    ("POST", "/pay/p/{uid:str}/stop"): PUBLIC,
+    ("POST", "/pay/webhooks/{provider:str}"): PUBLIC,
     ("PUT", "/station-files/diagnostics/{token:str}"): PUBLIC,
     ("POST", "/station-files/diagnostics/{token:str}/{filename:str}"): PUBLIC,
     ("PUT", "/station-files/diagnostics/{token:str}/{filename:str}"): PUBLIC,

@@ -52,8 +52,9 @@ async def pay_site(cpo: TenantCtx, unique: str) -> PaySite:
 
 @pytest.fixture
 async def driver() -> AsyncIterator[httpx.AsyncClient]:
-    """A driver's phone: no login, its own address (the per-address throttle counts its payments only)."""
+    """A driver's phone in English: no login, its own address (the per-address throttle counts its payments only)."""
     async with app_client() as client:
+        client.headers["Accept-Language"] = "en-GB,en;q=0.9"
         yield client
 
 

@@ -11,7 +11,9 @@ from tests.integration.driver_pay.conftest import PaySite
 from tests.support import TenantCtx, app_client, login, make_tenant, post_form
 
 
-async def test_qr_code_opens_the_pay_page_and_is_downloadable(admin_client: httpx.AsyncClient, pay_site: PaySite) -> None:
+async def test_qr_code_opens_the_pay_page_and_is_downloadable(
+    admin_client: httpx.AsyncClient, pay_site: PaySite
+) -> None:
     cp_id = pay_site.charge_point["id"]
     url = qr.pay_url(pay_site.evse_id)
     assert url.endswith(f"/pay/{pay_site.evse_id}")
