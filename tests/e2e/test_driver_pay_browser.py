@@ -52,8 +52,12 @@ async def test_phone_scans_pays_charges_and_stops(phone: Any, live_server: str, 
         await asyncio.wait_for(sim.connected.wait(), 15)
         # the QR code opens PUBLIC_URL/pay/{evse_id}; the phone opens that path on the live server
         path = qr.pay_url(evse_id).split("/pay/", 1)[1]
-        await phone.goto(f"/pay/{path}")
-        await phone.wait_for_selector("[data-testid=live-status][data-status=available]", timeout=15000)
+        for _ in range(150):  # until the station's StatusNotification Available has arrived
+            await phone.goto(f"/pay/{path}")
+            if await phone.locator("[data-testid=live-status][data-status=available]").count():
+                break
+            await asyncio.sleep(0.1)
+        await phone.wait_for_selector("[data-testid=live-status][data-status=available]", timeout=1000)
         assert "0.4760 EUR / kWh" in await phone.inner_text("[data-testid=prices]")
         await _no_serious_violations(phone, axe, "price page")
         await screenshot(phone, "pay-1-price-phone")
