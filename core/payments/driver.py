@@ -22,6 +22,7 @@ No actor: the driver has no login. Everything is found by the charge point's EVS
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,7 +40,7 @@ from core.commands.running import prepare_call
 from core.errors import Message
 from core.infrastructure.tables import ChargePoint, Connector, Location
 from core.payments import recovery, service
-from core.payments.states import PaymentState
+from core.payments.states import IllegalTransition, PaymentState
 from core.payments.tables import Payment
 from core.tariffs.assignments import tariff_snapshot_for
 from core.tariffs.pricing import gross_unit_price, round_money
@@ -345,7 +346,7 @@ async def progress(uid: str, at: datetime | None = None) -> dict[str, Any]:
             and session["status"] not in [s.value for s in OPEN_STATUSES]
         ):
             payment = await recovery.finish_session(int(session["id"])) or await _payment(uid)
-    except service.StateConflict:  # another request or the session-stopped handler moved it first
+    except (service.StateConflict, IllegalTransition):  # another request or the session-stopped handler was first
         payment = await _payment(uid)
     return {"payment": payment, "session": session, **await _figures(payment, session, at)}
 
@@ -413,4 +414,5 @@ async def authorize_payment_tag(
 async def on_session_stopped(payload: dict[str, Any]) -> None:
     """The outbox handler of ``session.stopped``: the CDR, then the capture of a paid session's final price."""
     await building.on_session_stopped(payload)
-    await recovery.finish_session(int(payload["session_id"]))
+    with contextlib.suppress(service.StateConflict, IllegalTransition):  # the driver's page captured it first
+        await recovery.finish_session(int(payload["session_id"]))

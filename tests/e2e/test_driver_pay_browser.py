@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from axe_playwright_python.async_playwright import Axe
 from core.cdrs.tables import Cdr
 from core.infrastructure import charge_points
 from core.payments import qr, service
+from core.tariffs.tables import TariffAssignment
 from ocpp_cs.simulator import SimulatedStation
 from tests.e2e.conftest import screenshot, ws_url_of
 from tests.integration.cdrs.test_cdr_pipeline import seed_tariff
@@ -45,6 +47,9 @@ async def test_phone_scans_pays_charges_and_stops(phone: Any, live_server: str, 
         cpo.actor, station.charge_points[0]["id"], {"evse_id": evse_id, "auth_direct_payment": True}
     )
     await seed_tariff(cpo, cp["id"])
+    await TariffAssignment.update({TariffAssignment.valid_from: datetime.now(UTC) - timedelta(minutes=1)}).where(
+        TariffAssignment.charge_point == cp["id"]
+    )  # in force before the station's StartTransaction timestamp (whole seconds)
     sim = SimulatedStation(ws_url_of(live_server), station.charge_box_id, station.password)
     runner = asyncio.create_task(sim.run())
     axe = Axe()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from core.infrastructure import charge_points
+from core.tariffs.tables import TariffAssignment
 from tests.integration.cdrs.test_cdr_pipeline import seed_tariff
 from tests.integration.ocpp.conftest import Station, make_station, ocpp_url  # noqa: F401 - fixture
 from tests.support import TenantCtx, app_client
@@ -42,6 +44,11 @@ async def make_pay_site(ctx: TenantCtx, unique: str, *, tariff: bool = True) -> 
     st.charge_points[0] = cp
     if tariff:
         await seed_tariff(ctx, cp["id"])
+        # in force a minute ago: a station's StartTransaction timestamp has whole seconds, and a session that
+        # starts "before" its tariff (in the same second) would be priced without one
+        await TariffAssignment.update({TariffAssignment.valid_from: datetime.now(UTC) - timedelta(minutes=1)}).where(
+            TariffAssignment.charge_point == cp["id"]
+        )
     return PaySite(ctx, st, evse_id)
 
 

@@ -222,7 +222,9 @@ async def test_car_ends_the_session(ocpp_url: str, pay_site: PaySite, driver: ht
         await sim.meter_tick(1, 2000)
         await sim.stop_session(1, "EVDisconnected")
         html = await _page_after(driver, payment["uid"], "page-ended-by-car")
-        assert 'data-testid="amount-charged">0.95 EUR' in html  # 2 kWh at 0.476 EUR
+        assert 'data-testid="amount-charged">0.95 EUR' in html, re.findall(
+            r'data-testid="(?:amount-charged|energy|duration)">[^<]*', html
+        )  # 2 kWh at 0.476 EUR
 
 
 async def test_unknown_evse_and_payment_tags_only_at_their_charge_point(
