@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from core.charging import authorization
-from core.payments.provider import register_provider
+from core.payments import driver
+from core.payments.provider import register_provider, register_webhook
 from core.roaming import cdr_push, commands, connections, pushes, session_push, token_auth
 from hub.cdr_push import HubCdrLink
 from hub.client import HubLink
@@ -12,6 +13,7 @@ from hub.pushes import HubPushLink
 from hub.session_push import HubSessionLink
 from payment_providers.stripe import NAME as STRIPE
 from payment_providers.stripe import StripeProvider
+from payment_providers.stripe import webhook as stripe_webhook
 
 
 def wire_hub() -> None:
@@ -31,3 +33,6 @@ def wire_hub() -> None:
 def wire_payments() -> None:
     """Providers that speak HTTP (the sandbox is core's own): made when a payment needs them, from the settings."""
     register_provider(STRIPE, StripeProvider.from_settings)
+    register_webhook(STRIPE, stripe_webhook)  # POST /pay/webhooks/stripe (portal.controllers.driver_pay)
+    # a payment's idTag (PAY...) may start its own charge point while money is held for it
+    authorization.register_payment_check(driver.authorize_payment_tag)

@@ -18,7 +18,14 @@ from typing import Any
 import httpx
 
 from core.payments import service
-from core.payments.provider import AuthoriseRequest, Outcome, ProviderError, ProviderResult, ProviderUnavailable
+from core.payments.provider import (
+    AuthoriseRequest,
+    Outcome,
+    ProviderError,
+    ProviderResult,
+    ProviderUnavailable,
+    WebhookRejected,
+)
 from core.settings import get_settings
 
 NAME = "stripe"
@@ -223,3 +230,11 @@ async def handle_webhook(payload: bytes, signature_header: str) -> dict[str, Any
     if reference is None:
         return None
     return await service.provider_update(NAME, reference)
+
+
+async def webhook(payload: bytes, signature_header: str) -> dict[str, Any] | None:
+    """``handle_webhook`` as core.payments.provider's webhook handler (served at /pay/webhooks/stripe)."""
+    try:
+        return await handle_webhook(payload, signature_header)
+    except WebhookSignatureError as exc:
+        raise WebhookRejected(str(exc)) from exc

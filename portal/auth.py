@@ -19,8 +19,8 @@ from core.tenancy.permissions import Permission
 # --- The public list ---------------------------------------------------------------------------------------
 # Every route needs a staff session (portal) or an API key (/api/) unless its path is on this one list. An entry
 # ending in "/" opens everything below it, any other entry exactly that path. Machine doors with credentials of
-# their own are here too, and say which; driver pages register their paths here when
-# they come. tests/integration/test_route_security.py checks every route of the app against its own table.
+# their own are here too, and say which; the driver pages (/pay/) are here.
+# tests/integration/test_route_security.py checks every route of the app against its own table.
 PUBLIC_PATHS: tuple[str, ...] = (
     "/health",  # load balancers
     "/favicon.ico",  # browsers ask for it on every page, the login page too
@@ -33,6 +33,8 @@ PUBLIC_PATHS: tuple[str, ...] = (
     "/station-files/diagnostics/",  # GetDiagnostics uploads: the command's unguessable token (ocpp_cs.files)
     "/api/docs",  # the REST API's OpenAPI document and its viewers: the API itself needs a key
     "/api/docs/",
+    "/pay/",  # the driver's Direct Payment pages (portal.controllers.driver_pay): no login; the Stripe webhook
+    # below it (/pay/webhooks/stripe) checks the provider's signature
 )
 
 

@@ -26,9 +26,9 @@ FIELD = "_csrf_token"
 HEADER = "x-csrftoken"
 COOKIE = "csms_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-# Machine doors authenticate per request (API key, station password, OCPI credentials token, upload token), not by
-# cookie.
-EXCLUDE = ("/api/", "/ocpp/", "/ocpi/", "/station-files/diagnostics/")
+# Machine doors authenticate per request (API key, station password, OCPI credentials token, upload token, a payment
+# provider's webhook signature), not by cookie.
+EXCLUDE = ("/api/", "/ocpp/", "/ocpi/", "/station-files/diagnostics/", "/pay/webhooks/")
 _FORMS = {RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART}
 
 

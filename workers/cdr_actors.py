@@ -8,13 +8,15 @@ import dramatiq
 from core import outbox
 from core.cdrs import building
 from core.infrastructure.stations import SIGNATURE_CHECK_TOPIC
+from core.payments import driver
 from workers import broker  # noqa: F401 - binds the actor to the configured broker
 
 
 # The outbox owns retries (attempts, backoff, the error on the row), so Dramatiq does not retry on its own.
 @dramatiq.actor(queue_name="cdrs", max_retries=0, time_limit=300_000)
 async def build_cdr(message_id: int) -> None:
-    await outbox.consume(message_id, building.on_session_stopped, building.TOPIC)
+    # the CDR, then a paid session's capture at the CDR's gross total (core.payments.driver)
+    await outbox.consume(message_id, driver.on_session_stopped, building.TOPIC)
 
 
 @dramatiq.actor(queue_name="cdrs", max_retries=0, time_limit=600_000)

@@ -22,6 +22,9 @@ does not allow); a station caches idTagInfo only for itself, so neither status l
 
 A remote start from the portal or API carries an id tag chosen by staff: it must still be a card of the tenant.
 
+A Direct Payment idTag (``PAY...``) is decided by the payment check csms registered (core.payments.driver): accepted
+at the payment's own charge point while money is held for it, before any card is looked for.
+
 An RFID id tag that is no card of the tenant may be a roaming partner's token: ``authorize_roaming`` asks the check
 csms registered (core.roaming.token_auth; charging sits below roaming and does not import it). That check may wait
 for the eMSP's real-time answer, so callers run it outside their database transactions.
@@ -124,6 +127,18 @@ async def authorize_roaming(
     return await _roaming_check(tenant_id, station_id, charge_point, id_tag)
 
 
+# (tenant id, charge point or None, id tag, session to ignore) -> the decision for a Direct Payment idTag (``PAY...``,
+# core.payments.driver), None when the id tag is no payment's.
+PaymentCheck = Callable[[int, dict[str, Any] | None, str, int | None], Awaitable[AuthResult | None]]
+_payment_check: PaymentCheck | None = None
+
+
+def register_payment_check(check: PaymentCheck | None) -> None:
+    """csms wires core.payments.driver here at start-up (serve and worker)."""
+    global _payment_check
+    _payment_check = check
+
+
 async def is_card(tenant_id: int, id_tag: str) -> bool:
     uid = normalize_uid(id_tag)
     return bool(uid) and await ChargingCard.exists().where(
@@ -154,6 +169,10 @@ async def authorize(
     uid = normalize_uid(id_tag)
     if not uid:
         return AuthResult(AuthStatus.INVALID, "unknown_card")
+    if _payment_check is not None:
+        paid = await _payment_check(tenant_id, charge_point, uid, ignore_session_id)
+        if paid is not None:
+            return paid
     cards = await ChargingCard.select(
         ChargingCard.id, ChargingCard.status, ChargingCard.valid_until, ChargingCard.driver_group
     ).where((ChargingCard.tenant == tenant_id) & (ChargingCard.uid == uid))

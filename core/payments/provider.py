@@ -9,7 +9,7 @@ payment then stays in its intermediate state and the same call with the same key
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -160,3 +160,21 @@ def get_provider(name: str) -> PaymentProvider:
     except KeyError:
         raise ProviderError(f"payment provider {name!r} is not available", code="unknown_provider") from None
     return factory()
+
+
+class WebhookRejected(Exception):
+    """A provider's webhook request that is not authentic (bad signature, too old, not an event)."""
+
+
+WebhookHandler = Callable[[bytes, str], Awaitable[Any]]
+_webhooks: dict[str, WebhookHandler] = {}
+
+
+def register_webhook(name: str, handler: WebhookHandler) -> None:
+    """The handler of provider ``name``'s webhooks: (body, signature header) -> anything; raises WebhookRejected
+    for a request that is not authentic. The driver pages serve it at ``/pay/webhooks/{name}``."""
+    _webhooks[name] = handler
+
+
+def webhook_handler(name: str) -> WebhookHandler | None:
+    return _webhooks.get(name)

@@ -3,8 +3,11 @@
 Decisions:
 
 * Access (free public, paid public, private ...) and "show as POI" stay on the station (infrastructure); the
-  switches Vermarktung, Roaming, Roaming+, Direct Payment and the name on the roaming platform live in
-  ``StationRoaming``. Auth types live on the charge points; the tab sets them for all active charge points.
+  switches Vermarktung, Roaming, Roaming+ and the name on the roaming platform live in ``StationRoaming``. Auth
+  types live on the charge points; the tab sets them for all active charge points. Direct Payment is one of them:
+  ``ChargePoint.auth_direct_payment`` is the one switch drivers see (QR code, ``/pay`` page, payment idTags
+  accepted); the tab's switch is on when every active charge point has it and sets it on all of them. (A second
+  flag on the station, which nothing read, was merged into it.)
 * Switching Roaming or Roaming+ on needs every item of the readiness checklist, EVSE-IDs that carry the tenant's
   own operator id (``DE*ISE*...`` for party DE/ISE), remote authorisation (seed 003: "Remote Authentication -
   Notwendig fuer Roaming(+) und Direct Payment"), marketing on and an access other than private. Roaming+ also
@@ -114,7 +117,7 @@ async def station_roaming_row(station_id: int) -> dict[str, Any]:
     """The station's roaming settings; everything off (and never changed) while the station has no row yet."""
     row = await StationRoaming.select().where(StationRoaming.station == station_id).first()
     if row is None:
-        return {"marketing": False, "roaming": False, "roaming_plus": False, "direct_payment": False,
+        return {"marketing": False, "roaming": False, "roaming_plus": False,
                 "platform_name": "", "hub_authorised": False, "last_updated": None}  # fmt: skip
     return dict(row)
 
@@ -144,7 +147,7 @@ async def station_marketing(actor: Actor, station_id: int) -> dict[str, Any]:
         marketing=bool(row["marketing"]),
         roaming=bool(row["roaming"]),
         roaming_plus=bool(row["roaming_plus"]),
-        direct_payment=bool(row["direct_payment"]),
+        direct_payment=bool(active) and all(cp["auth_direct_payment"] for cp in active),
         platform_name=row["platform_name"],
         auth_local_rfid=bool(active) and all(cp["auth_local_rfid"] for cp in active),
         auth_remote=bool(active) and all(cp["auth_remote"] for cp in active),
@@ -192,15 +195,18 @@ async def save_marketing(actor: Actor, station_id: int, raw: dict[str, Any]) -> 
             {ChargingStation.access_type: new.access_type, ChargingStation.show_as_poi: new.show_as_poi,
              ChargingStation.updated_at: now}
         ).where(ChargingStation.id == station_id)  # fmt: skip
-        if state["charge_points"] and ({"auth_local_rfid", "auth_remote"} & changes.keys()):
+        # only the switches the form changed: a charge point's own Direct Payment stays when the tab's is untouched
+        columns = {"auth_local_rfid": ChargePoint.auth_local_rfid, "auth_remote": ChargePoint.auth_remote,
+                   "direct_payment": ChargePoint.auth_direct_payment}  # fmt: skip
+        changed: dict[Any, Any] = {column: getattr(new, name) for name, column in columns.items() if name in changes}
+        if state["charge_points"] and changed:
             await ChargePoint.update(
-                {ChargePoint.auth_local_rfid: new.auth_local_rfid, ChargePoint.auth_remote: new.auth_remote,
-                 ChargePoint.updated_at: now}
+                {**changed, ChargePoint.updated_at: now}
             ).where(ChargePoint.id.is_in([cp["id"] for cp in state["charge_points"]]))  # fmt: skip
         await StationRoaming.update(
             {StationRoaming.marketing: new.marketing, StationRoaming.roaming: new.roaming,
-             StationRoaming.roaming_plus: new.roaming_plus, StationRoaming.direct_payment: new.direct_payment,
-             StationRoaming.platform_name: new.platform_name, StationRoaming.last_updated: now}
+             StationRoaming.roaming_plus: new.roaming_plus, StationRoaming.platform_name: new.platform_name,
+             StationRoaming.last_updated: now}
         ).where(StationRoaming.station == station_id)  # fmt: skip
         await stations_changed([station_id], now)
         await audit.record(actor, station["tenant"], "station", station_id, "update", changes)

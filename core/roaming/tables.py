@@ -120,7 +120,6 @@ class StationRoaming(Table):
     marketing = Boolean(default=False)
     roaming = Boolean(default=False)
     roaming_plus = Boolean(default=False)
-    direct_payment = Boolean(default=False)
     platform_name = Varchar(length=100, default="")
     hub_authorised = Boolean(default=False)
     last_updated = Timestamptz(default=TimestamptzNow(), index=True)

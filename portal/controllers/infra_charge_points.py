@@ -16,6 +16,7 @@ from core.infrastructure.specs import (
     CONNECTOR_STANDARDS,
     POWER_TYPES,
 )
+from core.payments import qr
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
@@ -54,6 +55,12 @@ async def _new_form_context(actor: Actor, values: dict[str, Any], errors: Any) -
         "station_options": [(s["id"], f"{s['charge_box_id']} · {s['location_name']}") for s in stations],
         **CONNECTOR_CHOICES,
     }
+
+
+def _qr_response(body: bytes, media_type: str, cp: dict[str, Any], ext: str, download: bool) -> Response[bytes]:
+    name = "qr-" + "".join(c if c.isalnum() else "-" for c in cp["evse_id"]) + "." + ext
+    disposition = "attachment" if download else "inline"
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f'{disposition}; filename="{name}"'})
 
 
 def _cp_url(charge_point_id: int, tab: str = "") -> str:
@@ -124,6 +131,17 @@ class ChargePointController(Controller):
         cp = await charge_points.get_charge_point(actor_of(request), charge_point_id)
         values = form_values({**cp, "station_id": cp["station"]}, CHARGE_POINT_SPEC)
         return page(request, "infrastructure/charge_point_tab_configuration.html", {"cp": cp, "values": values})
+
+    @get("/{charge_point_id:int}/qr.svg")
+    async def qr_svg(self, request: AnyRequest, charge_point_id: int, download: bool = False) -> Response[bytes]:
+        """The charge point's Direct Payment QR code (404 while Direct Payment is off)."""
+        cp = await qr.qr_charge_point(actor_of(request), charge_point_id)
+        return _qr_response(qr.qr_svg(qr.pay_url(cp["evse_id"])), "image/svg+xml", cp, "svg", download)
+
+    @get("/{charge_point_id:int}/qr.png")
+    async def qr_png(self, request: AnyRequest, charge_point_id: int, download: bool = False) -> Response[bytes]:
+        cp = await qr.qr_charge_point(actor_of(request), charge_point_id)
+        return _qr_response(qr.qr_png(qr.pay_url(cp["evse_id"])), "image/png", cp, "png", download)
 
     @post("/{charge_point_id:int}/configuration", guards=MANAGE)
     async def save_configuration(self, request: AnyRequest, charge_point_id: int) -> Response[Any]:

@@ -13,6 +13,7 @@ from core.infrastructure import locations as infrastructure_locations
 from core.infrastructure import station_sheet
 from core.infrastructure import stations as infrastructure_stations
 from core.infrastructure.specs import OCPP_VERSIONS, PRODUCTS, STATION_SPEC, AccessType, InstallationStatus
+from core.payments import qr
 from core.tenancy import tenants
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
@@ -160,6 +161,13 @@ class StationController(Controller):
             )
         flash(request, Message("The changes were saved."))
         return done(request, f"/infrastructure/stations/{station_id}?tab=attributes")
+
+    @get("/{station_id:int}/stickers")
+    async def stickers(self, request: AnyRequest, station_id: int) -> Response[str]:
+        """The printable sheet of the station's Direct Payment stickers: QR code, EVSE-ID, hotline."""
+        return render(
+            request, "infrastructure/station_stickers.html", await qr.sticker_sheet(actor_of(request), station_id)
+        )
 
     @get("/{station_id:int}/edit", guards=MANAGE)
     async def edit(self, request: AnyRequest, station_id: int) -> Response[str]:

@@ -17,6 +17,7 @@ import re
 import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from core.charging.tables import UnknownStation
 from core.commands.tables import CommandRecord
 from core.infrastructure import bulk_import
 from core.infrastructure.tables import ChargePoint, Connector
+from core.payments import service
 from core.roaming import contract_groups
 from core.roaming.tables import OcpiExchange, Partner
 from core.tariffs import assignments
@@ -127,7 +129,16 @@ async def _ids(cpo: TenantCtx, unique: str) -> dict[str, Any]:
     await driver_groups.update_group(cpo.actor, group["id"], chosen)
     await ChargePoint.update({ChargePoint.status: "AVAILABLE", ChargePoint.status_detail: "Available",
                               ChargePoint.error_code: "GroundFailure"}).where(ChargePoint.id == cp["id"])  # fmt: skip
+    # the driver's pages: the charge point offers Direct Payment; a payment waits at the sandbox's 3-D Secure page
+    evse_id = f"DE*PGE*E{unique[:6].upper()}*1"
+    await ChargePoint.update({ChargePoint.evse_id: evse_id, ChargePoint.auth_direct_payment: True}).where(
+        ChargePoint.id == cp["id"]
+    )
+    payment = await service.create_payment(cpo.id, amount=Decimal("50.00"), currency="EUR", charge_point_id=cp["id"],
+                                           evse_id=evse_id)  # fmt: skip
+    payment = await service.authorise(payment["id"], "4000002760003184", "https://csms.example/pay/return")
     return {
+        "evse_id": evse_id, "uid": payment["uid"], "reference": payment["provider_reference"],
         "location_id": station.row["location"], "station_id": station.id, "charge_point_id": cp["id"],
         "connector_id": connector["id"], "job_id": job["id"], "driver_group_id": group["id"],
         "contract_group_id": contract_group["id"],

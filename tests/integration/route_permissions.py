@@ -60,6 +60,17 @@ TABLE: dict[tuple[str, str], Need] = {
     ("ASGI", "/ocpp"): PUBLIC,  # the station's own password
     ("ASGI", "/ocpi"): PUBLIC,  # each OCPI partner's credentials token
     ("POST", "/station-files/diagnostics/{token:str}"): PUBLIC,  # the command's upload token
+    # the driver's Direct Payment pages (no login) and the payment provider's webhook (its signature)
+    ("GET", "/pay/{evse_id:str}"): PUBLIC,
+    ("POST", "/pay/{evse_id:str}"): PUBLIC,
+    ("GET", "/pay/{evse_id:str}/status"): PUBLIC,
+    ("GET", "/pay/sandbox/challenge/{reference:str}"): PUBLIC,
+    ("POST", "/pay/sandbox/challenge/{reference:str}"): PUBLIC,
+    ("GET", "/pay/p/{uid:str}"): PUBLIC,
+    ("GET", "/pay/p/{uid:str}/return"): PUBLIC,
+    ("GET", "/pay/p/{uid:str}/progress"): PUBLIC,
+    ("POST", "/pay/p/{uid:str}/stop"): PUBLIC,
+    ("POST", "/pay/webhooks/{provider:str}"): PUBLIC,
     ("PUT", "/station-files/diagnostics/{token:str}"): PUBLIC,
     ("POST", "/station-files/diagnostics/{token:str}/{filename:str}"): PUBLIC,
     ("PUT", "/station-files/diagnostics/{token:str}/{filename:str}"): PUBLIC,
@@ -92,6 +103,7 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/infrastructure/stations/new"): INFRA_WRITE,
     ("POST", "/infrastructure/stations"): INFRA_WRITE,
     ("GET", "/infrastructure/stations/{station_id:int}/edit"): INFRA_WRITE,
+    ("GET", "/infrastructure/stations/{station_id:int}/stickers"): INFRA_READ,
     ("POST", "/infrastructure/stations/{station_id:int}"): INFRA_WRITE,
     ("POST", "/infrastructure/stations/{station_id:int}/attributes"): INFRA_WRITE,
     ("POST", "/infrastructure/stations/{station_id:int}/password"): INFRA_WRITE,
@@ -112,6 +124,8 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/infrastructure/charge-points/{charge_point_id:int}/tab/device"): INFRA_READ,
     ("GET", "/infrastructure/charge-points/{charge_point_id:int}/head"): INFRA_READ,  # the live heading
     ("GET", "/infrastructure/charge-points/{charge_point_id:int}/tab/configuration"): INFRA_READ,
+    ("GET", "/infrastructure/charge-points/{charge_point_id:int}/qr.svg"): INFRA_READ,
+    ("GET", "/infrastructure/charge-points/{charge_point_id:int}/qr.png"): INFRA_READ,
     ("GET", "/infrastructure/charge-points/new"): INFRA_WRITE,
     ("POST", "/infrastructure/charge-points"): INFRA_WRITE,
     ("POST", "/infrastructure/charge-points/{charge_point_id:int}/configuration"): INFRA_WRITE,

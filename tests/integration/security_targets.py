@@ -74,7 +74,11 @@ async def _charge_point(world: World) -> int:
     station_id = await _station(world)
 
     async def make(w: World) -> dict[str, Any]:
-        return await charge_points.create_charge_point(w.ctx.actor, {"station_id": station_id, "evse_number": 1})
+        # with Direct Payment and an EVSE-ID: its QR code routes answer
+        evse_id = f"DE*SEC*E{w.ctx.id}*1"
+        return await charge_points.create_charge_point(
+            w.ctx.actor, {"station_id": station_id, "evse_number": 1, "evse_id": evse_id, "auth_direct_payment": True}
+        )
 
     return int((await world.get("charge_point", make))["id"])
 
