@@ -4,7 +4,7 @@
 # installs what is missing (python3-venv, PostgreSQL, Redis, chromium) and starts the services; otherwise it says
 # which command to run. The suite logs in to PostgreSQL with a password, as its own role (see README, "Test").
 #   CSMS_TEST_DATABASE_URL  postgresql://user:password@host:port/db of a role that may create databases; the suite
-#                           drops and recreates db (and db_premove). Unset: role csms_test on PGHOST:PGPORT.
+#                           drops and recreates db (and the tests' scratch databases db_scratch_*). Unset: role csms_test on PGHOST:PGPORT.
 #   CSMS_TEST_DB            that database's name when CSMS_TEST_DATABASE_URL is unset (default csms_test)
 #   CSMS_TEST_DB_PASSWORD   the password of role csms_test (default csms-test)
 #   CSMS_TEST_REDIS_DB      Redis db number (default 15); parallel runs on one machine pick their own db and number
@@ -83,7 +83,7 @@ SELECT format(CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = :'role')
   THEN 'ALTER ROLE %I LOGIN CREATEDB PASSWORD %L' ELSE 'CREATE ROLE %I LOGIN CREATEDB PASSWORD %L' END,
   :'role', :'password') \gexec
 SELECT format('ALTER DATABASE %I OWNER TO %I', datname, :'role') FROM pg_database
-  WHERE datname IN (:'db', :'db' || '_premove') AND pg_get_userbyid(datdba) <> :'role' \gexec
+  WHERE (datname = :'db' OR starts_with(datname, :'db' || '_scratch_')) AND pg_get_userbyid(datdba) <> :'role' \gexec
 EOF
 }
 if [ -n "${CSMS_TEST_DATABASE_URL:-}" ]; then

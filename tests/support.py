@@ -212,11 +212,12 @@ def postgres_server(url: str) -> dict[str, Any]:
 
 @contextlib.asynccontextmanager
 async def scratch_database(suffix: str) -> AsyncIterator[str]:
-    """An empty PostgreSQL database next to the suite's (its name plus ``suffix``), dropped afterwards."""
+    """An empty PostgreSQL database next to the suite's (its name, ``_scratch`` and ``suffix``: never a developer's
+    own ``<suite db>_<name>`` database), dropped afterwards."""
     import asyncpg
 
     parsed = urlparse(os.environ["DATABASE_URL"])
-    name = parsed.path.lstrip("/") + suffix
+    name = parsed.path.lstrip("/") + "_scratch" + suffix
     admin = await asyncpg.connect(**postgres_server(os.environ["DATABASE_URL"]), database="postgres")
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await admin.execute(f'CREATE DATABASE "{name}"')
