@@ -33,6 +33,7 @@ from core.eichrecht.ocmf import TRANSPARENCY_SOFTWARE_URL, SignatureStatus
 from core.errors import Message, ValidationError
 from core.infrastructure.tables import Location
 from core.mail import mail_language, queue_mail
+from core.payments import service
 from core.payments.states import PaymentState
 from core.payments.tables import Payment
 from core.settings import get_settings
@@ -338,8 +339,10 @@ def mail_context(receipt: Receipt, language: str) -> dict[str, Any]:
 
 async def send_receipt(payment: dict[str, Any]) -> bool:
     """The receipt step of a captured payment (core.payments.recovery.register_receipt_sender): the receipt mail in
-    the driver's language, once per payment (dedupe key ``receipt:<uid>``). True when the receipt is done: queued,
-    queued before, or nothing to mail (no address); False when the receipt cannot be made yet (no CDR)."""
+    the driver's language, once per payment (dedupe key ``receipt:<uid>``), queued in the transaction that moves the
+    payment to receipt_sent (docs/mail.md). True when the receipt is done: queued, queued before, or nothing to mail
+    (no address); False when the receipt cannot be made yet (no CDR). service.StateConflict when another worker
+    moved the payment meanwhile (nothing queued then)."""
     receipt = await receipt_of_payment(payment)
     if receipt is None:
         return False
@@ -347,11 +350,12 @@ async def send_receipt(payment: dict[str, Any]) -> bool:
         return True
     language = mail_language(payment["language"])
     try:
-        async with transaction():
+        async with transaction():  # the mail and receipt_sent together, or neither
             await queue_mail(
                 tenant_id=payment["tenant"], recipient=payment["email"], language=language, kind="receipt",
                 context=mail_context(receipt, language), dedupe_key=f"receipt:{payment['uid']}",
             )  # fmt: skip
+            await service.receipt_sent(payment["id"])
     except ValidationError:
         log.warning("payment %s: no receipt mail, the address is not one", payment["uid"])
         return True

@@ -8,9 +8,7 @@ DESCRIPTION = "Payment.receipt_token: the random address of a payment's receipt 
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="core", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="core", description=DESCRIPTION)
 
     manager.add_column(
         table_class_name="Payment",

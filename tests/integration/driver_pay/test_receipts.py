@@ -6,21 +6,27 @@ card's last four digits, and answers no match and a throttled request alike."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric import ec
+from markupsafe import escape as html_escape
 
+from core.cdrs import building
 from core.cdrs.tables import Cdr
+from core.infrastructure.tables import ChargingStation
 from core.mail import mails
 from core.mail.tables import Mail
 from core.payments import receipts, service
 from portal.controllers.driver_receipts import LOOKUP_ATTEMPTS
-from tests.integration.driver_pay.conftest import PaySite, form_token, pay
+from tests.integration.cdrs.conftest import finished_session
+from tests.integration.driver_pay.conftest import PaySite, captured_payment, form_token, pay
 from tests.integration.mail.conftest import SmtpServer, outbox_message_of, smtp_server, smtp_settings  # noqa: F401
 from tests.integration.ocpp.test_commands import simulated, until
-from tests.support import app_client
+from tests.ocmf_signing import payload, public_hex, sign
+from tests.support import TenantCtx, app_client
 
 
 def unix(text: str) -> str:
@@ -164,3 +170,36 @@ async def test_lookup_needs_the_csrf_token(driver: httpx.AsyncClient) -> None:
     today = datetime.now().date().isoformat()
     refused = await driver.post("/pay/receipt", data={"evse_id": "DE*ABC*E1*1", "date": today, "amount": "1"})
     assert refused.status_code == 403
+
+
+async def test_the_receipt_shows_the_signed_meter_data_and_its_verification(
+    cpo: TenantCtx, pay_site: PaySite, driver: httpx.AsyncClient
+) -> None:
+    meter = ec.generate_private_key(ec.SECP256R1())
+    await ChargingStation.update({ChargingStation.meter_public_key: public_hex(meter)}).where(
+        ChargingStation.id == pay_site.station.id
+    )
+    document = sign(meter, payload(("B", 0.0), ("E", 10.0)))
+    start = datetime.now(UTC) - timedelta(minutes=45)
+    session_id = await finished_session(cpo, pay_site.station, energy_wh=10_000, minutes=30, start=start,
+                                        signed=document)  # fmt: skip
+    payment = await captured_payment(cpo, pay_site, session_id)
+    receipt = await receipts.receipt_of_payment(payment)
+    assert receipt is not None
+    assert receipt.signature_status == "VALID" and receipt.verified and receipt.signed_values == (document,)
+    assert receipt.gross == payment["amount_captured"] and receipt.card_brand == "Mastercard"
+
+    page = await driver.get(receipts.receipt_path(payment["receipt_token"]))
+    assert page.status_code == 200
+    assert 'data-signature="VALID"' in page.text and "verified" in page.text
+    assert html_escape(document) in page.text  # the OCMF document verbatim, to copy into the transparency software
+    assert 'data-testid="receipt-card">Mastercard •••• 4444' in page.text
+
+    # the station's key changes (another meter's): the CDRs are checked again and the receipt follows
+    other = ec.generate_private_key(ec.SECP256R1())
+    await ChargingStation.update({ChargingStation.meter_public_key: public_hex(other)}).where(
+        ChargingStation.id == pay_site.station.id
+    )
+    await building.check_signatures(pay_site.station.id)
+    page = await driver.get(receipts.receipt_path(payment["receipt_token"]))
+    assert 'data-signature="INVALID_SIGNATURE"' in page.text
