@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from core.charging import authorization
-from core.payments import driver
+from core.payments import driver, receipts
 from core.payments.provider import register_provider, register_webhook
+from core.payments.recovery import register_receipt_sender
 from core.roaming import cdr_push, commands, connections, pushes, session_push, token_auth
 from hub.cdr_push import HubCdrLink
 from hub.client import HubLink
@@ -36,3 +37,5 @@ def wire_payments() -> None:
     register_webhook(STRIPE, stripe_webhook)  # POST /pay/webhooks/stripe (portal.controllers.driver_pay)
     # a payment's idTag (PAY...) may start its own charge point while money is held for it
     authorization.register_payment_check(driver.authorize_payment_tag)
+    # a captured payment's receipt: the mail in the driver's language, then receipt_sent (core.payments.receipts)
+    register_receipt_sender(receipts.send_receipt)

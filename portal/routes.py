@@ -29,6 +29,7 @@ from portal.controllers.charging_data import ChargingDataController
 from portal.controllers.dashboard import DashboardController
 from portal.controllers.driver_groups import DriverGroupController
 from portal.controllers.driver_pay import DriverPayController
+from portal.controllers.driver_receipts import DriverReceiptController
 from portal.controllers.imports import ImportController
 from portal.controllers.infra_charge_points import ChargePointController, ConnectorController
 from portal.controllers.infra_locations import LocationController
@@ -81,7 +82,7 @@ PORTAL_HANDLERS += [RoamingSettlementController]
 API_HANDLERS += [contract_groups.ContractGroupApiController]
 
 # The driver's door: Direct Payment pages behind the charge points' QR codes (public, no login).
-PORTAL_HANDLERS += [DriverPayController]
+PORTAL_HANDLERS += [DriverPayController, DriverReceiptController]
 
 # Users, user groups, the own profile, API keys.
 PORTAL_HANDLERS += [UserController, GroupController, ProfileController, ApiKeyController]

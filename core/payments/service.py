@@ -131,6 +131,7 @@ async def create_payment(
         uid=uid, tenant=tenant_id, charge_point=charge_point_id, evse_id=evse_id or "", id_tag=id_tag_of(uid),
         state=S.CREATED.value, state_changed_at=now(), currency=currency, amount_authorised=amount,
         provider=provider or get_settings().payments.provider, email=email.strip(), language=language,
+        receipt_token=secrets.token_urlsafe(24),
     )  # fmt: skip
     async with transaction():
         await payment.save()

@@ -40,6 +40,8 @@ class Payment(Table):
     email = Varchar(length=255, default="")
     language = Varchar(length=5, default="de")
     failure = Varchar(length=255, default="")  # why it was declined / did not start (a code, shown translated)
+    # the receipt page's address /pay/receipt/{receipt_token}: random, unguessable, not the uid (which is shown)
+    receipt_token = Varchar(length=64, default="", index=True)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -1,5 +1,6 @@
 """The driver's door in a phone-sized browser (390x844) against a live server and a simulated station: the QR
-code's URL, the price, paying with the sandbox's success card, charging, stopping; axe-core on each page."""
+code's URL, the price, paying with the sandbox's success card, charging, stopping, the receipt (on screen and
+printed to an A4 PDF) and the public lookup "Beleg anfordern"; axe-core on each page."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
@@ -16,7 +19,7 @@ from core.infrastructure import charge_points
 from core.payments import qr, service
 from core.tariffs.tables import TariffAssignment
 from ocpp_cs.simulator import SimulatedStation
-from tests.e2e.conftest import screenshot, ws_url_of
+from tests.e2e.conftest import ARTIFACTS, screenshot, ws_url_of
 from tests.integration.cdrs.test_cdr_pipeline import seed_tariff
 from tests.integration.ocpp.conftest import make_station
 from tests.support import TenantCtx
@@ -100,3 +103,45 @@ async def test_phone_scans_pays_charges_and_stops(phone: Any, live_server: str, 
     assert payment is not None and payment["state"] in ("captured", "receipt_sent")
     cdr = await Cdr.select(Cdr.total_cost_incl_vat).where(Cdr.session == payment["session"]).first()
     assert cdr is not None and payment["amount_captured"] == cdr["total_cost_incl_vat"]
+    await _receipt_and_lookup(phone, axe, evse_id, uid)
+
+
+async def _receipt_and_lookup(phone: Any, axe: Axe, evse_id: str, uid: str) -> None:
+    """The finished charge's page links the receipt; the receipt prints as an A4 page; the lookup finds it."""
+    for _ in range(100):  # the capture may still be on its way when the done page first shows
+        await phone.goto(f"/pay/p/{uid}")
+        if await phone.locator("[data-testid=receipt-link]").count():
+            break
+        await asyncio.sleep(0.1)
+    await phone.click("[data-testid=receipt-link]")
+    await phone.wait_for_selector("[data-testid=page-receipt]")
+    assert await phone.inner_text("[data-testid=receipt-gross]") == "1.90 EUR"
+    assert await phone.inner_text("[data-testid=receipt-evse]") == evse_id
+    assert await phone.inner_text("[data-testid=receipt-reference]") == uid
+    receipt_path = urlsplit(phone.url).path
+    await _no_serious_violations(phone, axe, "receipt page")
+    await screenshot(phone, "pay-5-receipt-phone")
+    assert await phone.is_visible("[data-testid=receipt-print]")
+    await phone.emulate_media(media="print")  # what window.print() prints: no bar, no button
+    assert not await phone.is_visible("header.bar") and not await phone.is_visible("[data-testid=receipt-print]")
+    await screenshot(phone, "pay-6-receipt-print")
+    pdf = await phone.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF") and b"/MediaBox [0 0 595" in pdf  # an A4 page (595 x 842 pt)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "pay-receipt.pdf").write_bytes(pdf)
+    await phone.emulate_media(media="screen")
+
+    await phone.goto("/pay/receipt")
+    await _no_serious_violations(phone, axe, "receipt lookup")
+    await phone.fill("#evse_id", evse_id)
+    await phone.fill("#date", datetime.now(UTC).astimezone(ZoneInfo("Europe/Berlin")).date().isoformat())
+    await phone.fill("#amount", "1.91")
+    await phone.click("[data-testid=lookup-submit]")
+    await phone.wait_for_selector("[data-testid=lookup-neutral]")
+    await _no_serious_violations(phone, axe, "receipt lookup, nothing found")
+    await screenshot(phone, "pay-7-lookup-nothing-phone")
+    await phone.fill("#amount", "1.90")
+    await phone.click("[data-testid=lookup-submit]")
+    await phone.wait_for_selector("[data-testid=page-receipt]")
+    assert urlsplit(phone.url).path == receipt_path
+    await screenshot(phone, "pay-8-lookup-found-phone")

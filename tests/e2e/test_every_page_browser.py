@@ -44,6 +44,7 @@ from portal.tabs import CHARGE_POINT_TABS, STATION_TABS
 from tests.e2e.conftest import ARTIFACTS, browser_login
 from tests.e2e.raw_codes import raw_codes
 from tests.integration.cdrs.conftest import cdr_of, finished_session
+from tests.integration.driver_pay.conftest import PaySite, captured_payment
 from tests.integration.mail.conftest import queued_mail
 from tests.integration.ocpp.conftest import make_station
 from tests.support import TenantCtx, app_client, make_tenant, make_user
@@ -137,8 +138,12 @@ async def _ids(cpo: TenantCtx, unique: str) -> dict[str, Any]:
     payment = await service.create_payment(cpo.id, amount=Decimal("50.00"), currency="EUR", charge_point_id=cp["id"],
                                            evse_id=evse_id)  # fmt: skip
     payment = await service.authorise(payment["id"], "4000002760003184", "https://csms.example/pay/return")
+    # and a finished, paid charge with its receipt
+    site = PaySite(cpo, station, evse_id)
+    paid = await captured_payment(cpo, site, await finished_session(cpo, station, energy_wh=8_000, start=start))
     return {
         "evse_id": evse_id, "uid": payment["uid"], "reference": payment["provider_reference"],
+        "token": paid["receipt_token"],
         "location_id": station.row["location"], "station_id": station.id, "charge_point_id": cp["id"],
         "connector_id": connector["id"], "job_id": job["id"], "driver_group_id": group["id"],
         "contract_group_id": contract_group["id"],

@@ -11,10 +11,20 @@ from core.mail.rendering import LANGUAGES, kinds, mail_language, render
 CONTEXT = {"recipient": "erika@example.test", "name": "", "requested_by": "Ann <admin>", "tenant_name": "Nord & Süd"}
 
 
+def context_of(kind: str, language: str) -> dict[str, object]:
+    """Every value the kind's templates use (the receipt's from a receipt assembled in tests/unit/test_receipts)."""
+    if kind == "receipt":
+        from core.payments.receipts import assemble, mail_context
+        from tests.unit.test_receipts import LOCATION, cdr, payment
+
+        return mail_context(assemble(payment(), cdr(), LOCATION, None), language)
+    return CONTEXT
+
+
 @pytest.mark.parametrize("kind", kinds())
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_kind_has_a_subject_text_and_html_in_every_language(kind: str, language: str) -> None:
-    mail = render(kind, language, CONTEXT)
+    mail = render(kind, language, context_of(kind, language))
     assert mail.subject and "\n" not in mail.subject
     assert mail.text.strip() and f'<html lang="{language}">' in mail.html
 

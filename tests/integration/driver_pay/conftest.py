@@ -6,13 +6,17 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
 from core.infrastructure import charge_points
+from core.payments import service
+from core.payments.tables import Payment
 from core.tariffs.tables import TariffAssignment
+from tests.integration.cdrs.conftest import cdr_of
 from tests.integration.cdrs.test_cdr_pipeline import seed_tariff
 from tests.integration.ocpp.conftest import Station, make_station, ocpp_url  # noqa: F401 - fixture
 from tests.support import TenantCtx, app_client
@@ -78,3 +82,19 @@ async def pay(driver: httpx.AsyncClient, evse_id: str, card: str = SUCCESS, **ex
     data = {"_csrf_token": form_token(page.text), "email": "driver@example.org", "card_number": card,
             "card_expiry": "12/39", "card_cvc": "123", "terms": "on", **extra}  # fmt: skip
     return await driver.post(f"/pay/{evse_id}", data=data, follow_redirects=False)
+
+
+async def captured_payment(ctx: TenantCtx, site: PaySite, session_id: int, card_last4: str = "4444") -> dict[str, Any]:
+    """A payment that charged the (finished) session ``session_id`` at ``site`` and captured its CDR's gross total,
+    written as the flow leaves it (for pages that need one without running a whole charge)."""
+    cdr = await cdr_of(session_id)
+    payment = await service.create_payment(ctx.id, amount=Decimal("50.00"), currency="EUR",
+                                           charge_point_id=site.charge_point["id"], evse_id=site.evse_id,
+                                           email="driver@example.org", language="de")  # fmt: skip
+    await Payment.update({
+        Payment.state: "captured", Payment.session: session_id, Payment.amount_captured: cdr["total_cost_incl_vat"],
+        Payment.card_brand: "mastercard", Payment.card_last4: card_last4,
+    }).where(Payment.id == payment["id"])  # fmt: skip
+    row = await Payment.select().where(Payment.id == payment["id"]).first()
+    assert row is not None
+    return row

@@ -12,7 +12,7 @@ import pytest
 
 from core.charging.tables import ChargingSession
 from core.payments import provider as providers
-from core.payments import sandbox, service
+from core.payments import recovery, sandbox, service
 from tests.integration.cdrs.test_cdr_pipeline import seed_tariff
 from tests.integration.ocpp.conftest import Station, make_station
 from tests.integration.payments.crash_child import CrashAfter
@@ -31,6 +31,17 @@ class SimulatedCrash(BaseException):
 
 def _raise_crash(operation: str) -> None:
     raise SimulatedCrash(operation)
+
+
+@pytest.fixture(autouse=True)
+def without_the_receipt_step() -> Iterator[None]:
+    """The payment core's tests run without the receipt step, whatever ran before in this process (csms.wiring
+    registers the receipt mail whenever an app is made); tests that need one pass their own ``PaymentHooks``. The
+    receipts themselves: tests/integration/driver_pay/test_receipts.py."""
+    wired = recovery.hooks().send_receipt
+    recovery.register_receipt_sender(None)
+    yield
+    recovery.register_receipt_sender(wired)
 
 
 @pytest.fixture
