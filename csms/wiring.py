@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from core.charging import authorization
-from core.payments import driver
+from core.payments import driver, terminals
 from core.payments.provider import register_provider, register_webhook
 from core.roaming import cdr_push, commands, connections, pushes, session_push, token_auth
 from hub.cdr_push import HubCdrLink
@@ -36,3 +36,5 @@ def wire_payments() -> None:
     register_webhook(STRIPE, stripe_webhook)  # POST /pay/webhooks/stripe (portal.controllers.driver_pay)
     # a payment's idTag (PAY...) may start its own charge point while money is held for it
     authorization.register_payment_check(driver.authorize_payment_tag)
+    # a payment terminal's idTag (TRM...) may start the charge points of the stations it serves
+    authorization.register_payment_check(terminals.authorize_terminal_tag)
