@@ -189,12 +189,15 @@ async def set_stations(actor: Actor, terminal_id: int, station_ids: Iterable[int
     actor.require(Permission.INFRASTRUCTURE_MANAGE)
     terminal = await get_terminal(actor, terminal_id)
     wanted = sorted(set(station_ids))
-    known = [s["id"] for s in await candidate_stations(actor, terminal)]
-    problems = attach_problems(wanted, known)
+    candidates = await candidate_stations(actor, terminal)
+    problems = attach_problems(wanted, [s["id"] for s in candidates])
     if problems:
         raise ValidationError(problems)
-    before = sorted(s["id"] for s in await stations_of(actor, terminal_id))
+    served = await stations_of(actor, terminal_id)
+    before = sorted(s["id"] for s in served)
     if before != wanted:
+        # the history names the stations by their charge box ids, as staff know them
+        names = {s["id"]: s["charge_box_id"] for s in [*served, *candidates]}
         async with transaction():
             await TerminalStation.delete().where(
                 (TerminalStation.terminal == terminal_id) & TerminalStation.station.not_in(wanted or [-1])
@@ -203,7 +206,8 @@ async def set_stations(actor: Actor, terminal_id: int, station_ids: Iterable[int
             if added:
                 await TerminalStation.insert(*[TerminalStation(terminal=terminal_id, station=i) for i in added])
             await audit.record(actor, terminal["tenant"], "terminal", terminal_id, "update",
-                               audit.diff({"stations": before}, {"stations": wanted}))  # fmt: skip
+                               audit.diff({"stations": [names[i] for i in before]},
+                                          {"stations": [names[i] for i in wanted]}))  # fmt: skip
     return await stations_of(actor, terminal_id)
 
 

@@ -93,6 +93,8 @@ async def test_a_terminal_serves_100_stations_and_refuses_the_101st(
                                  follow_redirects=False)  # fmt: skip
     assert ok.status_code == 303
     assert len(await terminals.stations_of(cpo.actor, terminal["id"])) == 100
+    page = await admin_client.get(f"/infrastructure/terminals/{terminal['id']}")
+    assert f"T{unique}-99" in page.text.split('data-testid="audit-history"')[1]  # the history names the stations
     with pytest.raises(ValidationError) as refused:
         await terminals.attach(cpo.actor, terminal["id"], [ids[100]])
     assert refused.value.errors["stations"].params == {"max": 100, "count": 101}
