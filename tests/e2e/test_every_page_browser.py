@@ -32,7 +32,7 @@ from core.charging.tables import UnknownStation
 from core.commands.tables import CommandRecord
 from core.infrastructure import bulk_import
 from core.infrastructure.tables import ChargePoint, Connector
-from core.payments import service
+from core.payments import service, terminals
 from core.roaming import contract_groups
 from core.roaming.tables import OcpiExchange, Partner
 from core.tariffs import assignments
@@ -137,6 +137,9 @@ async def _ids(cpo: TenantCtx, unique: str) -> dict[str, Any]:
     payment = await service.create_payment(cpo.id, amount=Decimal("50.00"), currency="EUR", charge_point_id=cp["id"],
                                            evse_id=evse_id)  # fmt: skip
     payment = await service.authorise(payment["id"], "4000002760003184", "https://csms.example/pay/return")
+    terminal = await terminals.create_terminal(cpo.actor, {"name": "Terminal Einfahrt", "serial_number": "PAX-1",
+                                                           "model": "vaylensPay iM30"})  # fmt: skip
+    await terminals.set_stations(cpo.actor, terminal["id"], [station.id])
     return {
         "evse_id": evse_id, "uid": payment["uid"], "reference": payment["provider_reference"],
         "location_id": station.row["location"], "station_id": station.id, "charge_point_id": cp["id"],
@@ -144,7 +147,7 @@ async def _ids(cpo: TenantCtx, unique: str) -> dict[str, Any]:
         "contract_group_id": contract_group["id"],
         "tariff_id": tariff["id"], "cdr_id": cdr["id"], "job": bulk, "user_id": user["id"],
         "group_id": membership["group"], "unknown_id": unknown.id, "partner_id": partner,
-        "mail_id": mail,
+        "mail_id": mail, "terminal_id": terminal["id"],
         "key": "info",  # the station's own tab fragments; the tabs are scanned within the page below
         "after_id": 0,  # the OCPP log's live rows
     }  # fmt: skip
