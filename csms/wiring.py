@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from core.charging import authorization
-from core.payments import driver, receipts
+from core.payments import driver, receipts, terminals
 from core.payments.provider import register_provider, register_webhook
 from core.payments.recovery import register_receipt_sender
 from core.roaming import cdr_push, commands, connections, pushes, session_push, token_auth
@@ -39,3 +39,5 @@ def wire_payments() -> None:
     authorization.register_payment_check(driver.authorize_payment_tag)
     # a captured payment's receipt: the mail in the driver's language, then receipt_sent (core.payments.receipts)
     register_receipt_sender(receipts.send_receipt)
+    # a payment terminal's idTag (TRM...) may start the charge points of the stations it serves
+    authorization.register_payment_check(terminals.authorize_terminal_tag)

@@ -67,6 +67,7 @@ FIELD_LABELS: dict[str, Message] = {
     "attributes": Message("Attributes"), "source": Message("Copied from"), "tenant": Message("Operator"),
     "allow_unknown_stations": Message("Accept unknown stations"), "revoked_at": Message("Revoked at"),
     "charge_points": Message("Charge points"), "stations": Message("Stations"), "locations": Message("Locations"),
+    "notes": Message("Location / notes"),  # payment terminals
 }  # fmt: skip
 
 # What was done, as the history's "Action" column says it (core.tenancy.audit.record's ``action``).

@@ -21,6 +21,7 @@ from portal.api import (
     stations,
     tariff_assignments,
     tariffs,
+    terminals,
 )
 from portal.api.common import api_router
 from portal.controllers.api_keys import ApiKeyController
@@ -34,6 +35,7 @@ from portal.controllers.imports import ImportController
 from portal.controllers.infra_charge_points import ChargePointController, ConnectorController
 from portal.controllers.infra_locations import LocationController
 from portal.controllers.infra_stations import StationController
+from portal.controllers.infra_terminals import TerminalController
 from portal.controllers.mail import MailController
 from portal.controllers.operations_commands import OperationsCommandsController
 from portal.controllers.operations_views import OperationsViewsController
@@ -55,6 +57,9 @@ PORTAL_HANDLERS += [SessionController, DashboardController]
 # Infrastructure: locations, stations, charge points (EVSEs), connectors; the advanced overview; CSV import.
 PORTAL_HANDLERS += [LocationController, StationController, ChargePointController, ConnectorController]
 PORTAL_HANDLERS += [OverviewController, ImportController]
+# Payment terminals (core.payments.terminals); a terminal's start comes in through the REST API.
+PORTAL_HANDLERS += [TerminalController]
+API_HANDLERS += [terminals.TerminalApiController]
 API_HANDLERS += [locations.ROUTER, stations.ROUTER, evses.ROUTER, connectors.ROUTER]
 
 # Access: charging cards and driver groups.

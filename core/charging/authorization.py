@@ -23,7 +23,9 @@ does not allow); a station caches idTagInfo only for itself, so neither status l
 A remote start from the portal or API carries an id tag chosen by staff: it must still be a card of the tenant.
 
 A Direct Payment idTag (``PAY...``) is decided by the payment check csms registered (core.payments.driver): accepted
-at the payment's own charge point while money is held for it, before any card is looked for.
+at the payment's own charge point while money is held for it, before any card is looked for. A payment terminal's
+idTag (``TRM...``) likewise by core.payments.terminals: accepted at the stations the active terminal serves. A terminal
+start needs no auth type switch of the charge point: attaching the station to the terminal is the CPO's consent.
 
 An RFID id tag that is no card of the tenant may be a roaming partner's token: ``authorize_roaming`` asks the check
 csms registered (core.roaming.token_auth; charging sits below roaming and does not import it). That check may wait
@@ -53,6 +55,7 @@ class AuthSource(StrEnum):
     RFID = "RFID"
     REMOTE = "REMOTE"
     DIRECT_PAYMENT = "DIRECT_PAYMENT"
+    TERMINAL = "TERMINAL"  # paid at a card terminal (core.payments.terminals), started remotely by csms
 
 
 class AuthStatus(StrEnum):
@@ -130,13 +133,14 @@ async def authorize_roaming(
 # (tenant id, charge point or None, id tag, session to ignore) -> the decision for a Direct Payment idTag (``PAY...``,
 # core.payments.driver), None when the id tag is no payment's.
 PaymentCheck = Callable[[int, dict[str, Any] | None, str, int | None], Awaitable[AuthResult | None]]
-_payment_check: PaymentCheck | None = None
+_payment_checks: list[PaymentCheck] = []
 
 
-def register_payment_check(check: PaymentCheck | None) -> None:
-    """csms wires core.payments.driver here at start-up (serve and worker)."""
-    global _payment_check
-    _payment_check = check
+def register_payment_check(check: PaymentCheck) -> None:
+    """csms wires core.payments.driver and core.payments.terminals here at start-up (serve and worker); each check
+    answers None for an idTag that is not its own."""
+    if check not in _payment_checks:
+        _payment_checks.append(check)
 
 
 async def is_card(tenant_id: int, id_tag: str) -> bool:
@@ -164,13 +168,14 @@ async def authorize(
 ) -> AuthResult:
     """Decide for one id tag; ``charge_point`` is None for OCPP 1.6 Authorize (it names no connector)."""
     source = AuthSource(auth_source)
-    if charge_point is not None and not charge_point.get(_AUTH_TYPE_COLUMN[source], False):
+    column = _AUTH_TYPE_COLUMN.get(source)
+    if charge_point is not None and column is not None and not charge_point.get(column, False):
         return AuthResult(AuthStatus.INVALID, "auth_type_not_allowed")
     uid = normalize_uid(id_tag)
     if not uid:
         return AuthResult(AuthStatus.INVALID, "unknown_card")
-    if _payment_check is not None:
-        paid = await _payment_check(tenant_id, charge_point, uid, ignore_session_id)
+    for check in _payment_checks:
+        paid = await check(tenant_id, charge_point, uid, ignore_session_id)
         if paid is not None:
             return paid
     cards = await ChargingCard.select(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from piccolo.columns import JSON, ForeignKey, Integer, Numeric, OnDelete, Serial, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Numeric, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from core.charging.tables import ChargingSession
-from core.infrastructure.tables import ChargePoint
+from core.infrastructure.tables import ChargePoint, ChargingStation
 from core.tenancy.tables import Tenant
 
 
@@ -82,3 +82,28 @@ class SandboxCall(Table):
     reference = Varchar(length=40, default="", index=True)
     response = JSON(default={})
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class PaymentTerminal(Table):
+    """A card terminal at a site (like the vaylensPay iM30) that takes the payment and has csms start a charge point
+    of one of its stations (core.payments.terminals)."""
+
+    id: Serial
+    tenant = ForeignKey(references=Tenant, on_delete=OnDelete.cascade, index=True)
+    serial_number = Varchar(length=64, default="")
+    model = Varchar(length=64, default="vaylensPay iM30")
+    name = Varchar(length=255, default="")
+    notes = Varchar(length=500, default="")  # where it stands, how it is mounted
+    active = Boolean(default=True)
+    # the idTags of its payments are TRM + this code + a per-payment part (core.payments.terminals.id_tag_for)
+    tag_code = Varchar(length=6, unique=True, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class TerminalStation(Table):
+    """A station a terminal serves (at most core.payments.terminals.MAX_STATIONS per terminal)."""
+
+    id: Serial
+    terminal = ForeignKey(references=PaymentTerminal, on_delete=OnDelete.cascade, index=True)
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)

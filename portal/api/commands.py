@@ -53,7 +53,7 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
     return {key: record.get(key) for key in _PUBLIC}
 
 
-def _answer(record: dict[str, Any]) -> Response[dict[str, Any]]:
+def answer(record: dict[str, Any]) -> Response[dict[str, Any]]:
     return Response(public(record), status_code=_HTTP_STATUS.get(record["status"], 200))
 
 
@@ -71,7 +71,7 @@ class CommandApiController(Controller):
             raise NotFound("command")
         record = await running.execute(actor_of(request), action, data or {}, charge_point_id=charge_point_id,
                                         timeout=timeout)  # fmt: skip
-        return _answer(record)
+        return answer(record)
 
     @post("/stations/{station_id:int}/commands/{name:str}", guards=COMMAND, status_code=200, responses=ANSWERS,
           summary="Send an OCPP command to a station")  # fmt: skip
@@ -79,7 +79,7 @@ class CommandApiController(Controller):
         self, request: AnyRequest, station_id: int, name: str, data: Params = None, timeout: Timeout = None
     ) -> Response[dict[str, Any]]:
         record = await running.execute(actor_of(request), name, data or {}, station_id=station_id, timeout=timeout)
-        return _answer(record)
+        return answer(record)
 
     @get("/stations/{station_id:int}/commands", guards=COMMAND, summary="Commands sent to a station, newest first")
     async def station_commands(self, request: AnyRequest, station_id: int) -> list[dict[str, Any]]:

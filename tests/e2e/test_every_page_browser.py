@@ -32,7 +32,7 @@ from core.charging.tables import UnknownStation
 from core.commands.tables import CommandRecord
 from core.infrastructure import bulk_import
 from core.infrastructure.tables import ChargePoint, Connector
-from core.payments import service
+from core.payments import service, terminals
 from core.roaming import contract_groups
 from core.roaming.tables import OcpiExchange, Partner
 from core.tariffs import assignments
@@ -141,6 +141,9 @@ async def _ids(cpo: TenantCtx, unique: str) -> dict[str, Any]:
     # and a finished, paid charge with its receipt
     site = PaySite(cpo, station, evse_id)
     paid = await captured_payment(cpo, site, await finished_session(cpo, station, energy_wh=8_000, start=start))
+    terminal = await terminals.create_terminal(cpo.actor, {"name": "Terminal Einfahrt", "serial_number": "PAX-1",
+                                                           "model": "vaylensPay iM30"})  # fmt: skip
+    await terminals.set_stations(cpo.actor, terminal["id"], [station.id])
     return {
         "evse_id": evse_id, "uid": payment["uid"], "reference": payment["provider_reference"],
         "token": paid["receipt_token"],
@@ -149,7 +152,7 @@ async def _ids(cpo: TenantCtx, unique: str) -> dict[str, Any]:
         "contract_group_id": contract_group["id"],
         "tariff_id": tariff["id"], "cdr_id": cdr["id"], "job": bulk, "user_id": user["id"],
         "group_id": membership["group"], "unknown_id": unknown.id, "partner_id": partner,
-        "mail_id": mail,
+        "mail_id": mail, "terminal_id": terminal["id"],
         "key": "info",  # the station's own tab fragments; the tabs are scanned within the page below
         "after_id": 0,  # the OCPP log's live rows
     }  # fmt: skip

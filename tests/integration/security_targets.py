@@ -20,6 +20,7 @@ from core.cdrs import building
 from core.charging import sessions
 from core.commands import diagnostics, running
 from core.infrastructure import bulk_import, charge_points, locations, stations
+from core.payments import terminals
 from core.roaming.tables import Partner
 from core.tariffs import assignments, tariffs
 from core.tenancy import api_keys, users
@@ -286,6 +287,10 @@ async def _card_group_body(_: World) -> dict[str, Any]:
     return {"driver_group_id": None}
 
 
+async def _terminal_start_body(_: World) -> dict[str, Any]:
+    return {"charge_point_id": 1}  # another tenant's terminal is not found before the charge point is looked at
+
+
 async def _partner(world: World) -> int:
     async def make(w: World) -> int:
         # Any tenant may own a partner row; the portal shows each tenant only its own.
@@ -294,6 +299,15 @@ async def _partner(world: World) -> int:
         return int(partner.id)
 
     return int(await world.get("partner", make))
+
+
+async def _terminal(world: World) -> int:
+    async def make(w: World) -> dict[str, Any]:
+        return await terminals.create_terminal(
+            w.ctx.actor, {"name": f"Terminal {w.ctx.tenant['slug']}", "serial_number": "SEC-1", "model": "iM30"}
+        )
+
+    return int((await world.get("terminal", make))["id"])
 
 
 def fixed(value: str) -> Factory:
@@ -327,6 +341,7 @@ TARGETS: dict[str, Factory | dict[str, Factory]] = {
     "card_id": _card,
     "driver_group_id": _driver_group,
     "partner_id": _partner,
+    "terminal_id": _terminal,
     "contract_group_id": _contract_group,
     "job": {"/operations/bulk/": _command_job},
     "name": {  # a command that fits the route: for the whole station, or for one charge point
@@ -363,6 +378,7 @@ BODIES: dict[str, Callable[[World], Awaitable[dict[str, Any]]]] = {
     "/api/v1/tariffs/{tariff_id:int}/assignments": _assignment_body,
     "/api/v1/driver-groups/{driver_group_id:int}/cards": _card_member_body,
     "/api/v1/cards/{card_id:int}": _card_group_body,
+    "/api/v1/terminals/{terminal_id:int}/start": _terminal_start_body,
 }
 
 # Required query parameters of a route (path as Litestar spells it), so that it reaches its handler.
