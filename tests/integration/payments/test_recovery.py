@@ -151,7 +151,9 @@ async def test_process_killed_after_pre_authorisation_and_after_capture(site: Si
     assert [(await service.get_payment(p["id"]))["state"] for p in (held, charging)] == ["authorising", "capturing"]
 
     outcome = await recovery.recover_payments(now=later(), tenant_id=site.ctx.id)  # a fresh process: this one
-    assert outcome == {"authorising->released": 1, "captured->captured": 1}
+    # what this run did; the server's own minute-by-minute recovery may have finished a capture first (then it is
+    # not counted here): the states and the one capture below are what must hold
+    assert set(outcome) <= {"authorising->released", "captured->captured"} and all(n == 1 for n in outcome.values())
     released = await service.get_payment(held["id"])
     assert released["state"] == "released"
     assert (await _intent(released["provider_reference"]))["status"] == "released"
