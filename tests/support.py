@@ -171,7 +171,7 @@ def start_serve(
     port: int,
     log: IO[str] | int = subprocess.DEVNULL,
     command: tuple[str, ...] = SERVE,
-    start_within: float = 30,
+    start_within: float = 120,
 ) -> subprocess.Popen[Any]:
     """`csms serve` (or ``command``, which passes its arguments on to it) in a subprocess with ``env`` on
     ``port``, once /health answers."""
@@ -191,7 +191,7 @@ def csms_serve(
     env: dict[str, str],
     log: IO[str] | int = subprocess.DEVNULL,
     command: tuple[str, ...] = SERVE,
-    start_within: float = 30,
+    start_within: float = 120,
     port: int | None = None,
 ) -> Iterator[str]:
     """`csms serve` (or ``command``) in a subprocess with ``env`` on ``port`` (default: a free one); yields its base
