@@ -44,7 +44,7 @@ async def seed(count: int, token: str) -> None:
     from core.roaming import contract_groups, partners
     from core.roaming.tables import StationContractGroup, StationRoaming
     from core.tenancy import logins, tenants
-    from tests.support import make_user
+    from tests.support import bulk_eoperate, make_user
 
     await db.migrate()
     await db.open_pool(4)
@@ -81,6 +81,7 @@ async def seed(count: int, token: str) -> None:
         StationRoaming(tenant=owner[0], station=station_id, roaming=True, hub_authorised=True, marketing=True)
         for owner, station_id in zip(owners, station_ids, strict=True)
     ])  # fmt: skip
+    await bulk_eoperate([(owner[0], station_id) for owner, station_id in zip(owners, station_ids, strict=True)])
     await _ids(StationContractGroup, [
         StationContractGroup(station=station_id, group=owner[1])
         for owner, station_id in zip(owners, station_ids, strict=True)

@@ -96,7 +96,7 @@ async def seed(stations: int, partners: int, receivers: list[int]) -> dict[str, 
     from core.roaming.tables import Partner, StationContractGroup, StationRoaming
     from core.tenancy import logins, tenants
     from core.tenancy.passwords import hash_password
-    from tests.support import make_user
+    from tests.support import bulk_eoperate, make_user
 
     await db.migrate()
     await db.open_pool(4)
@@ -124,6 +124,7 @@ async def seed(stations: int, partners: int, receivers: list[int]) -> dict[str, 
     ])  # fmt: skip
     await _ids(StationRoaming, [StationRoaming(tenant=cpo_id, station=s, roaming=True, hub_authorised=True,
                                                marketing=True) for s in station_ids])  # fmt: skip
+    await bulk_eoperate([(cpo_id, s) for s in station_ids])
     await _ids(StationContractGroup, [StationContractGroup(station=s, group=group["id"]) for s in station_ids])
     cp_ids = await _ids(ChargePoint, [
         ChargePoint(tenant=cpo_id, station=s, evse_number=1, evse_id=f"DE*BCP*E{n:05d}*1", status="AVAILABLE")

@@ -67,7 +67,7 @@ async def seed(stations: int) -> None:
     from core.roaming.tables import StationContractGroup, StationRoaming
     from core.tenancy import logins, tenants
     from core.tenancy.passwords import hash_password
-    from tests.support import make_user
+    from tests.support import bulk_eoperate, make_user
 
     await db.migrate()
     await db.open_pool(4)
@@ -99,6 +99,7 @@ async def seed(stations: int) -> None:
         station_ids = [row["id"] for row in ids]
         await StationRoaming.insert(*[StationRoaming(tenant=cpo["id"], station=s, roaming=True, hub_authorised=True,
                                                      marketing=True) for s in station_ids])  # fmt: skip
+        await bulk_eoperate([(cpo["id"], s) for s in station_ids])
         await StationContractGroup.insert(*[StationContractGroup(station=s, group=group["id"]) for s in station_ids])
         cps = await ChargePoint.insert(*[ChargePoint(tenant=cpo["id"], station=s, evse_number=1,
                                                      evse_id=f"DE*TOK*E{s}*1") for s in station_ids]).returning(

@@ -5,8 +5,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import logging
 import re
 import sqlite3
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
@@ -141,11 +144,33 @@ async def transaction() -> AsyncIterator[Any]:
     if isinstance(db, SQLiteEngine):
         # IMMEDIATE takes the write lock up front (waiting up to the engine's timeout): a deferred transaction
         # that read first fails at once with "database is locked" when another connection wrote meanwhile.
-        async with db.transaction(transaction_type=TransactionType.immediate) as txn:
-            yield txn
+        opener, began = sys._getframe(2), time.monotonic()
+        try:
+            async with db.transaction(transaction_type=TransactionType.immediate) as txn:
+                yield txn
+        finally:
+            _warn_if_held_long(time.monotonic() - began, opener)
         return
     async with db.transaction() as txn:
         yield txn
+
+
+# Embedded mode has one writer at a time: a write transaction held this long makes every other writer (the station
+# handlers, the jobs, a CLI command) wait, and after the engine's timeout (30 s) fail with "database is locked".
+SLOW_WRITE_SECONDS = 5.0
+_log = logging.getLogger("csms.db")
+
+
+def _warn_if_held_long(seconds: float, opener: Any) -> None:
+    if seconds < SLOW_WRITE_SECONDS:
+        return
+    frame, where = opener, list[str]()
+    while frame is not None and len(where) < 4:
+        if not frame.f_code.co_filename.endswith(("contextlib.py", "events.py", "base_events.py")):
+            where.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+        frame = frame.f_back
+    _log.warning("SQLite write transaction held %.1f s, blocking other writers; opened at %s", seconds,
+                 " < ".join(where))  # fmt: skip
 
 
 def columns(table: type[Table], data: dict[str, Any]) -> dict[Any, Any]:

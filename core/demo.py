@@ -9,18 +9,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from core.access import driver_groups
+from core.billing.demo import ensure_demo_billing
 from core.cdrs.building import create_cdr
 from core.charging.tables import ChargingSession
+from core.community.demo import ensure_demo_community
 from core.infrastructure import charge_points, stations
 from core.infrastructure import locations as infrastructure_locations
 from core.infrastructure.tables import ChargePoint, ChargingStation
+from core.months import month_of
+from core.products import assignments as product_assignments
+from core.products.catalogue import ProductCode, ensure_catalogue, product_by_code
+from core.products.tables import ProductAssignment
 from core.roaming import contract_groups, marketing, partners
 from core.roaming.tables import OcpiExchange, Partner, PartnerToken
 from core.tariffs import assignments
 from core.tariffs.tables import Tariff, TariffAssignment
-from core.tenancy import tenants
+from core.tenancy import company, tenants
 from core.tenancy.actor import Actor, system_actor
 from core.tenancy.passwords import hash_password
 from core.tenancy.permissions import Permission
@@ -111,14 +118,31 @@ async def ensure_demo_hub() -> None:
         ).save()
 
 
+DEMO_COMPANY = {
+    "legal_name": "Demo Company GmbH", "street": "Musterstraße 1", "postal_code": "50667", "city": "Köln",
+    "address_country": "DE", "vat_id": "DE123456789", "commercial_register": "Amtsgericht Köln HRB 12345",
+    "support_email": "service@demo.example", "hotline": "+49 221 12345678",
+}  # fmt: skip
+
+
+async def ensure_demo_company(actor: Actor) -> None:
+    """The demo CPO's company data (Unternehmensdaten), unless someone entered them already."""
+    if not (await company.get_company(actor))["legal_name"]:
+        await company.save_company(actor, DEMO_COMPANY)
+
+
 async def load_demo() -> DemoResult:
     if existing := await Tenant.select(Tenant.id).where(Tenant.slug == DEMO_SLUG).first():
         actor = system_actor(existing["id"], "demo")
         await assignments.ensure_demo_tariff(actor)  # installs older than tariffs
         await driver_groups.ensure_demo_group(actor, str(assignments.DEMO_TARIFF["name"]))  # and than driver groups
         await ensure_demo_hub()  # and than the OCPI node
+        await ensure_demo_products(actor)  # and than products (before roaming: marketing needs eOperate)
         await ensure_demo_roaming(actor)  # and than roaming
         await ensure_demo_emp_connection(actor)  # and than the EMP's view of its drivers
+        await ensure_demo_company(actor)  # and than company data
+        await ensure_demo_community(actor)  # and than community charging
+        await ensure_demo_billing(actor)  # and than billing
         return DemoResult(created=False)
     tenant = await tenants.create_tenant(
         {"slug": DEMO_SLUG, "name": "Demo Company", "kind": "CPO", "country_code": "DE", "party_id": "ISE"}
@@ -127,6 +151,7 @@ async def load_demo() -> DemoResult:
         {"slug": "demo-emp", "name": "Demo Mobility (EMP)", "kind": "EMP", "country_code": "DE", "party_id": "DMP"}
     )
     actor = system_actor(tenant["id"], "demo")
+    await ensure_demo_company(actor)
     await StaffUser(
         tenant=tenant["id"],
         email=DEMO_EMAIL,
@@ -186,9 +211,32 @@ async def load_demo() -> DemoResult:
     await assignments.ensure_demo_tariff(actor)
     await driver_groups.ensure_demo_group(actor, str(assignments.DEMO_TARIFF["name"]))
     await ensure_demo_hub()  # and than the OCPI node
+    await ensure_demo_products(actor)
     await ensure_demo_roaming(actor)  # and than roaming
     await ensure_demo_emp_connection(actor)
+    await ensure_demo_community(actor)
+    await ensure_demo_billing(actor)
     return DemoResult(created=True)
+
+
+async def ensure_demo_products(actor: Actor) -> None:
+    """eOperate professional (AC or DC by the station) on every demo station and 360.SUPPORT on the first, since the
+    10th of the month three months back, so that the demo's billing has months to show (core.billing.demo); once: a
+    tenant that has product assignments keeps what it made of them."""
+    await ensure_catalogue()
+    if await ProductAssignment.exists().where(ProductAssignment.tenant == actor.tenant_id):
+        return
+    zone = ZoneInfo("Europe/Berlin")
+    three_back = month_of(datetime.now(UTC), zone).previous().previous().previous()
+    since = datetime(three_back.year, three_back.month, 10, 9, tzinfo=zone)
+    stations = [row["id"] for row in await ChargingStation.select(ChargingStation.id).where(
+        ChargingStation.tenant == actor.tenant_id).order_by(ChargingStation.id)]  # fmt: skip
+    for code, chosen in ((ProductCode.EOPERATE_AC, stations), (ProductCode.EOPERATE_DC, stations),
+                         (ProductCode.SUPPORT_360, stations[:1])):  # fmt: skip
+        product = await product_by_code(code)
+        assert product is not None
+        # each station takes the eOperate product that fits its charge points; the other skips it
+        await product_assignments.assign(actor, product["id"], chosen, at=since)
 
 
 async def ensure_demo_roaming(actor: Actor) -> None:

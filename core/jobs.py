@@ -18,6 +18,12 @@ class JobNotWired(RuntimeError):
     """A job was enqueued before the process registered who runs it (a wiring bug, not bad input)."""
 
 
+class RetryLater(Exception):
+    """An expected outcome, not a bug: the job could not finish now (a partner or a mail server is away) and its
+    owner (the outbox) hands it over again later. Logged as one warning line with the message, never a traceback;
+    the message names what was not done and for whom."""
+
+
 def register(name: str, sender: Sender) -> None:
     _senders[name] = sender
 

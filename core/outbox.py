@@ -164,6 +164,9 @@ async def consume(message_id: int, handler: Handler, topic: str | None = None) -
             await OutboxMessage.update({OutboxMessage.delivered_at: now(), OutboxMessage.last_error: ""}).where(
                 OutboxMessage.id == message_id
             )
+        # what the handler published is committed only now: its own kick() came before the COMMIT, when the relay
+        # could not see it yet (it then waited for the next periodic pass, up to DEFAULT_INTERVAL_SECONDS)
+        kick()
         return True
     except Exception as exc:
         # Only an undelivered row takes the error: the delivered row of a committed run must not look failed.

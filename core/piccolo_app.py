@@ -19,6 +19,13 @@ TABLE_MODULES = [
     "core.cdrs.tables",
     "core.roaming.tables",
     "core.payments.tables",
+    "core.community.tables",
+    "core.products.tables",
+    "core.billing.tables",
+    "core.alerts.tables",
+    "core.firmware.tables",
+    "core.load_management.tables",
+    "core.dashboard.tables",
 ]
 
 APP_CONFIG = AppConfig(

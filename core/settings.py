@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,7 +58,44 @@ class StationLimits:
         })  # fmt: skip
 
 
+@dataclass(frozen=True)
+class AlertSettings:
+    """When a disconnected station counts as offline, how long an alert must stay closed before its recovery is told
+    (and a reopening counts as flapping), and how often the alert tick runs (core.alerts, docs/alerts.md). Minutes
+    and seconds may be fractions: tests and demonstrations shorten them."""
+
+    offline_after_minutes: float = 10.0
+    quiet_minutes: float = 5.0
+    tick_seconds: float = 20.0
+
+    @property
+    def offline_after(self) -> timedelta:
+        return timedelta(minutes=self.offline_after_minutes)
+
+    @property
+    def quiet(self) -> timedelta:
+        return timedelta(minutes=self.quiet_minutes)
+
+    @classmethod
+    def from_env(cls) -> AlertSettings:
+        defaults = cls()
+        values = {
+            name: float(os.environ.get(env) or getattr(defaults, name))
+            for name, env in (
+                ("offline_after_minutes", "ALERT_OFFLINE_MINUTES"),
+                ("quiet_minutes", "ALERT_QUIET_MINUTES"),
+                ("tick_seconds", "ALERT_TICK_SECONDS"),
+            )
+        }
+        if min(values.values()) <= 0:
+            raise ValueError("ALERT_OFFLINE_MINUTES, ALERT_QUIET_MINUTES and ALERT_TICK_SECONDS must be above 0")
+        return cls(**values)
+
+
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+# Without CSMS_NODE_ID a process names itself once: settings read again (a test clearing their cache) must not give
+# it another name while its command bus and its stations' presence rows still carry the first.
+PROCESS_NODE_ID = secrets.token_hex(4)
 PAYMENT_PROVIDERS = ("sandbox", "stripe")
 DEFAULT_MAIL_FROM = "csms <noreply@localhost>"
 
@@ -103,7 +141,7 @@ class Settings:
     login_max_failures_per_address: int = 20
     api_key_max_failures: int = 20
     cookie_secure: bool = False
-    node_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    node_id: str = field(default_factory=lambda: PROCESS_NODE_ID)
     db_pool_size: int = 10
     ocpi_log_payload_days: int = 30  # OCPI exchange payloads are emptied after this (core.roaming.exchange_log)
     ocpi_log_flush_seconds: float = 0.5  # partners' requests wait at most this long in the OCPI log's buffer
@@ -115,6 +153,7 @@ class Settings:
     payments: PaymentSettings = field(default_factory=lambda: PaymentSettings())
     smtp_url: str | None = None  # smtp://user:pass@host:port (smtps:// implicit TLS, ?starttls=1); None: mails not sent
     mail_from: str = DEFAULT_MAIL_FROM  # the From of every mail (core.mail)
+    alerts: AlertSettings = field(default_factory=lambda: AlertSettings())
 
     @property
     def is_sqlite(self) -> bool:
@@ -156,7 +195,7 @@ def get_settings() -> Settings:
         login_max_failures_per_address=int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)),
         api_key_max_failures=int(os.environ.get("API_KEY_MAX_FAILURES", 20)),
         cookie_secure=_bool(os.environ.get("COOKIE_SECURE"), public_url.startswith("https://")),
-        node_id=os.environ.get("CSMS_NODE_ID") or secrets.token_hex(4),
+        node_id=os.environ.get("CSMS_NODE_ID") or PROCESS_NODE_ID,
         db_pool_size=int(os.environ.get("DB_POOL_SIZE", 10)),
         ocpi_log_payload_days=int(os.environ.get("OCPI_LOG_PAYLOAD_DAYS", 30)),
         ocpi_log_flush_seconds=float(os.environ.get("OCPI_LOG_FLUSH_SECONDS", 0.5)),
@@ -167,4 +206,5 @@ def get_settings() -> Settings:
         payments=PaymentSettings.from_env(),
         smtp_url=os.environ.get("SMTP_URL") or None,
         mail_from=os.environ.get("MAIL_FROM") or DEFAULT_MAIL_FROM,
+        alerts=AlertSettings.from_env(),
     )

@@ -84,8 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         jobs = start_embedded_jobs()
         relay = await start_outbox_relay()
         scheduler = await start_periodic()
-        for hook in ocpp_app.STARTUP:
-            await hook()
+        await ocpp_app.start()
         # What start-up loaded (modules, the app, its routes) lives as long as the process: frozen, the garbage
         # collector no longer walks it on every full collection, which a page of a thousand OCPI locations (a
         # hundred thousand new objects) triggers; measured: 40 % of such a page's CPU time.
@@ -94,11 +93,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
-            for hook in reversed(ocpp_app.SHUTDOWN):
-                await hook()
-            await exchange_log.flush()  # the OCPI requests' log rows still buffered
-            if scheduler is not None:
+            if scheduler is not None:  # before the command bus stops: periodic work may send commands
                 await scheduler.stop()
+            await ocpp_app.stop()
+            await exchange_log.flush()  # the OCPI requests' log rows still buffered
             await relay.stop()
             if jobs is not None:
                 await jobs.drain(timeout=10)

@@ -33,6 +33,7 @@ async def _with_db(fn: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from core import db
+    from core.products.setup import prepare_products
 
     ran = _run(db.migrate())
     if ran:
@@ -42,6 +43,38 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         print("the database is now up to date")
     else:
         print("no migrations needed: the database was already up to date")
+    prepared = _run(_with_db(prepare_products))  # the product catalogue; once, the old product tick boxes
+    for charge_box_id, name in prepared.converted:
+        print(f"station {charge_box_id}: the ticked product {name} is now assigned")
+    for charge_box_id, name, reason in prepared.dropped:
+        print(f"station {charge_box_id}: the ticked product {name} was not assigned: {reason}")
+    return 0
+
+
+def _euros(cents: int) -> str:
+    return f"{cents // 100},{cents % 100:02d}"
+
+
+def cmd_products_list(args: argparse.Namespace) -> int:
+    from core.products.catalogue import products
+
+    rows = _run(_with_db(lambda: products(offered_only=False)))
+    print(f"{'code':<14} {'name':<28} {'monthly net':>12}  {'kind':<4} {'features':<28} offered")
+    for row in rows:
+        price = f"{_euros(row['monthly_net_cents'])} {row['currency']}"
+        features = ", ".join(row["features"] or [])
+        offered = "yes" if row["active"] else "no"
+        kind = row["power_type"] or "any"
+        print(f"{row['code']:<14} {row['name']:<28} {price:>12}  {kind:<4} {features:<28} {offered}")
+    return 0
+
+
+def cmd_products_set_price(args: argparse.Namespace) -> int:
+    from core.products.catalogue import set_price
+
+    row = _run(_with_db(lambda: set_price(args.code, args.price)))
+    print(f"{row['name']} ({row['code']}) now costs {_euros(row['monthly_net_cents'])} {row['currency']} net a month")
+    print("stations that hold it keep the price approved when it was assigned")
     return 0
 
 
@@ -151,6 +184,17 @@ def cmd_tenant_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tenant_set_reseller_model(args: argparse.Namespace) -> int:
+    from core.resellers import sub_cpos
+
+    async def work() -> Any:
+        return await sub_cpos.set_reseller_model(args.slug, args.model)
+
+    tenant = _run(_with_db(work))
+    print(f"reseller {tenant['slug']}: model {tenant['reseller_model']}")
+    return 0
+
+
 def cmd_user_create(args: argparse.Namespace) -> int:
     from core.tenancy import tenants, users
     from core.tenancy.actor import system_actor
@@ -237,6 +281,14 @@ def cmd_roaming_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboard_rebuild(args: argparse.Namespace) -> int:
+    from core.dashboard import buckets
+
+    hours = _run(_with_db(buckets.rebuild_all))
+    print(f"dashboard figures rebuilt from the CDRs: {len(hours)} tenants, {sum(hours.values())} hours")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="csms", description="Charging Station Management System")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -281,6 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
     tc.add_argument("--currency", default="EUR")
     tc.add_argument("--parent", help="slug of the reseller this sub-CPO belongs to")
     tc.set_defaults(fn=cmd_tenant_create)
+    tm = tenant.add_parser(
+        "set-reseller-model", help="how a reseller's sub-CPOs are billed: RESELLER (it bills them) or AFFILIATE"
+    )
+    tm.add_argument("slug", help="slug of the reseller")
+    tm.add_argument("model", choices=["RESELLER", "AFFILIATE"], type=str.upper)
+    tm.set_defaults(fn=cmd_tenant_set_reseller_model)
 
     roaming = sub.add_parser("roaming", help="OCPI partners").add_subparsers(dest="action", required=True)
     ri = roaming.add_parser("invite", help="a partner that registers with csms: print the versions URL and token A")
@@ -297,6 +355,15 @@ def build_parser() -> argparse.ArgumentParser:
     rp = roaming.add_parser("prune", help="empty OCPI log payloads older than OCPI_LOG_PAYLOAD_DAYS (for cron)")
     rp.add_argument("--days", type=int, help="instead of OCPI_LOG_PAYLOAD_DAYS")
     rp.set_defaults(fn=cmd_roaming_prune)
+
+    products = sub.add_parser("products", help="the platform's product catalogue").add_subparsers(
+        dest="action", required=True
+    )
+    products.add_parser("list", help="the products with their monthly net prices").set_defaults(fn=cmd_products_list)
+    ps = products.add_parser("set-price", help="change a product's monthly net price (new assignments pay it)")
+    ps.add_argument("code", help="the product's code, e.g. EOPERATE_AC (see csms products list)")
+    ps.add_argument("price", help="monthly net price in euros, e.g. 12,90")
+    ps.set_defaults(fn=cmd_products_set_price)
 
     user = sub.add_parser("user", help="manage staff users").add_subparsers(dest="action", required=True)
     uc = user.add_parser("create", help="create a staff user")
@@ -316,6 +383,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="grant only this permission (repeatable); without it the key grants every permission",
     )  # fmt: skip
     ac.set_defaults(fn=cmd_apikey_create)
+
+    dashboard = sub.add_parser("dashboard", help="the start page's figures").add_subparsers(
+        dest="action", required=True
+    )
+    dashboard.add_parser("rebuild", help="recompute sessions, energy and revenue per hour from the CDRs").set_defaults(
+        fn=cmd_dashboard_rebuild
+    )
     return parser
 
 

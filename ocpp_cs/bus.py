@@ -384,7 +384,8 @@ class CommandBus:
 
     async def stop(self) -> None:
         if transport.transport() is self:
-            transport.register_transport(None)
+            # Another bus of this process (a second node in a test) hands the transport back to the process's own.
+            transport.register_transport(_bus if _bus is not self else None)
         for hooks, hook in ((registry.on_connect, self.station_connected),
                             (registry.on_disconnect, self.station_disconnected)):  # fmt: skip
             with contextlib.suppress(ValueError):

@@ -38,12 +38,19 @@ class Session:
     id_tag: str
     meter_wh: int
     transaction_id: int | None = None  # known once the StartTransaction (maybe queued) was answered
+    draw_a: float = 16.0  # what the car would draw; MeterValues report it within the charging profile's limit
 
 
 class _Client(ClientChargePoint):
     """Answers the CSMS->station calls the way a simple station does."""
 
     sim: SimulatedStation
+
+    async def _handle_call(self, msg: Any) -> Any:
+        if msg.action in self.sim.silent:  # a station that never answers this action (tests)
+            self.sim.unanswered.append((msg.action, msg.payload))
+            return None
+        return await super()._handle_call(msg)
 
     @on(Action.get_configuration)
     async def on_get_configuration(self, key: list[str] | None = None, **_: Any) -> Any:
@@ -122,11 +129,7 @@ class _Client(ClientChargePoint):
 
     @on(Action.update_firmware)
     async def on_update_firmware(self, location: str, retrieve_date: str, **_: Any) -> Any:
-        async def install() -> None:
-            for status in ("Downloading", "Downloaded", "Installing", "Installed"):
-                await self.sim.send(call.FirmwareStatusNotification(status=status))
-
-        self._later(install())
+        self._later(self.sim.update_firmware(location))
         return call_result.UpdateFirmware()
 
     @on(Action.get_diagnostics)
@@ -186,6 +189,8 @@ class _Client(ClientChargePoint):
             self.sim.charging_profiles[cs_charging_profiles["charging_profile_id"]] = (
                 connector_id, cs_charging_profiles
             )  # fmt: skip
+            if self.sim.on_profile is not None:
+                self.sim.on_profile(self.sim)
         return call_result.SetChargingProfile(status=status)
 
     @on(Action.clear_charging_profile)
@@ -229,12 +234,26 @@ class SimulatedStation:
     configuration: dict[str, str] = field(default_factory=lambda: {"HeartbeatInterval": "300"})
     readonly_keys: set[str] = field(default_factory=set)
     refuse: set[str] = field(default_factory=set)  # actions this station answers negatively (tests)
+    silent: set[str] = field(default_factory=set)  # actions this station never answers (tests)
+    unanswered: list[tuple[str, Any]] = field(default_factory=list)
+    on_profile: Callable[[SimulatedStation], None] | None = None  # called after a profile was applied (tests)
     local_list: dict[str, str] = field(default_factory=dict)
     local_list_version: int = 0
     reservations: dict[int, int] = field(default_factory=dict)
     charging_profiles: dict[int, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     diagnostics: bytes = b"simulated diagnostics\n"
     reboot_on_reset: bool = False  # a real station restarts after an accepted Reset (csms simulate does)
+    firmware_version: str = ""  # sent in BootNotification (when set)
+    # UpdateFirmware: "download" or "install" makes that step fail (tests); each step takes firmware_step seconds;
+    # after Installed a station with reboot_after_firmware boots again with firmware_after_update (default: the
+    # file name of the firmware URL without its extension).
+    firmware_failure: str = ""
+    firmware_step: float = 0.0
+    reboot_after_firmware: bool = False
+    firmware_after_update: str = ""
+    firmware_updates: int = 0  # UpdateFirmware requests received
+    firmware_updating: bool = False  # between UpdateFirmware and its last FirmwareStatusNotification
+    boot_on_reconnect: bool = True  # False: after a lost connection it reconnects without booting (sessions go on)
     boots: int = 0
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     sessions: dict[int, Session] = field(default_factory=dict)
@@ -307,9 +326,15 @@ class SimulatedStation:
 
     async def _online(self) -> None:
         assert self._client is not None
+        if self.boots and not self.boot_on_reconnect:  # the connection was lost, the station kept running
+            self.connected.set()
+            await self._send_queued()
+            asyncio.get_running_loop().create_task(self._heartbeats(300))
+            return
         boot = await self._client.call(
-            call.BootNotification(charge_point_vendor=self.vendor, charge_point_model=self.model)
-        )
+            call.BootNotification(charge_point_vendor=self.vendor, charge_point_model=self.model,
+                                  firmware_version=self.firmware_version or None)
+        )  # fmt: skip
         self.boot_status = boot.status
         self.boots += 1
         self.connected.set()
@@ -355,13 +380,35 @@ class SimulatedStation:
                         "timestamp": stamp,
                         "sampledValue": [
                             {"value": str(reading), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
-                            {"value": "16.0", "measurand": "Current.Import", "phase": "L1", "unit": "A"},
+                            {
+                                "value": f"{self.current_draw(session):.1f}",
+                                "measurand": "Current.Import",
+                                "phase": "L1",
+                                "unit": "A",
+                            },
                         ],
                     }
                 ],
             )
 
         return build
+
+    def applied_limit(self, connector_id: int) -> float | None:
+        """The current limit (A) in force on the connector: its TxDefaultProfile of the highest stack level, or the
+        station-wide one (connector 0); None when no profile limits it."""
+        candidates = [
+            ((profile["stack_level"], connector == connector_id), profile)
+            for connector, profile in self.charging_profiles.values()
+            if profile["charging_profile_purpose"] == "TxDefaultProfile" and connector in (0, connector_id)
+        ]
+        if not candidates:
+            return None
+        profile = max(candidates, key=lambda item: item[0])[1]
+        return float(profile["charging_schedule"]["charging_schedule_period"][0]["limit"])
+
+    def current_draw(self, session: Session) -> float:
+        limit = self.applied_limit(session.connector_id)
+        return session.draw_a if limit is None else min(session.draw_a, limit)
 
     async def meter_tick(self, connector_id: int, wh: int = 500) -> None:
         session = self.sessions.get(connector_id)
@@ -410,6 +457,31 @@ class SimulatedStation:
                 await self.stop_session(connector)
             await asyncio.sleep(random.uniform(5, 60))
 
+    async def update_firmware(self, location: str) -> None:
+        """The steps of an UpdateFirmware, each reported by FirmwareStatusNotification; a failure on demand."""
+        self.firmware_updates += 1
+        self.firmware_updating = True
+        try:
+            installed = await self._firmware_steps()
+        finally:
+            self.firmware_updating = False
+        if installed and self.reboot_after_firmware:
+            name = location.rstrip("/").rsplit("/", 1)[-1]
+            self.firmware_version = self.firmware_after_update or name.split(".")[0] or self.firmware_version
+            await self.reboot("Reboot")
+
+    async def _firmware_steps(self) -> bool:
+        steps = (("Downloading", "Downloaded", "DownloadFailed", "download"),
+                 ("Installing", "Installed", "InstallationFailed", "install"))  # fmt: skip
+        for doing, done, failed, step in steps:
+            await self.send(call.FirmwareStatusNotification(status=doing))
+            await asyncio.sleep(self.firmware_step)
+            if self.firmware_failure == step:
+                await self.send(call.FirmwareStatusNotification(status=failed))
+                return False
+            await self.send(call.FirmwareStatusNotification(status=done))
+        return True
+
     async def reboot(self, reason: str) -> None:
         """After an accepted Reset: end the sessions (StopTransaction with the reset as reason), restart, boot."""
         await asyncio.sleep(0.2)  # the Reset.conf goes out first
@@ -440,7 +512,8 @@ async def run_many(
     on_ready: Callable[[list[SimulatedStation]], Awaitable[None]] | None = None,
 ) -> None:
     """``csms simulate``: run stations until cancelled; a share of them charges with the given id tags."""
-    sims = [SimulatedStation(url, cb, password, meter_interval=meter_interval, reboot_on_reset=True)
+    sims = [SimulatedStation(url, cb, password, meter_interval=meter_interval, reboot_on_reset=True,
+                             reboot_after_firmware=True)
             for cb in charge_box_ids]  # fmt: skip
     tasks = [asyncio.create_task(sim.run()) for sim in sims]
     if id_tags:

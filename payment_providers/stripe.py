@@ -1,7 +1,15 @@
 """Stripe: PaymentIntents with manual capture over Stripe's form-encoded REST API (httpx), and webhook signatures.
 
-authorise: POST /v1/payment_intents (capture_method=manual, confirm=true); capture: POST .../capture with
-amount_to_capture; release: POST .../cancel; refund: POST /v1/refunds; retrieve: GET /v1/payment_intents/{id}.
+The driver enters the card on Stripe's own page (Stripe Checkout, CardEntry.HOSTED): authorise without a payment
+method creates a Checkout Session (POST /v1/checkout/sessions, mode=payment, the PaymentIntent it makes with
+capture_method=manual and our payment uid in its metadata) and answers REQUIRES_ACTION with the session's URL. The
+payment's reference is the session's id (cs_...) until the driver has paid; retrieving it then gives the
+PaymentIntent (pi_...), which becomes the reference. Card data never touches csms.
+
+authorise with a payment method (a PaymentMethod id): POST /v1/payment_intents (capture_method=manual,
+confirm=true); capture: POST .../capture with amount_to_capture; release: POST .../cancel (a session still open:
+POST /v1/checkout/sessions/{id}/expire); refund: POST /v1/refunds; retrieve: GET /v1/payment_intents/{id} or
+GET /v1/checkout/sessions/{id}.
 Every POST carries the step's Idempotency-Key; Stripe answers a repeated key with the first response (and the
 header Idempotent-Replayed: true). The base URL is a setting (STRIPE_API_BASE), so tests talk to a local replay.
 """
@@ -13,6 +21,7 @@ import hmac
 import json
 import time
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,6 +29,7 @@ import httpx
 from core.payments import service
 from core.payments.provider import (
     AuthoriseRequest,
+    CardEntry,
     Outcome,
     ProviderError,
     ProviderResult,
@@ -31,6 +41,11 @@ from core.settings import get_settings
 NAME = "stripe"
 API_VERSION = "2024-06-20"
 WEBHOOK_TOLERANCE_SECONDS = 300
+CHECKOUT_PREFIX = "cs_"  # a Checkout Session's id; a PaymentIntent's starts with pi_
+# a Checkout Session is open this long after the payment was made (Stripe accepts 30 minutes to 24 hours after the
+# session's creation, a moment later); csms's recovery closes it earlier (PAYMENT_RECOVERY_MINUTES)
+CHECKOUT_MINUTES = 31
+CHECKOUT_LOCALES = ("de", "en")  # the driver's language on Stripe's page; any other: Stripe picks (auto)
 
 # PaymentIntent.status -> what core hears while authorising
 _INTENT_OUTCOME = {
@@ -71,6 +86,57 @@ def intent_result(intent: dict[str, Any], replayed: bool = False) -> ProviderRes
     )  # fmt: skip
 
 
+def checkout_result(session: dict[str, Any], replayed: bool = False) -> ProviderResult:
+    """A Checkout Session as core's ProviderResult: open (the driver is to go to, or is on, its page), complete (its
+    PaymentIntent decides; expanded), expired (nothing held)."""
+    status = session.get("status", "")
+    summary = {"provider": NAME, "checkout_session": session.get("id", ""), "checkout_status": status}
+    if status == "open":
+        return ProviderResult(outcome=Outcome.REQUIRES_ACTION, reference=session.get("id", ""),
+                              amount=int(session.get("amount_total") or 0), challenge_url=session.get("url") or "",
+                              replayed=replayed, summary=summary)  # fmt: skip
+    if status == "expired":
+        return ProviderResult(outcome=Outcome.RELEASED, reference=session.get("id", ""), decline_code="expired",
+                              replayed=replayed, summary=summary)  # fmt: skip
+    intent = session.get("payment_intent")
+    if status == "complete" and isinstance(intent, dict):
+        result = intent_result(intent, replayed)
+        return replace(result, summary={**result.summary, **summary})
+    if status == "complete":  # paid, but its PaymentIntent is not in the answer: ask again later
+        return ProviderResult(outcome=Outcome.PENDING, reference=session.get("id", ""), replayed=replayed,
+                              summary=summary)  # fmt: skip
+    raise ProviderError(f"unexpected Checkout Session status {status!r}", code="unexpected_status")
+
+
+def checkout_form(request: AuthoriseRequest) -> list[tuple[str, str]]:
+    """The Checkout Session of a pre-authorisation: Stripe's page takes the card, holds the amount (manual capture)
+    and sends the driver back. Everything in it comes from the stored payment, so a retry is the same request."""
+    created = request.created_at or datetime.now(UTC)
+    expires_at = int((created + timedelta(minutes=CHECKOUT_MINUTES)).timestamp())
+    form = [
+        ("mode", "payment"),
+        ("line_items[0][price_data][currency]", request.currency.lower()),
+        ("line_items[0][price_data][unit_amount]", str(request.amount)),
+        ("line_items[0][price_data][product_data][name]", request.line_item or request.description),
+        ("line_items[0][quantity]", "1"),
+        ("payment_method_types[0]", "card"),
+        ("payment_intent_data[capture_method]", "manual"),
+        ("payment_intent_data[description]", request.description),
+        ("payment_intent_data[metadata][payment_uid]", request.payment_uid),
+        ("metadata[payment_uid]", request.payment_uid),
+        ("client_reference_id", request.payment_uid),
+        ("success_url", request.return_url),
+        ("cancel_url", request.cancel_url or request.return_url),
+        ("locale", request.language if request.language in CHECKOUT_LOCALES else "auto"),
+        ("expires_at", str(expires_at)),
+    ]
+    if request.line_item_detail:
+        form.append(("line_items[0][price_data][product_data][description]", request.line_item_detail))
+    if request.email:
+        form.append(("customer_email", request.email))
+    return form
+
+
 class _CardDeclined(Exception):
     def __init__(self, result: ProviderResult) -> None:
         super().__init__(result.decline_code)
@@ -79,6 +145,7 @@ class _CardDeclined(Exception):
 
 class StripeProvider:
     name = NAME
+    card_entry = CardEntry.HOSTED  # Stripe Checkout's page takes the card
 
     def __init__(self, secret_key: str, api_base: str = "https://api.stripe.com", timeout: float = 20.0) -> None:
         self.secret_key = secret_key
@@ -129,6 +196,11 @@ class StripeProvider:
         return intent_result(body, replayed)
 
     async def authorise(self, request: AuthoriseRequest) -> ProviderResult:
+        if not request.payment_method:  # the driver enters the card on Stripe's page
+            body, replayed = await self._request(
+                "POST", "/v1/checkout/sessions", checkout_form(request), request.idempotency_key
+            )
+            return checkout_result(body, replayed)
         form = [
             ("amount", str(request.amount)),
             ("currency", request.currency.lower()),
@@ -146,13 +218,29 @@ class StripeProvider:
         return await self._intent_call("POST", "/v1/payment_intents", form, request.idempotency_key)
 
     async def retrieve(self, reference: str) -> ProviderResult:
+        if reference.startswith(CHECKOUT_PREFIX):
+            return checkout_result(await self._session(reference))
         return await self._intent_call("GET", f"/v1/payment_intents/{reference}?expand[]=latest_charge")
+
+    async def _session(self, reference: str) -> dict[str, Any]:
+        body, _ = await self._request("GET", f"/v1/checkout/sessions/{reference}?expand[]=payment_intent.latest_charge")
+        return body
 
     async def capture(self, reference: str, amount: int, idempotency_key: str) -> ProviderResult:
         form = [("amount_to_capture", str(amount)), ("expand[]", "latest_charge")]
         return await self._intent_call("POST", f"/v1/payment_intents/{reference}/capture", form, idempotency_key)
 
     async def release(self, reference: str, idempotency_key: str) -> ProviderResult:
+        if reference.startswith(CHECKOUT_PREFIX):
+            session = await self._session(reference)
+            intent = session.get("payment_intent")
+            if session.get("status") == "open":  # nobody can pay on the page any more
+                body, replayed = await self._request("POST", f"/v1/checkout/sessions/{reference}/expire", [],
+                                                     idempotency_key)  # fmt: skip
+                return checkout_result(body, replayed)
+            if session.get("status") != "complete" or not isinstance(intent, dict):
+                return checkout_result(session)  # expired: nothing held
+            reference = intent["id"]  # paid meanwhile: cancel its hold
         form = [("cancellation_reason", "abandoned")]
         return await self._intent_call("POST", f"/v1/payment_intents/{reference}/cancel", form, idempotency_key)
 
@@ -211,14 +299,25 @@ PAYMENT_EVENTS = frozenset({
     "payment_intent.amount_capturable_updated", "payment_intent.payment_failed", "payment_intent.canceled",
     "payment_intent.succeeded", "payment_intent.requires_action", "payment_intent.processing",
 })  # fmt: skip
+CHECKOUT_EVENTS = frozenset({"checkout.session.completed", "checkout.session.expired"})
+_EVENT_OBJECTS = {"payment_intent": PAYMENT_EVENTS, "checkout.session": CHECKOUT_EVENTS}
+
+
+def _event_object(event: dict[str, Any]) -> dict[str, Any] | None:
+    obj = (event.get("data") or {}).get("object") or {}
+    return obj if event.get("type") in _EVENT_OBJECTS.get(obj.get("object", ""), ()) else None
 
 
 def webhook_reference(event: dict[str, Any]) -> str | None:
-    """The PaymentIntent id a verified event is about, when it concerns a payment."""
-    if event.get("type") not in PAYMENT_EVENTS:
-        return None
-    obj = (event.get("data") or {}).get("object") or {}
-    return obj.get("id") if obj.get("object") == "payment_intent" else None
+    """The PaymentIntent or Checkout Session id a verified event is about, when it concerns a payment."""
+    obj = _event_object(event)
+    return obj.get("id") if obj else None
+
+
+def webhook_payment_uid(event: dict[str, Any]) -> str:
+    """Our payment's uid in the metadata of the event's PaymentIntent or Checkout Session (we put it there)."""
+    obj = _event_object(event) or {}
+    return str((obj.get("metadata") or {}).get("payment_uid") or obj.get("client_reference_id") or "")
 
 
 async def handle_webhook(payload: bytes, signature_header: str) -> dict[str, Any] | None:
@@ -229,7 +328,8 @@ async def handle_webhook(payload: bytes, signature_header: str) -> dict[str, Any
     reference = webhook_reference(event)
     if reference is None:
         return None
-    return await service.provider_update(NAME, reference)
+    notice = {"provider": NAME, "event": str(event.get("id", ""))[:80], "type": str(event.get("type", ""))}
+    return await service.provider_update(NAME, reference, webhook_payment_uid(event), notice)
 
 
 async def webhook(payload: bytes, signature_header: str) -> dict[str, Any] | None:

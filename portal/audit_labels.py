@@ -11,7 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from core.access.driver_groups import KIND_LABELS, MODE_LABELS, Scope
+from core.alerts.cases import CASE_LABELS
 from core.errors import Message
+from core.tenancy.company import COUNTRY_NAMES
 from core.tenancy.permissions import CATALOGUE
 from portal import code_labels
 
@@ -66,8 +68,26 @@ FIELD_LABELS: dict[str, Message] = {
     # everything else the history records
     "attributes": Message("Attributes"), "source": Message("Copied from"), "tenant": Message("Operator"),
     "allow_unknown_stations": Message("Accept unknown stations"), "revoked_at": Message("Revoked at"),
+    "expected_version": Message("Expected firmware version"), "max_parallel": Message("Stations updating at once"),
     "charge_points": Message("Charge points"), "stations": Message("Stations"), "locations": Message("Locations"),
     "notes": Message("Location / notes"),  # payment terminals
+    # company data (Unternehmensdaten)
+    "legal_name": Message("Legal name"), "street": Message("Street and number"),
+    "address_country": Message("Country"), "vat_id": Message("VAT id (USt-IdNr.)"),
+    "commercial_register": Message("Commercial register entry"), "support_email": Message("Support e-mail"),
+    "hold_amount": Message("Amount held on the card"), "start_confirm_seconds": Message("Seconds to confirm the start"),
+    "community": Message("Community charging"), "invited": Message("Invited"), "member": Message("Member"),
+    # a reseller's sub-CPOs (core.resellers.sub_cpos)
+    "slug": Message("Slug"), "country_code": Message("Country of operation"), "party_id": Message("Party id"),
+    "debtor_number": Message("Debtor number"), "admin_email": Message("E-mail"),
+    "reseller_model": Message("Billing model"),
+    # notification groups (core.alerts.manage)
+    "recipients": Message("E-mail recipients"), "cases": Message("Cases"),
+    "all_charge_points": Message("All charge points"),
+    # a location's load management (core.load_management.settings)
+    "limit_value": Message("Grid connection limit"),
+    "limit_unit": Message("Unit"), "phases": Message("Phases of the grid connection"),
+    "min_current_a": Message("Minimum current per charge point (A)"),
 }  # fmt: skip
 
 # What was done, as the history's "Action" column says it (core.tenancy.audit.record's ``action``).
@@ -80,7 +100,12 @@ ACTION_LABELS: dict[str, Message] = {
     "password_reset": Message("Password reset"), "password_change": Message("Password changed"),
     "revoke": Message("Revoked"), "resolve": Message("Resolved"), "resolve_flags": Message("Notes resolved"),
     "close": Message("Closed"), "add_card": Message("Card added"), "remove_card": Message("Card removed"),
+    "firmware_cancel": Message("Campaign cancelled"), "firmware_retry": Message("Failed stations retried"),
     "tariff_assign": Message("Tariff assigned"), "tariff_cancel": Message("Tariff assignment cancelled"),
+    "community": Message("Community charging enabled"), "invite": Message("Drivers invited"),
+    "remove": Message("Member removed"), "invitation_sent": Message("Invitation sent"),
+    "product_assigned": Message("Product assigned"), "product_ended": Message("Product ended"),
+    "load_management": Message("Load management changed"),
 }  # fmt: skip
 
 
@@ -102,9 +127,11 @@ VALUE_LABELS: dict[str, Mapping[Any, Message | str]] = {
     "standard": code_labels.STANDARDS,
     "format": code_labels.FORMATS,
     "country": code_labels.COUNTRIES,
+    "address_country": _messages(COUNTRY_NAMES),
     "status": code_labels.STATUS,
     "permissions": {info.permission.value: Message(info.label) for info in CATALOGUE},
     "language": {"de": "Deutsch", "en": "English"},
+    "cases": dict(CASE_LABELS),
 }
 
 
@@ -113,8 +140,17 @@ def audit_action(action: str) -> Message:
     return ACTION_LABELS.get(action, Message("Changed"))
 
 
-def audit_field(key: str) -> Message | str:
-    return FIELD_LABELS.get(key, key)
+# Where one entity's form calls a field otherwise than the shared label (a terminal is active, it does not log in).
+ENTITY_FIELD_LABELS: dict[tuple[str, str], Message] = {
+    ("terminal", "active"): Message("Active"),
+    ("firmware_campaign", "location"): Message("Firmware URL"),
+    ("location", "enabled"): Message("Load management on"),
+}
+
+
+def audit_field(key: str, entity_type: str = "") -> Message | str:
+    own = ENTITY_FIELD_LABELS.get((entity_type, key))
+    return own if own is not None else FIELD_LABELS.get(key, key)
 
 
 def audit_value(value: Any, key: str = "") -> Any:

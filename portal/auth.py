@@ -35,6 +35,9 @@ PUBLIC_PATHS: tuple[str, ...] = (
     "/api/docs/",
     "/pay/",  # the driver's Direct Payment pages (portal.controllers.driver_pay): no login; the Stripe webhook
     # below it (/pay/webhooks/stripe) checks the provider's signature
+    "/driver",  # community charging's driver page (portal.controllers.driver_community): its own magic-link
+    "/driver/",  # login and driver session, which opens the member's own data only
+    "/invitation/",  # a new staff user's set-password page: its single-use token (core.tenancy.invitations)
 )
 
 

@@ -42,7 +42,7 @@ STANDARDS: dict[str, Message | str] = {
 FORMATS = {"SOCKET": Message("Socket"), "CABLE": Message("Cable")}
 STATUS = {
     "AVAILABLE": Message("Available"), "CHARGING": Message("Charging"), "BLOCKED": Message("Blocked"),
-    "INOPERATIVE": Message("Inoperative"), "OUTOFORDER": Message("Out of order"), "PLANNED": Message("Planned"),
+    "INOPERATIVE": Message("Not available"), "OUTOFORDER": Message("Out of order"), "PLANNED": Message("Planned"),
     "REMOVED": Message("Removed"), "RESERVED": Message("Reserved"), "UNKNOWN": Message("Unknown"),
 }  # fmt: skip
 # OCPP 1.6 values as the stations send them (StatusNotification, FirmwareStatusNotification, ...).

@@ -27,10 +27,13 @@ STATION_TABS: list[Tab] = [
     Tab("access", "Access", "/roaming/stations/{id}/access"),
     Tab("roaming", "Roaming", "/roaming/stations/{id}/hub", Permission.ROAMING_VIEW),
     Tab("assignments", "Assignments", "/infrastructure/stations/{id}/tab/assignments"),
+    Tab("products", "Products", "/infrastructure/products/stations/{id}/tab"),
     Tab("device", "Device details", "/infrastructure/stations/{id}/tab/device"),
     Tab("attributes", "Attributes", "/infrastructure/stations/{id}/tab/attributes"),
     Tab("ocpp", "OCPP communication", "/infrastructure/stations/{id}/tab/ocpp"),
+    Tab("alerts", "Alerts", "/alerts/stations/{id}/tab", Permission.ALERTS_VIEW),
     Tab("operations", "Operations management", "/operations/stations/{id}/operations", Permission.OPERATIONS_TAB),
+    Tab("diagnostics", "Diagnostics", "/operations/stations/{id}/diagnostics", Permission.OPERATIONS_TAB),
     Tab("ocpp_parameters", "OCPP parameters", "/operations/stations/{id}/parameters", Permission.OCPP_COMMANDS),
     Tab("ocpp_log", "OCPP log", "/operations/stations/{id}/log", Permission.OCPP_COMMANDS),
 ]

@@ -12,6 +12,7 @@ from litestar import Request, Response
 
 from core.commands.outcome import command_outcome
 from core.errors import Message
+from core.tariffs.pricing import shown_unit_price
 from core.tenancy.tenants import operates_stations
 from portal import audit_labels, code_labels, csrf, i18n, roaming_menu
 
@@ -26,6 +27,14 @@ def _datetime(value: datetime | None, tz: str = "Europe/Berlin", fmt: str = "%d.
     return value.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
+def _unit_price(value: Any, most: int = 3) -> str:
+    """``value`` with 2 decimals, or up to ``most`` when it really has them (core.tariffs.pricing.shown_unit_price)."""
+    if value is None or value == "":
+        return ""
+    shown = shown_unit_price(value, most)
+    return i18n.number(shown, -int(shown.as_tuple().exponent))
+
+
 def _message(value: Message | str | None) -> str:
     if value is None:
         return ""
@@ -34,8 +43,8 @@ def _message(value: Message | str | None) -> str:
     return i18n.gettext(value)
 
 
-def _audit_field(key: str) -> str:
-    label = audit_labels.audit_field(key)
+def _audit_field(key: str, entity_type: str = "") -> str:
+    label = audit_labels.audit_field(key, entity_type)
     return label.render(i18n.gettext) if isinstance(label, Message) else label
 
 
@@ -68,6 +77,7 @@ def build_environment() -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["datetime"] = _datetime
     env.filters["number"] = i18n.number
+    env.filters["unit_price"] = _unit_price  # a price per kWh or minute shown to a driver
     env.filters["msg"] = _message
     env.filters["audit_field"] = _audit_field
     env.filters["audit_value"] = _audit_value

@@ -111,14 +111,32 @@ pg_login "$TEST_DATABASE_URL"
 .venv/bin/mypy --no-error-summary core portal hub ocpp_cs workers payment_providers csms
 .venv/bin/lint-imports --no-cache --no-logo  # the dependency contract in pyproject.toml
 
-echo "== PostgreSQL + Redis =="
-CSMS_TEST_MODE=production \
-DATABASE_URL="$TEST_DATABASE_URL" \
-REDIS_URL="redis://$REDIS_HOST:$REDIS_PORT/${CSMS_TEST_REDIS_DB:-15}" \
-  .venv/bin/pytest -q -p no:cacheprovider "$@"
-
-echo "== embedded SQLite =="
+# The two halves run side by side (each is mostly waiting on its servers, browsers and peers); the PostgreSQL
+# half prints as it goes, the SQLite half's output follows it. CSMS_TEST_SERIAL=1 runs them one after the other.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-CSMS_TEST_MODE=embedded DATABASE_URL="sqlite:///$tmp/test.sqlite3" REDIS_URL="" CSMS_VAR_DIR="$tmp" \
-  .venv/bin/pytest -q -p no:cacheprovider -m "not redis" "$@"
+mkdir "$tmp/var"
+run_postgres() {
+  CSMS_TEST_MODE=production \
+  DATABASE_URL="$TEST_DATABASE_URL" \
+  REDIS_URL="redis://$REDIS_HOST:$REDIS_PORT/${CSMS_TEST_REDIS_DB:-15}" \
+    .venv/bin/pytest -q -p no:cacheprovider --durations=15 "$@"
+}
+run_sqlite() {
+  CSMS_TEST_MODE=embedded DATABASE_URL="sqlite:///$tmp/var/test.sqlite3" REDIS_URL="" CSMS_VAR_DIR="$tmp/var" \
+    .venv/bin/pytest -q -p no:cacheprovider --durations=15 -m "not redis" "$@"
+}
+if [ -n "${CSMS_TEST_SERIAL:-}" ]; then
+  echo "== PostgreSQL + Redis =="; run_postgres "$@"
+  echo "== embedded SQLite =="; run_sqlite "$@"
+  exit 0
+fi
+run_sqlite "$@" >"$tmp/sqlite.log" 2>&1 &
+sqlite_pid=$!
+echo "== PostgreSQL + Redis =="
+postgres_rc=0; run_postgres "$@" || postgres_rc=$?
+sqlite_rc=0; wait "$sqlite_pid" || sqlite_rc=$?
+echo "== embedded SQLite =="
+cat "$tmp/sqlite.log"
+echo "PostgreSQL + Redis: exit $postgres_rc; embedded SQLite: exit $sqlite_rc"
+[ "$postgres_rc" = 0 ] && [ "$sqlite_rc" = 0 ]

@@ -25,7 +25,15 @@ import pytest  # noqa: E402
 
 import core  # noqa: E402,F401
 from core import db  # noqa: E402
+from core.products.catalogue import ensure_catalogue  # noqa: E402
+from core.tenancy import passwords  # noqa: E402
 from tests.support import TenantCtx, app_client, login, make_tenant, post_form  # noqa: E402
+
+# Argon2 with its cheapest parameters for the passwords the tests set (users, stations): each hash and each check
+# (login, station handshake) would otherwise cost ~80 ms of CPU, minutes over the suite. A hash carries its own
+# parameters, so csms's code verifies these as it verifies real ones, in this process and in live servers alike;
+# csms's default parameters are the library's (tests/unit/test_passwords.py).
+passwords._hasher = passwords.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 # The extrawest-ocpi peer (its own process and virtualenv) for the OCPI tests: fixtures ocpi_peer, ocpi_emsp.
 pytest_plugins = ["tests.ocpi_peer.fixtures"]
@@ -62,6 +70,7 @@ async def database() -> AsyncIterator[None]:
         await cache.aclose()
     await db.migrate()
     await db.open_pool(5)
+    await ensure_catalogue()  # as `csms migrate` does (core.products.setup)
     yield
     await db.close_pool()
 

@@ -3,6 +3,7 @@ scratch databases and a bare OCPP station."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import ipaddress
@@ -73,6 +74,38 @@ async def make_tenant(kind: str = "CPO", parent_id: int | None = None, country: 
     return TenantCtx(tenant=tenant, admin=admin, actor=await logins.actor_for_user(admin))
 
 
+async def assign_eoperate(actor: Actor, station_id: int) -> None:
+    """The eOperate professional product that fits the station (DC when a charge point is DC, else AC): marketing
+    and roaming need it (core.products), so every fixture that markets a station or publishes it to partners assigns
+    it first."""
+    from core.products import assignments
+    from core.products.catalogue import ProductCode, ensure_catalogue, product_by_code
+
+    await ensure_catalogue()
+    kinds = (await assignments.station_power_types([station_id])).get(station_id, set())
+    product = await product_by_code(ProductCode.EOPERATE_DC if "DC" in kinds else ProductCode.EOPERATE_AC)
+    assert product is not None
+    done = await assignments.assign(actor, product["id"], [station_id])
+    assert done.created or done.skipped[0].reason.msgid == "The station already has this product.", done.skipped
+
+
+async def bulk_eoperate(stations: list[tuple[int, int]]) -> None:
+    """eOperate professional AC on many (tenant id, station id) at once, from yesterday: for the benches, which
+    seed thousands of marketed stations with direct inserts (roaming partners see a station only with it)."""
+    from core.products.catalogue import ProductCode, ensure_catalogue, product_by_code
+    from core.products.tables import ProductAssignment
+
+    await ensure_catalogue()
+    product = await product_by_code(ProductCode.EOPERATE_AC)
+    assert product is not None
+    since = datetime.now(UTC) - timedelta(days=1)
+    price = product["monthly_net_cents"]
+    rows = [ProductAssignment(tenant=tenant_id, station=station_id, product=product["id"], starts_at=since,
+                              monthly_net_cents=price) for tenant_id, station_id in stations]  # fmt: skip
+    for first in range(0, len(rows), 200):
+        await ProductAssignment.insert(*rows[first : first + 200])
+
+
 _app: Any = None
 _addresses = itertools.count(1)
 
@@ -134,6 +167,23 @@ def run_csms(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
     """One `csms` command as an operator runs it, with ``env``."""
     return subprocess.run([sys.executable, "-m", "csms.cli", *args], env=env, capture_output=True, text=True,
                           timeout=120, check=False)  # fmt: skip
+
+
+async def csms_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``run_csms`` from an async test, the event loop running meanwhile: the app's background work in this process
+    (embedded: its periodic ticks, the outbox relay) may be in the middle of a SQLite write transaction, and with the
+    loop held up it would keep the database's one write lock until the command gave up ("database is locked")."""
+    return await asyncio.to_thread(run_csms, env, *args)
+
+
+async def stop_simulated(sims: list[Any], runners: list[asyncio.Task[None]]) -> None:
+    """Stops simulated stations (ocpp_cs.simulator) and waits for their run tasks."""
+    for sim in sims:
+        await sim.stop()
+    for runner in runners:
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
 
 
 def stop_process(proc: subprocess.Popen[Any], timeout: float = 15) -> int:
@@ -202,6 +252,22 @@ def csms_serve(
         yield f"http://127.0.0.1:{port}"
     finally:
         stop_process(proc, timeout=10)
+
+
+@contextlib.contextmanager
+def csms_site(env: dict[str, str], log: IO[str], port: int | None = None) -> Iterator[str]:
+    """A live csms of its own settings (``env``): `csms serve`, and on Redis a `csms worker` with the same settings
+    for the jobs (embedded, the serve runs them itself); yields the base URL."""
+    with csms_serve(env, log, port=port) as base:
+        if not env.get("REDIS_URL"):
+            yield base
+            return
+        worker = subprocess.Popen([sys.executable, "-m", "csms.cli", "worker", "--processes", "1", "--threads", "2"],
+                                  env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        try:
+            yield base
+        finally:
+            stop_process(worker, timeout=10)
 
 
 def postgres_server(url: str) -> dict[str, Any]:
@@ -287,11 +353,27 @@ _VOLATILE = {
     "api_key": {"last_used_at"},
     "staff_user": {"last_login_at"},
     "staff_session": {"last_seen_at", "remote_addr"},
+    # the mail job's delivery of a mail queued earlier (a community invitation of the setup, sent in the background
+    # while a refused request runs); a mail a request queues is a new row
+    "mail": {"status", "attempts", "last_error", "sending_until", "sent_at"},
 }
 # Written by logins and API key checks (by e-mail address or source address), by stations and by the sandbox
 # payment provider (its answers per idempotency key, the provider's state, not ours) only, never by a portal or API
 # route as data.
-_NOT_OF_A_TENANT = {"login_attempt", "api_key_failure", "meter_value", "sandbox_call", "sandbox_intent"}
+# The platform's catalogue (product) and its billing runs (billing_run; their lines are the billed tenants') belong
+# to the installation, not to a tenant; so do the alert tick's cursor (core.alerts.detect) and the firmware campaign
+# tick's lease (core.firmware.campaigns).
+_NOT_OF_A_TENANT = {
+    "login_attempt",
+    "api_key_failure",
+    "meter_value",
+    "sandbox_call",
+    "sandbox_intent",
+    "product",
+    "billing_run",
+    "alert_cursor",
+    "firmware_tick_lease",
+}
 
 
 async def stored_rows(*tenant_ids: int) -> dict[str, list[tuple[Any, ...]]]:

@@ -6,8 +6,10 @@ from typing import Any
 
 from core import jobs
 from workers import (
+    billing_actors,
     broker,  # noqa: F401 - binds actors to the configured broker
     cdr_actors,
+    community_actors,
     import_actors,
     mail_actors,
     roaming_actors,
@@ -16,9 +18,11 @@ from workers.schedules import register_periodic
 
 # core.jobs name -> actor; csms wires them with register_jobs() at start-up.
 JOBS: dict[str, Any] = {
+    "billing.run": billing_actors.run_month,
     "bulk_import.run": import_actors.run_import,
     "cdrs.build": cdr_actors.build_cdr,
     "cdrs.check_signatures": cdr_actors.check_signatures,
+    "community.statements": community_actors.write_statements,
     "mail.send": mail_actors.send_mail,
     "roaming.push_partner": roaming_actors.push_partner,
     "roaming.send_cdr": roaming_actors.send_cdr,

@@ -12,6 +12,7 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import AsyncIO, Middleware
 
+from core.periodic import JOBS, STATIONS
 from core.settings import get_settings
 from workers.embedded import EmbeddedBroker
 
@@ -67,7 +68,7 @@ class OutboxRelay(Middleware):
         loop_thread = get_event_loop_thread()
         if loop_thread is not None:
             self.relay = loop_thread.run_coroutine(_start_relay(periodic=True))
-            self.scheduler = loop_thread.run_coroutine(_start_scheduler())
+            self.scheduler = loop_thread.run_coroutine(_start_scheduler(JOBS))
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         from dramatiq.asyncio import get_event_loop_thread
@@ -109,18 +110,18 @@ async def _start_relay(periodic: bool) -> Any:
     return relay
 
 
-async def _start_scheduler() -> Any:
+async def _start_scheduler(where: str | None) -> Any:
     from core.periodic import Scheduler
 
-    scheduler = Scheduler()
+    scheduler = Scheduler(where)
     scheduler.start()
     return scheduler
 
 
 async def start_periodic() -> Any:
-    """The periodic work (core.periodic) on the server's loop in embedded mode; None in production, where each
-    `csms worker` runs it."""
-    return await _start_scheduler() if isinstance(broker, EmbeddedBroker) else None
+    """The periodic work (core.periodic) on the server's loop in embedded mode, all of it; in production each
+    `csms worker` runs the jobs' part and each serve node the stations' part (it needs the node's command bus)."""
+    return await _start_scheduler(None if isinstance(broker, EmbeddedBroker) else STATIONS)
 
 
 async def start_outbox_relay() -> Any:

@@ -16,6 +16,8 @@ from typing import Any
 from dramatiq import Message
 from dramatiq.brokers.stub import StubBroker
 
+from core import jobs
+
 log = logging.getLogger("csms.jobs")
 
 DEFAULT_MAX_RETRIES = 20  # Dramatiq's own default
@@ -75,6 +77,9 @@ class EmbeddedBroker(StubBroker):
             options = {**actor.options, **message.options}
             throws = options.get("throws") or ()
             if isinstance(exc, throws) or attempt >= options.get("max_retries", DEFAULT_MAX_RETRIES):
+                if isinstance(exc, jobs.RetryLater):  # expected (a partner is away): one line, no stack
+                    log.warning("job %s(%s) not done now: %s", message.actor_name, message.message_id, exc)
+                    return
                 log.exception("job %s(%s) failed for good", message.actor_name, message.message_id)
                 return
             base = options.get("min_backoff", DEFAULT_MIN_BACKOFF_MS) * 2**attempt

@@ -4,8 +4,13 @@ embedded and in each `csms worker` process, so every function here is safe to ru
 from __future__ import annotations
 
 from core import periodic
+from core.alerts import detect as alerts
+from core.billing import runs as billing_runs
+from core.community.statements import due_months
+from core.firmware import campaigns as firmware_campaigns
 from core.payments.recovery import recover_payments
 from core.roaming import commands, exchange_log, health, pushes, session_push
+from core.settings import get_settings
 from core.tariffs.assignments import mark_assignments_in_force
 
 HOUR = 3600
@@ -24,3 +29,12 @@ def register_periodic() -> None:
     periodic.every("tariffs.assignments_in_force", 30, mark_assignments_in_force)
     # payments a crash or a walked-away driver left half done (core.payments.recovery); safe in several processes
     periodic.every("payments.recovery", 60, recover_payments)
+    # community charging: each community's last month, once it has ended (the job writes a month only once)
+    periodic.every("community.due_months", HOUR, due_months)
+    # billing: a preview of the month that has just ended is waiting on the 1st; the platform operator finalises it
+    periodic.every("billing.due_months", HOUR, billing_runs.due_months)
+    # alerts from the stations' statuses, connections and anomalies, and their mails (one tick at a time: a lease)
+    periodic.every("alerts.tick", get_settings().alerts.tick_seconds, alerts.tick)
+    # firmware campaigns: start stations (at most max_parallel at once), fail stalled ones (one tick at a time: a lease)
+    # it sends UpdateFirmware: on the serve nodes, which hold the command bus (core.periodic.STATIONS)
+    periodic.every("firmware.campaigns", firmware_campaigns.TICK_SECONDS, firmware_campaigns.tick, periodic.STATIONS)

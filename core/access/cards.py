@@ -305,6 +305,46 @@ async def import_cards(actor: Actor, text: str, driver_group_id: Any = None, *, 
     return BulkResult(results, save, group)
 
 
+async def create_cards(actor: Actor, rows: list[dict[str, Any]], driver_group_id: Any = None) -> list[dict[str, Any]]:
+    """Many cards from structured rows (the REST API's bulk call), all or nothing, optionally into a driver group:
+    the same rules as the list import (``check_lines``), but a row that is invalid, repeats an earlier row's uid or
+    names an existing card refuses the whole call with each row's errors (``cards[<index>].<field>``, index from
+    0). Returns the created cards in the order of ``rows``."""
+    actor.require(Permission.CARDS_MANAGE)
+    actor.require(Permission.CARDS_VIEW)
+    errors: dict[str, Message] = {}
+    group = await _group_into(actor, driver_group_id, errors)
+    if not rows:
+        errors["cards"] = Message("Enter at least one card uid.")
+    elif len(rows) > MAX_BULK_LINES:
+        errors["cards"] = Message("At most %(max)s cards at once.", {"max": MAX_BULK_LINES})
+    if errors:
+        raise ValidationError(errors)
+    lines = [CardLine(index, {key: str(value) for key, value in row.items() if value is not None})
+             for index, row in enumerate(rows)]  # fmt: skip
+    tenant_id = actor.tenant_id
+    uids = sorted({normalize_uid(line.values.get("uid", "")) for line in lines} - {""})
+    async with transaction():
+        results = check_lines(lines, await _existing_uids(tenant_id, uids))
+        refused = {f"cards[{result.line}].{name}": message for result in results
+                   if result.outcome != BulkOutcome.CREATED for name, message in result.errors.items()}  # fmt: skip
+        if refused:
+            raise ValidationError(refused)
+        await _insert(actor, [result.card for result in results], group)
+    created = {row["uid"]: row for row in await list_cards_by_uid(actor, [r.uid for r in results])}
+    return [created[result.uid] for result in results]
+
+
+async def list_cards_by_uid(actor: Actor, uids: list[str]) -> list[dict[str, Any]]:
+    actor.require(Permission.CARDS_VIEW)
+    found: list[dict[str, Any]] = []
+    for first in range(0, len(uids), 500):
+        found += await ChargingCard.select().where(
+            (ChargingCard.tenant == actor.tenant_id) & ChargingCard.uid.is_in(uids[first : first + 500])
+        )
+    return found
+
+
 async def _insert(actor: Actor, new: list[dict[str, Any]], group: dict[str, Any] | None) -> None:
     tenant_id = actor.tenant_id
     group_id = group["id"] if group else None

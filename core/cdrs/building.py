@@ -13,6 +13,7 @@ from core.cdrs.tables import Cdr
 from core.charging.meter_values import session_sampled_values
 from core.charging.sessions import FAILED_STOP_REASONS, SessionStatus, StaleReason
 from core.charging.tables import ChargingSession
+from core.dashboard import buckets as dashboard
 from core.db import transaction
 from core.eichrecht import ocmf
 from core.infrastructure.stations import SIGNATURE_CHECK_TOPIC
@@ -298,6 +299,7 @@ async def create_cdr(session_id: int) -> int | None:
             # another run made the session's CDR meanwhile: this one is not kept
             await Cdr.delete().where(Cdr.id == cdr_id)
             return await _current_cdr_id(session_id)
+        await dashboard.record_cdr(values)
         await _publish_roaming(values, [cdr_id])
     return cdr_id
 
@@ -326,6 +328,8 @@ async def correct_cdr(session_id: int) -> int | None:
         if not await _claim(session_id, int(current["id"]), ids[1]):
             await Cdr.delete().where(Cdr.id.is_in(ids))  # corrected by another run meanwhile
             return await _current_cdr_id(session_id)
+        await dashboard.record_cdr(current, -1)
+        await dashboard.record_cdr(values)
         # the partner gets the credit CDR first, then the new one (the same outbox topic as every CDR)
         await _publish_roaming(current, ids[:1])
         await _publish_roaming(values, ids[1:])

@@ -9,8 +9,8 @@ few columns that differ by language, batch by batch.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +35,13 @@ EXPORT_HEADERS: dict[str, Message] = {
 }  # fmt: skip
 
 
+# How a session was authorised, as the charging data pages name it (core.charging.authorization.AuthSource).
+AUTH_SOURCE_LABELS: dict[str, Message] = {
+    "RFID": Message("RFID card"), "REMOTE": Message("Remote"), "DIRECT_PAYMENT": Message("Direct Payment"),
+    "TERMINAL": Message("Payment terminal"),
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class CsvStyle:
     delimiter: str
@@ -43,18 +50,22 @@ class CsvStyle:
     time_zone: str
     yes: str  # the flags' words, translated by the caller
     no: str
+    auth_sources: Mapping[str, str] = field(default_factory=dict)  # AUTH_SOURCE_LABELS translated by the caller
 
 
-def csv_style(language: str, time_zone: str, yes: str, no: str) -> CsvStyle:
+def csv_style(language: str, time_zone: str, yes: str, no: str, auth_sources: Mapping[str, str] | None = None
+              ) -> CsvStyle:  # fmt: skip
+    labels = dict(auth_sources or {})
     if language == "de":
-        return CsvStyle(";", True, "%d.%m.%Y %H:%M:%S", time_zone, yes, no)
-    return CsvStyle(",", False, "%Y-%m-%d %H:%M:%S", time_zone, yes, no)
+        return CsvStyle(";", True, "%d.%m.%Y %H:%M:%S", time_zone, yes, no, labels)
+    return CsvStyle(",", False, "%Y-%m-%d %H:%M:%S", time_zone, yes, no, labels)
 
 
 _INDEX = {name: i for i, name in enumerate(EXPORT_COLUMNS)}
 _TIMES = [_INDEX[k] for k in TEXT_TIMES]
 _DECIMALS = [_INDEX[k] for k in TEXT_DECIMALS]
 _FLAGS = [_INDEX[k] for k in TEXT_FLAGS]
+_AUTH = _INDEX["auth_source"]
 
 
 def localized_row(row: Sequence[Any], style: CsvStyle, zone: ZoneInfo) -> list[Any]:
@@ -72,6 +83,8 @@ def localized_row(row: Sequence[Any], style: CsvStyle, zone: ZoneInfo) -> list[A
     for i in _FLAGS:
         if out[i] is not None:
             out[i] = style.yes if str(out[i]).lower() in {"true", "1"} else style.no
+    if out[_AUTH] is not None:  # a label, not the code; a code without a label stays as it is
+        out[_AUTH] = style.auth_sources.get(str(out[_AUTH]), out[_AUTH])
     return out
 
 

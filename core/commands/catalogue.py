@@ -9,6 +9,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -292,21 +293,32 @@ async def _cancel_reservation(ctx: CommandContext) -> dict[str, Any]:
     return {"reservationId": reservation_id}
 
 
-async def _set_charging_profile(ctx: CommandContext) -> dict[str, Any]:
-    purpose = ctx.params["purpose"]
-    connector = 0 if purpose == "ChargePointMaxProfile" else ctx.connector_id
+def charging_profile_payload(
+    connector_id: int, profile_id: int, purpose: str, limit: Decimal | float, unit: str = "A", stack_level: int = 0
+) -> dict[str, Any]:
+    """SetChargingProfile.req: one constant limit from now on (the portal's command and load management)."""
     profile = {
-        "chargingProfileId": ctx.params.get("profile_id") or ctx.record_id,
-        "stackLevel": ctx.params.get("stack_level") or 0,
+        "chargingProfileId": profile_id,
+        "stackLevel": stack_level,
         "chargingProfilePurpose": purpose,
         "chargingProfileKind": "Absolute",
         "chargingSchedule": {
             "startSchedule": _ocpp_time(datetime.now(UTC)),
-            "chargingRateUnit": ctx.params["unit"],
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": float(ctx.params["limit"])}],
+            "chargingRateUnit": unit,
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": float(limit)}],
         },
     }
-    return {"connectorId": connector, "csChargingProfiles": profile}
+    return {"connectorId": connector_id, "csChargingProfiles": profile}
+
+
+async def _set_charging_profile(ctx: CommandContext) -> dict[str, Any]:
+    purpose = ctx.params["purpose"]
+    connector = 0 if purpose == "ChargePointMaxProfile" else ctx.connector_id
+    profile_id = ctx.params.get("profile_id") or ctx.record_id
+    stack_level = ctx.params.get("stack_level") or 0
+    return charging_profile_payload(
+        connector, profile_id, purpose, ctx.params["limit"], ctx.params["unit"], stack_level
+    )
 
 
 async def _clear_charging_profile(ctx: CommandContext) -> dict[str, Any]:

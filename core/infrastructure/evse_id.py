@@ -33,6 +33,12 @@ def normalize_evse_id(raw: str) -> str:
     return normalised
 
 
+def compact_evse_id(raw: str) -> str:
+    """An EVSE-ID as a person may type it, reduced for comparison: upper case, without ``*``, ``-``, ``.``,
+    ``_`` and spaces (``de ise e12345 1`` and ``DE*ISE*E12345*1`` are the same charge point)."""
+    return re.sub(r"[\s*._-]", "", raw).upper()
+
+
 def is_valid_evse_id(raw: str) -> bool:
     try:
         normalize_evse_id(raw)

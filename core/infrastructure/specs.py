@@ -45,12 +45,14 @@ class EvseStatus(StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
-# Dashboard tiles (vaylens): each opens the overview filtered by its group.
+# Dashboard tiles (vaylens): each opens the overview filtered by its group. "Not available" is every charge point
+# that cannot be used for now without being broken: a station reporting "Unavailable" (OCPP; INOPERATIVE in OCPI,
+# shown as "Not available" too), one csms cannot reach (UNKNOWN) and one not built yet. "Out of order" is a fault.
 STATUS_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "available": ("Available", ("AVAILABLE",)),
     "occupied": ("Occupied", ("CHARGING", "BLOCKED", "RESERVED")),
-    "unavailable": ("Not available", ("UNKNOWN", "PLANNED")),
-    "inoperative": ("Inoperative", ("INOPERATIVE", "OUTOFORDER")),
+    "unavailable": ("Not available", ("INOPERATIVE", "UNKNOWN", "PLANNED")),
+    "inoperative": ("Out of order", ("OUTOFORDER",)),
 }
 
 CONNECTOR_STANDARDS = (
@@ -72,7 +74,6 @@ POWER_TYPES = ("AC_1_PHASE", "AC_2_PHASE", "AC_3_PHASE", "DC")
 PARKING_TYPES = ("ALONG_MOTORWAY", "PARKING_GARAGE", "PARKING_LOT", "ON_DRIVEWAY", "ON_STREET", "UNDERGROUND_GARAGE")
 PARKING_RESTRICTIONS = ("EV_ONLY", "PLUGGED", "DISABLED", "CUSTOMERS", "MOTORCYCLES")
 OCPP_VERSIONS = ("1.6", "2.0.1")
-PRODUCTS = ("eOperate professional AC", "eOperate professional DC", "360.SUPPORT")
 # The station's OCPP identity (the last path segment of its websocket URL, the Basic auth user): printable ASCII
 # that needs no escaping in a URL. The handshake refuses any other id before it touches the database.
 CHARGE_BOX_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:+\-]{0,47}"
@@ -162,7 +163,6 @@ STATION_SPEC = FormSpec(
         Field("installation_status", kind="choice", choices=tuple(InstallationStatus), default="PLANNED"),
         Field("access_type", kind="choice", choices=tuple(AccessType), default="PUBLIC_PAID"),
         Field("show_as_poi", kind="bool", default=True),
-        Field("products", kind="list", choices=PRODUCTS),
         Field("attributes", kind="json"),
         # Eichrecht: the meter's public key as on the station's label (hex of the DER key, or PEM)
         Field("meter_public_key", kind="text", max_length=2000, checks=(ocmf.check_public_key,),

@@ -23,7 +23,7 @@ from email.utils import make_msgid
 from enum import StrEnum
 from typing import Any
 
-from core import outbox
+from core import jobs, outbox
 from core.db import engine, transaction
 from core.errors import Message, NotFound, ValidationError
 from core.mail import transport
@@ -54,7 +54,7 @@ class MailStatus(StrEnum):
     UNSENT = "UNSENT"  # no SMTP_URL when the worker took it
 
 
-class MailNotSent(transport.MailNotSent):
+class MailNotSent(transport.MailNotSent, jobs.RetryLater):
     """Raised by the job so that the outbox hands the message over again after its backoff."""
 
 

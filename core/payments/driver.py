@@ -8,14 +8,21 @@ No actor: the driver has no login. Everything is found by the charge point's EVS
 - The offer: station name and address, the charge point's live availability (``availability``), its connectors,
   and the gross prices of the tariff active on it now (core.tariffs): per kWh, per minute from minute N, the
   session fee, parking. Without a tariff the charge point offers no Direct Payment (AFIR: the price comes first).
-- ``pay``: the hold (``HOLD_AMOUNT``) is pre-authorised through core.payments.service; the driver's page then goes
-  on to the 3-D Secure challenge, the decline page, or ``start``.
+- ``pay``: the hold (the tenant's ``hold_amount``, core.payments.direct_settings) is pre-authorised through
+  core.payments.service; the driver's page then goes on to the 3-D Secure challenge, the decline page, or ``start``.
+  With a provider that takes the card on its own page (``CardEntry.HOSTED``: the offer's ``card_entry``) csms never
+  sees a card: ``pay`` asks the provider for its page and the driver is sent there (the payment waits in
+  ``challenge``); ``after_challenge`` is where the driver comes back, paid or given up (``cancelled``: nothing is
+  held, the page is closed at the provider).
 - ``start``: an accepted authorization for the payment's idTag is recorded at the charge point (as a remote start
   is), the payment moves to session_starting and RemoteStartTransaction goes out through the OCPP command
   machinery (core.commands). A station that is offline, refuses or does not answer: start_failed, released at once.
-  A station that accepted but whose StartTransaction does not come within ``START_CONFIRM_SECONDS``: the same.
-- ``progress``: what the driver's page polls: it follows the session (charging, then stopped) and captures at its
-  end when the session-stopped handler has not yet done so.
+  A station that accepted but whose StartTransaction does not come within the tenant's ``start_confirm_seconds``:
+  the same, written by the periodic recovery (core.payments.recovery); its idTag is refused from then on.
+- ``progress``: what the driver's page polls (GET: it reads, never writes; prefetchers, link scanners and reloads
+  change nothing). ``shown`` tells the truth before anything is written: the session started (charging), the start
+  was not confirmed in time (not started, the hold being released), the session ended (the final price being taken).
+  The writes are the POSTs' (stop), the session-stopped handler's (capture) and recovery's (every minute).
 - ``authorize_payment_tag``: the authorization hook (core.charging.authorization) that accepts a payment's idTag
   at its own charge point only, while money is held for it.
 """
@@ -23,9 +30,10 @@ No actor: the driver has no login. Everything is found by the charge point's EVS
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -38,19 +46,16 @@ from core.charging.transactions import record_authorization
 from core.commands.catalogue import CommandStatus
 from core.commands.running import prepare_call
 from core.errors import Message
-from core.infrastructure.tables import ChargePoint, Connector, Location
-from core.payments import recovery, service
+from core.infrastructure.tables import ChargePoint, Connector
+from core.payments import direct_settings, recovery, service
+from core.payments.provider import CardEntry, card_entry_of
 from core.payments.states import IllegalTransition, PaymentState
 from core.payments.tables import Payment
+from core.settings import get_settings
 from core.tariffs.assignments import tariff_snapshot_for
 from core.tariffs.pricing import gross_unit_price, round_money
-from core.tenancy.tables import Tenant
 
 S = PaymentState
-HOLD_AMOUNT = Decimal(
-    "50.00"
-)  # what is held on the card before the start; the final price is captured, the rest released
-START_CONFIRM_SECONDS = 90  # a station that accepted the remote start must send its StartTransaction within this
 REMOTE_TIMEOUT = 20.0  # seconds the station has to answer RemoteStartTransaction / RemoteStopTransaction
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 # payment states in which the payment's idTag may charge at its charge point
@@ -127,18 +132,36 @@ async def prices_at(charge_point: dict[str, Any], at: datetime | None = None) ->
     )  # fmt: skip
 
 
-async def charge_point_by_evse(evse_id: str) -> dict[str, Any] | None:
-    """A charge point that offers Direct Payment, with its station and location facts; None otherwise."""
+# the location's facts the offer shows, read with the charge point (one query instead of three)
+_LOCATION = ("name", "address", "postal_code", "city", "hotline", "operator_name", "time_zone")
+
+
+@functools.cache
+def _charge_point_columns(with_offer: bool) -> tuple[Any, ...]:
+    """The columns of ``charge_point_by_evse``, built once: Piccolo copies every column of a join chain such as
+    ``ChargePoint.station.location.name`` when it is spelled, which cost more CPU than the query itself (profiled
+    with bench/direct_payment.py)."""
+    columns = (
+        *ChargePoint.all_columns(),
+        ChargePoint.station.charge_box_id.as_alias("charge_box_id"),
+        ChargePoint.station.name.as_alias("station_name"),
+        ChargePoint.station.connected.as_alias("connected"),
+        ChargePoint.station.location.as_alias("location_id"),
+    )
+    if not with_offer:
+        return columns
+    location = ChargePoint.station.location
+    return (*columns, *(getattr(location, name).as_alias(f"location_{name}") for name in _LOCATION),
+            ChargePoint.tenant.name.as_alias("tenant_name"))  # fmt: skip
+
+
+async def charge_point_by_evse(evse_id: str, with_offer: bool = False) -> dict[str, Any] | None:
+    """A charge point that offers Direct Payment, with its station facts (``with_offer``: and its location's and
+    its operator's, ``location_*`` and ``tenant_name``); None otherwise."""
     if not evse_id or len(evse_id) > 48:
         return None
     row = await (
-        ChargePoint.select(
-            *ChargePoint.all_columns(),
-            ChargePoint.station.charge_box_id.as_alias("charge_box_id"),
-            ChargePoint.station.name.as_alias("station_name"),
-            ChargePoint.station.connected.as_alias("connected"),
-            ChargePoint.station.location.as_alias("location_id"),
-        )
+        ChargePoint.select(*_charge_point_columns(with_offer))
         .where(
             (ChargePoint.evse_id == evse_id)
             & (ChargePoint.auth_direct_payment == True)  # noqa: E712 - piccolo column comparison
@@ -149,42 +172,28 @@ async def charge_point_by_evse(evse_id: str) -> dict[str, Any] | None:
     return row
 
 
-async def open_session_of(charge_point_id: int) -> dict[str, Any] | None:
-    return await (
-        ChargingSession.select()
-        .where(
-            (ChargingSession.charge_point == charge_point_id)
-            & ChargingSession.status.is_in([s.value for s in OPEN_STATUSES])
-        )
-        .order_by(ChargingSession.id, ascending=False)
-        .first()
+async def has_open_session(charge_point_id: int) -> bool:
+    return await ChargingSession.exists().where(
+        (ChargingSession.charge_point == charge_point_id)
+        & ChargingSession.status.is_in([s.value for s in OPEN_STATUSES])
     )
 
 
 async def live_availability(charge_point: dict[str, Any]) -> str:
-    fresh = (
-        await ChargePoint.select(
-            ChargePoint.status, ChargePoint.status_detail, ChargePoint.station.connected.as_alias("connected")
-        )
-        .where(ChargePoint.id == charge_point["id"])
-        .first()
-    )
-    if fresh is None:
-        return Availability.FAULTED
-    busy = await open_session_of(charge_point["id"]) is not None
-    return availability(bool(fresh["connected"]), fresh["status"], fresh["status_detail"], busy)
+    """Whether a driver can start at ``charge_point`` (a row of ``charge_point_by_evse`` read in this request: its
+    status and connected flag are current) now."""
+    busy = await has_open_session(charge_point["id"])
+    return availability(bool(charge_point["connected"]), charge_point["status"], charge_point["status_detail"], busy)
 
 
 async def offer(evse_id: str) -> dict[str, Any] | None:
     """Everything the driver's page shows before anything starts; None for an unknown EVSE-ID."""
-    charge_point = await charge_point_by_evse(evse_id)
+    charge_point = await charge_point_by_evse(evse_id, with_offer=True)
     if charge_point is None:
         return None
-    location = await Location.select(
-        Location.name, Location.address, Location.postal_code, Location.city, Location.hotline,
-        Location.operator_name, Location.time_zone,
-    ).where(Location.id == charge_point["location_id"]).first()  # fmt: skip
-    tenant = await Tenant.select(Tenant.name).where(Tenant.id == charge_point["tenant"]).first()
+    facts = {name: charge_point.pop(f"location_{name}") for name in _LOCATION}
+    tenant_name = charge_point.pop("tenant_name")
+    location = facts if charge_point["location_id"] is not None else {}
     connectors = (
         await Connector.select(Connector.standard, Connector.format, Connector.max_electric_power)
         .where(Connector.charge_point == charge_point["id"])
@@ -192,13 +201,19 @@ async def offer(evse_id: str) -> dict[str, Any] | None:
     )
     return {
         "charge_point": charge_point,
-        "location": location or {},
-        "operator": (location or {}).get("operator_name") or (tenant or {}).get("name", ""),
+        "location": location,
+        "operator": location.get("operator_name") or tenant_name or "",
         "connectors": connectors,
         "availability": await live_availability(charge_point),
         "prices": await prices_at(charge_point),
-        "hold": HOLD_AMOUNT,
+        "hold": (await direct_settings.of_tenant(charge_point["tenant"])).hold_amount,
+        "card_entry": card_entry(),
     }
+
+
+def card_entry() -> CardEntry:
+    """Where drivers enter the card for new payments: csms's own form, or the provider's page."""
+    return card_entry_of(get_settings().payments.provider)
 
 
 # --- paying ---------------------------------------------------------------------------------------------------
@@ -232,7 +247,9 @@ class CardForm:
 async def pay(evse_id: str, *, email: str, language: str, payment_method: str, return_url: str,
               accepted_terms: bool, card: CardForm | None = None) -> dict[str, Any]:  # fmt: skip
     """Hold the amount for a charge at ``evse_id``: returns the payment (authorised, challenge or declined).
-    DriverError for an unknown charge point, one that cannot start now, or a form to correct."""
+    DriverError for an unknown charge point, one that cannot start now, or a form to correct. ``card`` is the
+    sandbox's form; with a provider's own page (CardEntry.HOSTED) there is none and no ``payment_method``: the
+    payment is then in ``challenge`` with the page's address in ``challenge_url``."""
     charge_point = await charge_point_by_evse(evse_id)
     if charge_point is None:
         raise DriverError("unknown")
@@ -242,6 +259,8 @@ async def pay(evse_id: str, *, email: str, language: str, payment_method: str, r
     prices = await prices_at(charge_point)
     if prices is None:
         raise DriverError("no_price")
+    if card_entry() is CardEntry.HOSTED:  # the provider's page takes the card: none is ever passed on from here
+        card, payment_method = None, ""
     errors: dict[str, Message] = {}
     if not EMAIL.match(email.strip()):
         errors["email"] = Message("Enter the e-mail address for the receipt.")
@@ -251,20 +270,29 @@ async def pay(evse_id: str, *, email: str, language: str, payment_method: str, r
         errors.update(card.check(now()))
     if errors:
         raise DriverError("form", errors)
+    hold = (await direct_settings.of_tenant(charge_point["tenant"])).hold_amount
     payment = await service.create_payment(
-        charge_point["tenant"], amount=round_money(HOLD_AMOUNT, prices.currency), currency=prices.currency,
+        charge_point["tenant"], amount=round_money(hold, prices.currency), currency=prices.currency,
         charge_point_id=charge_point["id"], evse_id=evse_id, email=email, language=language,
     )  # fmt: skip
     return await service.authorise(payment["id"], payment_method, return_url.replace("{uid}", payment["uid"]))
 
 
-async def after_challenge(uid: str) -> dict[str, Any]:
-    """The driver is back from the 3-D Secure step: ask the provider what it decided."""
+async def after_challenge(uid: str, cancelled: bool = False) -> dict[str, Any]:
+    """The driver is back from the 3-D Secure step or the provider's payment page: ask the provider what it
+    decided. A driver who gave up there (``cancelled``) and whose payment the provider still has open: the page
+    is closed at the provider and nothing is held (released, failure ``cancelled``)."""
     payment = await _payment(uid)
     try:
-        return await service.refresh(payment["id"])
+        payment = await service.refresh(payment["id"])
     except service.StateConflict:  # a webhook recorded it first
-        return await _payment(uid)
+        payment = await _payment(uid)
+    if cancelled and payment["state"] == S.CHALLENGE:
+        try:
+            payment = await service.release(payment["id"], reason="cancelled")
+        except (service.StateConflict, IllegalTransition):  # a webhook (paid or expired) was first
+            payment = await _payment(uid)
+    return payment
 
 
 async def _payment(uid: str) -> dict[str, Any]:
@@ -327,27 +355,29 @@ async def _session_of(payment: dict[str, Any]) -> dict[str, Any] | None:
     return session
 
 
+def shown(
+    payment: dict[str, Any], session: dict[str, Any] | None, at: datetime, confirm_seconds: int
+) -> dict[str, Any]:
+    """The payment as the driver's page shows it at ``at``: what the next write (recovery, the session-stopped
+    handler, a POST) will record, computed without writing. ``release_pending``: not started, the hold not yet
+    released (it is within a minute)."""
+    state = payment["state"]
+    if state == S.SESSION_STARTING and session is not None:
+        payment, state = {**payment, "state": S.CHARGING, "session": session["id"]}, S.CHARGING
+    elif state == S.SESSION_STARTING and recovery.start_unconfirmed(payment, at, confirm_seconds):
+        return {**payment, "state": S.RELEASED, "failure": "start_not_confirmed", "release_pending": True}
+    if state == S.CHARGING and session is not None and session["status"] not in [s.value for s in OPEN_STATUSES]:
+        return {**payment, "state": S.CAPTURING}
+    return payment
+
+
 async def progress(uid: str, at: datetime | None = None) -> dict[str, Any]:
-    """What the driver's page shows now: the payment, its session, energy, duration and price so far. Moves the
-    payment along: the session started (charging), the start was not confirmed in time (released), the session
-    ended (captured at its final price)."""
+    """What the driver's page shows now: the payment (as ``shown``), its session, energy, duration and price so far.
+    Reads only."""
     at = at or now()
-    payment = await _payment(uid)
-    session = await _session_of(payment) if payment["charge_point"] is not None else None
-    try:
-        if payment["state"] == S.SESSION_STARTING:
-            if session is not None:
-                payment = await service.session_started(payment["id"], int(session["id"]))
-            elif payment["state_changed_at"] <= at - timedelta(seconds=START_CONFIRM_SECONDS):
-                payment = await service.start_failed(payment["id"], "start_not_confirmed")
-        if (
-            payment["state"] == S.CHARGING
-            and session is not None
-            and session["status"] not in [s.value for s in OPEN_STATUSES]
-        ):
-            payment = await recovery.finish_session(int(session["id"])) or await _payment(uid)
-    except (service.StateConflict, IllegalTransition):  # another request or the session-stopped handler was first
-        payment = await _payment(uid)
+    stored = await _payment(uid)
+    session = await _session_of(stored) if stored["charge_point"] is not None else None
+    payment = shown(stored, session, at, await recovery.confirm_seconds_of(stored))
     return {"payment": payment, "session": session, **await _figures(payment, session, at)}
 
 
@@ -367,6 +397,9 @@ async def _figures(payment: dict[str, Any], session: dict[str, Any] | None, at: 
 
 async def stop(uid: str) -> dict[str, Any]:
     """The driver's stop button: RemoteStopTransaction for the payment's running session."""
+    payment = await _payment(uid)
+    with contextlib.suppress(service.StateConflict, IllegalTransition):  # recovery followed the start meanwhile
+        payment = await recovery.follow_start(payment)
     payment = await _payment(uid)
     if payment["state"] != S.CHARGING or payment["session"] is None:
         return payment
@@ -396,7 +429,14 @@ async def authorize_payment_tag(
     if not id_tag.startswith(service.ID_TAG_PREFIX):
         return None
     payment = (
-        await Payment.select(Payment.charge_point, Payment.state, Payment.session)
+        await Payment.select(
+            Payment.tenant,
+            Payment.id_tag,
+            Payment.charge_point,
+            Payment.state,
+            Payment.session,
+            Payment.state_changed_at,
+        )
         .where((Payment.tenant == tenant_id) & (Payment.id_tag == id_tag))
         .first()
     )
@@ -405,6 +445,12 @@ async def authorize_payment_tag(
     if charge_point is not None and payment["charge_point"] != charge_point["id"]:
         return AuthResult(AuthStatus.INVALID, "payment_other_charge_point")
     if payment["state"] not in HELD_FOR_CHARGING:
+        return AuthResult(AuthStatus.INVALID, "payment_not_held")
+    if (
+        payment["state"] == S.SESSION_STARTING
+        and recovery.start_unconfirmed(payment, now(), await recovery.confirm_seconds_of(payment))
+        and await recovery.session_of_payment(payment) is None
+    ):  # the driver's page says it did not start (recovery releases the hold within a minute): too late to start
         return AuthResult(AuthStatus.INVALID, "payment_not_held")
     if payment["session"] is not None and payment["session"] != ignore_session_id:
         return AuthResult(AuthStatus.CONCURRENT_TX, "concurrent_transaction")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
@@ -37,7 +38,24 @@ class Step(StrEnum):
     REFUND = "refund"
 
 
+class CardEntry(StrEnum):
+    """Where the driver enters the card."""
+
+    # csms's own form posts the card (the sandbox's test cards only: a real card's data must never reach csms)
+    INLINE = "inline"
+    # the provider's own page: ``authorise`` without a payment method answers REQUIRES_ACTION with the page's
+    # address (``challenge_url``); the page sends the driver back to ``return_url``, or to ``cancel_url`` when
+    # the driver gives up, and the payment is then asked for with ``retrieve``
+    HOSTED = "hosted"
+
+
 KEY_PREFIX = "csms-pay"
+CANCELLED_QUERY = "cancelled=1"  # what marks a driver's way back from a provider's page as "given up"
+
+
+def cancel_url_of(return_url: str) -> str:
+    """Where a provider's page sends a driver who gives up: ``return_url`` with ``CANCELLED_QUERY``."""
+    return f"{return_url}{'&' if '?' in return_url else '?'}{CANCELLED_QUERY}"
 
 
 def idempotency_key(payment_uid: str, step: Step | str, sequence: int = 0) -> str:
@@ -102,6 +120,14 @@ class AuthoriseRequest:
     idempotency_key: str
     description: str = ""
     email: str = ""
+    # for a provider's own page (CardEntry.HOSTED): the driver's language, what the driver pays for (in that
+    # language), where a driver who gives up goes, and when the payment was made (a deadline derived from it is
+    # the same on every retry, so a repeated request is the same request)
+    language: str = ""
+    line_item: str = ""
+    line_item_detail: str = ""
+    cancel_url: str = ""
+    created_at: datetime | None = None
 
 
 class ProviderError(Exception):
@@ -119,13 +145,17 @@ class ProviderUnavailable(Exception):
 
 class PaymentProvider(Protocol):
     name: str
+    card_entry: CardEntry
 
     async def authorise(self, request: AuthoriseRequest) -> ProviderResult:
-        """Hold ``request.amount``: AUTHORISED, DECLINED, REQUIRES_ACTION (with challenge_url) or PENDING."""
+        """Hold ``request.amount``: AUTHORISED, DECLINED, REQUIRES_ACTION (with challenge_url) or PENDING. Without a
+        ``payment_method`` a CardEntry.HOSTED provider answers REQUIRES_ACTION with its own page's address."""
         ...
 
     async def retrieve(self, reference: str) -> ProviderResult:
-        """The payment's state now (after a challenge, or while pending)."""
+        """The payment's state now (after a challenge or the provider's page, or while pending). The result's
+        ``reference`` may be a new one (a hosted page's payment gets its own id once the driver has paid): core
+        keeps the newest."""
         ...
 
     async def capture(self, reference: str, amount: int, idempotency_key: str) -> ProviderResult:
@@ -152,6 +182,11 @@ def register_provider(name: str, factory: ProviderFactory) -> None:
 
 def provider_names() -> list[str]:
     return sorted(_factories)
+
+
+def card_entry_of(name: str) -> CardEntry:
+    """Where provider ``name``'s drivers enter the card."""
+    return get_provider(name).card_entry
 
 
 def get_provider(name: str) -> PaymentProvider:

@@ -31,12 +31,14 @@ from core.charging.tables import ChargingSession
 from core.db import transaction
 from core.eichrecht.ocmf import TRANSPARENCY_SOFTWARE_URL, SignatureStatus
 from core.errors import Message, ValidationError
+from core.infrastructure.evse_id import compact_evse_id
 from core.infrastructure.tables import Location
 from core.mail import mail_language, queue_mail
 from core.payments import service
 from core.payments.states import PaymentState
 from core.payments.tables import Payment
 from core.settings import get_settings
+from core.tenancy.company import ISSUER_COLUMNS, Issuer, issuer
 from core.tenancy.tables import Tenant
 
 log = logging.getLogger("csms.payments")
@@ -96,6 +98,7 @@ class Receipt:
     card_last4: str
     paid_at: datetime | None  # local time of the capture (the payment's last state change)
     signature_status: str  # core.eichrecht.ocmf.SignatureStatus
+    issuer: Issuer  # the CPO's company data (core.tenancy.company): legal name, postal address, VAT id
     signed_values: tuple[str, ...] = field(default=())  # the OCMF documents verbatim
     transparency_url: str = TRANSPARENCY_SOFTWARE_URL
 
@@ -141,10 +144,13 @@ def assemble(
     zone = local_zone(location.get("time_zone"))
     signed = cdr.get("signed_data") or {}
     tariff = cdr.get("tariff") or {}
+    company = issuer(tenant)
     return Receipt(
         reference=payment["uid"], token=payment.get("receipt_token") or "",
-        operator_name=location.get("operator_name") or (tenant or {}).get("name", ""),
-        operator_hotline=location.get("hotline", ""), operator_email=location.get("operator_email", ""),
+        # the CPO's legal name once entered; before that the location's operator, else the tenant's name
+        operator_name=(tenant or {}).get("legal_name") or location.get("operator_name") or company.name,
+        operator_hotline=location.get("hotline") or company.hotline,
+        operator_email=location.get("operator_email") or company.email,
         operator_website=location.get("operator_website", ""),
         location_name=cdr.get("location_name") or location.get("name", ""),
         address=cdr.get("address") or location.get("address", ""),
@@ -162,6 +168,7 @@ def assemble(
         card_brand=brand_name(payment.get("card_brand", "")), card_last4=payment.get("card_last4", ""),
         paid_at=_local(payment.get("state_changed_at"), zone),
         signature_status=cdr.get("signature_status") or (SignatureStatus.NOT_SIGNED.value if not signed else ""),
+        issuer=company,
         signed_values=tuple(str(v.get("signed_data", "")) for v in signed.get("signed_values", [])
                             if v.get("signed_data")),
     )  # fmt: skip
@@ -192,7 +199,7 @@ async def receipt_of_payment(payment: dict[str, Any]) -> Receipt | None:
             .where((Location.id == cdr["location"]) & (Location.tenant == payment["tenant"]))
             .first()
         )
-    tenant = await Tenant.select(Tenant.name, Tenant.language).where(Tenant.id == payment["tenant"]).first()
+    tenant = await Tenant.select(*ISSUER_COLUMNS).where(Tenant.id == payment["tenant"]).first()
     return assemble(await ensure_token(payment), cdr, location, tenant)
 
 
@@ -249,7 +256,7 @@ def parse_lookup(evse_id: str, day: str, amount: str, last4: str, today: date) -
     digits of the card is needed (both may be given: then both must match)."""
     errors: dict[str, Message] = {}
     evse = evse_id.strip().upper()
-    if not 3 <= len(evse) <= 48:
+    if not 3 <= len(compact_evse_id(evse)) <= 48:
         errors["evse_id"] = Message("Enter the EVSE-ID shown on the charge point.")
     parsed_day: date | None = None
     try:
@@ -274,7 +281,7 @@ def parse_lookup(evse_id: str, day: str, amount: str, last4: str, today: date) -
 def matches(lookup: Lookup, receipt: Receipt) -> bool:
     """Whether a receipt is the one asked for: the same EVSE-ID, started on the local date, and the amount and/or
     the card's last four digits."""
-    if receipt.evse_id.upper() != lookup.evse_id or receipt.started_at is None:
+    if compact_evse_id(receipt.evse_id) != compact_evse_id(lookup.evse_id) or receipt.started_at is None:
         return False
     if receipt.started_at.date() != lookup.day:
         return False
@@ -288,9 +295,9 @@ async def find_receipt(lookup: Lookup) -> Receipt | None:
     # local dates reach at most 14 hours either side of UTC: a window of the day +- 1 covers every time zone
     since = datetime.combine(lookup.day - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     until = since + timedelta(days=3)
+    # the EVSE-ID as typed may lack its separators: compared by ``compact_evse_id`` below, not in SQL
     query = Payment.select().where(
-        (Payment.evse_id == lookup.evse_id)
-        & Payment.state.is_in(list(WITH_RECEIPT))
+        Payment.state.is_in(list(WITH_RECEIPT))
         & (Payment.created_at >= since)
         & (Payment.created_at < until)
     )
@@ -298,7 +305,10 @@ async def find_receipt(lookup: Lookup) -> Receipt | None:
         query = query.where(Payment.amount_captured == lookup.amount)
     if lookup.last4:
         query = query.where(Payment.card_last4 == lookup.last4)
-    for payment in await query.order_by(Payment.id, ascending=False).limit(20):
+    wanted = compact_evse_id(lookup.evse_id)
+    for payment in await query.order_by(Payment.id, ascending=False).limit(500):
+        if compact_evse_id(payment["evse_id"]) != wanted:
+            continue
         receipt = await receipt_of_payment(payment)
         if receipt is not None and matches(lookup, receipt):
             return receipt
@@ -308,7 +318,7 @@ async def find_receipt(lookup: Lookup) -> Receipt | None:
 # --- the mail ----------------------------------------------------------------------------------------------------
 
 
-def _number(value: Decimal, digits: int, language: str) -> str:
+def number_text(value: Decimal, digits: int, language: str) -> str:
     text = f"{value:,.{digits}f}"
     if language == "de":
         return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
@@ -319,18 +329,26 @@ def _time(at: datetime | None) -> str:
     return at.strftime("%d.%m.%Y %H:%M") if at else ""
 
 
+def issuer_address(company: Issuer) -> str:
+    """The CPO's postal address on one line ("Street 1, 12345 City"); empty without company data."""
+    if not company.has_address:
+        return ""
+    return f"{company.street}, {company.postal_code} {company.city}".replace(" ,", ",").strip()
+
+
 def mail_context(receipt: Receipt, language: str) -> dict[str, Any]:
     """The values of the mail templates ``receipt`` (numbers formatted for ``language``)."""
     return {
         "operator_name": receipt.operator_name, "operator_hotline": receipt.operator_hotline,
         "operator_email": receipt.operator_email, "location_name": receipt.location_name,
+        "operator_address": issuer_address(receipt.issuer), "operator_vat_id": receipt.issuer.vat_id,
         "address": f"{receipt.address}, {receipt.postal_code} {receipt.city}".strip(", "),
         "evse_id": receipt.evse_id, "started_at": _time(receipt.started_at), "stopped_at": _time(receipt.stopped_at),
-        "time_zone": receipt.time_zone, "energy": _number(receipt.energy_kwh, 2, language),
-        "currency": receipt.currency, "net": _number(receipt.net, 2, language),
-        "vat_rate": _number(receipt.vat_rate, 0 if receipt.vat_rate == receipt.vat_rate.to_integral() else 2,
+        "time_zone": receipt.time_zone, "energy": number_text(receipt.energy_kwh, 2, language),
+        "currency": receipt.currency, "net": number_text(receipt.net, 2, language),
+        "vat_rate": number_text(receipt.vat_rate, 0 if receipt.vat_rate == receipt.vat_rate.to_integral() else 2,
                             language),
-        "vat": _number(receipt.vat, 2, language), "gross": _number(receipt.gross, 2, language),
+        "vat": number_text(receipt.vat, 2, language), "gross": number_text(receipt.gross, 2, language),
         "reference": receipt.reference, "card": f"{receipt.card_brand} •••• {receipt.card_last4}".strip(),
         "signature_status": receipt.signature_status, "signed": receipt.signed,
         "transparency_url": receipt.transparency_url, "receipt_url": receipt_url(receipt.token),

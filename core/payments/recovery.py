@@ -8,8 +8,10 @@ every provider call repeats the step's idempotency key, and every state change i
   would have started the session is long gone. While the provider cannot be reached, the payment waits.
 - challenge for ``recovery_minutes``: asked once more, then released.
 - authorised without a session for ``recovery_minutes``: released.
-- session_starting for ``recovery_minutes``: the session started with the payment's idTag is looked for; found,
-  the payment follows it; not found, the start failed and the hold is released.
+- session_starting: the session started with the payment's idTag is looked for at every round; found, the payment
+  follows it (charging); not found after the tenant's ``start_confirm_seconds``, the start failed and the hold is
+  released.
+  The driver's page shows both before this writes them (core.payments.driver.shown): a GET changes nothing.
 - charging: when the session has ended, its final price (``PaymentHooks.final_price``) is captured.
 - capturing: the capture is sent again with its fixed amount and key.
 - start_failed: the release is sent again.
@@ -30,8 +32,8 @@ from core.cdrs.building import create_cdr
 from core.cdrs.tables import Cdr
 from core.charging.sessions import SessionStatus
 from core.charging.tables import ChargingSession
-from core.payments import service
-from core.payments.provider import ProviderError
+from core.payments import direct_settings, service
+from core.payments.provider import ProviderError, provider_names
 from core.payments.states import IllegalTransition, PaymentState
 from core.payments.tables import Payment
 from core.settings import get_settings
@@ -67,9 +69,12 @@ async def session_final_price(session_id: int) -> FinalPrice | None:
 
 
 async def session_of_payment(payment: dict[str, Any]) -> int | None:
-    """The session the charge point started with the payment's idTag, if it did."""
+    """The session the charge point started with the payment's idTag, if it did (an authorization still waiting for
+    its StartTransaction, or expired, is no session)."""
     query = ChargingSession.select(ChargingSession.id).where(
-        (ChargingSession.tenant == payment["tenant"]) & (ChargingSession.id_tag == payment["id_tag"])
+        (ChargingSession.tenant == payment["tenant"])
+        & (ChargingSession.id_tag == payment["id_tag"])
+        & ChargingSession.status.not_in([SessionStatus.AUTHORIZED.value, SessionStatus.EXPIRED.value])
     )
     if payment["charge_point"] is not None:
         query = query.where(ChargingSession.charge_point == payment["charge_point"])
@@ -99,6 +104,27 @@ def hooks() -> PaymentHooks:
     return _hooks
 
 
+def start_unconfirmed(payment: dict[str, Any], at: datetime, confirm_seconds: int) -> bool:
+    """A payment in session_starting whose station has not sent its StartTransaction within ``confirm_seconds`` (the
+    tenant's setting, ``confirm_seconds_of``): it did not start."""
+    return bool(payment["state_changed_at"] <= at - timedelta(seconds=confirm_seconds))
+
+
+async def confirm_seconds_of(payment: dict[str, Any]) -> int:
+    """The seconds the payment's tenant gives a station to send its StartTransaction after accepting the start."""
+    return (await direct_settings.of_tenant(int(payment["tenant"]))).start_confirm_seconds
+
+
+async def follow_start(payment: dict[str, Any], find_session: FindSessionFn | None = None) -> dict[str, Any]:
+    """A payment in session_starting follows the session its idTag started (charging); unchanged otherwise."""
+    if payment["state"] != S.SESSION_STARTING:
+        return payment
+    session_id = await (find_session or _hooks.find_session)(payment)
+    if session_id is None:
+        return payment
+    return await service.session_started(payment["id"], session_id)
+
+
 async def capture_final_price(payment: dict[str, Any], final_price: FinalPriceFn) -> dict[str, Any]:
     """Capture a charging payment's final price once its session has ended (unchanged while it runs)."""
     if payment["session"] is None:
@@ -124,15 +150,26 @@ async def finish_session(session_id: int, h: PaymentHooks | None = None) -> dict
     payment = (
         await Payment.select().where((Payment.session == session_id) & (Payment.state == S.CHARGING.value)).first()
     )
-    if payment is None:
-        return None
+    if payment is None:  # nothing wrote yet that the session started (no GET does): follow it now
+        session = (
+            await ChargingSession.select(ChargingSession.tenant, ChargingSession.charge_point, ChargingSession.id_tag)
+            .where(ChargingSession.id == session_id)
+            .first()
+        )
+        starting = None if session is None or not session["id_tag"] else await Payment.select().where(
+            (Payment.tenant == session["tenant"]) & (Payment.id_tag == session["id_tag"])
+            & (Payment.charge_point == session["charge_point"]) & (Payment.state == S.SESSION_STARTING.value)
+        ).first()  # fmt: skip
+        if starting is None or await h.find_session(starting) != session_id:
+            return None
+        payment = await service.session_started(starting["id"], session_id)
     payment = await capture_final_price(payment, h.final_price)
     if payment["state"] == S.CAPTURED:
         payment = await finish_receipt(payment, h.send_receipt)
     return payment
 
 
-async def _recover_one(payment: dict[str, Any], stale: bool, h: PaymentHooks) -> str:
+async def _recover_one(payment: dict[str, Any], at: datetime, stale: bool, h: PaymentHooks) -> str:
     state = payment["state"]
     if state == S.AUTHORISING and stale:
         payment = await service.send_authorisation(payment)
@@ -147,12 +184,13 @@ async def _recover_one(payment: dict[str, Any], stale: bool, h: PaymentHooks) ->
     if state == S.AUTHORISED and stale:
         await service.release(payment["id"])
         return "authorised->released"
-    if state == S.SESSION_STARTING and stale:
-        session_id = await h.find_session(payment)
-        if session_id is None:
+    if state == S.SESSION_STARTING:
+        payment = await follow_start(payment, h.find_session)
+        if payment["state"] == S.SESSION_STARTING:
+            if not (stale or start_unconfirmed(payment, at, await confirm_seconds_of(payment))):
+                return "session_starting"  # the station still has time to send its StartTransaction
             payment = await service.start_failed(payment["id"], "start_not_confirmed")
             return f"session_starting->{payment['state']}"
-        payment = await service.session_started(payment["id"], session_id)
         state = payment["state"]  # and capture at once if the session has ended meanwhile
     if state == S.CHARGING:
         payment = await capture_final_price(payment, h.final_price)
@@ -171,6 +209,9 @@ async def _recover_one(payment: dict[str, Any], stale: bool, h: PaymentHooks) ->
     return f"{state}"
 
 
+_unavailable_said: set[str] = set()
+
+
 async def recover_payments(
     now: datetime | None = None, hooks: PaymentHooks | None = None, tenant_id: int | None = None
 ) -> Counter[str]:
@@ -186,10 +227,18 @@ async def recover_payments(
         query = query.where(Payment.tenant == tenant_id)
     rows = await query.order_by(Payment.id)
     outcomes: Counter[str] = Counter()
+    available = set(provider_names())
     for payment in rows:
+        if payment["provider"] not in available:
+            # A node without that provider's settings leaves its payments to the nodes that have them; said once.
+            if payment["provider"] not in _unavailable_said:
+                _unavailable_said.add(payment["provider"])
+                log.warning("payments of provider %r wait for a node with its settings", payment["provider"])
+            outcomes["provider_unavailable"] += 1
+            continue
         stale = payment["state_changed_at"] <= stale_before
         try:
-            outcomes[await _recover_one(payment, stale, h)] += 1
+            outcomes[await _recover_one(payment, at, stale, h)] += 1
         except (service.StateConflict, IllegalTransition):
             outcomes["moved_by_another"] += 1  # another worker or the driver's flow got there first
         except ProviderError as exc:

@@ -12,7 +12,14 @@ from typing import Any
 from urllib.parse import quote
 
 from core.db import transaction
-from core.payments.provider import AuthoriseRequest, Outcome, ProviderError, ProviderResult, register_provider
+from core.payments.provider import (
+    AuthoriseRequest,
+    CardEntry,
+    Outcome,
+    ProviderError,
+    ProviderResult,
+    register_provider,
+)
 from core.payments.tables import SandboxCall, SandboxIntent
 from core.settings import get_settings
 
@@ -84,6 +91,7 @@ def _result(response: dict[str, Any], replayed: bool = False) -> ProviderResult:
 
 class SandboxProvider:
     name = NAME
+    card_entry = CardEntry.INLINE  # csms's own card form with the test cards above
 
     async def _once(self, key: str, operation: str, request: dict[str, Any], run: Any) -> ProviderResult:
         """Run ``run(request)`` once per idempotency key; a repeated key gets the stored answer (or an error when

@@ -23,6 +23,7 @@ from core.payments.provider import (
     ProviderResult,
     ProviderUnavailable,
     Step,
+    cancel_url_of,
     from_minor,
     get_provider,
     idempotency_key,
@@ -35,6 +36,14 @@ from core.tariffs.pricing import round_money
 
 S = PaymentState
 ID_TAG_PREFIX = "PAY"
+# what a provider's own payment page shows the driver as the thing paid for, in the driver's language
+LINE_ITEM = {"de": "Ladevorgang an {evse_id}", "en": "Charging at {evse_id}"}
+LINE_ITEM_DETAIL = {
+    "de": "Reservierung: abgebucht wird nur der Preis Ihrer Ladung, der Rest wird freigegeben.",
+    "en": "Pre-authorisation: only the price of your charge is taken, the rest is released.",
+}
+# why a payment was given up before anything was held (Payment.failure): the driver's page shows "cancelled"
+ABANDONED = ("cancelled", "expired")
 
 
 def now() -> datetime:
@@ -153,11 +162,15 @@ async def authorise(payment_id: int, payment_method: str, return_url: str) -> di
 async def send_authorisation(payment: dict[str, Any]) -> dict[str, Any]:
     """(Re)send the pre-authorisation of an authorising payment with its one key."""
     key = idempotency_key(payment["uid"], Step.AUTHORISE)
+    language = payment["language"] if payment["language"] in LINE_ITEM else "en"
     request = AuthoriseRequest(
         payment_uid=payment["uid"], amount=to_minor(payment["amount_authorised"], payment["currency"]),
         currency=payment["currency"], payment_method=payment["payment_method"],
         return_url=payment["return_url"], idempotency_key=key, email=payment["email"],
         description=f"Charging at {payment['evse_id']}" if payment["evse_id"] else "Charging",
+        language=language, line_item=LINE_ITEM[language].format(evse_id=payment["evse_id"] or "-"),
+        line_item_detail=LINE_ITEM_DETAIL[language], cancel_url=cancel_url_of(payment["return_url"]),
+        created_at=payment["created_at"],
     )  # fmt: skip
     try:
         result = await _provider(payment).authorise(request)
@@ -188,7 +201,9 @@ async def apply_authorisation(payment: dict[str, Any], result: ProviderResult, k
         return await _move(payment, S.DECLINED, Step.AUTHORISE.value, key=key, summary=summary,
                            changes={**reference, **card, "failure": result.decline_code or "declined"})  # fmt: skip
     if result.outcome is Outcome.RELEASED:  # cancelled at the provider (expired, abandoned)
-        return await _move(payment, S.RELEASED, Step.RELEASE.value, key=key, summary=summary, changes=reference)
+        failure = {"failure": result.decline_code} if result.decline_code else {}
+        return await _move(payment, S.RELEASED, Step.RELEASE.value, key=key, summary=summary,
+                           changes={**reference, **failure})  # fmt: skip
     # PENDING: the provider decides later; keep its reference so that refresh can ask
     return await _note(payment, "pending", key=key, summary=summary, changes={**reference, **card})
 
@@ -212,11 +227,21 @@ async def payment_by_reference(provider: str, reference: str) -> dict[str, Any] 
     )
 
 
-async def provider_update(provider: str, reference: str) -> dict[str, Any] | None:
-    """The provider says something changed about ``reference`` (a webhook): ask it and record the answer."""
-    payment = await payment_by_reference(provider, reference)
+async def provider_update(
+    provider: str, reference: str, payment_uid: str = "", notice: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The provider says something changed about ``reference`` (a webhook): ask it and record the answer. The payment
+    is found by ``payment_uid`` (which the provider got from us) when given, since its provider reference may still
+    be another one (a hosted page's, before the payment has its own id); else by ``reference``. ``notice`` (what the
+    provider said, in short) is recorded."""
+    payment = None
+    if payment_uid:
+        payment = await Payment.select().where((Payment.provider == provider) & (Payment.uid == payment_uid)).first()
+    payment = payment or await payment_by_reference(provider, reference)
     if payment is None:
         return None
+    if notice:
+        await _note(payment, "notice", summary=notice)
     try:
         return await refresh(payment["id"])
     except StateConflict:  # the driver's return page (or a second webhook) recorded it first
@@ -255,9 +280,11 @@ async def start_failed(payment_id: int, reason: str) -> dict[str, Any]:
 # --- capture, release, refund ---------------------------------------------------------------------------------
 
 
-async def release(payment_id: int) -> dict[str, Any]:
-    """Give the whole hold back (no session, start failed, challenge abandoned, nothing to capture)."""
+async def release(payment_id: int, reason: str = "") -> dict[str, Any]:
+    """Give the whole hold back (no session, start failed, challenge abandoned, nothing to capture); ``reason``
+    becomes the payment's failure (one of ABANDONED: the driver gave up before anything was held)."""
     payment = await get_payment(payment_id)
+    failure = {"failure": reason[:255]} if reason else {}
     check_transition(payment["state"], S.RELEASED)
     key = idempotency_key(payment["uid"], Step.RELEASE)
     if not payment["provider_reference"]:
@@ -273,8 +300,9 @@ async def release(payment_id: int) -> dict[str, Any]:
         if exc.code not in ("unexpected_state", "payment_intent_unexpected_state"):
             raise
         return await _move(payment, S.RELEASED, Step.RELEASE.value, key=key,
-                           summary={"error": str(exc), "code": exc.code})  # fmt: skip
-    return await _move(payment, S.RELEASED, Step.RELEASE.value, key=key, summary=result.event_summary())
+                           summary={"error": str(exc), "code": exc.code}, changes=failure)  # fmt: skip
+    return await _move(payment, S.RELEASED, Step.RELEASE.value, key=key, summary=result.event_summary(),
+                       changes=failure)  # fmt: skip
 
 
 async def capture(payment_id: int, final_price: Decimal) -> dict[str, Any]:

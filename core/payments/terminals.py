@@ -152,6 +152,30 @@ async def update_terminal(actor: Actor, terminal_id: int, raw: dict[str, Any]) -
     return await get_terminal(actor, terminal_id)
 
 
+async def has_sessions(terminal: dict[str, Any]) -> bool:
+    """Whether any session (started or only authorised) carries the terminal's tag code."""
+    return bool(await ChargingSession.exists().where(
+        (ChargingSession.tenant == terminal["tenant"])
+        & ChargingSession.id_tag.like(f"{ID_TAG_PREFIX}{terminal['tag_code']}%")
+    ))  # fmt: skip
+
+
+async def remove_terminal(actor: Actor, terminal_id: int) -> str:
+    """Take a terminal out of service: deleted when it never started a session, else deactivated (its sessions,
+    their receipts and charging data keep naming it). Returns ``"deleted"`` or ``"deactivated"``."""
+    actor.require(Permission.INFRASTRUCTURE_MANAGE)
+    terminal = await get_terminal(actor, terminal_id)
+    if await has_sessions(terminal):
+        await update_terminal(actor, terminal_id, {"active": False})
+        return "deactivated"
+    async with transaction():
+        await PaymentTerminal.delete().where(PaymentTerminal.id == terminal_id)  # its station links go with it
+        await audit.record(actor, terminal["tenant"], "terminal", terminal_id, "delete",
+                           audit.diff({k: terminal[k] for k in ("name", "serial_number")},
+                                      {"name": None, "serial_number": None}))  # fmt: skip
+    return "deleted"
+
+
 # --- the stations a terminal serves -----------------------------------------------------------------------------
 
 

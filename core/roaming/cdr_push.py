@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
-from core import outbox
+from core import jobs, outbox
 from core.cdrs.building import ROAMING_CDR_TOPIC
 from core.cdrs.tables import Cdr
 from core.outbox import OutboxMessage
@@ -25,7 +25,7 @@ BY_GET = "by_get"  # in a message's payload once done without a POST: the partne
 outbox.route(ROAMING_CDR_TOPIC, JOB)
 
 
-class NotSent(Exception):
+class NotSent(jobs.RetryLater):
     """The partner did not take the CDR (yet): the outbox hands it over again later."""
 
 
@@ -77,10 +77,10 @@ async def send(message_id: int) -> bool:
     party = (str(token.get("country_code", "")), str(token.get("party_id", "")))
     if _link is None or not await may_push_to(partner, *party):
         await _mark(message_id, "the partner is not connected now; the CDR is sent when it is")
-        raise NotSent(f"CDR {cdr['id']}: partner {partner['id']} not connected")
+        raise NotSent(f"CDR {cdr['id']} to partner {partner['id']}: not connected")
     error = await _link.post_cdr(partner, (await bundles([cdr]))[0])
     if error:
         await _mark(message_id, error)
-        raise NotSent(f"CDR {cdr['id']}: {error}")
+        raise NotSent(f"CDR {cdr['id']} to partner {partner['id']}: {error}")
     await _mark(message_id)
     return True

@@ -33,6 +33,8 @@ from core.infrastructure.evse_id import evse_id_is_own
 from core.infrastructure.specs import AccessType
 from core.infrastructure.stations import get_station
 from core.infrastructure.tables import ChargePoint, ChargingStation
+from core.products import assignments as product_assignments
+from core.products.catalogue import Feature
 from core.roaming.tables import StationRoaming
 from core.tenancy import audit
 from core.tenancy.actor import Actor
@@ -96,6 +98,18 @@ def gate(new: Marketing, old: Marketing, missing: list[str]) -> Marketing:
     if errors:
         raise ValidationError(errors)
     return new
+
+
+async def require_product(station_id: int, new: Marketing, old: Marketing) -> None:
+    """Switching marketing or a roaming publication on needs a product that unlocks marketing (eOperate
+    professional, core.products); as with the checklist, a switch already on may stay on."""
+    switched_on = [name for name in ("marketing", "roaming", "roaming_plus")
+                   if getattr(new, name) and not getattr(old, name)]  # fmt: skip
+    if not switched_on:
+        return
+    missing = await product_assignments.missing_feature(station_id, Feature.MARKETING)
+    if missing is not None:
+        raise ValidationError({name: missing for name in switched_on})
 
 
 def readiness(
@@ -184,6 +198,7 @@ async def save_marketing(actor: Actor, station_id: int, raw: dict[str, Any]) -> 
     if not new.auth_remote:
         missing.append("remote_auth")
     new = gate(new, old, missing)
+    await require_product(station_id, new, old)
     changes = audit.diff(old.__dict__, new.__dict__)
     if not changes:
         return await station_marketing(actor, station_id)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from core import jobs
 from core.infrastructure.tables import ChargePoint, Connector, Location
-from core.roaming import offer
+from core.roaming import leases, offer
 from core.roaming.partners import MANAGE, PartnerState, endpoint_url, get_partner, may_push_to
 from core.roaming.tables import Partner, PushedObject, PushState, StationRoaming
 from core.tariffs.tables import Tariff, TariffAssignment
@@ -158,13 +158,7 @@ async def tick() -> int:
         watermark = state["watermark"]
         if watermark is not None and not state["resend"] and (latest is None or latest < watermark - LAG):
             continue
-        claimed = (
-            await PushState.update({PushState.queued_until: now + QUEUED_FOR})
-            .where(PushState.partner == partner["id"])
-            .where(PushState.queued_until.is_null() | (PushState.queued_until < now))
-            .returning(PushState.id)
-        )
-        if claimed:
+        if await leases.claim_enqueue(PushState, partner["id"], now, QUEUED_FOR):
             jobs.enqueue(JOB, partner["id"])
             enqueued += 1
     return enqueued
@@ -175,14 +169,9 @@ async def tick() -> int:
 
 async def _take_lease(partner_id: int, token: str, now: datetime) -> bool:
     for attempt in range(2):
-        rows = (
-            await PushState.update({PushState.lease_token: token, PushState.lease_until: now + LEASE})
-            .where(PushState.partner == partner_id)
-            .where(PushState.lease_until.is_null() | (PushState.lease_until < now))
-            .returning(PushState.id)
-        )
-        if rows or attempt:
-            return bool(rows)
+        taken = await leases.take_lease(PushState, partner_id, token, now, LEASE)
+        if taken or attempt:
+            return taken
         await _state(partner_id)  # the tick made the row; a job enqueued otherwise may find none yet
     return False
 
@@ -203,9 +192,7 @@ async def push_partner(partner_id: int) -> None:
                 break
             started = now
     finally:
-        await PushState.update(
-            {PushState.lease_token: "", PushState.lease_until: None, PushState.queued_until: None}
-        ).where((PushState.partner == partner_id) & (PushState.lease_token == token))
+        await leases.end_run(PushState, partner_id, token)
 
 
 def _stamp(value: datetime) -> str:

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from core import jobs
 from core.charging.tables import ChargingSession
-from core.roaming import charged
+from core.roaming import charged, leases
 from core.roaming.partners import PartnerState, endpoint_url, get_partner, may_push_to
 from core.roaming.tables import Partner, SessionPush, SessionPushState
 from core.settings import get_settings
@@ -173,13 +173,7 @@ async def tick() -> int:
         state = states.get(partner["id"]) or await _state(partner["id"])
         if state["watermark"] is not None and not await _has_work(partner["id"], state, now):
             continue
-        claimed = (
-            await SessionPushState.update({SessionPushState.queued_until: now + QUEUED_FOR})
-            .where(SessionPushState.partner == partner["id"])
-            .where(SessionPushState.queued_until.is_null() | (SessionPushState.queued_until < now))
-            .returning(SessionPushState.id)
-        )
-        if claimed:
+        if await leases.claim_enqueue(SessionPushState, partner["id"], now, QUEUED_FOR):
             jobs.enqueue(JOB, partner["id"])
             enqueued += 1
     return enqueued
@@ -192,22 +186,12 @@ async def push_sessions(partner_id: int) -> None:
     """The job: one run for the partner unless another run holds its lease."""
     token, started = uuid.uuid4().hex, _now()
     await _state(partner_id)
-    leased = (
-        await SessionPushState.update({
-            SessionPushState.lease_token: token, SessionPushState.lease_until: started + LEASE,
-        })
-        .where(SessionPushState.partner == partner_id)
-        .where(SessionPushState.lease_until.is_null() | (SessionPushState.lease_until < started))
-        .returning(SessionPushState.id)
-    )  # fmt: skip
-    if not leased:
+    if not await leases.take_lease(SessionPushState, partner_id, token, started, LEASE):
         return
     try:
         await _run(partner_id, started)
     finally:
-        await SessionPushState.update({
-            SessionPushState.lease_token: "", SessionPushState.lease_until: None, SessionPushState.queued_until: None,
-        }).where((SessionPushState.partner == partner_id) & (SessionPushState.lease_token == token))  # fmt: skip
+        await leases.end_run(SessionPushState, partner_id, token)
 
 
 async def _candidates(partner_id: int, since: datetime, now: datetime) -> list[int]:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.cdrs import roaming_revenue
 from core.cdrs.tables import Cdr
 from core.roaming.names import partner_names
 from core.tenancy import tenants
@@ -58,7 +59,7 @@ def parse_month(text: str | None, today: date) -> date:
     if text and re.fullmatch(r"(19|2\d)\d\d-(0[1-9]|1[0-2])", text):
         return date(int(text[:4]), int(text[5:]), 1)
     first = today.replace(day=1)
-    return (first.replace(year=first.year - 1, month=12) if first.month == 1 else first.replace(month=first.month - 1))
+    return first.replace(year=first.year - 1, month=12) if first.month == 1 else first.replace(month=first.month - 1)
 
 
 def month_bounds(month: date, time_zone: str) -> tuple[datetime, datetime]:
@@ -72,15 +73,21 @@ def month_bounds(month: date, time_zone: str) -> tuple[datetime, datetime]:
 async def settlement(actor: Actor, month: date) -> list[SettlementRow]:
     actor.require(Permission.SESSIONS_VIEW)
     tenant = await tenants.get_tenant(actor.tenant_id)
-    start, end = month_bounds(month, tenants.tenant_time_zone(tenant))
-    marks = ", ".join("{}" for _ in actor.scope)
+    return await partner_rows(actor.scope, *month_bounds(month, tenants.tenant_time_zone(tenant)))
+
+
+async def partner_rows(tenant_ids: list[int], start: datetime, end: datetime) -> list[SettlementRow]:
+    """Per partner and currency, the billable roaming CDRs of ``tenant_ids``' stations that started in [start, end)
+    (the caller checked that its actor sees these tenants)."""
+    if not tenant_ids:
+        return []
+    marks = ", ".join("{}" for _ in tenant_ids)
     rows: list[dict[str, Any]] = await Cdr.raw(
         "SELECT roaming_partner_id AS partner, currency, SUM(CASE WHEN credit THEN -1 ELSE 1 END) AS sessions, "  # noqa: S608 - placeholders only
         "SUM(CASE WHEN credit THEN -total_energy ELSE total_energy END) AS energy, "
         "SUM(total_cost_excl_vat) AS net, SUM(total_vat) AS vat, SUM(total_cost_incl_vat) AS gross FROM cdr "
-        f"WHERE tenant IN ({marks}) AND roaming_partner_id IS NOT NULL AND billable = {{}} "
-        "AND start_date_time >= {} AND start_date_time < {} GROUP BY roaming_partner_id, currency",
-        *actor.scope, True, start, end,
+        f"WHERE tenant IN ({marks}) AND {roaming_revenue.CONDITION} GROUP BY roaming_partner_id, currency",
+        *tenant_ids, True, start, end,
     )  # fmt: skip
     names = await partner_names(r["partner"] for r in rows)
 

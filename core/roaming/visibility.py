@@ -10,6 +10,9 @@ The rule (seed 000 "Vertragsgruppen (CPO)", seed 003 "Roaming" / "Roaming+"):
 * An external roaming platform (a Roaming+ target) sees a charge point when the station's Roaming+ switch is on
   and the charge point is published. Contract groups do not apply: the platform passes the station on to all
   of its EMPs.
+* Either way the station holds a product that unlocks roaming now (eOperate professional, issue 16: "marketing
+  and roaming need an eOperate product"), asked through core.products (``has_feature`` / ``feature_sql``). A
+  station whose product ended disappears from its partners even with its switches still on.
 
 ``is_visible`` is the rule over a small facts object; ``visible_charge_points`` asks the database the same
 question for many charge points at once (one indexed query). ``tests/unit/test_roaming_visibility.py`` holds every
@@ -27,6 +30,8 @@ from typing import Any
 
 from core.db import id_list
 from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, Location
+from core.products.assignments import feature_sql, has_feature
+from core.products.catalogue import Feature
 from core.roaming.paging import Window
 from core.roaming.tables import ContractGroupMember, RoamingSettings, StationContractGroup, StationRoaming
 
@@ -60,10 +65,11 @@ class VisibilityFacts:
     roaming: bool  # the station's Roaming switch
     roaming_plus: bool  # the station's Roaming+ switch
     published: bool  # location published, nothing decommissioned
+    roaming_product: bool  # the station holds a product unlocking Feature.ROAMING now
 
 
 def is_visible(facts: VisibilityFacts) -> bool:
-    if not facts.published:
+    if not (facts.published and facts.roaming_product):
         return False
     if facts.partner_kind == PartnerKind.PLATFORM:
         return facts.roaming_plus
@@ -74,21 +80,51 @@ def _name(table: Any) -> str:
     return f'"{table._meta.tablename}"'
 
 
+def _product() -> tuple[str, list[Any]]:
+    """The station ``s`` holds a product unlocking roaming now (core.products)."""
+    return feature_sql(Feature.ROAMING, 's."id"')
+
+
+def _emp_access(emp_tenant: str) -> str:
+    """An EMP tenant's part of the rule over station_roaming ``r`` and the station ``s``: the station's switches, the
+    CPO's hub switch and a contract group of the station with the EMP tenant (``emp_tenant``: SQL, a placeholder or
+    a column). Three boolean placeholders come first."""
+    return (
+        f'r."roaming" = {{}} AND r."hub_authorised" = {{}} '
+        f'AND EXISTS (SELECT 1 FROM {_name(RoamingSettings)} h WHERE h."tenant" = s."tenant" '
+        f'AND h."hub_enabled" = {{}}) '
+        f"AND EXISTS (SELECT 1 FROM {_name(StationContractGroup)} sg JOIN {_name(ContractGroupMember)} m "
+        f'ON m."group" = sg."group" WHERE sg."station" = s."id" AND m."emp_tenant" = {emp_tenant})'
+    )
+
+
+_PLATFORM_ACCESS = 'r."roaming_plus" = {}'
+# Published: the location, and neither location, station nor charge point ``cp`` decommissioned.
+_PUBLISHED = (
+    'l."publish" = {} AND l."decommissioned_at" IS NULL AND s."decommissioned_at" IS NULL '
+    'AND cp."decommissioned_at" IS NULL'
+)
+
+
 def _access(partner: PartnerRef) -> tuple[str, list[Any]]:
-    """The rule's switches and contract groups as SQL over station_roaming ``r`` and the station ``s``."""
+    """The rule's switches, contract groups and product as SQL over station_roaming ``r`` and the station ``s``."""
+    product, product_args = _product()
     if partner.kind == PartnerKind.PLATFORM:
-        access = 'r."roaming_plus" = {}'
-        args: list[Any] = [True]
-    else:
-        access = (
-            f'r."roaming" = {{}} AND r."hub_authorised" = {{}} '
-            f'AND EXISTS (SELECT 1 FROM {_name(RoamingSettings)} h WHERE h."tenant" = s."tenant" '
-            f'AND h."hub_enabled" = {{}}) '
-            f"AND EXISTS (SELECT 1 FROM {_name(StationContractGroup)} sg JOIN {_name(ContractGroupMember)} m "
-            f'ON m."group" = sg."group" WHERE sg."station" = s."id" AND m."emp_tenant" = {{}})'
-        )
-        args = [True, True, True, partner.emp_tenant_id]
-    return access, args
+        return f"{_PLATFORM_ACCESS} AND {product}", [True, *product_args]
+    return f"{_emp_access('{}')} AND {product}", [True, True, True, partner.emp_tenant_id, *product_args]
+
+
+def visible_sql_by_columns(kind: str, tenant: str) -> tuple[str, list[Any]]:
+    """The whole rule as one SQL condition over station_roaming ``r``, station ``s``, location ``l`` and charge
+    point ``cp``, for the partner whose row's kind and tenant are the SQL columns ``kind`` and ``tenant`` (as
+    core.roaming.offer.partner_ref maps a row: kind EMP is its EMP tenant, any other kind a platform). For a query
+    that finds the partner and decides in one go (a partner's token at a station, core.roaming.token_auth)."""
+    product, product_args = _product()
+    sql = (
+        f"(({kind} = {{}} AND {_emp_access(tenant)}) OR ({kind} <> {{}} AND {_PLATFORM_ACCESS})) AND {_PUBLISHED} "
+        f"AND {product}"
+    )
+    return sql, ["EMP", True, True, True, "EMP", True, True, *product_args]
 
 
 def _visible_sql(
@@ -106,9 +142,7 @@ def _visible_sql(
         f'JOIN {_name(ChargingStation)} s ON s."id" = r."station" '
         f'JOIN {_name(Location)} l ON l."id" = s."location" '
         f'JOIN {_name(ChargePoint)} cp ON cp."station" = s."id" '
-        f"WHERE {access} "
-        f'AND l."publish" = {{}} AND l."decommissioned_at" IS NULL AND s."decommissioned_at" IS NULL '
-        f'AND cp."decommissioned_at" IS NULL'
+        f"WHERE {access} AND {_PUBLISHED}"
     )
     args.append(True)
     if location_ids is not None:
@@ -199,6 +233,7 @@ async def facts_for(partner: PartnerRef, charge_point_id: int) -> VisibilityFact
         roaming_plus=bool(roaming.get("roaming_plus")),
         published=bool(location["publish"])
         and not (cp["cp_gone"] or cp["station_gone"] or location["decommissioned_at"]),
+        roaming_product=await has_feature(station_id, Feature.ROAMING),
     )
 
 

@@ -71,6 +71,19 @@ def gross_unit_price(net: Decimal, vat_rate: Decimal) -> Decimal:
     return (Decimal(net) * (1 + Decimal(vat_rate) / 100)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
+def shown_unit_price(price: Any, most: int = 3) -> Decimal:
+    """A unit price as people read it: 2 decimals, and up to ``most`` only when the price, rounded half-up to ``most``
+    decimals, really has them (PAngV allows 0.399 EUR/kWh): 0.3900 -> 0.39, 0.476 -> 0.476, 0.39249 -> 0.392 with
+    ``most`` 3. The exponent of the result is the number of decimals to show. Every page and mail that shows a driver
+    a unit price formats it with this (the portal's ``unit_price`` filter)."""
+    rounded = _dec(price).quantize(Decimal(1).scaleb(-most), rounding=ROUND_HALF_UP)
+    for places in range(2, most):
+        shorter = rounded.quantize(Decimal(1).scaleb(-places))
+        if shorter == rounded:
+            return shorter
+    return rounded
+
+
 def _dec(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 

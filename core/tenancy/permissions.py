@@ -23,6 +23,15 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     COST_APPROVAL = "users.cost_approval"  # seed 001: Kostenfreigabe
     MAIL_VIEW = "mail.view"  # the e-mail outbox: recipients' addresses and what csms wrote them
+    COMPANY_VIEW = "company.view"  # the own company data (Unternehmensdaten) and Direct Payment settings
+    COMPANY_MANAGE = "company.manage"
+    SUB_CPOS_MANAGE = "resellers.sub_cpos"  # a reseller's sub-CPOs: onboarding, master data, usage export (seed 003)
+    # Billing (core.billing): the platform operator (the HUB tenant) reads and runs the monthly billing; any other
+    # tenant reads its own final invoice lines (and a reseller its commission report) with billing.view.
+    BILLING_VIEW = "billing.view"
+    BILLING_MANAGE = "billing.manage"
+    ALERTS_VIEW = "alerts.view"  # alerts of the charge points and the notification groups (seed 003)
+    ALERTS_MANAGE = "alerts.manage"
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,22 @@ CATALOGUE: tuple[PermissionInfo, ...] = (
     ),
     # Mails carry drivers' addresses and receipts: only who is given this switch reads them.
     PermissionInfo(Permission.MAIL_VIEW, "E-mail", "View the e-mail outbox and send a test mail to oneself"),
+    PermissionInfo(Permission.COMPANY_VIEW, "Company data", "View the company data and the Direct Payment settings"),
+    # What every receipt prints as the issuer and what is held on drivers' cards: a switch of its own.
+    PermissionInfo(
+        Permission.COMPANY_MANAGE, "Company data", "Change the company data and the Direct Payment settings"
+    ),
+    # Only a reseller's menu offers it: other tenants have no sub-CPOs.
+    PermissionInfo(
+        Permission.SUB_CPOS_MANAGE,
+        "Resellers",
+        "Onboard sub-CPOs, change their master data, invite their administrators and export their usage",
+    ),
+    PermissionInfo(Permission.BILLING_VIEW, "Billing", "View invoice lines and commission reports"),
+    # Only the platform operator's staff run billing; in any other tenant this switch does nothing.
+    PermissionInfo(Permission.BILLING_MANAGE, "Billing", "Preview and finalise the platform's monthly billing runs"),
+    PermissionInfo(Permission.ALERTS_VIEW, "Alerts", "View alerts and notification groups"),
+    PermissionInfo(Permission.ALERTS_MANAGE, "Alerts", "Acknowledge alerts and manage notification groups"),
 )
 
 ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)

@@ -38,6 +38,24 @@ class Tenant(Table):
     parent: ForeignKey = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
     language = Varchar(length=5, default="")  # empty: derived from country
     allow_unknown_stations = Boolean(default=False)
+    # Company data (Unternehmensdaten, core.tenancy.company): what receipts print as the issuer; empty until entered.
+    legal_name = Varchar(length=200, default="")
+    street = Varchar(length=200, default="")
+    postal_code = Varchar(length=10, default="")
+    city = Varchar(length=100, default="")
+    address_country = Varchar(length=2, default="")  # ISO 3166-1 alpha-2
+    vat_id = Varchar(length=20, default="")  # USt-IdNr.
+    commercial_register = Varchar(length=120, default="")  # e.g. Amtsgericht Köln HRB 12345
+    support_email = Varchar(length=254, default="")
+    hotline = Varchar(length=40, default="")
+    # Direct Payment (core.payments.direct_settings): what is held on a driver's card before the start, and how
+    # long a station that accepted the remote start has to send its StartTransaction.
+    hold_amount = Numeric(digits=(8, 2), default=Decimal("50.00"))
+    start_confirm_seconds = Integer(default=90)
+    # Billing (core.billing): the platform's customer number of the tenant, and for a reseller how its sub-CPOs are
+    # billed (seed 003): RESELLER (it bills them itself) or AFFILIATE (the platform bills them, it earns commission).
+    debtor_number = Varchar(length=20, default="")
+    reseller_model = Varchar(length=10, default="RESELLER")  # core.tenancy.tenants.ResellerModel
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -55,6 +73,18 @@ class StaffUser(Table):
     last_login_at = Timestamptz(null=True, default=None)
     # Failed logins before this no longer slow the account down (core.tenancy.logins).
     password_changed_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StaffInvitation(Table):
+    """A set-password link mailed to a new staff user (core.tenancy.invitations): only the SHA-256 of its random
+    token is stored; single use (``used_at``), valid until ``expires_at``."""
+
+    id: Serial
+    user = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -21,6 +21,13 @@ class TenantKind(StrEnum):
     HUB = "HUB"
 
 
+class ResellerModel(StrEnum):
+    """How a reseller's sub-CPOs are billed (seed 003)."""
+
+    RESELLER = "RESELLER"  # the reseller bills its sub-CPOs itself, from a usage export
+    AFFILIATE = "AFFILIATE"  # the platform bills each sub-CPO; the reseller earns commission on their roaming revenue
+
+
 def operates_stations(kind: str) -> bool:
     """An EMP tenant has drivers and an OCPI connection, no stations: the station areas (infrastructure, cards,
     driver groups, charging data, tariffs, operations) would only ever be empty for it."""

@@ -22,7 +22,7 @@ from core.validation import Field, FormSpec
 MIN_PASSWORD_LENGTH = 10
 
 
-def _check_password(value: str) -> Message | None:
+def check_password(value: str) -> Message | None:
     if len(value) < MIN_PASSWORD_LENGTH:
         return Message("At least %(min)s characters.", {"min": MIN_PASSWORD_LENGTH})
     return None
@@ -33,7 +33,7 @@ USER_SPEC = FormSpec(
     (
         Field("email", kind="email", required=True, max_length=254),
         Field("name", max_length=200),
-        Field("password", max_length=200, checks=(_check_password,)),
+        Field("password", max_length=200, checks=(check_password,)),
         Field("is_admin", kind="bool"),
         Field("active", kind="bool", default=True),
         Field("language", kind="choice", choices=("", *LANGUAGES), default=""),
@@ -127,7 +127,7 @@ def _check_grantable(actor: Actor, codes: set[str], field: str) -> None:
         raise ValidationError({field: Message("You can only grant permissions you hold yourself.")})
 
 
-async def _set_password(user_id: int, password: str, *, keep_session: int | None = None) -> None:
+async def set_password(user_id: int, password: str, *, keep_session: int | None = None) -> None:
     """A new password ends the user's sessions (but ``keep_session``, the one that changed it) and lifts the
     growing login delay of failures made before it (core.tenancy.logins)."""
     changes: dict[Any, Any] = {
@@ -235,7 +235,7 @@ async def update_user(actor: Actor, user_id: int, raw: dict[str, Any]) -> dict[s
             await StaffUser.update(values).where(StaffUser.id == user_id)
         if data.get("password"):
             own = actor.session_id if user_id == actor.user_id else None
-            await _set_password(user_id, data["password"], keep_session=own)
+            await set_password(user_id, data["password"], keep_session=own)
         elif current["active"] and data.get("active") is False:
             await staff_sessions.end_all(user_id)
         if "groups" in data:
@@ -251,10 +251,10 @@ async def reset_password(actor: Actor, user_id: int, password: str = "") -> str:
     if current["is_admin"] and not actor.is_admin:
         raise PermissionDenied()
     new = password or generate_password()
-    error = _check_password(new)
+    error = check_password(new)
     if error is not None:
         raise ValidationError({"password": error})
-    await _set_password(user_id, new)
+    await set_password(user_id, new)
     await audit.record(actor, current["tenant"], "user", user_id, "password_reset", {"password": ["***", "***"]})
     return new
 
@@ -296,12 +296,12 @@ async def change_own_password(actor: Actor, current_password: str, new_password:
     user = await get_profile(actor)
     if not verify_password(user["password_hash"], current_password):
         raise ValidationError({"current_password": Message("The current password is wrong.")})
-    error = _check_password(new_password)
+    error = check_password(new_password)
     if error is not None:
         raise ValidationError({"new_password": error})
     if new_password != repeated:
         raise ValidationError({"repeat_password": Message("The passwords do not match.")})
-    await _set_password(user["id"], new_password, keep_session=actor.session_id)
+    await set_password(user["id"], new_password, keep_session=actor.session_id)
     await audit.record(actor, user["tenant"], "user", user["id"], "password_change", {"password": ["***", "***"]})
 
 

@@ -13,6 +13,8 @@ from typing import Any
 from core.charging import boot, connections, monitoring, transactions
 from core.charging import meter_values as charging_meter_values
 from core.charging import status as charging_status
+from core.firmware import progress as firmware_progress
+from core.load_management import service as load_management
 from ocpp_cs.connection import StationConnection
 from ocpp_cs.framing import ERRORS_16, Handler, Protocol
 
@@ -31,6 +33,8 @@ def _station(conn: StationConnection) -> dict[str, Any]:
 
 async def boot_notification(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
     status, interval, stamp = await boot.boot(_station(conn), payload)
+    await firmware_progress.station_booted(conn.station_id, payload.get("firmwareVersion"))
+    load_management.notice_station(conn.station_id)  # a reboot closed its sessions
     return {"status": status.value, "currentTime": ocpp_time(stamp), "interval": interval}
 
 
@@ -50,16 +54,19 @@ async def authorize(conn: StationConnection, payload: dict[str, Any]) -> dict[st
 
 async def start_transaction(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
     transaction_id, result = await transactions.start_transaction(_station(conn), payload)
+    load_management.notice_station(conn.station_id)
     return {"transactionId": transaction_id, "idTagInfo": result.id_tag_info()}
 
 
 async def stop_transaction(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
     result = await transactions.stop_transaction(_station(conn), payload)
+    load_management.notice_station(conn.station_id)
     return {} if result is None else {"idTagInfo": result.id_tag_info()}
 
 
 async def meter_values(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
     await charging_meter_values.meter_values(_station(conn), payload)
+    load_management.notice_meter_values(conn.station_id, payload)
     return {}
 
 
@@ -81,6 +88,7 @@ async def diagnostics_status_notification(conn: StationConnection, payload: dict
 
 async def firmware_status_notification(conn: StationConnection, payload: dict[str, Any]) -> dict[str, Any]:
     await charging_status.station_notification(_station(conn), "firmware_status", payload["status"])
+    await firmware_progress.station_reported(conn.station_id, payload["status"])
     return {}
 
 

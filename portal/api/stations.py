@@ -4,11 +4,14 @@ The OCPP password is write-only: the answer says only whether the station has on
 address it must connect to (``ocpp_url``). ``connected`` is the station's presence as the portal shows it;
 ``status`` is what the station last reported for itself (OCPP connector 0, as an OCPI EvseStatus, ``status_detail``
 as sent): a station that is OUTOFORDER or INOPERATIVE makes its EVSEs so (core.infrastructure.evse_status).
+``products`` names the products the station holds now; it is read-only: products are assigned with their cost
+approval in the portal (core.products), and a request that sends ``products`` is refused as an unknown field.
 """
 
 # No ``from __future__ import annotations`` here: Litestar reads the generated handlers' annotations (this
 # resource's input types) as objects.
 
+import json
 from typing import Any
 
 from core.infrastructure import station_sheet, stations
@@ -25,7 +28,15 @@ def _station_extra(row: Row) -> Row:
         "connected": bool(row.get("connected")),
         "status": row.get("status") or "UNKNOWN",
         "status_detail": row.get("status_detail") or "",
+        # read-only since products are assigned (core.products): the names of the products the station holds now
+        "products": [str(name) for name in _json_list(row.get("products"))],
     }
+
+
+def _json_list(value: Any) -> list[Any]:
+    if isinstance(value, str):
+        value = json.loads(value or "[]")
+    return list(value or [])
 
 
 STATION = Shape(
@@ -43,6 +54,7 @@ STATION = Shape(
         ("connected", bool),
         ("status", str),
         ("status_detail", str),
+        ("products", list[str]),
     ),  # fmt: skip
 )
 

@@ -79,9 +79,9 @@ class ChargingDataController(Controller):
         # UTF-8 with BOM, so that spreadsheets read the umlauts; separators, numbers, times and headers as
         # spreadsheets in the user's language expect them (core.cdrs.export).
         tenant = await tenants.get_tenant(actor.tenant_id)
-        style = export.csv_style(
-            i18n.current_language.get(), tenants.tenant_time_zone(tenant), i18n.gettext("Yes"), i18n.gettext("No")
-        )
+        auth_sources = {code: label.render(i18n.gettext) for code, label in export.AUTH_SOURCE_LABELS.items()}
+        style = export.csv_style(i18n.current_language.get(), tenants.tenant_time_zone(tenant), i18n.gettext("Yes"),
+                                 i18n.gettext("No"), auth_sources)  # fmt: skip
         header = [export.EXPORT_HEADERS[column].render(i18n.gettext) for column in charging_data.EXPORT_COLUMNS]
         rows = export.localized_batches(charging_data.export_batches(actor, q), style)
         return csv_download(f"charging-data-{stamp}.csv", header, rows, delimiter=style.delimiter, bom=True)

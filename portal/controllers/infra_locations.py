@@ -11,6 +11,7 @@ from core.errors import Message, ValidationError
 from core.infrastructure import locations as infrastructure_locations
 from core.infrastructure import stations as infrastructure_stations
 from core.infrastructure.specs import LOCATION_SPEC, PARKING_RESTRICTIONS, PARKING_TYPES
+from core.load_management import settings as load_settings
 from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
 from portal.controllers.infra_common import (
@@ -63,6 +64,14 @@ def _location_form_context(values: dict[str, Any], errors: dict[str, Any], **ext
     }
 
 
+def location_form_context(
+    location: dict[str, Any], *, load_values: dict[str, Any], load_errors: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The edit page of a stored location, with its load management section (values and errors of its own)."""
+    values = form_values(location, LOCATION_SPEC)
+    return _location_form_context(values, {}, location=location, load_values=load_values, load_errors=load_errors or {})
+
+
 async def _location_raw(request: AnyRequest) -> dict[str, Any]:
     form = await form_of(request)
     raw = raw_from_form(LOCATION_SPEC, form, skip=("opening_hours",))
@@ -110,17 +119,20 @@ class LocationController(Controller):
             actor, location_id=location_id, include_decommissioned=True
         )
         entries = await history(actor, "location", location_id)
+        load = await load_settings.allocation_view(actor, location_id)
         return page(
             request,
             "infrastructure/location_detail.html",
-            {"location": location, "stations": stations, "history": entries},
+            {"location": location, "stations": stations, "history": entries, "load": load, "location_id": location_id},
         )
 
     @get("/{location_id:int}/edit", guards=MANAGE)
     async def edit(self, request: AnyRequest, location_id: int) -> Response[str]:
         location = loaded(await infrastructure_locations.get_location(actor_of(request), location_id))
-        values = form_values(location, LOCATION_SPEC)
-        return page(request, "infrastructure/location_form.html", _location_form_context(values, {}, location=location))
+        stored = await load_settings.get_settings(actor_of(request), location_id)
+        load_values = {**form_values(stored, load_settings.LOAD_SPEC), "phases": str(stored["phases"])}
+        context = location_form_context(location, load_values=load_values)
+        return page(request, "infrastructure/location_form.html", context)
 
     @post("/{location_id:int}", guards=MANAGE)
     async def update(self, request: AnyRequest, location_id: int) -> Response[Any]:
@@ -130,7 +142,9 @@ class LocationController(Controller):
         try:
             await infrastructure_locations.update_location(actor, location_id, raw)
         except ValidationError as exc:
-            context = _location_form_context(raw, exc.errors, location=location)
+            stored = await load_settings.get_settings(actor, location_id)
+            load_values = {**form_values(stored, load_settings.LOAD_SPEC), "phases": str(stored["phases"])}
+            context = _location_form_context(raw, exc.errors, location=location, load_values=load_values)
             return page(request, "infrastructure/location_form.html", context, status_code=form_error_status(request))
         flash(request, Message("The changes were saved."))
         return done(request, f"/infrastructure/locations/{location_id}")

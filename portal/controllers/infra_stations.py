@@ -12,7 +12,7 @@ from core.infrastructure import charge_points as infrastructure_charge_points
 from core.infrastructure import locations as infrastructure_locations
 from core.infrastructure import station_sheet
 from core.infrastructure import stations as infrastructure_stations
-from core.infrastructure.specs import OCPP_VERSIONS, PRODUCTS, STATION_SPEC, AccessType, InstallationStatus
+from core.infrastructure.specs import OCPP_VERSIONS, STATION_SPEC, AccessType, InstallationStatus
 from core.payments import qr
 from core.tenancy import tenants
 from core.tenancy.actor import Actor
@@ -48,7 +48,6 @@ async def _station_form_context(actor: Actor, values: dict[str, Any], errors: An
         "ocpp_versions": [(v, v) for v in OCPP_VERSIONS],
         "installation_statuses": list(InstallationStatus),
         "access_types": list(AccessType),
-        "products": PRODUCTS,
         **extra,
     }
 

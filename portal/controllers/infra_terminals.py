@@ -97,6 +97,22 @@ class TerminalController(Controller):
         flash(request, Message("The changes were saved."))
         return done(request, f"/infrastructure/terminals/{terminal_id}")
 
+    @get("/{terminal_id:int}/remove", guards=MANAGE)
+    async def confirm_remove(self, request: AnyRequest, terminal_id: int) -> Response[str]:
+        actor = actor_of(request)
+        terminal = await terminals.get_terminal(actor, terminal_id)
+        context = {"terminal": terminal, "has_sessions": await terminals.has_sessions(terminal)}
+        return page(request, "infrastructure/terminal_remove.html", context)
+
+    @post("/{terminal_id:int}/remove", guards=MANAGE)
+    async def remove(self, request: AnyRequest, terminal_id: int) -> Response[Any]:
+        outcome = await terminals.remove_terminal(actor_of(request), terminal_id)
+        if outcome == "deleted":
+            flash(request, Message("The terminal was deleted."))
+            return done(request, "/infrastructure/terminals")
+        flash(request, Message("The terminal was deactivated: its sessions stay in the charging data."))
+        return done(request, f"/infrastructure/terminals/{terminal_id}")
+
     @get("/{terminal_id:int}/stations", guards=MANAGE)
     async def stations(self, request: AnyRequest, terminal_id: int) -> Response[str]:
         actor = actor_of(request)

@@ -24,6 +24,7 @@ from core.infrastructure import stations as infrastructure_stations
 from core.tenancy.actor import Actor
 from core.tenancy.permissions import Permission
 from portal.auth import actor_of, requires
+from portal.controllers import support360
 from portal.controllers.infra_common import AnyRequest, done, flash, form_of, page
 from portal.templating import is_htmx
 
@@ -136,6 +137,7 @@ class OperationsCommandsController(Controller):
         context["history"] = await running.list_commands(actor, station_id=station_id, limit=50)
         context["triggerable"] = catalogue.TRIGGERABLE
         context["purposes"] = catalogue.PURPOSES
+        context.update(await support360.tab_context(actor, context["station"]))
         return page(request, TEMPLATES + "operations.html", context)
 
     @get("/stations/{station_id:int}/history", guards=[requires(Permission.OPERATIONS_TAB)])

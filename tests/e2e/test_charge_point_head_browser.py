@@ -32,7 +32,7 @@ async def test_the_heading_status_badge_updates_live(page: Any, live_server: str
         await sim.send(call.StatusNotification(connector_id=1, error_code="NoError", status="Unavailable"))
         await page.wait_for_selector("[data-testid=cp-head][data-status=INOPERATIVE]", timeout=15000)
         heading = await head.locator("h1").inner_text()
-        assert "Verfügbar" not in heading and "Außer Betrieb" in heading, heading
+        assert "Verfügbar" not in heading and "Nicht verfügbar" in heading, heading  # OCPP Unavailable
         assert any(f"/infrastructure/charge-points/{cp_id}/head" in url for url in requests)
         assert len([url for url in requests if "/tab/device" in url]) == loads  # the page and its tab stayed
         await screenshot(page, "charge-point-head-live")

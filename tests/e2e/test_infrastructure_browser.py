@@ -46,7 +46,6 @@ async def test_create_location_station_charge_point_and_switch_tabs(page: Any, c
     await page.fill("input[name=name]", "Wallbox Nord")
     await page.fill("input[name=vendor]", "Alfen")
     await page.fill("input[name=model]", "Eve Double")
-    await page.check("input[value='360.SUPPORT']")
     await page.click("[data-testid=save]")
     await page.wait_for_selector("[data-testid=station-secret]")
     assert f"/ocpp/BR-{unique}" in await page.inner_text("[data-testid=secret-url]")

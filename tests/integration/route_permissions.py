@@ -67,13 +67,24 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/pay/sandbox/challenge/{reference:str}"): PUBLIC,
     ("POST", "/pay/sandbox/challenge/{reference:str}"): PUBLIC,
     ("GET", "/pay/p/{uid:str}"): PUBLIC,
-    ("GET", "/pay/p/{uid:str}/return"): PUBLIC,
+    ("GET", "/pay/p/{uid:str}/return"): PUBLIC,  # reads only: a page that goes on by POST
+    ("POST", "/pay/p/{uid:str}/return"): PUBLIC,  # the session's CSRF token
     ("GET", "/pay/p/{uid:str}/progress"): PUBLIC,
     ("POST", "/pay/p/{uid:str}/stop"): PUBLIC,
     ("POST", "/pay/webhooks/{provider:str}"): PUBLIC,
     ("GET", "/pay/receipt"): PUBLIC,
     ("POST", "/pay/receipt"): PUBLIC,
     ("GET", "/pay/receipt/{token:str}"): PUBLIC,
+    # community charging's driver page: its own magic links and driver session (core.community.links)
+    ("GET", "/driver"): PUBLIC,
+    ("POST", "/driver/login"): PUBLIC,
+    ("POST", "/driver/logout"): PUBLIC,
+    ("GET", "/driver/link/{link_token:str}"): PUBLIC,
+    ("POST", "/driver/link/{link_token:str}"): PUBLIC,
+    ("GET", "/driver/statements/{statement_id:int}"): PUBLIC,
+    # a new staff user's set-password page: the invitation's single-use token (core.tenancy.invitations)
+    ("GET", "/invitation/{invitation_token:str}"): PUBLIC,
+    ("POST", "/invitation/{invitation_token:str}"): PUBLIC,
     ("PUT", "/station-files/diagnostics/{token:str}"): PUBLIC,
     ("POST", "/station-files/diagnostics/{token:str}/{filename:str}"): PUBLIC,
     ("PUT", "/station-files/diagnostics/{token:str}/{filename:str}"): PUBLIC,
@@ -94,6 +105,8 @@ TABLE: dict[tuple[str, str], Need] = {
     ("POST", "/infrastructure/locations/{location_id:int}"): INFRA_WRITE,
     ("GET", "/infrastructure/locations/{location_id:int}/decommission"): INFRA_WRITE,
     ("POST", "/infrastructure/locations/{location_id:int}/decommission"): INFRA_WRITE,
+    ("GET", "/infrastructure/locations/{location_id:int}/load-management"): INFRA_READ,
+    ("POST", "/infrastructure/locations/{location_id:int}/load-management"): INFRA_WRITE,
     # payment terminals (Bezahlterminals); a terminal's start is an OCPP command through the API
     ("GET", "/infrastructure/terminals"): INFRA_READ,
     ("GET", "/infrastructure/terminals/{terminal_id:int}"): INFRA_READ,
@@ -104,6 +117,10 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/infrastructure/terminals/{terminal_id:int}/stations"): INFRA_WRITE,
     ("POST", "/infrastructure/terminals/{terminal_id:int}/stations"): INFRA_WRITE,
     ("POST", "/api/v1/terminals/{terminal_id:int}/start"): needs(OC),
+    ("GET", "/api/v1/terminals"): INFRA_READ,
+    ("GET", "/api/v1/terminals/{terminal_id:int}"): INFRA_READ,
+    ("GET", "/infrastructure/terminals/{terminal_id:int}/remove"): INFRA_WRITE,
+    ("POST", "/infrastructure/terminals/{terminal_id:int}/remove"): INFRA_WRITE,
     ("GET", "/api/v1/locations"): INFRA_READ,
     ("GET", "/api/v1/locations/{item_id:int}"): INFRA_READ,
     ("POST", "/api/v1/locations"): INFRA_WRITE,
@@ -162,6 +179,15 @@ TABLE: dict[tuple[str, str], Need] = {
     # --- infrastructure: overview and CSV import -------------------------------------------------------------
     ("GET", "/infrastructure/overview"): INFRA_READ,
     ("POST", "/infrastructure/overview/selection"): INFRA_READ,
+    # Products (core.products): assigning and ending need Kostenfreigabe too, the wizard's steps before it do not
+    ("GET", "/infrastructure/products"): INFRA_READ,
+    ("POST", "/infrastructure/products/assign/select"): INFRA_WRITE,
+    ("GET", "/infrastructure/products/assign"): INFRA_WRITE,
+    ("GET", "/infrastructure/products/assign/review"): INFRA_WRITE,
+    ("POST", "/infrastructure/products/assign"): needs(IV, IM, P.COST_APPROVAL),
+    ("GET", "/infrastructure/products/stations/{station_id:int}/tab"): INFRA_READ,
+    ("GET", "/infrastructure/products/assignments/{product_assignment_id:int}/end"): INFRA_WRITE,
+    ("POST", "/infrastructure/products/assignments/{product_assignment_id:int}/end"): needs(IV, IM, P.COST_APPROVAL),
     ("GET", "/infrastructure/imports"): INFRA_WRITE,
     ("GET", "/infrastructure/imports/template.csv"): INFRA_WRITE,
     ("POST", "/infrastructure/imports"): INFRA_WRITE,
@@ -175,7 +201,8 @@ TABLE: dict[tuple[str, str], Need] = {
     ("POST", "/cards/import"): needs(CV, CM),  # choosing a driver group also needs DGM (core refuses without)
     ("GET", "/api/v1/cards"): needs(CV),
     ("GET", "/api/v1/cards/{card_id:int}"): needs(CV),
-    ("POST", "/api/v1/cards"): needs(CV, CM),
+    ("POST", "/api/v1/cards"): needs(CV, CM),  # into a driver group also needs DGM (core refuses without)
+    ("POST", "/api/v1/cards/bulk"): needs(CV, CM),  # into a driver group also needs DGM (core refuses without)
     ("PATCH", "/api/v1/cards/{card_id:int}"): needs(CV, DGV, DGM),  # moves the card into a driver group
     # --- driver groups ----------------------------------------------------------------------------------------
     ("GET", "/driver-groups"): GROUP_READ,
@@ -191,6 +218,19 @@ TABLE: dict[tuple[str, str], Need] = {
     ("POST", "/driver-groups/{driver_group_id:int}/archive"): GROUP_WRITE,
     ("POST", "/driver-groups/{driver_group_id:int}/restore"): GROUP_WRITE,
     ("POST", "/driver-groups/{driver_group_id:int}/delete"): GROUP_WRITE,
+    # community charging: a community is a driver group; members' names and addresses are driver-group data
+    ("GET", "/communities"): GROUP_READ,
+    ("GET", "/communities/{community_id:int}"): GROUP_READ,
+    ("GET", "/communities/{community_id:int}/statements/{statement_id:int}"): GROUP_READ,
+    ("GET", "/communities/{community_id:int}/credit-notes/{note_id:int}"): GROUP_READ,
+    ("GET", "/communities/{community_id:int}/members/{member_id:int}"): needs(DGV, SV),
+    ("POST", "/communities"): GROUP_WRITE,
+    ("POST", "/communities/{community_id:int}"): GROUP_WRITE,
+    ("POST", "/communities/{community_id:int}/invite"): GROUP_WRITE,
+    ("POST", "/communities/{community_id:int}/members/{member_id:int}/resend"): GROUP_WRITE,
+    ("POST", "/communities/{community_id:int}/members/{member_id:int}/remove"): GROUP_WRITE,
+    ("POST", "/communities/{community_id:int}/members/{member_id:int}/cards"): GROUP_WRITE,
+    ("POST", "/communities/{community_id:int}/members/{member_id:int}/cards/{card_id:int}/remove"): GROUP_WRITE,
     ("GET", "/api/v1/driver-groups"): GROUP_READ,
     ("GET", "/api/v1/driver-groups/{driver_group_id:int}"): GROUP_READ,
     ("GET", "/api/v1/driver-groups/{driver_group_id:int}/cards"): GROUP_READ,
@@ -227,6 +267,12 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/charging-data"): needs(SV),
     ("GET", "/charging-data/export.csv"): needs(SV),
     ("GET", "/charging-data/{cdr_id:int}"): needs(SV),
+    # billing: the operator (HUB tenant) reads every run and previews/finalises; any other tenant its own lines
+    ("GET", "/billing"): needs(P.BILLING_VIEW),
+    ("GET", "/billing/export.csv"): needs(P.BILLING_VIEW),
+    ("GET", "/billing/commission"): needs(P.BILLING_VIEW),
+    ("POST", "/billing/preview"): needs(P.BILLING_VIEW, P.BILLING_MANAGE),
+    ("POST", "/billing/finalise"): needs(P.BILLING_VIEW, P.BILLING_MANAGE),
     ("GET", "/roaming/settlement"): needs(SV),
     ("GET", "/roaming/settlement/export.csv"): needs(SV),
     ("GET", "/api/v1/cdrs"): needs(SV),
@@ -243,6 +289,11 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/operations/commands/{record_id:int}/diagnostics"): needs(IV, OPS),
     ("GET", "/operations/stations/{station_id:int}/operations"): needs(IV, OPS),
     ("GET", "/operations/stations/{station_id:int}/history"): needs(IV, OPS),
+    # 360.SUPPORT on the Betriebsführung tab (seed 001): activating and ending need Kostenfreigabe too
+    ("GET", "/operations/stations/{station_id:int}/support360/activate"): needs(IV, OPS, P.COST_APPROVAL),
+    ("POST", "/operations/stations/{station_id:int}/support360/activate"): needs(IV, OPS, P.COST_APPROVAL),
+    ("POST", "/operations/stations/{station_id:int}/support360/deactivate"): needs(IV, OPS, P.COST_APPROVAL),
+    ("GET", "/operations/stations/{station_id:int}/support360/stickers"): needs(IV, OPS),
     ("POST", "/operations/stations/{station_id:int}/commands/{name:str}"): needs(IV, OPS, OC),
     ("GET", "/operations/stations/{station_id:int}/parameters"): needs(IV, OC),
     ("GET", "/operations/stations/{station_id:int}/parameters/keys"): needs(IV, OC),
@@ -251,6 +302,16 @@ TABLE: dict[tuple[str, str], Need] = {
     ("POST", "/operations/bulk/select"): needs(IV, OC),
     ("POST", "/operations/bulk"): needs(IV, OC),
     ("GET", "/operations/bulk/{job:str}"): needs(IV, OC),
+    # Firmware campaigns (core.firmware): like the bulk commands; the station's Diagnostics tab like its operations tab
+    ("GET", "/operations/firmware"): needs(IV, OC),
+    ("POST", "/operations/firmware/select"): needs(IV, OC),
+    ("GET", "/operations/firmware/new"): needs(IV, OC),
+    ("GET", "/operations/firmware/review"): needs(IV, OC),
+    ("POST", "/operations/firmware"): needs(IV, OC),
+    ("GET", "/operations/firmware/{campaign_id:int}"): needs(IV, OC),
+    ("POST", "/operations/firmware/{campaign_id:int}/cancel"): needs(IV, OC),
+    ("POST", "/operations/firmware/{campaign_id:int}/retry"): needs(IV, OC),
+    ("GET", "/operations/stations/{station_id:int}/diagnostics"): needs(IV, OPS),
     ("POST", "/api/v1/stations/{station_id:int}/commands/{name:str}"): needs(OC),
     ("POST", "/api/v1/evses/{charge_point_id:int}/commands/{name:str}"): needs(OC),
     ("GET", "/api/v1/stations/{station_id:int}/commands"): needs(OC),
@@ -309,6 +370,19 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/settings/mail"): needs(P.MAIL_VIEW),
     ("GET", "/settings/mail/{mail_id:int}"): needs(P.MAIL_VIEW),
     ("POST", "/settings/mail/test"): needs(P.MAIL_VIEW),
+    # --- company data and Direct Payment settings: printed on every receipt, a switch pair of their own ---------
+    ("GET", "/settings/company"): needs(P.COMPANY_VIEW),
+    ("POST", "/settings/company"): needs(P.COMPANY_VIEW, P.COMPANY_MANAGE),
+    ("POST", "/settings/company/direct-payment"): needs(P.COMPANY_VIEW, P.COMPANY_MANAGE),
+    # --- alerts and notification groups (core.alerts) -------------------------------------------------------
+    ("GET", "/alerts"): needs(P.ALERTS_VIEW),
+    ("GET", "/alerts/stations/{station_id:int}/tab"): needs(P.ALERTS_VIEW, P.INFRASTRUCTURE_VIEW),
+    ("POST", "/alerts/{alert_id:int}/acknowledge"): needs(P.ALERTS_VIEW, P.ALERTS_MANAGE),
+    ("GET", "/alerts/groups/new"): needs(P.ALERTS_VIEW, P.ALERTS_MANAGE),
+    ("POST", "/alerts/groups"): needs(P.ALERTS_VIEW, P.ALERTS_MANAGE),
+    ("GET", "/alerts/groups/{notification_group_id:int}"): needs(P.ALERTS_VIEW),
+    ("POST", "/alerts/groups/{notification_group_id:int}"): needs(P.ALERTS_VIEW, P.ALERTS_MANAGE),
+    ("POST", "/alerts/groups/{notification_group_id:int}/delete"): needs(P.ALERTS_VIEW, P.ALERTS_MANAGE),
     # --- roaming: OCPI partners and their logs ---------------------------------------------------------------
     ("GET", "/roaming/partners"): ROAMING_READ,
     ("POST", "/roaming/partners"): ROAMING_WRITE,
@@ -325,4 +399,17 @@ TABLE: dict[tuple[str, str], Need] = {
     ("GET", "/roaming/partners/{partner_id:int}/log"): ROAMING_READ,
     ("GET", "/roaming/partners/{partner_id:int}/log/rows"): ROAMING_READ,
     ("GET", "/roaming/partners/{partner_id:int}/log.csv"): ROAMING_READ,
+    # --- resellers: their sub-CPOs and the usage export (only a reseller tenant: RESELLER_ONLY) -----------------
+    ("GET", "/resellers/sub-cpos"): needs(P.SUB_CPOS_MANAGE),
+    ("GET", "/resellers/sub-cpos/new"): needs(P.SUB_CPOS_MANAGE),
+    ("POST", "/resellers/sub-cpos"): needs(P.SUB_CPOS_MANAGE),
+    ("GET", "/resellers/sub-cpos/{sub_cpo_id:int}"): needs(P.SUB_CPOS_MANAGE),
+    ("POST", "/resellers/sub-cpos/{sub_cpo_id:int}"): needs(P.SUB_CPOS_MANAGE),
+    ("POST", "/resellers/sub-cpos/{sub_cpo_id:int}/invitation"): needs(P.SUB_CPOS_MANAGE),
+    ("GET", "/resellers/usage"): needs(P.SUB_CPOS_MANAGE),
+    ("GET", "/resellers/usage.csv"): needs(P.SUB_CPOS_MANAGE),
 }
+
+# Routes only a reseller tenant's staff reach (core refuses every other tenant, whatever its switches): the
+# route-security test calls them as the reseller, whose sub-CPO the test's own tenant is.
+RESELLER_ONLY: frozenset[str] = frozenset(path for _, path in TABLE if path.startswith("/resellers/"))

@@ -151,6 +151,37 @@ async def _tariff_assignment(world: World) -> int:
     return int((await world.get("tariff_assignment", make))["id"])
 
 
+async def _product_assignment(world: World) -> int:
+    from core.products import assignments as product_assignments
+    from core.products.catalogue import ProductCode, ensure_catalogue, product_by_code
+
+    station_id = await _station(world)
+
+    async def make(w: World) -> dict[str, Any]:
+        await ensure_catalogue()
+        product = await product_by_code(ProductCode.SUPPORT_360)  # fits any station
+        assert product is not None
+        return (await product_assignments.assign(w.ctx.actor, product["id"], [station_id])).created[0]
+
+    return int((await world.get("product_assignment", make))["id"])
+
+
+async def _firmware_campaign(world: World) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from core.firmware import campaigns as firmware_campaigns
+
+    station_id = await _station(world)
+
+    async def make(w: World) -> dict[str, Any]:
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d %H:%M")  # never sent
+        fields = {"name": "Security", "location": "https://fw.example.com/a.bin", "max_parallel": 1,
+                  "start_at": tomorrow}  # fmt: skip
+        return await firmware_campaigns.create_campaign(w.ctx.actor, fields, [station_id])
+
+    return int((await world.get("firmware_campaign", make))["id"])
+
+
 async def _anomaly(world: World) -> int:
     from core.charging.tables import Anomaly
 
@@ -270,6 +301,80 @@ async def _driver_group(world: World) -> int:
     return int((await world.get("driver_group", make))["id"])
 
 
+async def _community(world: World) -> int:
+    from core.community import communities
+
+    tariff_id = await _tariff(world)
+
+    async def make(w: World) -> dict[str, Any]:
+        return await communities.create_community(w.ctx.actor, {"name": "Security", "tariff_id": tariff_id})
+
+    return int((await world.get("community", make))["id"])
+
+
+async def _member(world: World) -> int:
+    from core.community import communities
+
+    community_id = await _community(world)
+
+    async def make(w: World) -> int:
+        await communities.invite(w.ctx.actor, community_id, "member@security.example")
+        rows = await communities.list_members(w.ctx.actor, community_id)
+        return int(rows[0]["id"])
+
+    return int(await world.get("member", make))
+
+
+async def _member_card(world: World) -> int:
+    from core.access import cards
+    from core.community import communities
+
+    community_id, member_id = await _community(world), await _member(world)
+
+    async def make(w: World) -> int:
+        card = await cards.create_card(w.ctx.actor, {"uid": "5EC0C0"})
+        await communities.assign_card(w.ctx.actor, community_id, member_id, card["id"])
+        return int(card["id"])
+
+    return int(await world.get("member_card", make))
+
+
+async def _community_month(world: World) -> int:
+    """October 2026 of the world's community written: one session of the member's card, its statement and the
+    credit note."""
+    from datetime import UTC, datetime
+
+    from core.community import statements
+    from core.community.demo import card_session
+
+    community_id, card_id, charge_point_id = (
+        await _community(world),
+        await _member_card(world),
+        await _charge_point(world),
+    )
+
+    async def make(w: World) -> int:
+        await card_session(w.ctx.id, charge_point_id, card_id, datetime(2026, 10, 5, 8, tzinfo=UTC), 1, 8_000)
+        await statements.write_month(community_id, "2026-10")
+        return community_id
+
+    return int(await world.get("community_month", make))
+
+
+async def _statement(world: World) -> int:
+    from core.community import statements
+
+    rows = await statements.list_statements(world.ctx.actor, await _community_month(world))
+    return int(rows[0]["id"])
+
+
+async def _credit_note(world: World) -> int:
+    from core.community import statements
+
+    rows = await statements.list_credit_notes(world.ctx.actor, await _community_month(world))
+    return int(rows[0]["id"])
+
+
 async def _contract_group(world: World) -> int:
     from core.roaming import contract_groups
 
@@ -319,6 +424,51 @@ def fixed(value: str) -> Factory:
     return make
 
 
+async def _sub_cpo(world: World) -> int:
+    """The world's tenant itself: the test's own tenant is a sub-CPO of its reseller; another tenant is none of the
+    caller's sub-CPOs."""
+    return world.ctx.id
+
+
+async def _notification_group(world: World) -> int:
+    from core.alerts import manage
+
+    async def make(w: World) -> dict[str, Any]:
+        raw = {
+            "name": "Security",
+            "recipients": "ops@security.example",
+            "cases": ["UNAVAILABILITY"],
+            "all_charge_points": "on",
+        }
+        return await manage.save_group(w.ctx.actor, raw)
+
+    return int((await world.get("notification_group", make))["id"])
+
+
+async def _alert(world: World) -> int:
+    from datetime import UTC, datetime
+
+    from core.alerts import detect
+    from core.alerts.cases import Case
+    from core.alerts.rules import Source
+    from core.alerts.tables import Alert
+
+    station_id = await _station(world)
+
+    async def make(w: World) -> int:
+        opening = detect.Opening(w.ctx.id, station_id, None, Source.OFFLINE, Case.UNAVAILABILITY, "Offline",
+                                 datetime.now(UTC))  # fmt: skip
+        await detect.open_alerts([opening])
+        row = await Alert.select(Alert.id).where(Alert.open_key == opening.key).first()
+        assert row is not None
+        # Already notified: an alerts tick of another process sharing the database would otherwise send its mail
+        # in the middle of a test that compares every stored row before and after a refused request.
+        await Alert.update({Alert.notified_at: opening.at}).where(Alert.id == row["id"])
+        return int(row["id"])
+
+    return int(await world.get("alert", make))
+
+
 # --- the table -------------------------------------------------------------------------------------------
 
 TARGETS: dict[str, Factory | dict[str, Factory]] = {
@@ -330,19 +480,28 @@ TARGETS: dict[str, Factory | dict[str, Factory]] = {
     "user_id": _user,
     "portal_session_id": _portal_session,
     "group_id": _group,
+    "notification_group_id": _notification_group,
+    "alert_id": _alert,
     "tariff_id": _tariff,
     "assignment_id": _tariff_assignment,
+    "product_assignment_id": _product_assignment,
     "unknown_id": _unknown_station,
     "key_id": _api_key,
     "mail_id": _mail,
     "record_id": _command_record,
     "cdr_id": _cdr,
     "session_id": _session,
-    "card_id": _card,
+    "card_id": {"/communities/": _member_card, "/": _card},
+    "community_id": _community,
+    "member_id": _member,
+    "statement_id": {"/communities/": _statement, "/driver/": _statement},
+    "note_id": _credit_note,
     "driver_group_id": _driver_group,
     "partner_id": _partner,
     "terminal_id": _terminal,
     "contract_group_id": _contract_group,
+    "sub_cpo_id": _sub_cpo,
+    "campaign_id": _firmware_campaign,
     "job": {"/operations/bulk/": _command_job},
     "name": {  # a command that fits the route: for the whole station, or for one charge point
         "/api/v1/stations/": fixed("reset"),
@@ -356,6 +515,8 @@ TARGETS: dict[str, Factory | dict[str, Factory]] = {
     "file_path": fixed("app.css"),
     "language": fixed("en"),
     "token": fixed("no-such-token"),
+    "link_token": fixed("no-such-link"),
+    "invitation_token": fixed("no-such-invitation"),
     "filename": fixed("station.log"),
     "path": {"/api/docs/": fixed("no-such-page")},
     "item_id": {

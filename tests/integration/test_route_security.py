@@ -40,7 +40,7 @@ from core.tenancy import api_keys
 from core.tenancy.permissions import ALL_PERMISSIONS
 from core.tenancy.tables import ApiKey, StaffUser
 from portal.auth import is_public
-from tests.integration.route_permissions import LOGIN, PUBLIC, TABLE, Need
+from tests.integration.route_permissions import LOGIN, PUBLIC, RESELLER_ONLY, TABLE, Need
 from tests.integration.security_targets import BODIES, QUERIES, MissingTarget, World, factory_for
 from tests.support import TenantCtx, app_client, csrf_of, login, make_tenant, make_user, post_form, stored_rows
 
@@ -122,20 +122,24 @@ class Setup:
     api: httpx.AsyncClient
     reseller_admin: httpx.AsyncClient
     reseller_api: httpx.AsyncClient
-    clients: dict[tuple[bool, frozenset[str]], httpx.AsyncClient]  # by (REST API?, permission switches)
+    clients: dict[tuple[bool, frozenset[str], bool], httpx.AsyncClient]  # by (REST API?, switches, reseller?)
 
-    async def client_with(self, permissions: frozenset[str], *, api: bool = False) -> httpx.AsyncClient:
-        """A logged-in non-admin whose one group holds ``permissions``, or an API key granting just those."""
-        if (api, permissions) not in self.clients:
+    async def client_with(
+        self, permissions: frozenset[str], *, api: bool = False, reseller: bool = False
+    ) -> httpx.AsyncClient:
+        """A logged-in non-admin whose one group holds ``permissions``, or an API key granting just those; of the
+        own tenant, or with ``reseller`` of its reseller."""
+        tenant_id = (self.reseller if reseller else self.own).ctx.id
+        if (api, permissions, reseller) not in self.clients:
             client = app_client()
             if api:
-                key, _ = await api_keys.create_api_key(self.own.ctx.id, "limited", sorted(permissions))
+                key, _ = await api_keys.create_api_key(tenant_id, "limited", sorted(permissions))
                 client.headers["authorization"] = f"Bearer {key}"
             else:
-                user = await make_user(self.own.ctx.id, permissions=sorted(permissions))
+                user = await make_user(tenant_id, permissions=sorted(permissions))
                 await login(client, user["email"])
-            self.clients[(api, permissions)] = client
-        return self.clients[(api, permissions)]
+            self.clients[(api, permissions, reseller)] = client
+        return self.clients[(api, permissions, reseller)]
 
     async def stored(self) -> dict[str, list[tuple[Any, ...]]]:
         return await stored_rows(self.own.ctx.id, self.foreign.ctx.id, self.reseller.ctx.id)
@@ -277,7 +281,7 @@ async def test_without_the_permission_the_route_is_forbidden(route: Route, setup
 async def test_the_tables_switches_are_enough(route: Route, setup: Setup) -> None:
     """Exactly the table's switches: a GET answers; a write gets past every permission check to the lookup of
     another tenant's ids (404), or, without ids, to the validation of the empty form; nothing is stored."""
-    entitled = await setup.client_with(_switches(route), api=route.api)
+    entitled = await setup.client_with(_switches(route), api=route.api, reseller=route.path in RESELLER_ONLY)
     if route.method == "GET":
         response = await _call(entitled, route, await _url(route, setup.own))
         assert response.status_code < 400, (str(route), response.status_code, response.text[:300])
@@ -309,6 +313,8 @@ async def test_a_post_without_csrf_token_is_refused(route: Route, setup: Setup) 
 async def test_another_tenants_ids_are_not_found(route: Route, other: str, setup: Setup) -> None:
     """A sub-CPO's staff neither reach an unrelated tenant's objects nor their reseller's."""
     client = setup.api if route.api else setup.admin
+    if route.path in RESELLER_ONLY:  # its caller is a reseller, to whom another reseller's tenant is just as foreign
+        client = setup.reseller_admin
     world = setup.foreign if other == "unrelated CPO" else setup.reseller
     url = await _url(route, world, strict=True)
     before = await setup.stored()
@@ -441,9 +447,9 @@ WRITES = [
           lambda w: _ids(w, contract_group_id="contract_group_id"), {"name": "Renamed by the API"},
           lambda v: _first(ContractGroup.select(ContractGroup.name).where(ContractGroup.id == v["contract_group_id"]))),
     Write(("POST", "/roaming/stations/{station_id:int}/access"), lambda w: _ids(w, station_id="station_id"),
-          {"access_type": "PUBLIC_FREE", "marketing": "on"},
-          lambda v: _first(StationRoaming.select(StationRoaming.marketing)
-                           .where(StationRoaming.station == v["station_id"]))),
+          {"access_type": "PUBLIC_FREE"},  # marketing on would need a product (core.products)
+          lambda v: _first(ChargingStation.select(ChargingStation.access_type)
+                           .where(ChargingStation.id == v["station_id"]))),
     Write(("POST", "/roaming/stations/{station_id:int}/hub"), lambda w: _ids(w, station_id="station_id"),
           {"hub_authorised": "on"},
           lambda v: _first(StationRoaming.select(StationRoaming.hub_authorised)

@@ -45,3 +45,9 @@ def test_codes_among_the_values_become_labels() -> None:
         Message("%(name)s: %(value)s", {"name": "color", "value": "green"})
     ]
     assert audit_labels.audit_field("ac_energy_per_kwh") == Message("AC price per kWh")
+
+
+def test_a_terminal_is_active_while_a_user_is_active_and_may_log_in() -> None:
+    assert audit_labels.audit_field("active", "terminal") == Message("Active")
+    assert audit_labels.audit_field("active", "user") == Message("Active (may log in)")
+    assert audit_labels.audit_field("active") == Message("Active (may log in)")

@@ -91,3 +91,14 @@ def test_german_and_english_rows_of_the_charging_data_export() -> None:
     assert english[at["start_date_time"]] == "2026-10-01 10:00:00"
     assert (english[at["total_energy"]], english[at["billable"]]) == ("30.000", "Yes")
     assert csv_style("de", "UTC", "", "").delimiter == ";" and csv_style("en", "UTC", "", "").delimiter == ","
+
+
+def test_the_export_names_the_auth_source_by_its_label() -> None:
+    at = {column: i for i, column in enumerate(EXPORT_COLUMNS)}
+    labels = {"TERMINAL": "Bezahlterminal", "RFID": "RFID-Karte"}
+    style = csv_style("de", "UTC", "Ja", "Nein", labels)
+    assert (
+        localized_row(_exported(auth_source="TERMINAL"), style, ZoneInfo("UTC"))[at["auth_source"]] == "Bezahlterminal"
+    )
+    assert localized_row(_exported(auth_source="RFID"), style, ZoneInfo("UTC"))[at["auth_source"]] == "RFID-Karte"
+    assert localized_row(_exported(auth_source=None), style, ZoneInfo("UTC"))[at["auth_source"]] is None

@@ -120,3 +120,11 @@ def test_the_receipt_mail_in_both_languages() -> None:
     assert "/pay/receipt/tok-" in german.text and "/pay/receipt/tok-" in english.html
     assert "Visa •••• 4242" in english.text and TRANSPARENCY_SOFTWARE_URL in english.text
     assert "Stadtwerke Muster" in german.html and "Depot, Hauptstr. 1, 80331 München" in german.html
+
+
+def test_the_lookup_accepts_the_evse_id_with_or_without_separators_in_any_case() -> None:
+    receipt = assemble(payment(), cdr(), LOCATION, None)
+    for typed in ("DE*ABC*E1*1", "de*abc*e1*1", "DEABCE11", "de abc e1 1", "DE-ABC-E1-1", " de*ABC*e1*1 "):
+        lookup = parse_lookup(typed, "2026-07-02", "4.76", "", TODAY)  # 00:30 Berlin time on 2 July
+        assert matches(lookup, receipt), typed
+    assert not matches(parse_lookup("DEABCE12", "2026-07-02", "4.76", "", TODAY), receipt)

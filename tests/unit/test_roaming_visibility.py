@@ -8,7 +8,8 @@ import pytest
 
 from core.roaming.visibility import PartnerKind, PartnerRef, VisibilityFacts, is_visible
 
-FLAGS = ("hub_enabled", "hub_authorised", "in_enabled_contract_group", "roaming", "roaming_plus", "published")
+FLAGS = ("hub_enabled", "hub_authorised", "in_enabled_contract_group", "roaming", "roaming_plus", "published",
+         "roaming_product")  # fmt: skip
 COMBINATIONS = list(itertools.product((False, True), repeat=len(FLAGS)))
 
 
@@ -20,23 +21,30 @@ def _facts(kind: PartnerKind, values: tuple[bool, ...]) -> VisibilityFacts:
 def test_emp_tenant_sees_only_with_every_condition(values: tuple[bool, ...]) -> None:
     facts = _facts(PartnerKind.EMP_TENANT, values)
     needed = dict(zip(FLAGS, values, strict=True))
-    # Roaming+ is irrelevant for an EMP tenant of the hub; each of the five others is necessary.
+    # Roaming+ is irrelevant for an EMP tenant of the hub; each of the six others is necessary.
     expected = all(needed[k] for k in ("hub_enabled", "hub_authorised", "in_enabled_contract_group", "roaming",
-                                       "published"))  # fmt: skip
+                                       "published", "roaming_product"))  # fmt: skip
     assert is_visible(facts) is expected
 
 
 @pytest.mark.parametrize("values", COMBINATIONS, ids=lambda v: "".join("1" if x else "0" for x in v))
-def test_platform_sees_roaming_plus_stations_only(values: tuple[bool, ...]) -> None:
+def test_platform_sees_roaming_plus_stations_with_a_roaming_product_only(values: tuple[bool, ...]) -> None:
     facts = _facts(PartnerKind.PLATFORM, values)
     needed = dict(zip(FLAGS, values, strict=True))
-    assert is_visible(facts) is (needed["roaming_plus"] and needed["published"])
+    assert is_visible(facts) is (needed["roaming_plus"] and needed["published"] and needed["roaming_product"])
 
 
 def test_one_missing_condition_hides_the_charge_point() -> None:
     everything = dict.fromkeys(FLAGS, True)
     assert is_visible(VisibilityFacts(partner_kind=PartnerKind.EMP_TENANT, **everything))
-    for flag in ("hub_enabled", "hub_authorised", "in_enabled_contract_group", "roaming", "published"):
+    for flag in (
+        "hub_enabled",
+        "hub_authorised",
+        "in_enabled_contract_group",
+        "roaming",
+        "published",
+        "roaming_product",
+    ):
         facts = VisibilityFacts(partner_kind=PartnerKind.EMP_TENANT, **{**everything, flag: False})
         assert not is_visible(facts), flag
 

@@ -42,8 +42,8 @@ KNOWN_IDS = ("station_id", "charge_point_id", "tariff_id", "assignment_id", "car
 async def demo() -> tuple[str, dict[str, int]]:
     """A key with every permission of a tenant with one of each object the REST API serves, and their ids."""
     world = World(await make_tenant())
-    ids = {param: int(await factory_for("", param)(world)) for param in KNOWN_IDS}
-    await factory_for("", "connector_id")(world)
+    ids = {param: int(await factory_for("/api/v1/", param)(world)) for param in KNOWN_IDS}
+    await factory_for("/api/v1/", "connector_id")(world)
     key, _ = await api_keys.create_api_key(world.ctx.id, "schemathesis")
     return key, ids
 

@@ -69,12 +69,15 @@ async def test_station_crud_and_write_only_password(
 ) -> None:
     password = "station-secret-0123456789"
     body = {"location_id": site.location["id"], "charge_box_id": f"API-{unique}", "vendor": "Alfen",
-            "ocpp_password": password, "products": ["360.SUPPORT"], "attributes": {"bay": "3"}}  # fmt: skip
+            "ocpp_password": password, "attributes": {"bay": "3"}}  # fmt: skip
     response = await client.post("/api/v1/stations", json=body, headers=auth)
     created = json_of(response, 201)
     assert created["has_password"] is True and created["ocpp_url"].endswith(f"/ocpp/API-{unique}")
     assert created["location_id"] == site.location["id"] and created["attributes"] == {"bay": "3"}
     station_id = created["id"]
+    assert created["products"] == []  # read-only: products are assigned with their cost approval (core.products)
+    refused = await client.patch(f"/api/v1/stations/{station_id}", json={"products": ["360.SUPPORT"]}, headers=auth)
+    assert refused.status_code == 400, refused.text
     lookup, _ = await authenticate_station(f"API-{unique}", f"API-{unique}", password)
     assert lookup is StationLookup.OK
 
@@ -247,7 +250,7 @@ async def test_null_in_patch_clears_or_is_refused(client: httpx.AsyncClient, aut
     station = json_of(
         await client.patch(
             f"/api/v1/stations/{site.station['id']}",
-            json={"attributes": None, "products": None, "ocpp_password": None},
+            json={"attributes": None, "ocpp_password": None},
             headers=auth,
         )
     )

@@ -8,7 +8,7 @@ from core.infrastructure import charge_points
 from core.payments import qr
 from core.roaming import marketing
 from tests.integration.driver_pay.conftest import PaySite
-from tests.support import TenantCtx, app_client, login, make_tenant, post_form
+from tests.support import TenantCtx, app_client, assign_eoperate, login, make_tenant, post_form
 
 
 async def test_qr_code_opens_the_pay_page_and_is_downloadable(
@@ -59,6 +59,7 @@ async def test_the_access_tabs_direct_payment_is_the_charge_points_switch(
 ) -> None:
     station_id = pay_site.station.id
     cp_id = pay_site.charge_point["id"]
+    await assign_eoperate(cpo.actor, station_id)  # marketing needs it
     state = await marketing.station_marketing(cpo.actor, station_id)
     assert state["marketing"].direct_payment is True  # every active charge point has it
     url = f"/roaming/stations/{station_id}/access"

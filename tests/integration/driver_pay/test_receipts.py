@@ -21,7 +21,7 @@ from core.mail import mails
 from core.mail.tables import Mail
 from core.payments import receipts, service
 from portal.controllers.driver_receipts import LOOKUP_ATTEMPTS
-from tests.integration.cdrs.conftest import finished_session
+from tests.integration.cdrs.conftest import deliver_session_stopped, finished_session
 from tests.integration.driver_pay.conftest import PaySite, captured_payment, form_token, pay
 from tests.integration.mail.conftest import SmtpServer, outbox_message_of, smtp_server, smtp_settings  # noqa: F401
 from tests.integration.ocpp.test_commands import simulated, until
@@ -47,20 +47,21 @@ async def _charge_and_stop(driver: httpx.AsyncClient, ocpp_url: str, site: PaySi
         assert found is not None
         uid = found.group(1)
 
-        async def state_is(*states: str) -> bool:
-            await driver.get(f"/pay/p/{uid}/progress")  # the page's polling follows the session
-            payment = await service.get_payment_by_uid(uid)
-            return payment is not None and payment["state"] in states
+        async def charging() -> bool:  # the page's polling shows the session (it writes nothing)
+            fragment = await driver.get(f"/pay/p/{uid}/progress")
+            return "hx-redirect" not in fragment.headers and "/stop" in fragment.text
 
-        await until(lambda: state_is("charging"), 20)
+        await until(charging, 20)
         await sim.meter_tick(1, 5000)
         await sim.meter_tick(1, 5000)
         token = form_token((await driver.get(f"/pay/p/{uid}")).text)
         stopped = await driver.post(f"/pay/p/{uid}/stop", data={"_csrf_token": token}, follow_redirects=False)
         assert stopped.status_code == 303
-        await until(lambda: state_is("receipt_sent"), 20)
+        stopping = await service.get_payment_by_uid(uid)
+        assert stopping is not None and stopping["session"] is not None
+        await deliver_session_stopped(stopping["session"], 20)  # capture and receipt: the session-stopped handler
     payment = await service.get_payment_by_uid(uid)
-    assert payment is not None
+    assert payment is not None and payment["state"] == "receipt_sent"
     return payment
 
 
@@ -108,6 +109,7 @@ async def test_the_receipt_mail_arrives_with_the_cdr_total_and_its_link_works(
     assert 'data-testid="receipt-vat">0.76 EUR' in page.text and "VAT 19 %" in page.text
     assert f'data-testid="receipt-evse">{pay_site.evse_id}' in page.text
     assert 'data-testid="receipt-energy">10.00 kWh' in page.text and "Visa •••• 4242" in page.text
+    assert "<td>0.40 EUR</td>" in page.text and "0.4000" not in page.text  # the net unit price, no padding zeros
     assert payment["uid"] in page.text and "safe-ev.de" in page.text and 'data-signature="NOT_SIGNED"' in page.text
     assert "Hauptstr. 1, 80331 München" in page.text
     done = await driver.get(f"/pay/p/{payment['uid']}")
@@ -137,6 +139,9 @@ async def test_lookup_match_no_match_and_throttle(ocpp_url: str, pay_site: PaySi
         phone.headers["Accept-Language"] = "en"
         by_amount = await _lookup(phone, evse_id=pay_site.evse_id.lower(), date=day, amount="4,76")
         assert by_amount.status_code == 303 and by_amount.headers["location"] == target
+        typed = pay_site.evse_id.replace("*", " ").lower()  # as read off the sticker, without the stars
+        by_typed = await _lookup(phone, evse_id=typed, date=day, amount="4.76")
+        assert by_typed.status_code == 303 and by_typed.headers["location"] == target
         by_card = await _lookup(phone, evse_id=pay_site.evse_id, date=day, last4="4242")
         assert by_card.status_code == 303 and by_card.headers["location"] == target
         assert (await phone.get(target)).status_code == 200

@@ -17,6 +17,7 @@ from aiosmtpd.controller import Controller
 from core import jobs, outbox
 from core.db import transaction
 from core.mail import mails
+from core.mail.tables import Mail
 from core.outbox import OutboxMessage
 from core.settings import get_settings
 from tests.support import TenantCtx, free_port
@@ -126,3 +127,14 @@ async def queued_mail(ctx: TenantCtx, recipient: str, key: str, language: str | 
                 OutboxMessage.dedupe_key == f"mail:{mail_id}"
             )
     return mail_id
+
+
+async def send_queued(recipient: str, kind: str) -> None:
+    """csms's mail job (as a worker runs it) for the mail ``kind`` queued to ``recipient``: with ``smtp_settings``
+    it talks to the test's SMTP server."""
+    mail = await Mail.select(Mail.id).where(
+        (Mail.recipient == recipient) & (Mail.kind == kind)
+    ).first()  # fmt: skip
+    assert mail is not None, (recipient, kind)
+    message = await outbox_row(int(mail["id"]))
+    await mails.send(int(message["id"]))

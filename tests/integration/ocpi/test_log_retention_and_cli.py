@@ -14,7 +14,7 @@ import pytest
 from core.roaming import exchange_log, partners
 from core.roaming.tables import OcpiExchange
 from core.settings import get_settings
-from tests.support import TenantCtx, run_csms
+from tests.support import TenantCtx, csms_cli
 
 
 async def _exchange(partner: dict, age: timedelta) -> int:
@@ -36,13 +36,13 @@ async def test_old_payloads_are_emptied_and_the_rest_stays(emp_exw: TenantCtx) -
     assert rows[old]["request_body"] == "" and rows[old]["response_body"] == "" and rows[old]["http_status"] == 200
     assert rows[recent]["response_body"] == '{"data": []}'
 
-    done = run_csms({**os.environ}, "roaming", "prune", "--days", "1")
+    done = await csms_cli({**os.environ}, "roaming", "prune", "--days", "1")
     assert done.returncode == 0, done.stderr
     assert (await OcpiExchange.select().where(OcpiExchange.id == recent).first())["response_body"] == ""
 
 
 async def test_invite_prints_a_token_a_that_opens_versions(emp_exw: TenantCtx) -> None:
-    done = run_csms({**os.environ, "PUBLIC_URL": "https://csms.example"}, "roaming", "invite",
+    done = await csms_cli({**os.environ, "PUBLIC_URL": "https://csms.example"}, "roaming", "invite",
                     "--tenant", emp_exw.tenant["slug"], "--name", "From the shell")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "versions URL: https://csms.example/ocpi/versions" in done.stdout
@@ -50,7 +50,7 @@ async def test_invite_prints_a_token_a_that_opens_versions(emp_exw: TenantCtx) -
     assert token is not None
     caller = await partners.partner_for_token(token.group(1))
     assert caller is not None and caller.with_token_a and caller.partner["name"] == "From the shell"
-    refused = run_csms({**os.environ}, "roaming", "invite", "--tenant", emp_exw.tenant["slug"], "--name", "Again")
+    refused = await csms_cli({**os.environ}, "roaming", "invite", "--tenant", emp_exw.tenant["slug"], "--name", "Again")
     assert refused.returncode == 2 and "already has a roaming connection" in refused.stderr
 
 

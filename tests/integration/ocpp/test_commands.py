@@ -26,8 +26,13 @@ from tests.support import TenantCtx, make_user
 
 
 @contextlib.asynccontextmanager
-async def simulated(url: str, st: Station, **kwargs: object) -> AsyncIterator[SimulatedStation]:
-    sim = SimulatedStation(url, st.charge_box_id, st.password, reconnect_delay=0.3, **kwargs)  # type: ignore[arg-type]
+async def simulated(
+    url: str, st: Station, sim: SimulatedStation | None = None, **kwargs: object
+) -> AsyncIterator[SimulatedStation]:
+    """A simulated station online for the block (``sim``: the same station again, with what it kept)."""
+    if sim is None:
+        sim = SimulatedStation(url, st.charge_box_id, st.password, reconnect_delay=0.3, **kwargs)  # type: ignore[arg-type]
+    sim._stop = False
     runner = asyncio.create_task(sim.run())
     try:
         await asyncio.wait_for(sim.connected.wait(), 10)

@@ -188,11 +188,16 @@ def test_an_ipv6_host_counts_as_its_64() -> None:
 async def test_the_migration_drops_unknown_stations_recorded_with_invalid_ids(unique: str) -> None:
     import importlib
 
+    from core.db import transaction
+
     migration = importlib.import_module("migrations.core.core_2026_12_06t03_30_00_000000")
     kept, dropped = f"GOOD-{unique}", [f"OC-{unique}\n", f"OC {unique}", f"OC-{unique}\u200b", f"-{unique}"]
     for charge_box_id in (kept, *dropped):
         await UnknownStation(charge_box_id=charge_box_id).save()
-    await (await migration.forwards()).run()
+    # In a write transaction taken up front (core.db): the migration's own would be deferred, and on SQLite a deferred
+    # transaction that read first fails at once when a background writer of this process committed meanwhile.
+    async with transaction():
+        await (await migration.forwards()).run()
     left = await UnknownStation.select(UnknownStation.charge_box_id).where(
         UnknownStation.charge_box_id.is_in([kept, *dropped])
     )  # fmt: skip

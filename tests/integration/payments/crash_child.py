@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from core.payments import provider as providers
 from core.payments import sandbox, service
-from core.payments.provider import AuthoriseRequest, ProviderResult
+from core.payments.provider import AuthoriseRequest, CardEntry, ProviderResult
 
 DIED = 3
 
@@ -26,6 +26,7 @@ class CrashAfter:
     """The sandbox provider, but ``crash(operation)`` runs right after the provider has done ``operation``."""
 
     name = sandbox.NAME
+    card_entry = CardEntry.INLINE
 
     def __init__(self, operation: str, crash: Callable[[str], None]) -> None:
         self.inner = sandbox.SandboxProvider()

@@ -9,8 +9,10 @@ import sys
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from core.payments import recovery, sandbox, service
-from core.payments.tables import SandboxCall, SandboxIntent
+from core.payments.tables import Payment, SandboxCall, SandboxIntent
 from tests.integration.payments.conftest import RETURN_URL, SUCCESS, Site, later
 
 
@@ -160,3 +162,18 @@ async def test_process_killed_after_pre_authorisation_and_after_capture(site: Si
     captured = await service.get_payment(charging["id"])
     assert (captured["state"], captured["amount_captured"]) == ("captured", Decimal("4.76"))
     assert len(await sandbox.captures(charging["provider_reference"])) == 1
+
+
+async def test_a_node_without_the_payments_provider_leaves_them_waiting_and_says_so_once(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    payment = await service.authorise((await site.payment())["id"], SUCCESS, RETURN_URL)
+    await Payment.update({Payment.provider: "elsewhere"}).where(Payment.id == payment["id"])
+    recovery._unavailable_said.discard("elsewhere")
+    with caplog.at_level("WARNING", logger=recovery.log.name):
+        first = await recovery.recover_payments(now=later(), tenant_id=site.ctx.id)
+        second = await recovery.recover_payments(now=later(), tenant_id=site.ctx.id)
+    assert first["provider_unavailable"] == 1 and second["provider_unavailable"] == 1
+    assert (await service.get_payment(payment["id"]))["state"] == "authorised"  # untouched, for a node that can
+    said = [r.getMessage() for r in caplog.records if "elsewhere" in r.getMessage()]
+    assert said == ["payments of provider 'elsewhere' wait for a node with its settings"]

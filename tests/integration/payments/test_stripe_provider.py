@@ -7,21 +7,31 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from core.payments import provider as providers
 from core.payments import service
-from core.payments.provider import AuthoriseRequest, Outcome, ProviderError, ProviderUnavailable, idempotency_key
+from core.payments.provider import (
+    AuthoriseRequest,
+    Outcome,
+    ProviderError,
+    ProviderUnavailable,
+    cancel_url_of,
+    idempotency_key,
+)
 from payment_providers.stripe import (
     StripeProvider,
     WebhookSignatureError,
+    checkout_result,
     sign_webhook,
     verify_webhook,
+    webhook_payment_uid,
     webhook_reference,
 )
 from tests.integration.payments.conftest import RETURN_URL, Site
-from tests.integration.payments.stripe_replay import stripe_replay
+from tests.integration.payments.stripe_replay import fixture, stripe_replay
 from tests.support import free_port
 
 SECRET_KEY = "sk_test_51ExampleSecretKey"
@@ -162,3 +172,34 @@ def test_webhook_signatures() -> None:
             verify_webhook(body, bad_header, secret, now=at)
     with pytest.raises(WebhookSignatureError, match="does not match"):
         verify_webhook(body + b" ", header, WEBHOOK_SECRET, now=now)  # the body was changed
+
+
+def test_checkout_sessions_as_results_and_their_webhooks() -> None:
+    complete = fixture("checkout_retrieve_complete")["response"]["body"]
+    opened = checkout_result(fixture("checkout_create")["response"]["body"])
+    assert (opened.outcome, opened.reference, opened.amount) == (Outcome.REQUIRES_ACTION, complete["id"], 5000)
+    assert opened.challenge_url.startswith("https://checkout.stripe.com/c/pay/cs_test_")
+    paid = checkout_result(complete)
+    assert (paid.outcome, paid.reference, paid.amount, paid.card_last4) == (
+        Outcome.AUTHORISED, "pi_3QCheckout000000000000004", 5000, "4444")  # fmt: skip
+    assert paid.event_summary()["checkout_session"] == complete["id"]
+    expired = checkout_result(fixture("checkout_retrieve_expired")["response"]["body"])
+    assert (expired.outcome, expired.decline_code) == (Outcome.RELEASED, "expired")
+    # complete, but the PaymentIntent not expanded: not decided here, asked again
+    assert checkout_result({**complete, "payment_intent": "pi_1"}).outcome is Outcome.PENDING
+    with pytest.raises(ProviderError, match="unexpected Checkout Session status"):
+        checkout_result({**complete, "status": "weird"})
+
+    def event(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+        return {"type": kind, "data": {"object": obj}}
+
+    session: dict[str, Any] = {"id": "cs_1", "object": "checkout.session", "metadata": {"payment_uid": "ab12"}}
+    assert webhook_reference(event("checkout.session.completed", session)) == "cs_1"
+    assert webhook_payment_uid(event("checkout.session.expired", session)) == "ab12"
+    by_reference_id = {**session, "metadata": {}, "client_reference_id": "cd34"}
+    assert webhook_payment_uid(event("checkout.session.completed", by_reference_id)) == "cd34"
+    # an event type and an object that do not belong together concern no payment
+    assert webhook_reference(event("payment_intent.succeeded", session)) is None
+    assert webhook_reference(event("checkout.session.async_payment_failed", session)) is None
+    assert cancel_url_of("https://csms.example/pay/p/1/return") == "https://csms.example/pay/p/1/return?cancelled=1"
+    assert cancel_url_of("https://csms.example/r?x=1") == "https://csms.example/r?x=1&cancelled=1"

@@ -17,8 +17,9 @@ async def test_demo_tariff_is_assigned_once() -> None:
     await load_demo()
     tenant = await Tenant.select(Tenant.id).where(Tenant.slug == DEMO_SLUG).first()
     assert tenant is not None
-    demo_tariffs = await Tariff.select().where(Tariff.tenant == tenant["id"])
-    assert [t["name"] for t in demo_tariffs] == ["Demo Tarif"]
+    demo_tariffs = await Tariff.select().where(Tariff.tenant == tenant["id"]).order_by(Tariff.id)
+    # the demo community's own tariff is no assignment (core.community.demo)
+    assert [t["name"] for t in demo_tariffs] == ["Demo Tarif", "Community-Tarif"]
     charge_points = await ChargePoint.select(ChargePoint.id).where(ChargePoint.tenant == tenant["id"])
     assert len(charge_points) == 10
     assert await TariffAssignment.count().where(TariffAssignment.tenant == tenant["id"]) == 10

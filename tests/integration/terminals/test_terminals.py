@@ -194,6 +194,70 @@ async def test_a_session_started_at_the_terminal(
     await post_form(admin_client, "/lang", {"language": "de", "next": "/"})
     german = await admin_client.get(f"/infrastructure/terminals/{terminal['id']}")
     assert "Bezahlterminal" in german.text
+    # the charging data CSV names the auth source by its label, not its code
+    exported = await admin_client.get("/charging-data/export.csv", params={"from": today, "to": today})
+    [line] = [line for line in exported.text.splitlines() if session["id_tag"] in line]
+    assert ";Bezahlterminal;" in line and ";TERMINAL;" not in line
+
+    # a terminal that started a session is deactivated, not deleted: its sessions stay
+    confirm = await admin_client.get(f"/infrastructure/terminals/{terminal['id']}/remove")
+    assert confirm.status_code == 200 and 'data-testid="confirm-remove-terminal"' in confirm.text
+    assert "deaktiviert statt gelöscht" in confirm.text
+    removed = await post_form(admin_client, f"/infrastructure/terminals/{terminal['id']}/remove", {},
+                              follow_redirects=False)  # fmt: skip
+    assert removed.status_code == 303 and removed.headers["location"] == f"/infrastructure/terminals/{terminal['id']}"
+    kept = await terminals.get_terminal(cpo.actor, terminal["id"])
+    assert kept["active"] is False
+    page = await admin_client.get(f"/infrastructure/terminals/{terminal['id']}")
+    assert st.charge_box_id in page.text and "Terminal wurde deaktiviert" in page.text
+    # the history says the terminal is no longer "Aktiv", not that it may no longer log in
+    history = page.text[page.text.index('data-testid="audit-history"') :]
+    assert '<span class="audit-field">Aktiv</span>' in history and "darf sich anmelden" not in history
+
+
+async def test_a_terminal_without_sessions_is_deleted_after_confirmation(
+    admin_client: httpx.AsyncClient, cpo: TenantCtx, other_cpo: TenantCtx, unique: str
+) -> None:
+    terminal = await terminals.create_terminal(cpo.actor, IM30)
+    await terminals.set_stations(cpo.actor, terminal["id"], await many_stations(cpo, unique, 2))
+    foreign = await terminals.create_terminal(other_cpo.actor, {**IM30, "name": "Fremd"})
+    assert (await admin_client.get(f"/infrastructure/terminals/{foreign['id']}/remove")).status_code == 404
+    refused = await post_form(admin_client, f"/infrastructure/terminals/{foreign['id']}/remove", {})
+    assert refused.status_code == 404 and (await terminals.get_terminal(other_cpo.actor, foreign["id"]))
+    confirm = await admin_client.get(f"/infrastructure/terminals/{terminal['id']}/remove")
+    assert confirm.status_code == 200 and "It has started no sessions." in confirm.text
+    without_token = await admin_client.post(f"/infrastructure/terminals/{terminal['id']}/remove")
+    assert without_token.status_code == 403
+    removed = await post_form(admin_client, f"/infrastructure/terminals/{terminal['id']}/remove", {},
+                              follow_redirects=False)  # fmt: skip
+    assert removed.status_code == 303 and removed.headers["location"] == "/infrastructure/terminals"
+    assert "The terminal was deleted." in (await admin_client.get("/infrastructure/terminals")).text
+    with pytest.raises(NotFound):
+        await terminals.get_terminal(cpo.actor, terminal["id"])
+    assert await AuditEntry.exists().where(
+        (AuditEntry.entity_type == "terminal") & (AuditEntry.entity_id == terminal["id"])
+        & (AuditEntry.action == "delete")
+    )  # fmt: skip
+
+
+async def test_terminals_through_the_rest_api(cpo: TenantCtx, other_cpo: TenantCtx, unique: str) -> None:
+    terminal = await terminals.create_terminal(cpo.actor, IM30)
+    stations = await many_stations(cpo, unique, 2)
+    await terminals.set_stations(cpo.actor, terminal["id"], stations)
+    foreign = await terminals.create_terminal(other_cpo.actor, {**IM30, "name": "Fremd"})
+    key, _ = await api_keys.create_api_key(cpo.id, "reporting", permissions=["infrastructure.view"])
+    api = {"Authorization": f"Bearer {key}"}
+    async with app_client() as client:
+        listed = await client.get("/api/v1/terminals", headers=api)
+        assert listed.status_code == 200
+        [shown] = [t for t in listed.json() if t["id"] == terminal["id"]]
+        assert (shown["name"], shown["serial_number"], shown["model"], shown["active"]) == (
+            "Terminal Nord", "PAX-IM30-0001", "vaylensPay iM30", True)  # fmt: skip
+        assert sorted(shown["station_ids"]) == stations and "tag_code" not in shown and "tenant" not in shown
+        assert foreign["id"] not in [t["id"] for t in listed.json()]
+        one = await client.get(f"/api/v1/terminals/{terminal['id']}", headers=api)
+        assert one.status_code == 200 and one.json() == shown
+        assert (await client.get(f"/api/v1/terminals/{foreign['id']}", headers=api)).status_code == 404
 
 
 async def test_an_inactive_terminal_starts_nothing(cpo: TenantCtx, unique: str) -> None:

@@ -1,7 +1,9 @@
 import asyncio
+import logging
 
 import dramatiq
 
+from core.roaming import cdr_push
 from core.tenancy.tables import Tenant
 from workers.embedded import EmbeddedBroker
 
@@ -48,3 +50,32 @@ async def test_failed_jobs_are_retried_then_given_up() -> None:
     broker.detach()
     assert attempts.count(7) == 3  # two failures, then success
     assert attempts.count(-1) == 1  # `throws` means: do not retry
+
+
+async def test_an_expected_retriable_failure_logs_one_line_and_a_bug_its_traceback(caplog) -> None:
+    """roaming.send_cdr raising NotSent (the partner is down; the outbox hands the CDR over again) is an expected
+    outcome: one warning naming the CDR and the partner, no stack. Anything else still logs its traceback."""
+    broker = EmbeddedBroker()
+
+    async def send_cdr(message_id: int) -> None:
+        raise cdr_push.NotSent(f"CDR {message_id} to partner 3: not connected")
+
+    async def broken(message_id: int) -> None:
+        raise KeyError(message_id)
+
+    broker.attach(asyncio.get_running_loop())
+    expected = dramatiq.actor(send_cdr, broker=broker, actor_name="roaming.send_cdr", max_retries=0)
+    bug = dramatiq.actor(broken, broker=broker, actor_name="broken", max_retries=0)
+    with caplog.at_level(logging.INFO, logger="csms.jobs"):
+        expected.send(12)
+        await broker.drain(timeout=5)
+        bug.send(13)
+        await broker.drain(timeout=5)
+    broker.detach()
+    records = [r for r in caplog.records if r.name == "csms.jobs"]
+    assert len(records) == 2
+    down, crash = records
+    assert down.levelno == logging.WARNING and down.exc_info is None
+    assert "roaming.send_cdr" in down.getMessage() and "CDR 12 to partner 3: not connected" in down.getMessage()
+    assert crash.levelno == logging.ERROR and crash.exc_info is not None and crash.exc_info[0] is KeyError
+    assert "broken" in crash.getMessage()

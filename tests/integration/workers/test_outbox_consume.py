@@ -84,3 +84,37 @@ async def test_a_claim_that_ran_out_can_be_taken_again(unique: str) -> None:
     message_id = row[0]["id"]
     assert await outbox.claim(message_id, -1) is True  # already over
     assert await outbox.claim(message_id, 60) is True
+
+
+class _KickProbe:
+    """Registered like a running relay: notes, for each kick, whether a transaction was still open then."""
+
+    def __init__(self) -> None:
+        self.in_transaction: list[bool] = []
+
+    def kick(self) -> None:
+        self.in_transaction.append(engine().current_transaction.get() is not None)
+
+
+async def test_the_relay_is_kicked_after_the_handlers_commit(unique: str) -> None:
+    """A handler that publishes (a receipt mail queued by the session-stopped handler) kicks the relay inside
+    consume's transaction, before anything is visible to the relay; consume kicks once more after its COMMIT, so
+    the new message goes out now instead of at the relay's next periodic pass (bench/direct_payment.py found
+    receipt mails waiting 5 s for it)."""
+    async with transaction():
+        await outbox.publish(f"test.kick.{unique}", f"kick-first-{unique}", {})
+    row = await OutboxMessage.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == f"kick-first-{unique}")
+
+    async def handler(payload: dict[str, Any]) -> None:
+        await outbox.publish(f"test.kick.{unique}", f"kick-second-{unique}", {})
+        outbox.kick()
+
+    probe = _KickProbe()
+    outbox._relays.append(probe)  # type: ignore[arg-type]
+    try:
+        assert await outbox.consume(row[0]["id"], handler) is True
+    finally:
+        outbox._relays.remove(probe)  # type: ignore[arg-type]
+    assert probe.in_transaction == [True, False]
+    second = await OutboxMessage.select().where(OutboxMessage.dedupe_key == f"kick-second-{unique}").first()
+    assert second is not None and second["delivered_at"] is None

@@ -1,0 +1,1 @@
+"""Dynamic load management: a grid connection limit per location, shared among its charging charge points."""
