@@ -311,10 +311,15 @@ class SimulatedStation:
                 await self._connect()
                 assert self._client is not None
                 reader = asyncio.create_task(self._client.start())
+                # Booting ends with the connection: a call whose answer was cut off would wait out its 30 s timeout
+                online = asyncio.create_task(self._online())
                 try:
-                    await self._online()
+                    await asyncio.wait({reader, online}, return_when=asyncio.FIRST_COMPLETED)
+                    if online.done():
+                        online.result()
                     await reader
                 finally:
+                    online.cancel()
                     reader.cancel()
             except (websockets.ConnectionClosed, OSError, websockets.InvalidStatus, TimeoutError) as exc:
                 log.info("%s: connection lost (%s)", self.charge_box_id, exc)

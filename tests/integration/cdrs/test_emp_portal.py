@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core import outbox
 from core.cdrs.building import ROAMING_CDR_TOPIC, roaming_cdr_key
 from core.errors import NotFound, PermissionDenied
 from core.outbox import MAX_ATTEMPTS, OutboxMessage
 from core.roaming import cdr_push, partner_activity
+from core.roaming.cdr_push import BY_GET
 from core.roaming.partner_activity import Delivery
 from core.tenancy.permissions import Permission
 from tests.integration.cdrs.conftest import cdr_of, finished_session
@@ -24,8 +26,17 @@ T = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 
 async def _mark_outbox(cdr_id: int, **values: object) -> None:
-    await OutboxMessage.update({getattr(OutboxMessage, k): v for k, v in values.items()}).where(
-        OutboxMessage.dedupe_key == roaming_cdr_key(cdr_id)
+    """The CDR's delivery in a given state. A fresh row, due only tomorrow: a relay running meanwhile (embedded:
+    this process's app, a live server's) may have sent the original already, and settles that row, not this one."""
+    key = roaming_cdr_key(cdr_id)
+    original = await OutboxMessage.select().where(OutboxMessage.dedupe_key == key).first()
+    assert original is not None
+    await OutboxMessage.delete().where(OutboxMessage.dedupe_key == key)
+    payload = {k: v for k, v in outbox._payload(original["payload"]).items() if k != BY_GET}
+    await OutboxMessage.insert(
+        OutboxMessage(topic=original["topic"], dedupe_key=key, payload=payload,
+                      available_at=datetime.now(UTC) + timedelta(days=1),
+                      **{k: v for k, v in values.items()})  # fmt: skip
     )
 
 
