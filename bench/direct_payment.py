@@ -17,7 +17,8 @@ A driver flow is what the phone's browser does (tests/e2e/test_driver_pay_browse
 (cookies kept, redirects followed by hand so that each request is timed on its own):
   GET /pay/{evse_id} (page load; the CSRF token from the form), GET /pay/{evse_id}/status (the live status fragment
   the page polls), POST /pay/{evse_id} with the sandbox's success card, GET the payment page it redirects to, then
-  the progress fragment every ``--poll`` seconds (the page's own ``hx-trigger="every 3s"``) until the session runs;
+  the progress fragment as often as the page polls it (its ``hx-trigger="every Ns"``: every second while the station
+  starts, every 3 s while charging; ``--poll`` only where a page names no interval) until the session runs;
   ``--charge-seconds`` of charging (the fragment still polled), POST .../stop, the fragment until it redirects, and
   the finished page.
 
@@ -68,6 +69,13 @@ PASSWORD = "bench-pay-station-2026"
 CARD = {"card_number": "4242 4242 4242 4242", "card_expiry": "12/39", "card_cvc": "123", "terms": "on"}
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 STATE = re.compile(r'data-testid="progress" data-state="([a-z_]+)"')
+TRIGGER = re.compile(r'hx-trigger="every (\d+(?:\.\d+)?)s"')
+
+
+def interval(html: str, default: float) -> float:
+    """How long the page waits before it polls again (its hx-trigger), else ``default``."""
+    found = TRIGGER.search(html)
+    return float(found[1]) if found else default
 
 
 def evse_of(n: int) -> str:
@@ -289,7 +297,7 @@ async def _driver_flow(base: str, n: int, poll: float, charge_seconds: float, ru
             shown = await _timed(client, "GET", payment_path, flow.page)
             state = STATE.search(shown.text)
             while state is not None and state[1] == "session_starting":
-                await asyncio.sleep(poll)
+                await asyncio.sleep(interval(shown.text, poll))
                 shown = await _timed(client, "GET", f"{payment_path}/progress", flow.progress)
                 state = STATE.search(shown.text)
             if state is None or state[1] != "charging":
@@ -298,18 +306,20 @@ async def _driver_flow(base: str, n: int, poll: float, charge_seconds: float, ru
             flow.to_start = (time.perf_counter() - began) * 1000
             charging_until = time.perf_counter() + charge_seconds
             while time.perf_counter() < charging_until:
-                await asyncio.sleep(min(poll, max(0.0, charging_until - time.perf_counter())))
-                await _timed(client, "GET", f"{payment_path}/progress", flow.progress)
+                every = interval(shown.text, poll)
+                await asyncio.sleep(min(every, max(0.0, charging_until - time.perf_counter())))
+                shown = await _timed(client, "GET", f"{payment_path}/progress", flow.progress)
             token = CSRF.search(shown.text)
             flow.stop_at = time.time()
             stopped = await client.post(f"{payment_path}/stop", data={"_csrf_token": token[1] if token else ""})
             if stopped.status_code != 303:
                 flow.error = f"stop {stopped.status_code}"
                 return flow
-            for _ in range(int(60 / poll)):
-                await asyncio.sleep(poll)
-                fragment = await _timed(client, "GET", f"{payment_path}/progress", flow.progress)
-                if "hx-redirect" in fragment.headers:
+            deadline = time.perf_counter() + 60
+            while time.perf_counter() < deadline:
+                await asyncio.sleep(interval(shown.text, poll))
+                shown = await _timed(client, "GET", f"{payment_path}/progress", flow.progress)
+                if "hx-redirect" in shown.headers:
                     break
             await _timed(client, "GET", payment_path, flow.page)
         except httpx.HTTPError as exc:
@@ -569,7 +579,7 @@ def run(args: argparse.Namespace) -> None:
     for line in summary(solo, inbox, started, f"{args.solo} flows one after another"):
         print(line)
     title = (f"{args.flows} concurrent flows (started over {args.ramp:g} s, {IN_FLIGHT[1]} in flight at most; "
-             f"progress polled every {args.poll:g} s)")  # fmt: skip
+             "progress polled as the page polls it)")  # fmt: skip
     for line in summary(many, inbox, started, title):
         print(line)
     requests = sum(len(f.page) + len(f.status) + len(f.pay_post) + len(f.progress) + (f.stop_at > 0) for f in many)
@@ -588,7 +598,8 @@ def main() -> None:
     parser.add_argument("--solo", type=int, default=5, help="flows one after another before, for the anchor")
     parser.add_argument("--nodes", type=int, default=1, help="csms serve processes")
     parser.add_argument("--station-procs", type=int, default=2, help="processes the simulated stations run in")
-    parser.add_argument("--poll", type=float, default=3.0, help="seconds between progress polls (the page: 3)")
+    parser.add_argument("--poll", type=float, default=3.0,
+                        help="seconds between progress polls where the page names no interval")  # fmt: skip
     parser.add_argument(
         "--ramp",
         type=float,

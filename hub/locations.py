@@ -27,12 +27,17 @@ def _connector(cp: offer.OfferedChargePoint, connector: dict[str, Any]) -> dict[
 
 
 def _evse(cp: offer.OfferedChargePoint, restrictions: list[str]) -> dict[str, Any]:
-    return mapping.evse_object(
-        cp.charge_point,
-        [_connector(cp, c) for c in cp.connectors],
-        status=cp.status,
-        parking_restrictions=restrictions,
-    )
+    # Kept with the charge point: a push maps a location once for every partner that sees it (never changed after).
+    key = "ocpi_evse:" + ",".join(restrictions)
+    evse = cp.derived.get(key)
+    if evse is None:
+        evse = cp.derived[key] = mapping.evse_object(
+            cp.charge_point,
+            [_connector(cp, c) for c in cp.connectors],
+            status=cp.status,
+            parking_restrictions=restrictions,
+        )
+    return evse
 
 
 def location_json(offered: offer.OfferedLocation) -> dict[str, Any]:

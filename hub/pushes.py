@@ -91,8 +91,19 @@ def _location_digest(location: dict[str, Any]) -> str:
     return digest({k: v for k, v in location.items() if k != "evses"})
 
 
+_digests: dict[int, tuple[dict[str, Any], str]] = {}  # id -> (EVSE, digest): an EVSE mapped once for many partners
+_MAX_DIGESTS = 20_000
+
+
 def _evse_digest(evse: dict[str, Any]) -> str:
-    return digest({k: v for k, v in evse.items() if k != "status"})
+    known = _digests.get(id(evse))
+    if known is not None and known[0] is evse:
+        return known[1]
+    if len(_digests) >= _MAX_DIGESTS:
+        _digests.clear()
+    value = digest({k: v for k, v in evse.items() if k != "status"})
+    _digests[id(evse)] = (evse, value)
+    return value
 
 
 def _evse_record(location: dict[str, Any], evse: dict[str, Any]) -> Record:
@@ -132,7 +143,7 @@ def plan_locations(current: list[dict[str, Any]], sent: dict[str, Record], at: d
                 forget = (sent_location.key, *sorted(sent_evses))
                 steps.append(Step("locations", "PATCH", _path(sent_location.key), body, forget=forget))
             continue
-        evses = {_evse_record(location, e).key: (e, _evse_record(location, e)) for e in location["evses"]}
+        evses = {record.key: (e, record) for e in location["evses"] for record in (_evse_record(location, e),)}
         steps += [_removed(r, now) for key, r in sorted(sent_evses.items()) if key not in evses and r.status != REMOVED]
         own = _location_record(location)
         if sent_location is None or sent_location.digest != own.digest:

@@ -7,7 +7,7 @@ the bundles to OCPI objects (hub.mapping) and pages them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -51,6 +51,9 @@ class OfferedChargePoint:
     current_tariff: str | None  # code of the tariff in force
     scheduled: list[tuple[str, datetime]]  # (code, valid from) of tariffs that take effect later
     tariffs_changed_at: datetime | None
+    # What an adapter derives from this charge point, kept with it: pushes share one load among many partners, and
+    # the OCPI EVSE mapped for the first is the EVSE of the others (hub.locations).
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -82,7 +85,7 @@ def _latest(*values: datetime | None) -> datetime | None:
     return max(known) if known else None
 
 
-async def _visible(partner: PartnerRef, location_ids: list[int] | None = None) -> dict[int, list[int]]:
+async def visible_by_location(partner: PartnerRef, location_ids: list[int] | None = None) -> dict[int, list[int]]:
     by_location: dict[int, list[int]] = defaultdict(list)
     for row in await visible_charge_points(partner, location_ids=location_ids):
         by_location[row["location_id"]].append(row["charge_point_id"])
@@ -147,13 +150,63 @@ async def offered_locations(
 ) -> list[OfferedLocation]:
     """The locations the partner sees (with only the charge points it sees) of the CPO ``party`` (None: of every
     CPO tenant): those of ``location_ids``, or (None) every one, in id order."""
-    visible = await _visible(partner, None if location_ids is None else list(location_ids))
+    visible = await visible_by_location(partner, None if location_ids is None else list(location_ids))
     if not visible:
         return []
-    cp_ids = [cp for ids in visible.values() for cp in ids]
-    locations = await Location.select().where(ids_in(Location.id, list(visible)))
-    charge_points = await ChargePoint.select().where(ids_in(ChargePoint.id, cp_ids))
-    station_ids = list({cp["station"] for cp in charge_points})
+    return offered_of((await load_locations(visible)).values(), visible, party)
+
+
+@dataclass
+class LoadedLocation:
+    """A location with every charge point loaded for it, before a partner's view is cut out (``offered_of``)."""
+
+    offered: OfferedLocation  # every loaded charge point with connectors, in id order
+    names: list[tuple[int, str]]  # (station, name on the roaming platform), in the roaming rows' order
+    stations: dict[int, int]  # charge point -> station, of every loaded charge point
+
+    @property
+    def stamp(self) -> datetime:
+        return self.offered.location["last_updated"]
+
+
+def offered_of(
+    loaded: Iterable[LoadedLocation], visible: dict[int, list[int]], party: Party | None = None
+) -> list[OfferedLocation]:
+    """What a partner that sees the charge points ``visible`` (location -> charge point ids) is offered of the
+    ``loaded`` locations (of the CPO ``party``, None: of every one), in location id order."""
+    result = []
+    for entry in sorted(loaded, key=lambda e: e.offered.location["id"]):
+        base = entry.offered
+        seen = set(visible.get(base.location["id"], ()))
+        if not seen or not _of_party({"country_code": base.country_code, "party_id": base.party_id}, party):
+            continue
+        points = [cp for cp in base.charge_points if cp.charge_point["id"] in seen]
+        if not points:
+            continue
+        stations = {entry.stations[cp] for cp in seen if cp in entry.stations}
+        name = next((name for station, name in entry.names if station in stations and name), "")
+        result.append(OfferedLocation(base.location, base.country_code, base.party_id, name, points))
+    return result
+
+
+async def all_charge_points(location_ids: Collection[int]) -> dict[int, list[int]]:
+    """Every charge point of the locations (location -> ids), whoever sees it: a load shared by several partners."""
+    found: dict[int, list[int]] = defaultdict(list)
+    rows = await ChargePoint.select(ChargePoint.id, ChargePoint.station.location.as_alias("location_id")).where(
+        ids_in(ChargePoint.station.location, list(location_ids))
+    )
+    for row in rows:
+        found[row["location_id"]].append(row["id"])
+    return found
+
+
+async def load_locations(charge_points: dict[int, list[int]]) -> dict[int, LoadedLocation]:
+    """The locations of ``charge_points`` (location -> charge point ids) with those charge points, in a few bulk
+    queries; each charge point with its effective status and its tariffs now and scheduled."""
+    cp_ids = [cp for ids in charge_points.values() for cp in ids]
+    locations = await Location.select().where(ids_in(Location.id, list(charge_points)))
+    rows = await ChargePoint.select().where(ids_in(ChargePoint.id, cp_ids))
+    station_ids = list({cp["station"] for cp in rows})
     stations = {
         s["id"]: s
         for s in await ChargingStation.select(
@@ -164,40 +217,41 @@ async def offered_locations(
             ChargingStation.location,
         ).where(ids_in(ChargingStation.id, station_ids))
     }
-    roaming = await StationRoaming.select().where(ids_in(StationRoaming.station, station_ids))
+    roaming = await StationRoaming.select(StationRoaming.station, StationRoaming.platform_name).where(
+        ids_in(StationRoaming.station, station_ids)
+    )
     station_location = {station_id: s["location"] for station_id, s in stations.items()}
     connectors: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    rows = await Connector.select().where(ids_in(Connector.charge_point, cp_ids)).order_by(Connector.connector_number)
-    for row in rows:
+    for row in await Connector.select().where(ids_in(Connector.charge_point, cp_ids)).order_by(
+        Connector.connector_number
+    ):
         connectors[row["charge_point"]].append(row)
-    tenant_ids = list({loc["tenant"] for loc in locations})
     parties = {
         t["id"]: t for t in await Tenant.select(Tenant.id, Tenant.country_code, Tenant.party_id).where(
-            Tenant.id.is_in(tenant_ids)
+            Tenant.id.is_in(list({loc["tenant"] for loc in locations}) or [0])
         )
     }  # fmt: skip
     assignments = await _assignments(cp_ids)
     now = _now()
 
-    result: dict[int, OfferedLocation] = {}
-    for loc in sorted(locations, key=lambda row: row["id"]):
+    result: dict[int, LoadedLocation] = {}
+    for loc in locations:
         owner = parties[loc["tenant"]]
-        if _of_party(owner, party):
-            result[loc["id"]] = OfferedLocation(loc, owner["country_code"], owner["party_id"], "")
+        result[loc["id"]] = LoadedLocation(OfferedLocation(loc, owner["country_code"], owner["party_id"], ""), [], {})
     for row in roaming:
-        offered = result.get(station_location[row["station"]])
-        if offered is None:
+        entry = result.get(station_location[row["station"]])
+        if entry is not None:
+            entry.names.append((row["station"], row["platform_name"]))
+    for cp in sorted(rows, key=lambda row: row["id"]):
+        entry = result.get(station_location[cp["station"]])
+        if entry is None:
             continue
-        offered.name = offered.name or row["platform_name"]
-    for cp in sorted(charge_points, key=lambda row: row["id"]):
+        entry.stations[cp["id"]] = cp["station"]
         if not connectors[cp["id"]]:
             continue  # not a valid EVSE; the readiness checklist keeps such stations off roaming
-        into = result.get(station_location[cp["station"]])
-        if into is None:
-            continue
         station = stations[cp["station"]]
         current, scheduled, changed = _tariff_plan(assignments[cp["id"]], now)
-        into.charge_points.append(
+        entry.offered.charge_points.append(
             OfferedChargePoint(
                 # The station's own status is part of the EVSE's effective status: its change dates the EVSE too.
                 charge_point={
@@ -211,7 +265,7 @@ async def offered_locations(
                 tariffs_changed_at=changed,
             )
         )
-    return [offered for offered in result.values() if offered.charge_points]
+    return result
 
 
 POWER_OF_CONNECTOR = {"AC_1_PHASE": "AC", "AC_2_PHASE": "AC", "AC_2_PHASE_SPLIT": "AC", "AC_3_PHASE": "AC", "DC": "DC"}
@@ -221,7 +275,7 @@ async def offered_tariffs(partner: PartnerRef, party: Party | None = None) -> li
     """The tariffs in force or scheduled on the charge points the partner sees (of the CPO ``party``, None: of
     every CPO tenant), one per power type a connector of those charge points uses (the OCPI tariff ids the
     locations' connectors list)."""
-    cp_ids = [cp for ids in (await _visible(partner)).values() for cp in ids]
+    cp_ids = [cp for ids in (await visible_by_location(partner)).values() for cp in ids]
     if not cp_ids:
         return []
     powers: dict[int, set[str]] = defaultdict(set)

@@ -15,7 +15,10 @@ partner for ``PAUSE`` (the watermark still advances meanwhile), and a partner th
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -199,15 +202,19 @@ def _stamp(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-async def _changed_locations(since: datetime, handled: dict[str, str]) -> tuple[list[int], dict[str, str]]:
-    """The locations changed since ``since`` that the last run did not handle in this state, and the new window:
-    those changed within ``LAG`` before now (the next run looks back that far)."""
+async def _changed_locations(
+    since: datetime, handled: dict[str, str]
+) -> tuple[dict[int, datetime], dict[str, str]]:
+    """The locations changed since ``since`` that the last run did not handle in this state (id -> last_updated),
+    and the new window: those changed within ``LAG`` before now (the next run looks back that far)."""
     now = _now()
     rows = await Location.select(Location.id, Location.last_updated).where(
         (Location.last_updated >= since) & (Location.last_updated <= now)
     )
     horizon = now - LAG
-    changed = sorted(row["id"] for row in rows if handled.get(str(row["id"])) != _stamp(row["last_updated"]))
+    changed = {
+        row["id"]: row["last_updated"] for row in rows if handled.get(str(row["id"])) != _stamp(row["last_updated"])
+    }
     window = {str(row["id"]): _stamp(row["last_updated"]) for row in rows if row["last_updated"] >= horizon}
     return changed, window
 
@@ -250,14 +257,55 @@ async def _records(partner_id: int, location_ids: list[int] | None, tariffs: boo
     return {row["key"]: _record(row) for row in found}
 
 
-async def _offered(partner: dict[str, Any], location_ids: list[int] | None) -> list[offer.OfferedLocation]:
+async def _offered(
+    partner: dict[str, Any], location_ids: list[int] | None, stamps: dict[int, datetime]
+) -> list[offer.OfferedLocation]:
     ref = offer.partner_ref(partner)
     if location_ids is None:
         return await offer.offered_locations(ref)
     result: list[offer.OfferedLocation] = []
     for start in range(0, len(location_ids), CHUNK):
-        result += await offer.offered_locations(ref, location_ids=location_ids[start : start + CHUNK])
+        chunk = location_ids[start : start + CHUNK]
+        visible = await offer.visible_by_location(ref, chunk)
+        if visible:
+            result += offer.offered_of(await _shared_load(list(visible), stamps), visible)
     return result
+
+
+# Every partner that sees a changed location gets it in the same tick: its rows are loaded once for all of them
+# (and mapped once, hub.locations). An entry serves a run that saw the location in the same state (its
+# last_updated, which every change raises) for a moment only: tariffs taking effect date nothing.
+SHARE_SECONDS = 2.0
+_shared: dict[int, tuple[float, asyncio.Future[dict[int, offer.LoadedLocation]]]] = {}
+
+
+async def _shared_load(location_ids: list[int], stamps: dict[int, datetime]) -> list[offer.LoadedLocation]:
+    loop = asyncio.get_running_loop()
+    at = time.monotonic()
+    for key in [k for k, (t, f) in _shared.items() if at - t > SHARE_SECONDS or f.get_loop() is not loop]:
+        del _shared[key]
+    found: list[offer.LoadedLocation] = []
+    missing = []
+    for location_id in location_ids:
+        cached = _shared.get(location_id)
+        entry = None
+        if cached is not None:
+            with contextlib.suppress(Exception):  # the load that failed fails its own run, and this one loads again
+                entry = (await asyncio.shield(cached[1])).get(location_id)
+        if entry is not None and entry.stamp == stamps.get(location_id, entry.stamp):
+            found.append(entry)
+        else:
+            missing.append(location_id)
+    if missing:
+        load = loop.create_task(_load_all(missing))
+        for location_id in missing:
+            _shared[location_id] = (at, load)
+        found += (await load).values()
+    return found
+
+
+async def _load_all(location_ids: list[int]) -> dict[int, offer.LoadedLocation]:
+    return await offer.load_locations(await offer.all_charge_points(location_ids))
 
 
 async def _store(partner_id: int, result: PushResult) -> None:
@@ -287,7 +335,7 @@ async def _run(partner_id: int, started: datetime) -> None:
     # A location handled in the same state by the last run is not handled again: not after a success, and not after
     # a failure or a pause either (given up, not replayed). A full run (no watermark) handles every location.
     changed, window = await _changed_locations(since or started - LAG, state["window"] or {})
-    location_ids = None if since is None else changed
+    location_ids = None if since is None else sorted(changed)
     values: dict[Any, Any] = {PushState.watermark: started, PushState.last_run_at: started, PushState.window: window}
     modules = receivers(partner)
     paused = state["paused_until"] is not None and state["paused_until"] > started
@@ -300,7 +348,7 @@ async def _run(partner_id: int, started: datetime) -> None:
     if with_locations or with_tariffs:
         considered = location_ids if with_locations else []
         batch = PushBatch(
-            locations=await _offered(partner, considered) if with_locations else [],
+            locations=await _offered(partner, considered, changed) if with_locations else [],
             location_ids=None if considered is None else set(considered),
             tariffs=await offer.offered_tariffs(offer.partner_ref(partner)) if with_tariffs else None,
             sent=await _records(partner_id, considered, with_tariffs),

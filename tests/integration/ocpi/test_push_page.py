@@ -27,8 +27,10 @@ async def test_the_partner_page_shows_the_pushes_and_sends_everything_again(emp_
     partner_id = await registered_partner(emp_exw)
     now = datetime.now(UTC)
     error = "PUT http://127.0.0.1:9/locations/DE/ISE/1: ConnectError"
+    # Queued for a day: the push ticks of other processes sharing the database (a live server; embedded, this
+    # process's own app) leave the partner alone, so the state the page made is still there to look at.
     await PushState(partner=partner_id, watermark=now, paused_until=now + timedelta(minutes=1), last_error=error,
-                    last_error_at=now).save()  # fmt: skip
+                    last_error_at=now, queued_until=now + timedelta(days=1)).save()  # fmt: skip
     await PushedObject.insert(*[PushedObject(partner=partner_id, key=f"L/DE/ISE/{i}", location_id=i, digest="x")
                                 for i in (1, 2)])  # fmt: skip
     async with portal_of(emp_exw) as portal:
