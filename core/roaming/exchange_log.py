@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core import db
+from core import bulk, db
 from core.bulk import BufferedRows, storable_text
 from core.charging.monitoring import PERIODS, since_of
 from core.roaming.partners import get_partner, now
@@ -79,10 +79,15 @@ def _row(exchange: Exchange) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+# A fixed statement: a run of pushes writes one row per request, and the ORM's INSERT cost more CPU than the row.
+_NAMES = ", ".join(f'"{c}"' for c in COLUMNS)
+_INSERT = f'INSERT INTO "{OcpiExchange._meta.tablename}" ({_NAMES}) VALUES (' + ", ".join("{}" for _ in COLUMNS) + ")"  # noqa: S608
+
+
 async def record(exchange: Exchange) -> None:
     """One exchange, written before this returns; a successful one also marks the partner's last successful pull
     (they asked csms) or push (csms sent them something other than a GET)."""
-    await OcpiExchange(**dict(zip(COLUMNS, _row(exchange), strict=True))).save()
+    await bulk.execute(_INSERT, *_row(exchange))
     if exchange.succeeded and not (exchange.direction == "out" and exchange.method == "GET"):
         await _mark(exchange.partner["id"], exchange.direction)
 
