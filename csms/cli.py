@@ -121,9 +121,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     from csms.app import create_asgi
+    from csms.runtime import tune_gc
     from csms.server import server_config
 
     config = server_config(create_asgi(settings), host=args.host, port=args.port, log_level=args.log_level, **ssl)
+    tune_gc()
     uvicorn.Server(config).run()
     return 0
 

@@ -8,4 +8,7 @@ from csms.wiring import wire_hub, wire_payments
 wire_hub()
 wire_payments()
 
+from csms.runtime import tune_gc  # noqa: E402
 from workers.actors import *  # noqa: E402,F403 - Dramatiq finds the actors (and the broker) in this module
+
+tune_gc()  # in each worker process Dramatiq starts: they import this module
