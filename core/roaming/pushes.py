@@ -41,7 +41,9 @@ LAG = timedelta(seconds=5)  # a transaction may commit this long after the time 
 LEASE = timedelta(minutes=10)  # a run that dies keeps its partner this long; retries and the circuit end runs sooner
 QUEUED_FOR = timedelta(seconds=60)  # an enqueued job that never ran (worker gone) is enqueued again after this
 PAUSE = timedelta(seconds=60)
-HOLD = timedelta(seconds=20)  # how long one job keeps running again while changes keep coming
+# How long one job keeps running again while changes keep coming. Short: a job holds one of the worker's threads,
+# and with more partners than threads a long hold starved the others (bench/ocpi_push.py: 20 partners, 8 threads).
+HOLD = timedelta(seconds=2)
 CHUNK = 500  # location ids per query
 
 
