@@ -7,16 +7,17 @@ down meanwhile gets nothing replayed and finds the session by GET."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from core.cdrs.tables import Cdr
-from core.roaming import session_push
-from core.roaming.tables import Partner, SessionPush
+from core.roaming import leases, session_push
+from core.roaming.tables import Partner, SessionPush, SessionPushState
 from core.tariffs import assignments, tariffs
 from tests.integration.ocpi.test_pushes_with_peer import eventually, partners_end, serve_with_worker
 from tests.integration.ocpi.test_token_auth_with_peer import Roaming, roaming, token
@@ -203,10 +204,20 @@ async def test_a_partner_that_lost_a_session_gets_it_whole_again(roaming: Roamin
         return row is not None and row["attempted_at"] is not None
 
     await eventually(tried, "the first PUT tried")
+    # The test holds the partner's session pushes while it changes their state: a retry of the PUT already under way
+    # (the serve's run read the record before) would otherwise PUT to the partner that is back.
+    lease = uuid.uuid4().hex
+
+    async def at_rest() -> bool:
+        now = datetime.now(UTC)
+        return await leases.take_lease(SessionPushState, roaming.partner["id"], lease, now, timedelta(minutes=1))
+
+    await eventually(at_rest, "no run of the partner's session pushes")
     # csms's record says the partner took the session (as a partner that lost it since, e.g. restored a backup)
     held = await resync(ocpi_emsp, session_id)
     await SessionPush.update({SessionPush.sent: held}).where(SessionPush.session_id == session_id)
     await Partner.update({Partner.endpoints: endpoints}).where(Partner.id == roaming.partner["id"])
+    await leases.end_run(SessionPushState, roaming.partner["id"], lease)
     await meter(roaming, session_id, 3_000)
 
     async def put_after_patch() -> list[dict[str, Any]]:
