@@ -205,15 +205,15 @@ def _stamp(value: datetime) -> str:
 
 
 async def _changed_locations(
-    since: datetime, handled: dict[str, str]
+    since: datetime, handled: dict[str, str], horizon: datetime
 ) -> tuple[dict[int, datetime], dict[str, str]]:
     """The locations changed since ``since`` that the last run did not handle in this state (id -> last_updated),
-    and the new window: those changed within ``LAG`` before now (the next run looks back that far)."""
+    and the new window: those changed at ``horizon`` or later, where the next run starts looking (this run's
+    watermark minus ``LAG``). Not ``LAG`` before now: a change between the two would be handled again."""
     now = _now()
     rows = await Location.select(Location.id, Location.last_updated).where(
         (Location.last_updated >= since) & (Location.last_updated <= now)
     )
-    horizon = now - LAG
     changed = {
         row["id"]: row["last_updated"] for row in rows if handled.get(str(row["id"])) != _stamp(row["last_updated"])
     }
@@ -336,7 +336,7 @@ async def _run(partner_id: int, started: datetime) -> None:
     since = None if watermark is None else watermark - LAG
     # A location handled in the same state by the last run is not handled again: not after a success, and not after
     # a failure or a pause either (given up, not replayed). A full run (no watermark) handles every location.
-    changed, window = await _changed_locations(since or started - LAG, state["window"] or {})
+    changed, window = await _changed_locations(since or started - LAG, state["window"] or {}, started - LAG)
     location_ids = None if since is None else sorted(changed)
     values: dict[Any, Any] = {PushState.watermark: started, PushState.last_run_at: started, PushState.window: window}
     modules = receivers(partner)

@@ -16,6 +16,7 @@ import uvicorn
 
 from core import jobs
 from core.infrastructure import changes
+from core.infrastructure.tables import Location
 from core.roaming import pushes
 from core.roaming.tables import OcpiExchange, Partner, PushedObject, PushState
 from hub import pushes as hub_pushes
@@ -125,6 +126,33 @@ async def test_consecutive_failures_trip_the_circuit_and_nothing_is_replayed(emp
     resent = (await exchanges(partner["id"]))[12:]
     assert [r["method"] for r in resent] == ["PUT"] * 9  # the circuit again, after three locations
     assert not (await state_of(partner["id"]))["resend"]
+
+
+async def test_a_change_given_up_is_not_tried_again_while_the_next_runs_still_look_back_at_it(
+    emp_exw: TenantCtx,
+) -> None:
+    cpo = await roaming_cpo()
+    site = await roaming_site(cpo, await open_to(cpo, emp_exw))
+    partner = await unreachable_partner(emp_exw)
+    await _hold(partner["id"])
+    now = datetime.now(UTC)
+    await PushState.update({PushState.watermark: now - timedelta(seconds=30)}).where(
+        PushState.partner == partner["id"]
+    )  # only changes are pushed, not everything
+    # The run started 2 s before it read its changes, and the location changed between its watermark minus LAG
+    # (where the next run looks back to) and LAG before that read.
+    await Location.update({Location.last_updated: now - pushes.LAG - timedelta(seconds=1)}).where(
+        Location.id == site.location["id"]
+    )
+    path = f"/{site.location['id']}"
+
+    async def tried() -> int:
+        return len([r for r in await exchanges(partner["id"]) if r["url"].rstrip("/").endswith(path)])
+
+    await pushes._run(partner["id"], now - timedelta(seconds=2))
+    assert await tried() == 3  # one PUT, retried twice, given up
+    await pushes._run(partner["id"], datetime.now(UTC))
+    assert await tried() == 3  # not replayed
 
 
 @asynccontextmanager
