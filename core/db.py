@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import io
@@ -171,6 +172,16 @@ def _warn_if_held_long(seconds: float, opener: Any) -> None:
         frame = frame.f_back
     _log.warning("SQLite write transaction held %.1f s, blocking other writers; opened at %s", seconds,
                  " < ".join(where))  # fmt: skip
+
+
+async def together(*reads: Awaitable[Any]) -> list[Any]:
+    """Independent reads at once, each on a pooled connection of its own: PostgreSQL works on them in parallel while
+    this process waits once instead of once per query. Inside a transaction (one connection) and on SQLite (one
+    file) they run one after the other, in order."""
+    db = engine()
+    if isinstance(db, PostgresEngine) and not db.transaction_exists():
+        return list(await asyncio.gather(*reads))
+    return [await read for read in reads]
 
 
 def columns(table: type[Table], data: dict[str, Any]) -> dict[Any, Any]:

@@ -4,10 +4,15 @@ headers on functional modules and timeouts, each logged; and the credentials han
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
+import http.cookiejar
 import ssl
 import time
 import uuid
+import weakref
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -63,18 +68,51 @@ def client(transport: Any = None, timeout: httpx.Timeout | None = None) -> httpx
     )
 
 
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+_kept: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, httpx.AsyncClient]] = weakref.WeakKeyDictionary()
+# A run sends at most hub.pushes.CONCURRENCY requests at once. Few connections per client also keep httpcore's pool
+# cheap: it checks every connection of its pool for expiry on each request.
+KEPT_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16, keepalive_expiry=30)
+
+
+@contextlib.asynccontextmanager
+async def kept_client(partner_id: int, transport: Any = None) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the partner whose connections outlive the block (one per partner and event loop), so that a run
+    of pushes reuses the connections of the run before: opening them anew cost more CPU than the requests. It keeps
+    no cookies. A ``transport`` (tests) gets a client of its own for the block, as ``client`` does."""
+    if transport is not None:
+        async with client(transport) as own:
+            yield own
+        return
+    clients = _kept.setdefault(asyncio.get_running_loop(), {})
+    kept = clients.get(partner_id)
+    if kept is None or kept.is_closed:
+        kept = clients[partner_id] = httpx.AsyncClient(
+            timeout=TIMEOUT, follow_redirects=True, max_redirects=3, verify=_tls(), limits=KEPT_LIMITS,
+            cookies=http.cookiejar.CookieJar(_NoCookies()),
+        )  # fmt: skip
+    yield kept
+
+
 class OcpiClient:
     """Requests to one partner with ``token`` (default: csms's token for it)."""
 
     def __init__(
         self, partner: dict[str, Any], token: str | None = None, *, transport: Any = None,
-        http: httpx.AsyncClient | None = None,
+        http: httpx.AsyncClient | None = None, journal: list[exchange_log.Exchange] | None = None,
     ) -> None:  # fmt: skip
-        """``http``: a client to reuse (its connections kept alive across requests, e.g. a run of pushes)."""
+        """``http``: a client to reuse (its connections kept alive across requests, e.g. a run of pushes).
+        ``journal``: the exchanges are collected there for the caller to log at once (``exchange_log.record_all``)
+        instead of one statement per request."""
         self.partner = partner
         self.token = token if token is not None else str(partner["outgoing_token"])
         self.transport = transport
         self.http = http
+        self.journal = journal
 
     async def request(
         self, method: str, url: str, module: str, json: Any = None, routing: dict[str, str] | None = None,
@@ -107,12 +145,16 @@ class OcpiClient:
         except ValueError:
             body = None
         answer = Answer(status, body, answer_headers)
-        await exchange_log.record(exchange_log.Exchange(
+        exchange = exchange_log.Exchange(
             partner=self.partner, direction="out", method=method, url=url, module=module, http_status=status,
             ocpi_status=answer.ocpi_status, duration_ms=int((time.perf_counter() - started) * 1000),
             request_id=headers["X-Request-ID"], correlation_id=headers["X-Correlation-ID"],
             request_body=content.decode() if content else "", response_body=text, error=error,
-        ))  # fmt: skip
+        )  # fmt: skip
+        if self.journal is not None:
+            self.journal.append(exchange)
+        else:
+            await exchange_log.record(exchange)
         if error:
             raise LinkFailed(f"{method} {url}: {error}")
         return answer

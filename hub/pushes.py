@@ -28,10 +28,11 @@ from typing import Any
 import msgspec
 
 from core.infrastructure.specs import EvseStatus
+from core.roaming import exchange_log
 from core.roaming.connections import LinkFailed
 from core.roaming.partners import endpoint_url
 from core.roaming.pushes import PushBatch, PushResult, Record
-from hub.client import Answer, OcpiClient, client
+from hub.client import Answer, OcpiClient, kept_client
 from hub.locations import location_json
 from hub.mapping import ocpi_datetime
 from hub.tariffs import tariff_json
@@ -251,8 +252,12 @@ class HubPushLink:
         return await self.send(partner, tariffs + locations)
 
     async def send(self, partner: dict[str, Any], steps: list[Step]) -> PushResult:
-        async with client(self.transport) as http:
-            return await self._send(OcpiClient(partner, http=http), steps)
+        journal: list[exchange_log.Exchange] = []  # a run's requests are logged in one statement at its end
+        try:
+            async with kept_client(partner["id"], self.transport) as http:
+                return await self._send(OcpiClient(partner, http=http, journal=journal), steps)
+        finally:
+            await exchange_log.record_all(journal)
 
     async def _send(self, client: OcpiClient, steps: list[Step]) -> PushResult:
         partner = client.partner

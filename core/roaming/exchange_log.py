@@ -92,6 +92,17 @@ async def record(exchange: Exchange) -> None:
         await _mark(exchange.partner["id"], exchange.direction)
 
 
+async def record_all(exchanges: list[Exchange]) -> None:
+    """``record`` for many exchanges at once (a run of pushes): one write for all of them."""
+    if not exchanges:
+        return
+    await bulk.insert_rows(OcpiExchange, COLUMNS, [_row(e) for e in exchanges])
+    marks = {(e.partner["id"], e.direction) for e in exchanges
+             if e.succeeded and not (e.direction == "out" and e.method == "GET")}  # fmt: skip
+    for partner_id, direction in marks:
+        await _mark(partner_id, direction)
+
+
 async def _mark_pulls(rows: list[tuple[Any, ...]]) -> None:
     partner_ids = {
         row[_PARTNER] for row in rows

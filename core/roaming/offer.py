@@ -13,8 +13,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from core.db import ids_in
-from core.infrastructure.evse_status import effective_status_of
+from piccolo.query import WhereRaw
+
+from core.db import id_list, ids_in, together
+from core.infrastructure.evse_status import effective_evse_status
+from core.infrastructure.specs import EvseStatus
 from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, Location
 from core.roaming.paging import Window
 from core.roaming.tables import StationRoaming
@@ -86,10 +89,7 @@ def _latest(*values: datetime | None) -> datetime | None:
 
 
 async def visible_by_location(partner: PartnerRef, location_ids: list[int] | None = None) -> dict[int, list[int]]:
-    by_location: dict[int, list[int]] = defaultdict(list)
-    for row in await visible_charge_points(partner, location_ids=location_ids):
-        by_location[row["location_id"]].append(row["charge_point_id"])
-    return by_location
+    return _by_location(await visible_charge_points(partner, location_ids=location_ids))
 
 
 def _tariff_plan(assignments: list[dict[str, Any]], now: datetime) -> tuple[Any, list[tuple[Any, datetime]], Any]:
@@ -108,13 +108,20 @@ def _tariff_plan(assignments: list[dict[str, Any]], now: datetime) -> tuple[Any,
     return current, scheduled, _latest(*times)
 
 
+# Built once: spelling the join per call makes Piccolo copy the columns, which costs more than the query.
+_ASSIGNMENT_COLUMNS = (*TariffAssignment.all_columns(), TariffAssignment.tariff.code.as_alias("tariff_code"))
+
+
+
+
+def _assignments_where(condition: Any) -> Any:
+    return TariffAssignment.select(*_ASSIGNMENT_COLUMNS).where(condition)
+
+
 async def _assignments(charge_point_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     by_cp: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if charge_point_ids:
-        rows = await TariffAssignment.select(
-            *TariffAssignment.all_columns(), TariffAssignment.tariff.code.as_alias("tariff_code")
-        ).where(ids_in(TariffAssignment.charge_point, charge_point_ids))
-        for row in rows:
+        for row in await _assignments_where(ids_in(TariffAssignment.charge_point, charge_point_ids)):
             by_cp[row["charge_point"]].append(row)
     return by_cp
 
@@ -150,10 +157,10 @@ async def offered_locations(
 ) -> list[OfferedLocation]:
     """The locations the partner sees (with only the charge points it sees) of the CPO ``party`` (None: of every
     CPO tenant): those of ``location_ids``, or (None) every one, in id order."""
-    visible = await visible_by_location(partner, None if location_ids is None else list(location_ids))
-    if not visible:
+    rows = await visible_charge_points(partner, location_ids=None if location_ids is None else list(location_ids))
+    if not rows:
         return []
-    return offered_of((await load_locations(visible)).values(), visible, party)
+    return offered_of((await load_locations(rows)).values(), _by_location(rows), party)
 
 
 @dataclass
@@ -189,49 +196,63 @@ def offered_of(
     return result
 
 
-async def all_charge_points(location_ids: Collection[int]) -> dict[int, list[int]]:
-    """Every charge point of the locations (location -> ids), whoever sees it: a load shared by several partners."""
-    found: dict[int, list[int]] = defaultdict(list)
-    rows = await ChargePoint.select(ChargePoint.id, ChargePoint.station.location.as_alias("location_id")).where(
-        ids_in(ChargePoint.station.location, list(location_ids))
-    )
+Placed = dict[str, int]  # {"location_id", "station_id", "charge_point_id"} of a charge point
+
+
+def _by_location(rows: Iterable[Placed]) -> dict[int, list[int]]:
+    by_location: dict[int, list[int]] = defaultdict(list)
     for row in rows:
-        found[row["location_id"]].append(row["id"])
-    return found
+        by_location[row["location_id"]].append(row["charge_point_id"])
+    return by_location
 
 
-async def load_locations(charge_points: dict[int, list[int]]) -> dict[int, LoadedLocation]:
-    """The locations of ``charge_points`` (location -> charge point ids) with those charge points, in a few bulk
-    queries; each charge point with its effective status and its tariffs now and scheduled."""
-    cp_ids = [cp for ids in charge_points.values() for cp in ids]
-    locations = await Location.select().where(ids_in(Location.id, list(charge_points)))
-    rows = await ChargePoint.select().where(ids_in(ChargePoint.id, cp_ids))
-    station_ids = list({cp["station"] for cp in rows})
-    stations = {
-        s["id"]: s
-        for s in await ChargingStation.select(
+async def all_charge_points(location_ids: Collection[int]) -> list[Placed]:
+    """Every charge point of the locations, whoever sees it: a load shared by several partners."""
+    return await ChargePoint.raw(
+        f'SELECT s."location" AS location_id, s."id" AS station_id, cp."id" AS charge_point_id '  # noqa: S608
+        f'FROM "{ChargingStation._meta.tablename}" s JOIN "{ChargePoint._meta.tablename}" cp ON cp."station" = s."id" '
+        f'WHERE s."location" IN ({id_list(location_ids)})'
+    )
+
+
+async def load_locations(placed: list[Placed]) -> dict[int, LoadedLocation]:
+    """The locations of the charge points ``placed`` with those charge points, in a few bulk queries made at once
+    (every one by a list of ids); each charge point with its effective status and its tariffs now and scheduled."""
+    location_ids = list({row["location_id"] for row in placed})
+    station_ids = list({row["station_id"] for row in placed})
+    cp_ids = [row["charge_point_id"] for row in placed]
+    if not location_ids:
+        return {}
+    locations, rows, station_rows, roaming, connector_rows, tenants, assignment_rows = await together(
+        Location.select().where(ids_in(Location.id, location_ids)),
+        ChargePoint.select().where(ids_in(ChargePoint.id, cp_ids)),
+        ChargingStation.select(
             ChargingStation.id,
             ChargingStation.status.as_alias("station_status"),
             ChargingStation.connected,
             ChargingStation.status_updated_at.as_alias("station_status_at"),
             ChargingStation.location,
-        ).where(ids_in(ChargingStation.id, station_ids))
-    }
-    roaming = await StationRoaming.select(StationRoaming.station, StationRoaming.platform_name).where(
-        ids_in(StationRoaming.station, station_ids)
+        ).where(ids_in(ChargingStation.id, station_ids)),
+        StationRoaming.select(StationRoaming.station, StationRoaming.platform_name).where(
+            ids_in(StationRoaming.station, station_ids)
+        ),
+        Connector.select().where(ids_in(Connector.charge_point, cp_ids)).order_by(Connector.connector_number),
+        Tenant.select(Tenant.id, Tenant.country_code, Tenant.party_id).where(
+            WhereRaw(
+                f'"{Tenant._meta.tablename}"."id" IN (SELECT "tenant" FROM "{Location._meta.tablename}" '  # noqa: S608
+                f'WHERE "id" IN ({id_list(location_ids)}))'
+            )
+        ),
+        _assignments_where(ids_in(TariffAssignment.charge_point, cp_ids)),
     )
-    station_location = {station_id: s["location"] for station_id, s in stations.items()}
+    stations = {s["id"]: s for s in station_rows}
     connectors: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in await Connector.select().where(ids_in(Connector.charge_point, cp_ids)).order_by(
-        Connector.connector_number
-    ):
+    for row in connector_rows:
         connectors[row["charge_point"]].append(row)
-    parties = {
-        t["id"]: t for t in await Tenant.select(Tenant.id, Tenant.country_code, Tenant.party_id).where(
-            Tenant.id.is_in(list({loc["tenant"] for loc in locations}) or [0])
-        )
-    }  # fmt: skip
-    assignments = await _assignments(cp_ids)
+    parties = {t["id"]: t for t in tenants}
+    assignments: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in assignment_rows:
+        assignments[row["charge_point"]].append(row)
     now = _now()
 
     result: dict[int, LoadedLocation] = {}
@@ -239,27 +260,27 @@ async def load_locations(charge_points: dict[int, list[int]]) -> dict[int, Loade
         owner = parties[loc["tenant"]]
         result[loc["id"]] = LoadedLocation(OfferedLocation(loc, owner["country_code"], owner["party_id"], ""), [], {})
     for row in roaming:
-        entry = result.get(station_location[row["station"]])
+        entry = result.get(stations[row["station"]]["location"])
         if entry is not None:
             entry.names.append((row["station"], row["platform_name"]))
     for cp in sorted(rows, key=lambda row: row["id"]):
-        entry = result.get(station_location[cp["station"]])
-        if entry is None:
-            continue
+        station = stations.get(cp["station"])
+        entry = result.get(station["location"]) if station is not None else None
+        if station is None or entry is None:
+            continue  # moved between the queries: the next load sees it where it is
         entry.stations[cp["id"]] = cp["station"]
         if not connectors[cp["id"]]:
             continue  # not a valid EVSE; the readiness checklist keeps such stations off roaming
-        station = stations[cp["station"]]
         current, scheduled, changed = _tariff_plan(assignments[cp["id"]], now)
+        # The station's own status is part of the EVSE's effective status: its change dates the EVSE too.
+        cp["status_updated_at"] = _latest(cp["status_updated_at"], station["station_status_at"])
         entry.offered.charge_points.append(
             OfferedChargePoint(
-                # The station's own status is part of the EVSE's effective status: its change dates the EVSE too.
-                charge_point={
-                    **cp,
-                    "status_updated_at": _latest(cp["status_updated_at"], station["station_status_at"]),
-                },
+                charge_point=cp,
                 connectors=connectors[cp["id"]],
-                status=effective_status_of({**station, "status": cp["status"]}).value,
+                status=effective_evse_status(
+                    str(station["station_status"] or EvseStatus.UNKNOWN), str(cp["status"] or ""), station["connected"]
+                ).value,
                 current_tariff=current["tariff_code"] if current else None,
                 scheduled=[(a["tariff_code"], at) for a, at in scheduled],
                 tariffs_changed_at=changed,

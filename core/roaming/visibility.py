@@ -28,7 +28,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from core.db import id_list
+from core.db import id_list, together
 from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, Location
 from core.products.assignments import feature_sql, has_feature
 from core.products.catalogue import Feature
@@ -303,7 +303,6 @@ async def visible_location_page(
     location id) replaces the offset; its id must be a location id (digits)."""
     where, args = _location_sql(partner, cpo_tenant_ids, window)
     ids = None if cpo_tenant_ids is None else tuple(cpo_tenant_ids)
-    total = await _count((partner, ids, window.date_from, window.date_to), where, args)
     sql = f'SELECT l."id" AS id, l."last_updated" AS last_updated {where}'
     page_args = list(args)
     if window.after is not None:
@@ -315,6 +314,9 @@ async def visible_location_page(
     if window.after is None and window.offset:
         sql += " OFFSET {}"
         page_args.append(window.offset)
-    rows = await Location.raw(sql, *page_args)
+    # The count (on a crawl's first page: the partner's whole view) and the page are independent reads.
+    total, rows = await together(
+        _count((partner, ids, window.date_from, window.date_to), where, args), Location.raw(sql, *page_args)
+    )
     chosen = [(int(row["id"]), row["last_updated"]) for row in rows[: window.limit]]
     return VisibleLocations(rows=chosen, total=total, more=len(rows) > window.limit)

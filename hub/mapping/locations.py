@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -59,13 +60,19 @@ def evse_status(value: str | None, *, decommissioned: bool = False) -> str:
 def capabilities(charge_point: dict[str, Any], ocpp_features: Iterable[str] = ()) -> list[str]:
     """Capabilities of an EVSE: remote start/stop and unlock for remote authorisation (OCPP Core has both),
     an RFID reader for local RFID, and what the station's feature profiles add."""
+    return list(_capabilities(bool(charge_point.get("auth_remote")), bool(charge_point.get("auth_local_rfid")),
+                              frozenset(ocpp_features)))  # fmt: skip
+
+
+@functools.cache
+def _capabilities(remote: bool, rfid: bool, ocpp_features: frozenset[str]) -> tuple[str, ...]:
     found: set[str] = set()
-    if charge_point.get("auth_remote"):
+    if remote:
         found |= {"REMOTE_START_STOP_CAPABLE", "UNLOCK_CAPABLE"}
-    if charge_point.get("auth_local_rfid"):
+    if rfid:
         found |= {"RFID_READER"}
     found |= {FEATURE_CAPABILITIES[f] for f in ocpp_features if f in FEATURE_CAPABILITIES}
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def _coordinate(value: Any, integer_digits: int) -> str:

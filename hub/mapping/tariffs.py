@@ -24,6 +24,7 @@ How csms's prices become tariff elements (the pricing engine's rules, core/tarif
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -164,6 +165,10 @@ def connector_tariff_ids(
 ) -> list[str]:
     """The tariff ids a connector lists: the tariff in force and each scheduled one (code, valid from), in the
     connector's power type."""
-    power = POWER_OF_CONNECTOR.get(connector_power_type, "AC")
+    return list(_tariff_ids(POWER_OF_CONNECTOR.get(connector_power_type, "AC"), current_code, tuple(scheduled or ())))
+
+
+@functools.lru_cache(maxsize=1024)  # a list page's connectors share a few tariffs
+def _tariff_ids(power: str, current_code: str | None, scheduled: tuple[tuple[str, datetime], ...]) -> tuple[str, ...]:
     ids = [ocpi_tariff_id(current_code, power)] if current_code else []
-    return ids + [ocpi_tariff_id(code, power, at) for code, at in scheduled or []]
+    return tuple(ids + [ocpi_tariff_id(code, power, at) for code, at in scheduled])

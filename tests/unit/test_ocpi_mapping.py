@@ -189,3 +189,17 @@ def test_free_idle_minutes_are_not_exact_in_ocpi() -> None:
     assert ocpi_tariffs.exact_in_ocpi(SEED_TARIFF)
     assert not ocpi_tariffs.exact_in_ocpi(TariffSnapshot(1, "C", "n", "EUR", Decimal(19), SEED_TARIFF.ac,
                                                          SEED_TARIFF.dc, Decimal("0.05"), 30))  # fmt: skip
+
+
+def test_ocpi_datetime_is_utc_to_the_second_whichever_zone_came_first() -> None:
+    from zoneinfo import ZoneInfo
+
+    from hub.mapping import ocpi_datetime
+
+    berlin = datetime(2026, 1, 1, 12, 0, 0, 999_000, tzinfo=ZoneInfo("Europe/Berlin"))
+    utc = datetime(2026, 1, 1, 11, 0, 0, 999_000, tzinfo=UTC)
+    assert ocpi_datetime(berlin) == "2026-01-01T11:00:00Z"
+    assert ocpi_datetime(utc) == "2026-01-01T11:00:00Z"  # the same instant: formatted alike
+    assert ocpi_datetime(utc + timedelta(hours=1)) == "2026-01-01T12:00:00Z"
+    with pytest.raises(ValueError, match="timezone-aware"):
+        ocpi_datetime(utc.replace(tzinfo=None))  # never the formatted aware instant of the same fields
