@@ -3,6 +3,7 @@ EVSE, one Connector; only what the calling partner may see (core.roaming.offer),
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Response, get
@@ -18,6 +19,7 @@ from hub.sender import list_url, scope
 
 MODULE = "locations"
 MAX_PAGE = 1000
+MAP_SLICE = 100  # locations mapped between two turns of the loop
 BASE = f"/{VERSION}/{MODULE}"
 
 
@@ -61,8 +63,11 @@ async def list_locations(request: AnyRequest) -> Response[bytes]:
     window = parse_window(request.query_params, MAX_PAGE)
     if window.after is not None and not _is_location_id(window.after[1]):
         raise OcpiError(Status.INVALID_PARAMETERS, "after is not a cursor of this server")
-    page = await offer.offered_location_page(partner, window, cpo)
-    items = [location_json(o) for o in page.locations]
+    page = await offer.offered_location_page(partner, window, cpo, read_ahead=True)
+    items = []
+    for start in range(0, len(page.locations), MAP_SLICE):
+        items += [location_json(o) for o in page.locations[start : start + MAP_SLICE]]
+        await asyncio.sleep(0)  # the next page, read ahead meanwhile, gets its turns (its queries, their rows)
     headers = page_headers(list_url(MODULE), window, page.total, len(items), page.last, page.more)
     return answer(items, headers=headers)
 

@@ -6,9 +6,11 @@ the bundles to OCPI objects (hub.mapping) and pages them.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+import asyncio
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import Collection, Coroutine, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -138,9 +140,29 @@ class LocationPage:
     more: bool  # locations follow after this page
 
 
-async def offered_location_page(partner: PartnerRef, window: Window, party: Party | None = None) -> LocationPage:
+async def offered_location_page(
+    partner: PartnerRef, window: Window, party: Party | None = None, *, read_ahead: bool = False
+) -> LocationPage:
     """One page of the locations the partner sees of the CPO ``party`` (None: of every CPO tenant): the page's ids
-    are chosen in SQL, then only its locations are loaded, so a page costs what its own locations cost."""
+    are chosen in SQL, then only its locations are loaded, so a page costs what its own locations cost.
+
+    ``read_ahead``: when more follow, the next page is read meanwhile (a partner crawling by Link asks for it as soon
+    as it has read this one) and served if it is asked for within READ_AHEAD_SECONDS and none of its locations
+    changed since it was read; otherwise it is read again. A page read a moment early is what a request of that
+    moment would have got: every later change raises the location's last_updated past the crawl's cursor, so the
+    crawl meets it again further on."""
+    key = _ahead_key(partner, window, party)
+    page = await _read_ahead_page(key)
+    if page is None:
+        page = await _location_page(partner, window, party)
+    if read_ahead and page.more and page.last is not None:
+        following = replace(window, offset=window.offset + len(page.locations), after=page.last)
+        _read_ahead(_ahead_key(partner, following, party), _location_page(partner, following, party))
+        await asyncio.sleep(0)  # the next page's first query goes out before this page is mapped
+    return page
+
+
+async def _location_page(partner: PartnerRef, window: Window, party: Party | None) -> LocationPage:
     tenant_ids = None
     if party is not None:
         tenant_ids = [row["id"] for row in await Tenant.select(Tenant.id).where(_cpo_party(party))]
@@ -150,6 +172,52 @@ async def offered_location_page(partner: PartnerRef, window: Window, party: Part
     chosen = [loaded[i] for i, _ in page.rows if i in loaded]
     last = (page.rows[-1][1], str(page.rows[-1][0])) if page.rows else None
     return LocationPage(chosen, page.total, last, page.more)
+
+
+READ_AHEAD_SECONDS = 5.0
+_READ_AHEAD_KEPT = 8  # pages of all partners at once; each about a page's worth of rows
+AheadKey = tuple[Any, ...]
+_ahead: OrderedDict[AheadKey, tuple[float, datetime, asyncio.Task[LocationPage]]] = OrderedDict()
+
+
+def _ahead_key(partner: PartnerRef, window: Window, party: Party | None) -> AheadKey:
+    # The Link's offset only informs when a cursor is given: equal cursors are the same page.
+    offset = window.offset if window.after is None else None
+    return (partner, party, window.limit, window.date_from, window.date_to, window.after, offset)
+
+
+def _read_ahead(key: AheadKey, reading: Coroutine[Any, Any, LocationPage]) -> None:
+    started = _now()
+    _drop(key)
+    _ahead[key] = (time.monotonic() + READ_AHEAD_SECONDS, started, asyncio.get_running_loop().create_task(reading))
+    while len(_ahead) > _READ_AHEAD_KEPT:
+        _drop(next(iter(_ahead)))
+
+
+def _drop(key: AheadKey) -> asyncio.Task[LocationPage] | None:
+    entry = _ahead.pop(key, None)
+    if entry is None:
+        return None
+    if entry[0] < time.monotonic() or entry[2].get_loop() is not asyncio.get_running_loop():
+        entry[2].cancel()
+        return None
+    return entry[2]
+
+
+async def _read_ahead_page(key: AheadKey) -> LocationPage | None:
+    """The page read ahead for ``key`` if it is still what a read now would give for its locations."""
+    started = _ahead[key][1] if key in _ahead else None
+    task = _drop(key)
+    if task is None or started is None:
+        return None
+    try:
+        page = await task
+    except Exception:  # noqa: BLE001 - the request reads the page itself and meets the error, if any, there
+        return None
+    ids = [o.location["id"] for o in page.locations]
+    if ids and await Location.exists().where(ids_in(Location.id, ids) & (Location.last_updated >= started)):
+        return None
+    return page
 
 
 async def offered_locations(

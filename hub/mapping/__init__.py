@@ -9,24 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-# Formatted instants: a list page formats thousands, and rows written together (an import, a bulk change) share
-# their times. Bounded; equal instants of other time zones are equal keys and format alike (in UTC).
-_FORMATTED: dict[datetime, str] = {}
-_FORMATTED_KEPT = 4096
-
 
 def ocpi_datetime(value: datetime) -> str:
     """OCPI DateTime: UTC, seconds, ``Z`` (types.asciidoc: "2015-06-29T20:39:09Z")."""
-    text = _FORMATTED.get(value)
-    if text is not None:
-        return text
-    # Not strftime, and no conversion of what the database returns in UTC already.
+    # A list page formats thousands: no conversion of what the database returns in UTC already, and %-formatting of
+    # the fields, about twice as fast as isoformat() and cutting it (strftime is slower still).
     if value.tzinfo is not UTC:
         if value.tzinfo is None:
             raise ValueError("OCPI times are timezone-aware.")
         value = value.astimezone(UTC)
-    text = value.isoformat(timespec="seconds")[:19] + "Z"
-    if len(_FORMATTED) >= _FORMATTED_KEPT:
-        _FORMATTED.clear()
-    _FORMATTED[value] = text
-    return text
+    fields = (value.year, value.month, value.day, value.hour, value.minute, value.second)
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % fields  # noqa: UP031 - faster than format specifiers here
