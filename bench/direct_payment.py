@@ -1,7 +1,8 @@
 """Direct Payment under load (issue 15): many drivers scan, pay, charge, stop and get their receipt at once.
 
     .venv/bin/python bench/direct_payment.py [--flows 200] [--nodes 1] [--station-procs 2] [--poll 3]
-                                             [--charge-seconds 4] [--solo 5] [--ramp 10]
+                                             [--charge-seconds 45] [--meter-interval 10] [--solo 3] [--ramp 30]
+    .venv/bin/python bench/direct_payment.py --ramp 10 --charge-seconds 4 --meter-interval 1   # a flash crowd
     .venv/bin/python bench/direct_payment.py --queries 60   # statements and CPU per driver request, in process
 
 Production mode on this machine: ``--nodes`` ``csms serve`` nodes and one ``csms worker`` (the session-stopped
@@ -9,9 +10,9 @@ handler that builds the CDR and captures the final price, and the receipt mail, 
 database (``--database``, dropped and made again) and Redis (``--redis``, a db the bench empties). Seeded: one CPO,
 ``--flows + --solo`` stations of one charge point each, Direct Payment switched on, one tariff (0.40 EUR/kWh, a
 0.50 EUR session fee, 19 % VAT). The stations are csms's own simulator (``ocpp_cs.simulator.SimulatedStation``) in
-``--station-procs`` processes: they accept RemoteStartTransaction, send StartTransaction, MeterValues every second
-while charging and StopTransaction on RemoteStopTransaction. The receipt mails go to an aiosmtpd server in this
-process (``SMTP_URL``).
+``--station-procs`` processes: they accept RemoteStartTransaction, send StartTransaction, MeterValues every
+``--meter-interval`` seconds while charging and StopTransaction on RemoteStopTransaction. The receipt mails go to
+an aiosmtpd server in this process (``SMTP_URL``).
 
 A driver flow is what the phone's browser does (tests/e2e/test_driver_pay_browser.py), with a plain httpx client
 (cookies kept, redirects followed by hand so that each request is timed on its own):
@@ -21,6 +22,10 @@ A driver flow is what the phone's browser does (tests/e2e/test_driver_pay_browse
   starts, every 3 s while charging; ``--poll`` only where a page names no interval) until the session runs;
   ``--charge-seconds`` of charging (the fragment still polled), POST .../stop, the fragment until it redirects, and
   the finished page.
+
+Concurrent means in flight at once: by default the 200 starts are spread over 30 s and each driver charges 45 s, so
+every flow overlaps every other (printed: the most flows in flight at once); 6.7 drivers arrive a second. A flash
+crowd (``--ramp 10 --charge-seconds 4``: 20 drivers a second, each gone after a few seconds) is the harder load.
 
 The pay throttle (``PAY_ATTEMPTS`` payments per address per ``PAY_WINDOW``) stays as it is: every driver connects
 from its own loopback address (127.0.1.1, 127.0.1.2, ...: Linux routes all of 127.0.0.0/8 to ``lo``, and the node
@@ -595,7 +600,7 @@ def run(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--flows", type=int, default=200, help="concurrent driver flows (one charge point each)")
-    parser.add_argument("--solo", type=int, default=5, help="flows one after another before, for the anchor")
+    parser.add_argument("--solo", type=int, default=3, help="flows one after another before, for the anchor")
     parser.add_argument("--nodes", type=int, default=1, help="csms serve processes")
     parser.add_argument("--station-procs", type=int, default=2, help="processes the simulated stations run in")
     parser.add_argument("--poll", type=float, default=3.0,
@@ -603,11 +608,12 @@ def main() -> None:
     parser.add_argument(
         "--ramp",
         type=float,
-        default=10.0,
-        help="seconds over which the flows' starts are spread (0: all in the same instant)",
+        default=30.0,
+        help="seconds over which the flows' starts are spread (0: all in the same instant); shorter than a flow, so "
+        "that all of them are in flight at once",
     )
-    parser.add_argument("--charge-seconds", type=float, default=4.0, help="how long each driver charges")
-    parser.add_argument("--meter-interval", type=float, default=1.0, help="MeterValues every N s while charging")
+    parser.add_argument("--charge-seconds", type=float, default=45.0, help="how long each driver charges")
+    parser.add_argument("--meter-interval", type=float, default=10.0, help="MeterValues every N s while charging")
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/csms_bench_pay")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/2")
     parser.add_argument(
