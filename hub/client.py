@@ -76,14 +76,18 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
 _kept: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, httpx.AsyncClient]] = weakref.WeakKeyDictionary()
 # A run sends at most hub.pushes.CONCURRENCY requests at once. Few connections per client also keep httpcore's pool
 # cheap: it checks every connection of its pool for expiry on each request.
-KEPT_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16, keepalive_expiry=30)
+# Idle connections are let go after 4 s, before servers close theirs (uvicorn after 5 s): a request sent on a
+# connection the server is closing at that moment fails.
+KEPT_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16, keepalive_expiry=4)
 
 
 @contextlib.asynccontextmanager
 async def kept_client(partner_id: int, transport: Any = None) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the partner whose connections outlive the block (one per partner and event loop), so that a run
     of pushes reuses the connections of the run before: opening them anew cost more CPU than the requests. It keeps
-    no cookies. A ``transport`` (tests) gets a client of its own for the block, as ``client`` does."""
+    no cookies. A block that ends in an exception (or cancelled) ends the client, and so should a caller whose
+    requests failed on the way (``retire``): the next run starts with fresh connections. A ``transport`` (tests)
+    gets a client of its own for the block, as ``client`` does."""
     if transport is not None:
         async with client(transport) as own:
             yield own
@@ -95,7 +99,20 @@ async def kept_client(partner_id: int, transport: Any = None) -> AsyncIterator[h
             timeout=TIMEOUT, follow_redirects=True, max_redirects=3, verify=_tls(), limits=KEPT_LIMITS,
             cookies=http.cookiejar.CookieJar(_NoCookies()),
         )  # fmt: skip
-    yield kept
+    try:
+        yield kept
+    except BaseException:
+        await retire(partner_id, kept)
+        raise
+
+
+async def retire(partner_id: int, kept: httpx.AsyncClient) -> None:
+    """End a kept client (its connections closed); the partner's next block gets a new one."""
+    clients = _kept.get(asyncio.get_running_loop(), {})
+    if clients.get(partner_id) is kept:
+        del clients[partner_id]
+    with contextlib.suppress(Exception):
+        await kept.aclose()
 
 
 class OcpiClient:
@@ -113,6 +130,7 @@ class OcpiClient:
         self.transport = transport
         self.http = http
         self.journal = journal
+        self.transport_errors = 0  # requests that got no HTTP answer (connection, timeout, protocol)
 
     async def request(
         self, method: str, url: str, module: str, json: Any = None, routing: dict[str, str] | None = None,
@@ -140,6 +158,7 @@ class OcpiClient:
             status, text, answer_headers = response.status_code, response.text, response.headers
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
+            self.transport_errors += 1
         try:
             body = safejson.loads(text) if text else None
         except ValueError:

@@ -32,7 +32,7 @@ from core.roaming import exchange_log
 from core.roaming.connections import LinkFailed
 from core.roaming.partners import endpoint_url
 from core.roaming.pushes import PushBatch, PushResult, Record
-from hub.client import Answer, OcpiClient, kept_client
+from hub.client import Answer, OcpiClient, kept_client, retire
 from hub.locations import location_json
 from hub.mapping import ocpi_datetime
 from hub.tariffs import tariff_json
@@ -255,7 +255,11 @@ class HubPushLink:
         journal: list[exchange_log.Exchange] = []  # a run's requests are logged in one statement at its end
         try:
             async with kept_client(partner["id"], self.transport) as http:
-                return await self._send(OcpiClient(partner, http=http, journal=journal), steps)
+                ocpi = OcpiClient(partner, http=http, journal=journal)
+                result = await self._send(ocpi, steps)
+                if ocpi.transport_errors and self.transport is None:
+                    await retire(partner["id"], http)  # no connection of a failing run is used again
+                return result
         finally:
             await exchange_log.record_all(journal)
 

@@ -13,7 +13,7 @@ import msgspec
 
 from core.roaming.charged import ChargedSession
 from core.roaming.partners import endpoint_url
-from hub.client import OcpiClient, kept_client
+from hub.client import OcpiClient, client
 from hub.envelope import encode
 from hub.mapping.sessions import session_object
 from hub.pushes import HubPushLink, Step, digest
@@ -63,7 +63,7 @@ class HubSessionLink:
         url = base.rstrip("/") + "/" + "/".join(path)
         put = Step(MODULE, "PUT", path, current)
         headers = routing(partner, current)
-        async with kept_client(partner["id"], self.transport) as http:
+        async with client(self.transport) as http:
             ocpi = OcpiClient(partner, http=http)
             if sent is None:
                 return await self.pushes.attempts(ocpi, put, url, headers)

@@ -188,17 +188,33 @@ def _ahead_key(partner: PartnerRef, window: Window, party: Party | None) -> Ahea
 
 def _read_ahead(key: AheadKey, reading: Coroutine[Any, Any, LocationPage]) -> None:
     started = _now()
-    _drop(key)
-    _ahead[key] = (time.monotonic() + READ_AHEAD_SECONDS, started, asyncio.get_running_loop().create_task(reading))
+    _cancel(_ahead.pop(key, None))
+    task = asyncio.get_running_loop().create_task(reading)
+    task.add_done_callback(_settled)
+    _ahead[key] = (time.monotonic() + READ_AHEAD_SECONDS, started, task)
     while len(_ahead) > _READ_AHEAD_KEPT:
-        _drop(next(iter(_ahead)))
+        _cancel(_ahead.pop(next(iter(_ahead))))
+
+
+def _settled(task: asyncio.Task[LocationPage]) -> None:
+    # A page nobody asks for again keeps its failure to itself: a request that wants the page reads it again and
+    # meets the error, if any, there.
+    if not task.cancelled():
+        task.exception()
+
+
+def _cancel(entry: tuple[float, datetime, asyncio.Task[LocationPage]] | None) -> None:
+    # Only a task of this loop: another loop (another thread's server in a test) finishes its own.
+    if entry is not None and entry[2].get_loop() is asyncio.get_running_loop():
+        entry[2].cancel()
 
 
 def _drop(key: AheadKey) -> asyncio.Task[LocationPage] | None:
+    """The read-ahead task of ``key``, taken out, when it is this loop's and still fresh."""
     entry = _ahead.pop(key, None)
-    if entry is None:
+    if entry is None or entry[2].get_loop() is not asyncio.get_running_loop():
         return None
-    if entry[0] < time.monotonic() or entry[2].get_loop() is not asyncio.get_running_loop():
+    if entry[0] < time.monotonic():
         entry[2].cancel()
         return None
     return entry[2]

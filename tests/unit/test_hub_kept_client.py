@@ -3,9 +3,11 @@ partners do not share one, and it keeps no cookies, which would otherwise go bac
 
 from __future__ import annotations
 
+import contextlib
+
 import httpx
 
-from hub.client import kept_client
+from hub.client import kept_client, retire
 
 
 def _answer_with_cookie() -> httpx.Response:
@@ -39,3 +41,18 @@ async def test_a_given_transport_gets_a_client_of_its_own_for_the_block() -> Non
     async with kept_client(4, httpx.AsyncHTTPTransport()) as own:
         assert own is not kept
     assert own.is_closed and not kept.is_closed
+
+
+async def test_a_retired_client_or_one_whose_block_failed_is_not_handed_out_again() -> None:
+    async with kept_client(5) as first:
+        pass
+    await retire(5, first)
+    async with kept_client(5) as second:
+        pass
+    assert first.is_closed and second is not first
+    with contextlib.suppress(RuntimeError):
+        async with kept_client(5) as failing:
+            raise RuntimeError("the run failed")
+    assert failing is second and second.is_closed
+    async with kept_client(5) as third:
+        assert third is not second and not third.is_closed
