@@ -55,8 +55,13 @@ def envelope(data: Any = None, status: int = Status.SUCCESS, message: str | None
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
-def encode(body: dict[str, Any]) -> bytes:
+def encode(body: Any) -> bytes:
     return _ENCODER.encode(body)
+
+
+def encoded(data: Any) -> msgspec.Raw:
+    """``data`` encoded now, to be written as it is into an envelope later (``envelope(encoded(...))``)."""
+    return msgspec.Raw(_ENCODER.encode(data))
 
 
 # HTTP errors raised by the framework (no route, wrong method, bad JSON) and the OCPI status each gets.

@@ -7,9 +7,10 @@ the bundles to OCPI objects (hub.mapping) and pages them.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Collection, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -138,62 +139,145 @@ class LocationPage:
     total: int  # every location the partner sees that matches the window's dates
     last: tuple[datetime, str] | None  # the cursor of the page's last location
     more: bool  # locations follow after this page
+    prepared: Any = field(default=None, compare=False)  # what the caller's ``prepare`` made of the locations
+    rows: int = 0  # locations chosen for the page (``locations`` leaves out those changed while it was read)
+
+
+Prepare = Callable[[list[OfferedLocation]], Awaitable[Any]]
+AheadKey = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What reading one page takes."""
+
+    partner: PartnerRef
+    window: Window
+    party: Party | None
+    prepare: Prepare | None
+
+    @property
+    def key(self) -> AheadKey:
+        # The Link's offset only informs when a cursor is given: equal cursors are the same page.
+        window = self.window
+        offset = window.offset if window.after is None else None
+        return (self.partner, self.party, window.limit, window.date_from, window.date_to, window.after, offset,
+                self.prepare)  # fmt: skip
+
+    def following(self, rows: int, last: tuple[datetime, str]) -> _Reading:
+        return replace(self, window=replace(self.window, offset=self.window.offset + rows, after=last))
 
 
 async def offered_location_page(
-    partner: PartnerRef, window: Window, party: Party | None = None, *, read_ahead: bool = False
+    partner: PartnerRef,
+    window: Window,
+    party: Party | None = None,
+    *,
+    read_ahead: bool = False,
+    prepare: Prepare | None = None,
 ) -> LocationPage:
     """One page of the locations the partner sees of the CPO ``party`` (None: of every CPO tenant): the page's ids
     are chosen in SQL, then only its locations are loaded, so a page costs what its own locations cost.
 
     ``read_ahead``: when more follow, the next page is read meanwhile (a partner crawling by Link asks for it as soon
-    as it has read this one) and served if it is asked for within READ_AHEAD_SECONDS and none of its locations
-    changed since it was read; otherwise it is read again. A page read a moment early is what a request of that
-    moment would have got: every later change raises the location's last_updated past the crawl's cursor, so the
-    crawl meets it again further on."""
-    key = _ahead_key(partner, window, party)
-    page = await _read_ahead_page(key)
+    as it has read this one), and the one after it too (while the next is mapped) when the partner asked for this
+    page within READ_AHEAD_SECONDS / READ_AHEAD_PAGES of its reading, so that it will ask for that one in time. A page
+    read ahead is served if asked for within READ_AHEAD_SECONDS and none of its locations changed since it was read;
+    otherwise it is read again. A page read a moment early is what a request of that moment would have got:
+    every later change raises the location's last_updated past the crawl's cursor, so the crawl meets it again
+    further on.
+
+    ``prepare``: what the caller makes of a page's locations (an adapter's encoded answer), in ``prepared``; a page
+    read ahead is prepared ahead too, so that a crawl's next request finds its answer made."""
+    reading = _Reading(partner, window, party, prepare)
+    page, depth = await _read_ahead_page(reading.key)
     if page is None:
-        page = await _location_page(partner, window, party)
+        page = await _location_page(reading)
     if read_ahead and page.more and page.last is not None:
-        following = replace(window, offset=window.offset + len(page.locations), after=page.last)
-        _read_ahead(_ahead_key(partner, following, party), _location_page(partner, following, party))
-        await asyncio.sleep(0)  # the next page's first query goes out before this page is mapped
+        _want(reading.following(page.rows, page.last), depth)
+        await asyncio.sleep(0)  # the next page's first query goes out before this page is prepared
+    if prepare is not None and page.prepared is None:
+        page = replace(page, prepared=await prepare(page.locations))
     return page
 
 
-async def _location_page(partner: PartnerRef, window: Window, party: Party | None) -> LocationPage:
+async def _location_page(
+    reading: _Reading, chosen: Callable[[_Reading], None] | None = None
+) -> LocationPage:
+    """``chosen``: told the next page's reading as soon as this page's ids are chosen (when more follow)."""
+    partner, window, party = reading.partner, reading.window, reading.party
     tenant_ids = None
     if party is not None:
         tenant_ids = [row["id"] for row in await Tenant.select(Tenant.id).where(_cpo_party(party))]
     page = await visible_location_page(partner, window, cpo_tenant_ids=tenant_ids)
+    last = (page.rows[-1][1], str(page.rows[-1][0])) if page.rows else None
+    if chosen is not None and page.more and last is not None:
+        chosen(reading.following(len(page.rows), last))
     loaded = {o.location["id"]: o for o in await offered_locations(partner, party, [i for i, _ in page.rows])}
     # A location that changed between the two queries is left to the next crawl; the order stays the page's.
-    chosen = [loaded[i] for i, _ in page.rows if i in loaded]
-    last = (page.rows[-1][1], str(page.rows[-1][0])) if page.rows else None
-    return LocationPage(chosen, page.total, last, page.more)
+    located = [loaded[i] for i, _ in page.rows if i in loaded]
+    return LocationPage(located, page.total, last, page.more, rows=len(page.rows))
 
 
+READ_AHEAD_PAGES = 2
 READ_AHEAD_SECONDS = 5.0
 _READ_AHEAD_KEPT = 8  # pages of all partners at once; each about a page's worth of rows
-AheadKey = tuple[Any, ...]
-_ahead: OrderedDict[AheadKey, tuple[float, datetime, asyncio.Task[LocationPage]]] = OrderedDict()
 
 
-def _ahead_key(partner: PartnerRef, window: Window, party: Party | None) -> AheadKey:
-    # The Link's offset only informs when a cursor is given: equal cursors are the same page.
-    offset = window.offset if window.after is None else None
-    return (partner, party, window.limit, window.date_from, window.date_to, window.after, offset)
+@dataclass(eq=False)
+class _Ahead:
+    """A page read ahead."""
+
+    reading: _Reading
+    expires: float  # time.monotonic()
+    started: datetime  # changes to its locations from then on make it stale
+    depth: int  # pages read ahead from here on, this one included
+    task: asyncio.Task[LocationPage] | None = None
+    following: _Reading | None = None  # the next page's, once this page's ids are chosen and more follow
+
+    def usable(self) -> bool:
+        # Only a task of this loop: another loop (another thread's server in a test) finishes its own.
+        return (
+            self.task is not None
+            and self.task.get_loop() is asyncio.get_running_loop()
+            and self.expires >= time.monotonic()
+        )
 
 
-def _read_ahead(key: AheadKey, reading: Coroutine[Any, Any, LocationPage]) -> None:
-    started = _now()
+_ahead: OrderedDict[AheadKey, _Ahead] = OrderedDict()
+
+
+def _ahead_key(partner: PartnerRef, window: Window, party: Party | None, prepare: Prepare | None = None) -> AheadKey:
+    return _Reading(partner, window, party, prepare).key
+
+
+def _want(reading: _Reading, depth: int) -> None:
+    """Have ``reading``'s page and the ``depth - 1`` after it read ahead (those not being read already)."""
+    key = reading.key
+    entry = _ahead.get(key)
+    if entry is not None and entry.usable():
+        entry.depth = max(entry.depth, depth)
+        if entry.following is not None and depth > 1:
+            _want(entry.following, depth - 1)
+        return
     _cancel(_ahead.pop(key, None))
-    task = asyncio.get_running_loop().create_task(reading)
-    task.add_done_callback(_settled)
-    _ahead[key] = (time.monotonic() + READ_AHEAD_SECONDS, started, task)
+    entry = _Ahead(reading, time.monotonic() + READ_AHEAD_SECONDS, _now(), depth)
+    entry.task = asyncio.get_running_loop().create_task(_read_ahead(entry))
+    entry.task.add_done_callback(_settled)
+    _ahead[key] = entry
     while len(_ahead) > _READ_AHEAD_KEPT:
         _cancel(_ahead.pop(next(iter(_ahead))))
+
+
+async def _read_ahead(entry: _Ahead) -> LocationPage:
+    def chosen(following: _Reading) -> None:
+        entry.following = following
+        if entry.depth > 1:
+            _want(following, entry.depth - 1)
+
+    page = await _location_page(entry.reading, chosen)
+    prepare = entry.reading.prepare
+    return page if prepare is None else replace(page, prepared=await prepare(page.locations))
 
 
 def _settled(task: asyncio.Task[LocationPage]) -> None:
@@ -203,37 +287,29 @@ def _settled(task: asyncio.Task[LocationPage]) -> None:
         task.exception()
 
 
-def _cancel(entry: tuple[float, datetime, asyncio.Task[LocationPage]] | None) -> None:
-    # Only a task of this loop: another loop (another thread's server in a test) finishes its own.
-    if entry is not None and entry[2].get_loop() is asyncio.get_running_loop():
-        entry[2].cancel()
+def _cancel(entry: _Ahead | None) -> None:
+    if entry is not None and entry.task is not None and entry.task.get_loop() is asyncio.get_running_loop():
+        entry.task.cancel()
 
 
-def _drop(key: AheadKey) -> asyncio.Task[LocationPage] | None:
-    """The read-ahead task of ``key``, taken out, when it is this loop's and still fresh."""
+async def _read_ahead_page(key: AheadKey) -> tuple[LocationPage | None, int]:
+    """The page read ahead for ``key``, taken out, if it is still what a read now would give for its locations; and
+    how many pages to read ahead of it (READ_AHEAD_PAGES when it was asked for quickly, else one)."""
     entry = _ahead.pop(key, None)
-    if entry is None or entry[2].get_loop() is not asyncio.get_running_loop():
-        return None
-    if entry[0] < time.monotonic():
-        entry[2].cancel()
-        return None
-    return entry[2]
-
-
-async def _read_ahead_page(key: AheadKey) -> LocationPage | None:
-    """The page read ahead for ``key`` if it is still what a read now would give for its locations."""
-    started = _ahead[key][1] if key in _ahead else None
-    task = _drop(key)
-    if task is None or started is None:
-        return None
+    if entry is None or not entry.usable():
+        _cancel(entry)
+        return None, 1
+    quick = entry.expires - time.monotonic() >= READ_AHEAD_SECONDS * (1 - 1 / READ_AHEAD_PAGES)
+    depth = READ_AHEAD_PAGES if quick else 1
+    assert entry.task is not None
     try:
-        page = await task
+        page = await entry.task
     except Exception:  # noqa: BLE001 - the request reads the page itself and meets the error, if any, there
-        return None
+        return None, depth
     ids = [o.location["id"] for o in page.locations]
-    if ids and await Location.exists().where(ids_in(Location.id, ids) & (Location.last_updated >= started)):
-        return None
-    return page
+    if ids and await Location.exists().where(ids_in(Location.id, ids) & (Location.last_updated >= entry.started)):
+        return None, depth
+    return page, depth
 
 
 async def offered_locations(
@@ -299,6 +375,32 @@ async def all_charge_points(location_ids: Collection[int]) -> list[Placed]:
     )
 
 
+# What an offer is made of (the OCPI objects' fields, hub.mapping.locations), not every column: a page has thousands
+# of rows, and each column costs in both databases and in the row dicts.
+_LOCATION_COLUMNS = (
+    Location.id, Location.tenant, Location.name, Location.address, Location.city, Location.postal_code,
+    Location.state, Location.country, Location.latitude, Location.longitude, Location.time_zone,
+    Location.twentyfourseven, Location.opening_hours, Location.parking_restrictions, Location.parking_type,
+    Location.directions, Location.operator_name, Location.operator_website, Location.last_updated,
+)
+_CHARGE_POINT_COLUMNS = (
+    ChargePoint.id, ChargePoint.station, ChargePoint.status, ChargePoint.status_updated_at, ChargePoint.updated_at,
+    ChargePoint.decommissioned_at, ChargePoint.evse_id, ChargePoint.floor_level, ChargePoint.physical_reference,
+    ChargePoint.auth_remote, ChargePoint.auth_local_rfid,
+)
+_CONNECTOR_COLUMNS = (
+    Connector.charge_point, Connector.connector_number, Connector.standard, Connector.format, Connector.power_type,
+    Connector.max_voltage, Connector.max_amperage, Connector.max_electric_power, Connector.updated_at,
+)  # fmt: skip
+
+
+def _json_list(value: Any) -> list[Any]:
+    """A JSON list column as both databases give it without Piccolo's ``load_json`` (which copies every row): text."""
+    if isinstance(value, str):
+        return [] if value == "[]" else list(json.loads(value))
+    return list(value or [])
+
+
 async def load_locations(placed: list[Placed]) -> dict[int, LoadedLocation]:
     """The locations of the charge points ``placed`` with those charge points, in a few bulk queries made at once
     (every one by a list of ids); each charge point with its effective status and its tariffs now and scheduled."""
@@ -308,8 +410,8 @@ async def load_locations(placed: list[Placed]) -> dict[int, LoadedLocation]:
     if not location_ids:
         return {}
     locations, rows, station_rows, roaming, connector_rows, tenants, assignment_rows = await together(
-        Location.select().where(ids_in(Location.id, location_ids)),
-        ChargePoint.select().where(ids_in(ChargePoint.id, cp_ids)),
+        Location.select(*_LOCATION_COLUMNS).where(ids_in(Location.id, location_ids)),
+        ChargePoint.select(*_CHARGE_POINT_COLUMNS).where(ids_in(ChargePoint.id, cp_ids)),
         ChargingStation.select(
             ChargingStation.id,
             ChargingStation.status.as_alias("station_status"),
@@ -320,7 +422,9 @@ async def load_locations(placed: list[Placed]) -> dict[int, LoadedLocation]:
         StationRoaming.select(StationRoaming.station, StationRoaming.platform_name).where(
             ids_in(StationRoaming.station, station_ids)
         ),
-        Connector.select().where(ids_in(Connector.charge_point, cp_ids)).order_by(Connector.connector_number),
+        Connector.select(*_CONNECTOR_COLUMNS)
+        .where(ids_in(Connector.charge_point, cp_ids))
+        .order_by(Connector.connector_number),
         Tenant.select(Tenant.id, Tenant.country_code, Tenant.party_id).where(
             WhereRaw(
                 f'"{Tenant._meta.tablename}"."id" IN (SELECT "tenant" FROM "{Location._meta.tablename}" '  # noqa: S608
@@ -341,6 +445,8 @@ async def load_locations(placed: list[Placed]) -> dict[int, LoadedLocation]:
 
     result: dict[int, LoadedLocation] = {}
     for loc in locations:
+        loc["opening_hours"] = _json_list(loc["opening_hours"])
+        loc["parking_restrictions"] = _json_list(loc["parking_restrictions"])
         owner = parties[loc["tenant"]]
         result[loc["id"]] = LoadedLocation(OfferedLocation(loc, owner["country_code"], owner["party_id"], ""), [], {})
     for row in roaming:

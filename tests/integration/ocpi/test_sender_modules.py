@@ -136,6 +136,28 @@ async def test_visible_locations_with_evse_connector_and_tariff(client: httpx.As
         assert missing.headers["ocpi-to-party-id"] == emp.tenant["party_id"]
 
 
+async def test_opening_hours_and_parking_restrictions_reach_the_partner(
+    client: httpx.AsyncClient, emp: TenantCtx
+) -> None:
+    # JSON columns: read as text by both databases, published as lists (a list page and a single location alike).
+    cpo = await roaming_cpo()
+    site = await roaming_site(cpo, await open_to(cpo, emp))
+    hours = [{"weekday": 1, "period_begin": "08:00", "period_end": "18:00"},
+             {"weekday": 6, "period_begin": "09:00", "period_end": "13:00"}]  # fmt: skip
+    changed = {"twentyfourseven": False, "opening_hours": hours, "parking_restrictions": ["EV_ONLY", "CUSTOMERS"]}
+    await locations.update_location(cpo.actor, site.location["id"], changed)
+    _, token = await registered(emp)
+
+    listed = await client.get(LOCATIONS, headers=auth(token, cpo))
+    assert_envelope(listed, 1000)
+    one = await client.get(single(cpo, site), headers=auth(token))
+    assert_envelope(one, 1000)
+    for location in (*listed.json()["data"], one.json()["data"]):
+        assert location["opening_times"] == {"twentyfourseven": False, "regular_hours": hours}
+        [evse] = location["evses"]
+        assert evse["parking_restrictions"] == ["EV_ONLY", "CUSTOMERS"]
+
+
 async def test_switching_roaming_off_or_leaving_the_group_hides_the_location(
     client: httpx.AsyncClient, emp: TenantCtx
 ) -> None:
