@@ -68,10 +68,13 @@ def effective_evse_status(station_status: str, connector_status: str, online: bo
     return connector
 
 
-def effective_status_of(row: dict[str, Any]) -> EvseStatus:
-    """``effective_evse_status`` of a row with ``station_status``, ``status`` (the connector's) and ``connected``."""
+def effective_status_of(row: dict[str, Any], connector_status: str | None = None) -> EvseStatus:
+    """``effective_evse_status`` of a row with ``station_status``, ``status`` (the connector's) and ``connected``;
+    ``connector_status`` stands for ``status`` when the row is the station's alone."""
     return effective_evse_status(
-        str(row.get("station_status") or EvseStatus.UNKNOWN), str(row.get("status") or ""), bool(row.get("connected"))
+        str(row.get("station_status") or EvseStatus.UNKNOWN),
+        str(connector_status or row.get("status") or ""),
+        bool(row.get("connected")),
     )
 
 

@@ -88,8 +88,13 @@ async def record(exchange: Exchange) -> None:
     """One exchange, written before this returns; a successful one also marks the partner's last successful pull
     (they asked csms) or push (csms sent them something other than a GET)."""
     await bulk.execute(_INSERT, *_row(exchange))
-    if exchange.succeeded and not (exchange.direction == "out" and exchange.method == "GET"):
+    if _marks_partner(exchange):
         await _mark(exchange.partner["id"], exchange.direction)
+
+
+def _marks_partner(exchange: Exchange) -> bool:
+    """Whether the exchange is a successful pull (the partner asked csms) or push (csms sent it other than a GET)."""
+    return exchange.succeeded and not (exchange.direction == "out" and exchange.method == "GET")
 
 
 async def record_all(exchanges: list[Exchange]) -> None:
@@ -97,9 +102,7 @@ async def record_all(exchanges: list[Exchange]) -> None:
     if not exchanges:
         return
     await bulk.insert_rows(OcpiExchange, COLUMNS, [_row(e) for e in exchanges])
-    marks = {(e.partner["id"], e.direction) for e in exchanges
-             if e.succeeded and not (e.direction == "out" and e.method == "GET")}  # fmt: skip
-    for partner_id, direction in marks:
+    for partner_id, direction in {(e.partner["id"], e.direction) for e in exchanges if _marks_partner(e)}:
         await _mark(partner_id, direction)
 
 

@@ -19,8 +19,7 @@ from typing import Any
 from piccolo.query import WhereRaw
 
 from core.db import id_list, ids_in, together
-from core.infrastructure.evse_status import effective_evse_status
-from core.infrastructure.specs import EvseStatus
+from core.infrastructure.evse_status import effective_status_of
 from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, Location
 from core.roaming.paging import Window
 from core.roaming.tables import StationRoaming
@@ -113,8 +112,6 @@ def _tariff_plan(assignments: list[dict[str, Any]], now: datetime) -> tuple[Any,
 
 # Built once: spelling the join per call makes Piccolo copy the columns, which costs more than the query.
 _ASSIGNMENT_COLUMNS = (*TariffAssignment.all_columns(), TariffAssignment.tariff.code.as_alias("tariff_code"))
-
-
 
 
 def _assignments_where(condition: Any) -> Any:
@@ -468,9 +465,7 @@ async def load_locations(placed: list[Placed]) -> dict[int, LoadedLocation]:
             OfferedChargePoint(
                 charge_point=cp,
                 connectors=connectors[cp["id"]],
-                status=effective_evse_status(
-                    str(station["station_status"] or EvseStatus.UNKNOWN), str(cp["status"] or ""), station["connected"]
-                ).value,
+                status=effective_status_of(station, cp["status"]).value,
                 current_tariff=current["tariff_code"] if current else None,
                 scheduled=[(a["tariff_code"], at) for a, at in scheduled],
                 tariffs_changed_at=changed,
