@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
@@ -258,12 +259,21 @@ def _want(reading: _Reading, depth: int) -> None:
             _want(entry.following, depth - 1)
         return
     _cancel(_ahead.pop(key, None))
+    loop = asyncio.get_running_loop()
     entry = _Ahead(reading, time.monotonic() + READ_AHEAD_SECONDS, _now(), depth)
-    entry.task = asyncio.get_running_loop().create_task(_read_ahead(entry))
+    entry.task = loop.create_task(_read_ahead(entry))
     entry.task.add_done_callback(_settled)
     _ahead[key] = entry
+    # A page nobody asked for lets go of its rows; the timer holds no page (a crawl makes several pages a second).
+    loop.call_later(READ_AHEAD_SECONDS, _expire, key, weakref.ref(entry))
     while len(_ahead) > _READ_AHEAD_KEPT:
         _cancel(_ahead.pop(next(iter(_ahead))))
+
+
+def _expire(key: AheadKey, entry: weakref.ref[_Ahead]) -> None:
+    held = entry()
+    if held is not None and _ahead.get(key) is held:
+        _cancel(_ahead.pop(key))
 
 
 async def _read_ahead(entry: _Ahead) -> LocationPage:

@@ -86,3 +86,5 @@ async def test_a_partner_that_crawls_slowly_gets_one_page_read_ahead(monkeypatch
     assert third.more and third.last is not None
     fourth_window = Window(offset=3, limit=1, after=third.last)
     assert offer._ahead_key(ref, fourth_window, cpo_party) not in offer._ahead  # the next page only
+    await asyncio.sleep(0.5)
+    assert offer._ahead_key(ref, third_window, cpo_party) not in offer._ahead  # not asked for in time: let go
