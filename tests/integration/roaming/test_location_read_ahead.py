@@ -5,6 +5,8 @@ when none of their locations changed since, read again when one did."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from typing import Any
 
 from core.infrastructure import changes
@@ -88,3 +90,23 @@ async def test_a_partner_that_crawls_slowly_gets_one_page_read_ahead(monkeypatch
     assert offer._ahead_key(ref, fourth_window, cpo_party) not in offer._ahead  # the next page only
     await asyncio.sleep(0.5)
     assert offer._ahead_key(ref, third_window, cpo_party) not in offer._ahead  # not asked for in time: let go
+
+
+async def test_a_page_served_from_read_ahead_is_not_kept() -> None:
+    # A crawl makes several pages a second: a served page held on to until its read-ahead time ran out would pile up.
+    cpo = await roaming_cpo()
+    emp = await tenant_with_party("EMP", party())
+    group = await open_to(cpo, emp)
+    for _ in range(3):
+        await roaming_site(cpo, group)
+    ref = offer.partner_ref({"kind": "EMP", "tenant": emp.id})
+    cpo_party = (cpo.tenant["country_code"].upper(), cpo.tenant["party_id"].upper())
+
+    first = await offer.offered_location_page(ref, Window(limit=1), cpo_party, read_ahead=True)
+    second_window = Window(offset=1, limit=1, after=first.last)
+    await offer._ahead[offer._ahead_key(ref, second_window, cpo_party)].task
+    second = await offer.offered_location_page(ref, second_window, cpo_party, read_ahead=True)
+    served = weakref.ref(second.locations[0])
+    del second
+    gc.collect()
+    assert served() is None
