@@ -24,7 +24,13 @@ from core.infrastructure.evse_status import effective_status_of
 from core.infrastructure.tables import ChargePoint, ChargingStation, Connector, Location
 from core.roaming.paging import Window
 from core.roaming.tables import StationRoaming
-from core.roaming.visibility import PartnerKind, PartnerRef, visible_charge_points, visible_location_page
+from core.roaming.visibility import (
+    STATION_FACTS,
+    PartnerKind,
+    PartnerRef,
+    visible_charge_points,
+    visible_location_page,
+)
 from core.tariffs.tables import Tariff, TariffAssignment
 from core.tenancy.tables import Tenant
 from core.tenancy.tenants import TenantKind
@@ -199,9 +205,7 @@ async def offered_location_page(
     return page
 
 
-async def _location_page(
-    reading: _Reading, chosen: Callable[[_Reading], None] | None = None
-) -> LocationPage:
+async def _location_page(reading: _Reading, chosen: Callable[[_Reading], None] | None = None) -> LocationPage:
     """``chosen``: told the next page's reading as soon as this page's ids are chosen (when more follow)."""
     partner, window, party = reading.partner, reading.window, reading.party
     tenant_ids = None
@@ -324,7 +328,8 @@ async def offered_locations(
 ) -> list[OfferedLocation]:
     """The locations the partner sees (with only the charge points it sees) of the CPO ``party`` (None: of every
     CPO tenant): those of ``location_ids``, or (None) every one, in id order."""
-    rows = await visible_charge_points(partner, location_ids=None if location_ids is None else list(location_ids))
+    listed = None if location_ids is None else list(location_ids)
+    rows = await visible_charge_points(partner, location_ids=listed, station_facts=True)
     if not rows:
         return []
     return offered_of((await load_locations(rows)).values(), _by_location(rows), party)
@@ -335,7 +340,7 @@ class LoadedLocation:
     """A location with every charge point loaded for it, before a partner's view is cut out (``offered_of``)."""
 
     offered: OfferedLocation  # every loaded charge point with connectors, in id order
-    names: list[tuple[int, str]]  # (station, name on the roaming platform), in the roaming rows' order
+    names: list[tuple[int, str]]  # (station, name on the roaming platform), in station id order
     stations: dict[int, int]  # charge point -> station, of every loaded charge point
 
     @property
@@ -363,7 +368,8 @@ def offered_of(
     return result
 
 
-Placed = dict[str, int]  # {"location_id", "station_id", "charge_point_id"} of a charge point
+# {"location_id", "station_id", "charge_point_id"} of a charge point, and its station's facts (STATION_FACTS)
+Placed = dict[str, Any]
 
 
 def _by_location(rows: Iterable[Placed]) -> dict[int, list[int]]:
@@ -376,8 +382,9 @@ def _by_location(rows: Iterable[Placed]) -> dict[int, list[int]]:
 async def all_charge_points(location_ids: Collection[int]) -> list[Placed]:
     """Every charge point of the locations, whoever sees it: a load shared by several partners."""
     return await ChargePoint.raw(
-        f'SELECT s."location" AS location_id, s."id" AS station_id, cp."id" AS charge_point_id '  # noqa: S608
+        f'SELECT s."location" AS location_id, s."id" AS station_id, cp."id" AS charge_point_id, {STATION_FACTS} '  # noqa: S608
         f'FROM "{ChargingStation._meta.tablename}" s JOIN "{ChargePoint._meta.tablename}" cp ON cp."station" = s."id" '
+        f'LEFT JOIN "{StationRoaming._meta.tablename}" r ON r."station" = s."id" '
         f'WHERE s."location" IN ({id_list(location_ids)})'
     )
 
@@ -412,23 +419,14 @@ async def load_locations(placed: list[Placed]) -> dict[int, LoadedLocation]:
     """The locations of the charge points ``placed`` with those charge points, in a few bulk queries made at once
     (every one by a list of ids); each charge point with its effective status and its tariffs now and scheduled."""
     location_ids = list({row["location_id"] for row in placed})
-    station_ids = list({row["station_id"] for row in placed})
     cp_ids = [row["charge_point_id"] for row in placed]
     if not location_ids:
         return {}
-    locations, rows, station_rows, roaming, connector_rows, tenants, assignment_rows = await together(
+    # The stations' facts came with the charge points' ids (one row per charge point; a station's are alike).
+    stations = {row["station_id"]: row for row in placed}
+    locations, rows, connector_rows, tenants, assignment_rows = await together(
         Location.select(*_LOCATION_COLUMNS).where(ids_in(Location.id, location_ids)),
         ChargePoint.select(*_CHARGE_POINT_COLUMNS).where(ids_in(ChargePoint.id, cp_ids)),
-        ChargingStation.select(
-            ChargingStation.id,
-            ChargingStation.status.as_alias("station_status"),
-            ChargingStation.connected,
-            ChargingStation.status_updated_at.as_alias("station_status_at"),
-            ChargingStation.location,
-        ).where(ids_in(ChargingStation.id, station_ids)),
-        StationRoaming.select(StationRoaming.station, StationRoaming.platform_name).where(
-            ids_in(StationRoaming.station, station_ids)
-        ),
         Connector.select(*_CONNECTOR_COLUMNS)
         .where(ids_in(Connector.charge_point, cp_ids))
         .order_by(Connector.connector_number),
@@ -440,7 +438,6 @@ async def load_locations(placed: list[Placed]) -> dict[int, LoadedLocation]:
         ),
         _assignments_where(ids_in(TariffAssignment.charge_point, cp_ids)),
     )
-    stations = {s["id"]: s for s in station_rows}
     connectors: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in connector_rows:
         connectors[row["charge_point"]].append(row)
@@ -456,13 +453,13 @@ async def load_locations(placed: list[Placed]) -> dict[int, LoadedLocation]:
         loc["parking_restrictions"] = _json_list(loc["parking_restrictions"])
         owner = parties[loc["tenant"]]
         result[loc["id"]] = LoadedLocation(OfferedLocation(loc, owner["country_code"], owner["party_id"], ""), [], {})
-    for row in roaming:
-        entry = result.get(stations[row["station"]]["location"])
-        if entry is not None:
-            entry.names.append((row["station"], row["platform_name"]))
+    for station_id, facts in sorted(stations.items()):
+        entry = result.get(facts["location_id"])
+        if entry is not None and facts["platform_name"] is not None:
+            entry.names.append((station_id, facts["platform_name"]))
     for cp in sorted(rows, key=lambda row: row["id"]):
         station = stations.get(cp["station"])
-        entry = result.get(station["location"]) if station is not None else None
+        entry = result.get(station["location_id"]) if station is not None else None
         if station is None or entry is None:
             continue  # moved between the queries: the next load sees it where it is
         entry.stations[cp["id"]] = cp["station"]

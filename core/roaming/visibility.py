@@ -127,17 +127,31 @@ def visible_sql_by_columns(kind: str, tenant: str) -> tuple[str, list[Any]]:
     return sql, ["EMP", True, True, True, "EMP", True, True, *product_args]
 
 
+# What an offer needs of a visible charge point's station (core.roaming.offer), over the station ``s`` and its
+# station_roaming ``r``: read with the charge point's ids, not by another query.
+STATION_FACTS = (
+    's."status" AS station_status, s."connected" AS connected, s."status_updated_at" AS station_status_at, '
+    'r."platform_name" AS platform_name'
+)
+
+
 def _visible_sql(
-    partner: PartnerRef, cpo_tenant_id: int | None, since: datetime | None, location_ids: list[int] | None
+    partner: PartnerRef,
+    cpo_tenant_id: int | None,
+    since: datetime | None,
+    location_ids: list[int] | None,
+    station_facts: bool = False,
 ) -> tuple[str, list[Any]]:
-    """The SELECT of (location, station, charge point) ids the partner sees; PostgreSQL and SQLite alike.
+    """The SELECT of (location, station, charge point) ids the partner sees (and STATION_FACTS); PostgreSQL and
+    SQLite alike.
 
     Driven from station_roaming (only stations with switches on), then the charge points by their station index;
     the contract group test is an EXISTS over two indexed link tables.
     """
     access, args = _access(partner)
+    facts = f", {STATION_FACTS}" if station_facts else ""
     sql = (
-        f'SELECT l."id" AS location_id, s."id" AS station_id, cp."id" AS charge_point_id '  # noqa: S608
+        f'SELECT l."id" AS location_id, s."id" AS station_id, cp."id" AS charge_point_id{facts} '  # noqa: S608
         f"FROM {_name(StationRoaming)} r "
         f'JOIN {_name(ChargingStation)} s ON s."id" = r."station" '
         f'JOIN {_name(Location)} l ON l."id" = s."location" '
@@ -165,15 +179,17 @@ async def visible_charge_points(
     cpo_tenant_id: int | None = None,
     since: datetime | None = None,
     location_ids: list[int] | None = None,
-) -> list[dict[str, int]]:
-    """``{"location_id", "station_id", "charge_point_id"}`` of every charge point the partner sees.
+    station_facts: bool = False,
+) -> list[dict[str, Any]]:
+    """``{"location_id", "station_id", "charge_point_id"}`` of every charge point the partner sees, with
+    STATION_FACTS when ``station_facts``.
 
     ``cpo_tenant_id`` narrows to one CPO party (the OCPI-to routing header); ``since`` to stations whose roaming
     settings changed since then (inclusive); ``location_ids`` to the locations of one page of an OCPI GET, so a page
     costs what its locations cost, not what the partner sees in all.
     """
-    sql, args = _visible_sql(partner, cpo_tenant_id, since, location_ids)
-    rows: list[dict[str, int]] = await StationRoaming.raw(sql, *args)  # of just those keys: no copy
+    sql, args = _visible_sql(partner, cpo_tenant_id, since, location_ids, station_facts)
+    rows: list[dict[str, Any]] = await StationRoaming.raw(sql, *args)  # of just those keys: no copy
     return rows
 
 

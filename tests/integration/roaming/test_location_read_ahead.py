@@ -12,18 +12,24 @@ from typing import Any
 from core.infrastructure import changes
 from core.roaming import offer
 from core.roaming.paging import Window
+from tests.integration.infrastructure.conftest import Site
 from tests.integration.ocpi.conftest import tenant_with_party
 from tests.integration.ocpi.test_sender_modules import open_to, party, roaming_cpo, roaming_site
 
 
-async def test_the_next_pages_are_read_ahead_and_read_again_when_one_of_their_locations_changed() -> None:
+async def _crawlable(count: int) -> tuple[offer.PartnerRef, offer.Party, list[Site]]:
+    """An EMP partner's view of ``count`` sites of one CPO party: (partner, party, sites)."""
     cpo = await roaming_cpo()
     emp = await tenant_with_party("EMP", party())
     group = await open_to(cpo, emp)
-    sites = [await roaming_site(cpo, group) for _ in range(4)]
-    ids = [site.location["id"] for site in sites]
+    sites = [await roaming_site(cpo, group) for _ in range(count)]
     ref = offer.partner_ref({"kind": "EMP", "tenant": emp.id})
-    cpo_party = (cpo.tenant["country_code"].upper(), cpo.tenant["party_id"].upper())
+    return ref, (cpo.tenant["country_code"].upper(), cpo.tenant["party_id"].upper()), sites
+
+
+async def test_the_next_pages_are_read_ahead_and_read_again_when_one_of_their_locations_changed() -> None:
+    ref, cpo_party, sites = await _crawlable(4)
+    ids = [site.location["id"] for site in sites]
     prepared: list[list[int]] = []
 
     async def prepare(locations: list[offer.OfferedLocation]) -> list[int]:
@@ -71,13 +77,7 @@ async def test_a_partner_that_crawls_slowly_gets_one_page_read_ahead(monkeypatch
     # Asked for later than READ_AHEAD_SECONDS / READ_AHEAD_PAGES after its reading: a page two ahead would grow stale
     # before the partner got to it, so only the next one is read.
     monkeypatch.setattr(offer, "READ_AHEAD_SECONDS", 0.4)
-    cpo = await roaming_cpo()
-    emp = await tenant_with_party("EMP", party())
-    group = await open_to(cpo, emp)
-    for _ in range(4):
-        await roaming_site(cpo, group)
-    ref = offer.partner_ref({"kind": "EMP", "tenant": emp.id})
-    cpo_party = (cpo.tenant["country_code"].upper(), cpo.tenant["party_id"].upper())
+    ref, cpo_party, _ = await _crawlable(4)
 
     first = await offer.offered_location_page(ref, Window(limit=1), cpo_party, read_ahead=True)
     second_window = Window(offset=1, limit=1, after=first.last)
@@ -94,13 +94,7 @@ async def test_a_partner_that_crawls_slowly_gets_one_page_read_ahead(monkeypatch
 
 async def test_a_page_served_from_read_ahead_is_not_kept() -> None:
     # A crawl makes several pages a second: a served page held on to until its read-ahead time ran out would pile up.
-    cpo = await roaming_cpo()
-    emp = await tenant_with_party("EMP", party())
-    group = await open_to(cpo, emp)
-    for _ in range(3):
-        await roaming_site(cpo, group)
-    ref = offer.partner_ref({"kind": "EMP", "tenant": emp.id})
-    cpo_party = (cpo.tenant["country_code"].upper(), cpo.tenant["party_id"].upper())
+    ref, cpo_party, _ = await _crawlable(3)
 
     first = await offer.offered_location_page(ref, Window(limit=1), cpo_party, read_ahead=True)
     second_window = Window(offset=1, limit=1, after=first.last)
