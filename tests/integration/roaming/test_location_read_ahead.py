@@ -1,34 +1,53 @@
 """A partner crawling locations by Link gets the next pages read ahead (core.roaming.offer.offered_location_page with
-``read_ahead``): two pages ahead of its requests, prepared ahead when the caller prepares its answers, served as read
-when none of their locations changed since, read again when one did."""
+``read_ahead``): one page ahead, two once it asks quickly, prepared ahead when the caller prepares its answers, served
+as read when none of their locations changed since, read again when one did, let go when nobody asks; and the count
+of a large view is kept longer (core.roaming.visibility)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 from core.infrastructure import changes
-from core.roaming import offer
+from core.roaming import offer, visibility
 from core.roaming.paging import Window
 from tests.integration.infrastructure.conftest import Site
 from tests.integration.ocpi.conftest import tenant_with_party
 from tests.integration.ocpi.test_sender_modules import open_to, party, roaming_cpo, roaming_site
+from tests.support import TenantCtx
 
 
-async def _crawlable(count: int) -> tuple[offer.PartnerRef, offer.Party, list[Site]]:
-    """An EMP partner's view of ``count`` sites of one CPO party: (partner, party, sites)."""
+@dataclass
+class View:
+    """An EMP partner's view of sites of one CPO party."""
+
+    ref: offer.PartnerRef
+    party: offer.Party
+    sites: list[Site]
+    cpo: TenantCtx
+    group: dict[str, Any]
+
+    async def add_site(self) -> Site:
+        self.sites.append(await roaming_site(self.cpo, self.group))
+        return self.sites[-1]
+
+
+async def _crawlable(count: int) -> View:
     cpo = await roaming_cpo()
     emp = await tenant_with_party("EMP", party())
-    group = await open_to(cpo, emp)
-    sites = [await roaming_site(cpo, group) for _ in range(count)]
-    ref = offer.partner_ref({"kind": "EMP", "tenant": emp.id})
-    return ref, (cpo.tenant["country_code"].upper(), cpo.tenant["party_id"].upper()), sites
+    cpo_party = (cpo.tenant["country_code"].upper(), cpo.tenant["party_id"].upper())
+    view = View(offer.partner_ref({"kind": "EMP", "tenant": emp.id}), cpo_party, [], cpo, await open_to(cpo, emp))
+    for _ in range(count):
+        await view.add_site()
+    return view
 
 
 async def test_the_next_pages_are_read_ahead_and_read_again_when_one_of_their_locations_changed() -> None:
-    ref, cpo_party, sites = await _crawlable(4)
+    view = await _crawlable(4)
+    ref, cpo_party, sites = view.ref, view.party, view.sites
     ids = [site.location["id"] for site in sites]
     prepared: list[list[int]] = []
 
@@ -77,7 +96,8 @@ async def test_a_partner_that_crawls_slowly_gets_one_page_read_ahead(monkeypatch
     # Asked for later than READ_AHEAD_SECONDS / READ_AHEAD_PAGES after its reading: a page two ahead would grow stale
     # before the partner got to it, so only the next one is read.
     monkeypatch.setattr(offer, "READ_AHEAD_SECONDS", 0.4)
-    ref, cpo_party, _ = await _crawlable(4)
+    view = await _crawlable(4)
+    ref, cpo_party = view.ref, view.party
 
     first = await offer.offered_location_page(ref, Window(limit=1), cpo_party, read_ahead=True)
     second_window = Window(offset=1, limit=1, after=first.last)
@@ -94,7 +114,8 @@ async def test_a_partner_that_crawls_slowly_gets_one_page_read_ahead(monkeypatch
 
 async def test_a_page_served_from_read_ahead_is_not_kept() -> None:
     # A crawl makes several pages a second: a served page held on to until its read-ahead time ran out would pile up.
-    ref, cpo_party, _ = await _crawlable(3)
+    view = await _crawlable(3)
+    ref, cpo_party = view.ref, view.party
 
     first = await offer.offered_location_page(ref, Window(limit=1), cpo_party, read_ahead=True)
     second_window = Window(offset=1, limit=1, after=first.last)
@@ -104,3 +125,21 @@ async def test_a_page_served_from_read_ahead_is_not_kept() -> None:
     del second
     gc.collect()
     assert served() is None
+
+
+async def test_x_total_count_of_a_large_view_is_kept_longer(monkeypatch: Any) -> None:
+    # Counting a large view costs the whole view: it is counted every LARGE_COUNT_SECONDS, a small one every
+    # COUNT_SECONDS (here at once).
+    monkeypatch.setattr(visibility, "COUNT_SECONDS", 0.0)
+    monkeypatch.setattr(visibility, "LARGE_COUNT", 3)
+    view = await _crawlable(2)
+
+    async def total() -> int:
+        page = await visibility.visible_location_page(view.ref, Window(limit=10), cpo_tenant_ids=[view.cpo.id])
+        return page.total
+
+    assert await total() == 2
+    await view.add_site()
+    assert await total() == 3  # small: counted again
+    await view.add_site()
+    assert await total() == 3  # large now: kept
