@@ -80,8 +80,7 @@ def _coordinate(value: Any, integer_digits: int) -> str:
     exact = isinstance(value, Decimal) and value.is_finite() and int(value.as_tuple().exponent) >= -7
     number = value if exact else Decimal(str(value)).quantize(SEVEN_PLACES, rounding=ROUND_HALF_UP)
     text = f"{number:.7f}"
-    whole = text.lstrip("-").split(".")[0]
-    if len(whole) > integer_digits:
+    if text.index(".") - text.startswith("-") > integer_digits:
         raise ValueError(f"Coordinate {value} out of range.")
     return text
 
@@ -92,10 +91,13 @@ def coordinates(latitude: Any, longitude: Any) -> dict[str, str]:
 
 
 def _latest(*values: datetime | None) -> datetime:
-    known = [v for v in values if v is not None]
-    if not known:
+    latest = None
+    for value in values:
+        if value is not None and (latest is None or value > latest):
+            latest = value
+    if latest is None:
         raise ValueError("An OCPI object needs a last_updated time.")
-    return max(known)
+    return latest
 
 
 def connector_object(
@@ -129,30 +131,26 @@ def evse_object(
     not a valid EVSE (the readiness checklist keeps such stations off roaming)."""
     if not connectors:
         raise ValueError("An OCPI EVSE needs at least one connector.")
-    decommissioned = charge_point.get("decommissioned_at") is not None
+    decommissioned_at = charge_point.get("decommissioned_at")
+    # OCPI DateTimes of one format compare as text in time order.
+    changed = _latest(charge_point.get("updated_at"), charge_point.get("status_updated_at"), decommissioned_at)
+    stamp = ocpi_datetime(changed)
+    for connector in connectors:
+        if connector["last_updated"] > stamp:
+            stamp = connector["last_updated"]
     result: dict[str, Any] = {
         "uid": str(charge_point["id"]),
-        "status": evse_status(status, decommissioned=decommissioned),
+        "status": evse_status(status, decommissioned=decommissioned_at is not None),
         "capabilities": capabilities(charge_point, ocpp_features),
         "connectors": list(connectors),
-        # OCPI DateTimes of one format compare as text in time order.
-        "last_updated": max(
-            ocpi_datetime(
-                _latest(
-                    charge_point.get("updated_at"),
-                    charge_point.get("status_updated_at"),
-                    charge_point.get("decommissioned_at"),
-                )
-            ),
-            *(c["last_updated"] for c in connectors),
-        ),
+        "last_updated": stamp,
     }
-    if charge_point.get("evse_id"):
-        result["evse_id"] = charge_point["evse_id"]
-    if charge_point.get("floor_level"):
-        result["floor_level"] = _clip(charge_point["floor_level"], 4)
-    if charge_point.get("physical_reference"):
-        result["physical_reference"] = _clip(charge_point["physical_reference"], 16)
+    if evse_id := charge_point.get("evse_id"):
+        result["evse_id"] = evse_id
+    if floor_level := charge_point.get("floor_level"):
+        result["floor_level"] = _clip(floor_level, 4)
+    if physical_reference := charge_point.get("physical_reference"):
+        result["physical_reference"] = _clip(physical_reference, 16)
     restrictions = [r for r in parking_restrictions if r in PARKING_RESTRICTIONS]
     if restrictions:
         result["parking_restrictions"] = restrictions
@@ -202,20 +200,21 @@ def location_object(
         "evses": list(evses),
         "last_updated": ocpi_datetime(location["last_updated"]),
     }
-    if location.get("postal_code"):
-        result["postal_code"] = _clip(location["postal_code"], 10)
-    if location.get("state"):
-        result["state"] = _clip(location["state"], 20)
-    if location.get("parking_type") in PARKING_TYPES:
-        result["parking_type"] = location["parking_type"]
-    if location.get("directions"):
-        result["directions"] = [{"language": language, "text": _clip(location["directions"], MAX_DIRECTIONS)}]
-    if location.get("operator_name"):
-        operator: dict[str, Any] = {"name": _clip(location["operator_name"], 100)}
-        if location.get("operator_website"):
-            operator["website"] = location["operator_website"]
+    if postal_code := location.get("postal_code"):
+        result["postal_code"] = _clip(postal_code, 10)
+    if state := location.get("state"):
+        result["state"] = _clip(state, 20)
+    if (parking_type := location.get("parking_type")) in PARKING_TYPES:
+        result["parking_type"] = parking_type
+    if directions := location.get("directions"):
+        result["directions"] = [{"language": language, "text": _clip(directions, MAX_DIRECTIONS)}]
+    if operator_name := location.get("operator_name"):
+        operator: dict[str, Any] = {"name": _clip(operator_name, 100)}
+        if website := location.get("operator_website"):
+            operator["website"] = website
         result["operator"] = operator
-    chosen = sorted({f for f in facilities if f in FACILITIES})
-    if chosen:
-        result["facilities"] = chosen
+    if facilities:
+        chosen = sorted({f for f in facilities if f in FACILITIES})
+        if chosen:
+            result["facilities"] = chosen
     return result

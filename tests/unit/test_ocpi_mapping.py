@@ -203,3 +203,13 @@ def test_ocpi_datetime_is_utc_to_the_second_whichever_zone_came_first() -> None:
     assert ocpi_datetime(utc + timedelta(hours=1)) == "2026-01-01T12:00:00Z"
     with pytest.raises(ValueError, match="timezone-aware"):
         ocpi_datetime(utc.replace(tzinfo=None))  # never the formatted aware instant of the same fields
+
+
+def test_coordinates_keep_the_patterns_and_refuse_what_is_out_of_range() -> None:
+    coordinates = ocpi_locations.coordinates
+    assert coordinates(Decimal("-9.1234567"), Decimal("-179.1234567")) == {"latitude": "-9.1234567",
+                                                                           "longitude": "-179.1234567"}  # fmt: skip
+    assert coordinates(48.1, "11.57538225") == {"latitude": "48.1000000", "longitude": "11.5753823"}  # half up
+    for latitude, longitude in (("100.0", "1.0"), ("-100.0", "1.0"), ("1.0", "1000.0"), ("1.0", "-1000.0")):
+        with pytest.raises(ValueError, match="out of range"):
+            coordinates(latitude, longitude)
