@@ -103,6 +103,8 @@ async def visible_by_location(partner: PartnerRef, location_ids: list[int] | Non
 
 def _tariff_plan(assignments: list[dict[str, Any]], now: datetime) -> tuple[Any, list[tuple[Any, datetime]], Any]:
     """(assignment in force, [(assignment, valid from)] scheduled, when this plan last changed)."""
+    if not assignments:
+        return None, [], None
     live = sorted((a for a in assignments if a["cancelled_at"] is None), key=lambda a: (a["valid_from"], a["id"]))
     current = None
     scheduled = []
@@ -426,7 +428,7 @@ async def load_locations(placed: list[Placed]) -> dict[int, LoadedLocation]:
     stations = {row["station_id"]: row for row in placed}
     locations, rows, connector_rows, tenants, assignment_rows = await together(
         Location.select(*_LOCATION_COLUMNS).where(ids_in(Location.id, location_ids)),
-        ChargePoint.select(*_CHARGE_POINT_COLUMNS).where(ids_in(ChargePoint.id, cp_ids)),
+        ChargePoint.select(*_CHARGE_POINT_COLUMNS).where(ids_in(ChargePoint.id, cp_ids)).order_by(ChargePoint.id),
         Connector.select(*_CONNECTOR_COLUMNS)
         .where(ids_in(Connector.charge_point, cp_ids))
         .order_by(Connector.connector_number),
@@ -457,21 +459,23 @@ async def load_locations(placed: list[Placed]) -> dict[int, LoadedLocation]:
         entry = result.get(facts["location_id"])
         if entry is not None and facts["platform_name"] is not None:
             entry.names.append((station_id, facts["platform_name"]))
-    for cp in sorted(rows, key=lambda row: row["id"]):
+    for cp in rows:  # in id order
+        cp_id = cp["id"]
         station = stations.get(cp["station"])
         entry = result.get(station["location_id"]) if station is not None else None
         if station is None or entry is None:
             continue  # moved between the queries: the next load sees it where it is
-        entry.stations[cp["id"]] = cp["station"]
-        if not connectors[cp["id"]]:
+        entry.stations[cp_id] = cp["station"]
+        cp_connectors = connectors.get(cp_id)
+        if not cp_connectors:
             continue  # not a valid EVSE; the readiness checklist keeps such stations off roaming
-        current, scheduled, changed = _tariff_plan(assignments[cp["id"]], now)
+        current, scheduled, changed = _tariff_plan(assignments.get(cp_id, []), now)
         # The station's own status is part of the EVSE's effective status: its change dates the EVSE too.
         cp["status_updated_at"] = _latest(cp["status_updated_at"], station["station_status_at"])
         entry.offered.charge_points.append(
             OfferedChargePoint(
                 charge_point=cp,
-                connectors=connectors[cp["id"]],
+                connectors=cp_connectors,
                 status=effective_status_of(station, cp["status"]).value,
                 current_tariff=current["tariff_code"] if current else None,
                 scheduled=[(a["tariff_code"], at) for a, at in scheduled],
