@@ -43,8 +43,9 @@ def serve_with_worker(tmp_path_factory: pytest.TempPathFactory, **settings: str)
             [sys.executable, "-m", "csms.cli", "worker", "--processes", "1", "--threads", "2"],
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
+    serve_log = (tmp_path_factory.mktemp("push-serve") / "serve.log").open("w")  # kept for a failure's post-mortem
     try:
-        with csms_serve(env, port=port) as base:
+        with csms_serve(env, serve_log, port=port) as base:
             yield base
     finally:
         if worker is not None:

@@ -18,6 +18,7 @@ import pytest
 from core.cdrs.tables import Cdr
 from core.roaming import leases, session_push
 from core.roaming.tables import Partner, SessionPush, SessionPushState
+from core.settings import get_settings
 from core.tariffs import assignments, tariffs
 from tests.integration.ocpi.test_pushes_with_peer import eventually, partners_end, serve_with_worker
 from tests.integration.ocpi.test_token_auth_with_peer import Roaming, roaming, token
@@ -33,6 +34,18 @@ EVERY = 3  # OCPI_SESSION_PATCH_SECONDS of the csms under test
 def csms_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serve_with_worker(tmp_path_factory, OCPI_SESSION_PATCH_SECONDS=str(EVERY)) as base:
         yield base
+
+
+@pytest.fixture(autouse=True)
+def same_patch_rate(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every node of a deployment has the same settings, and this process may be one: embedded, a server another
+    module started here runs the periodic work on the shared database too, so its session push runs would wait
+    the default 60 s between PATCHes where the serve under test waits EVERY."""
+    monkeypatch.setenv("OCPI_SESSION_PATCH_SECONDS", str(EVERY))
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 def stamp() -> str:
