@@ -307,11 +307,13 @@ _COUNTS_KEPT = 256
 _counts: OrderedDict[tuple[Any, ...], tuple[float, int]] = OrderedDict()
 
 
-async def _count(key: tuple[Any, ...], where: str, args: list[Any]) -> int:
+async def _count(partner: PartnerRef, cpo_tenant_ids: list[int] | None, window: Window) -> int:
+    key = (partner, None if cpo_tenant_ids is None else tuple(cpo_tenant_ids), window.date_from, window.date_to)
     now = time.monotonic()
     known = _counts.get(key)
     if known is not None and known[0] > now:
         return known[1]
+    where, args = _location_sql(partner, cpo_tenant_ids, window)
     rows = await Location.raw(f"SELECT COUNT(*) AS n {where}", *args)
     counted = int(rows[0]["n"])
     _counts[key] = (now + (LARGE_COUNT_SECONDS if counted >= LARGE_COUNT else COUNT_SECONDS), counted)
@@ -327,8 +329,6 @@ async def visible_location_page(
     """The ids of one window of the locations the partner sees (of the CPO tenants ``cpo_tenant_ids``, None: of
     every tenant), and how many match the window's dates in all. The keyset cursor ``window.after`` (last_updated,
     location id) replaces the offset; its id must be a location id (digits)."""
-    where, args = _location_sql(partner, cpo_tenant_ids, window)
-    ids = None if cpo_tenant_ids is None else tuple(cpo_tenant_ids)
     each, page_args = _location_sql(partner, cpo_tenant_ids, window, per_location=True)
     sql = f'SELECT l."id" AS id, l."last_updated" AS last_updated {each}'
     if window.after is not None:
@@ -342,7 +342,7 @@ async def visible_location_page(
         page_args.append(window.offset)
     # The count (on a crawl's first page: the partner's whole view) and the page are independent reads.
     total, rows = await together(
-        _count((partner, ids, window.date_from, window.date_to), where, args), Location.raw(sql, *page_args)
+        _count(partner, cpo_tenant_ids, window), Location.raw(sql, *page_args)
     )
     chosen = [(int(row["id"]), row["last_updated"]) for row in rows[: window.limit]]
     return VisibleLocations(rows=chosen, total=total, more=len(rows) > window.limit)
