@@ -11,8 +11,9 @@ import re
 import sqlite3
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
@@ -132,6 +133,40 @@ async def close_pool() -> None:
     _pool_users = max(0, _pool_users - 1)
     if isinstance(db, PostgresEngine) and _pool_users == 0:
         await db.close_connection_pool()
+
+
+_T = TypeVar("_T")
+
+
+async def settled(work: Awaitable[_T]) -> _T:
+    """``work``'s result; cancelled meanwhile, it first waits for ``work`` to end: a statement cancelled on our side
+    may still land in the database (SQLite runs it in a thread of its own), so a lease it takes is known to the
+    caller's cleanup."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.gather(task, return_exceptions=True)
+        raise
+
+
+@contextlib.asynccontextmanager
+async def leased(
+    take: Callable[[str], Awaitable[bool]], give_back: Callable[[str], Awaitable[None]]
+) -> AsyncIterator[str | None]:
+    """Holds a lease under a new token for the block: yields the token, or None when another holds the lease; gives
+    it back after. A process told to stop while the statement that takes it waits for the database waits for that
+    statement and gives back what it took: a lease left behind would stall everyone until it runs out."""
+    token, held = uuid.uuid4().hex, True
+    try:
+        if not await settled(take(token)):
+            held = False
+            yield None
+            return
+        yield token
+    finally:
+        if held:
+            await give_back(token)
 
 
 @contextlib.asynccontextmanager

@@ -4,7 +4,7 @@ Periodic (workers.schedules), in several processes at once: a lease on the curso
 
 from __future__ import annotations
 
-import uuid
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +14,7 @@ from core.alerts.cases import ALERTING_ANOMALIES, Case, case_of_status
 from core.alerts.rules import Source, open_key
 from core.alerts.tables import Alert, AlertCursor
 from core.charging.tables import Anomaly, StatusEvent
+from core.db import leased
 from core.infrastructure.specs import InstallationStatus
 from core.infrastructure.tables import ChargingStation
 from core.settings import get_settings
@@ -35,13 +36,12 @@ class TickResult:
     ran: bool = True
 
 
-async def _lease(now: datetime) -> str | None:
+async def _lease(now: datetime, token: str) -> bool:
     await AlertCursor.insert(AlertCursor(name=CURSOR)).on_conflict(target=AlertCursor.name, action="DO NOTHING")
-    token = uuid.uuid4().hex
     taken = await AlertCursor.update({AlertCursor.lease_token: token, AlertCursor.lease_until: now + LEASE}).where(
         (AlertCursor.name == CURSOR) & (AlertCursor.lease_until.is_null() | (AlertCursor.lease_until < now))
     ).returning(AlertCursor.id)  # fmt: skip
-    return token if taken else None
+    return bool(taken)
 
 
 async def _release(token: str) -> None:
@@ -214,10 +214,9 @@ async def _anomalies(cursor: dict[str, Any]) -> tuple[int, int]:
 async def tick(now: datetime | None = None) -> TickResult:
     """One run: alerts from what happened, then the due mails. Nothing when another process's tick runs."""
     at = now or _now()
-    token = await _lease(at)
-    if token is None:
-        return TickResult(ran=False)
-    try:
+    async with leased(functools.partial(_lease, at), _release) as token:
+        if token is None:
+            return TickResult(ran=False)
         cursor = await AlertCursor.select().where(AlertCursor.name == CURSOR).first()
         assert cursor is not None
         opened, closed, last_event = await _statuses(cursor)
@@ -227,5 +226,3 @@ async def tick(now: datetime | None = None) -> TickResult:
         await AlertCursor.update(read).where(AlertCursor.name == CURSOR)
         mails = await notify.send_due(at)
         return TickResult(opened + went + noted, closed + came, mails)
-    finally:
-        await _release(token)

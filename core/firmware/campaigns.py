@@ -9,7 +9,7 @@ with the operations tab. The tick runs in several processes at once: a lease let
 from __future__ import annotations
 
 import asyncio
-import uuid
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from core.charging.connections import this_node
 from core.commands import running
 from core.commands.catalogue import parse_when
 from core.commands.transport import transport
+from core.db import leased
 from core.errors import Conflict, Message, NotFound, ValidationError
 from core.firmware import rules
 from core.firmware.rules import UPDATING, CampaignStatus, FailReason, StationState
@@ -222,17 +223,16 @@ async def retry_failed(actor: Actor, campaign_id: int) -> int:
 # --- the tick -----------------------------------------------------------------------------------------------
 
 
-async def _lease(now: datetime) -> str | None:
+async def _lease(now: datetime, token: str) -> bool:
     await FirmwareTickLease.insert(FirmwareTickLease(name=LEASE_NAME)).on_conflict(
         target=FirmwareTickLease.name, action="DO NOTHING"
     )
-    token = uuid.uuid4().hex
     taken = await FirmwareTickLease.update(
         {FirmwareTickLease.lease_token: token, FirmwareTickLease.lease_until: now + LEASE}
     ).where((FirmwareTickLease.name == LEASE_NAME)
             & (FirmwareTickLease.lease_until.is_null() | (FirmwareTickLease.lease_until < now))
     ).returning(FirmwareTickLease.id)  # fmt: skip
-    return token if taken else None
+    return bool(taken)
 
 
 async def _release(token: str) -> None:
@@ -343,10 +343,9 @@ async def tick(now: datetime | None = None) -> bool:
     if transport() is None:  # a process without the command bus (a `csms worker`, a CLI) could send nothing
         return False
     at = now or _now()
-    token = await _lease(at)
-    if token is None:
-        return False
-    try:
+    async with leased(functools.partial(_lease, at), _release) as token:
+        if token is None:
+            return False
         due = (
             await FirmwareCampaign.select()
             .where((FirmwareCampaign.status == CampaignStatus.ACTIVE.value) & (FirmwareCampaign.start_at <= at))
@@ -355,5 +354,3 @@ async def tick(now: datetime | None = None) -> bool:
         for campaign in due:
             await _advance(campaign, at)
         return True
-    finally:
-        await _release(token)

@@ -35,6 +35,7 @@ from core.charging.sessions import OPEN_STATUSES
 from core.charging.tables import ChargingSession
 from core.commands.catalogue import CommandStatus, charging_profile_payload
 from core.commands.running import prepare_call
+from core.db import settled
 from core.errors import DomainError
 from core.infrastructure.tables import ChargePoint, ChargingStation
 from core.load_management.allocation import ChargePointLoad, Reason, allocate, kw_to_amperes
@@ -239,9 +240,9 @@ async def _store(item: Planned, *, applied: Decimal | None = None, answered: boo
             item.current["state"] = values[LoadAllocation.state]
 
 
-async def lease(location_id: int) -> str | None:
+async def lease(location_id: int, token: str | None = None) -> str | None:
     """Hold the location's recomputation (for LEASE); None while another node holds it."""
-    token, now = uuid.uuid4().hex, _now()
+    token, now = token or uuid.uuid4().hex, _now()
     taken = await LoadLimit.update({LoadLimit.lease_token: token, LoadLimit.lease_until: now + LEASE}).where(
         (LoadLimit.location == location_id)
         & ((LoadLimit.lease_token == "") | LoadLimit.lease_until.is_null() | (LoadLimit.lease_until < now))
@@ -266,14 +267,18 @@ async def recompute(location_id: int) -> None:
     """Compute the location's allocation and bring the stations to it: lower first, then raise. One node at a time
     (two nodes sending interleaved profiles from different readings could exceed the limit between them): a node that
     finds the location held asks its holder to run once more instead."""
-    token = await lease(location_id)
-    if token is None:
-        await LoadLimit.update({LoadLimit.recompute_again: True}).where(LoadLimit.location == location_id)
-        token = await lease(location_id)  # the holder may have let go just before
-        if token is None:
-            return
+    token = uuid.uuid4().hex
+    # Known as held before the UPDATE runs: a process stopped meanwhile (a station's disconnect starts a
+    # recomputation just before the shutdown cancels it) waits for the UPDATE to land and lets go of what it took.
     _held[location_id] = token
     try:
+        if await settled(lease(location_id, token)) is None:
+            await LoadLimit.update({LoadLimit.recompute_again: True}).where(LoadLimit.location == location_id)
+            # The holder may have let go just before; if it died instead, its lease runs out: try again then.
+            if await settled(lease(location_id, token)) is None:
+                _held.pop(location_id, None)
+                await _retry_when_free(location_id)
+                return
         while True:
             await _recompute(location_id)
             if await release(location_id, token):
@@ -282,6 +287,22 @@ async def recompute(location_id: int) -> None:
     finally:
         if _held.get(location_id) == token:  # an error or a shutdown: let go, the next event recomputes
             await _let_go(location_id, token)
+
+
+async def _retry_when_free(location_id: int) -> None:
+    """Another node holds the location: it runs once more when done, but if it died, nothing would recompute the
+    location until the next event. This process asks again once the lease has run out."""
+    row = await LoadLimit.select(LoadLimit.lease_until).where(LoadLimit.location == location_id).first()
+    if row is None or row["lease_until"] is None or location_id in _retries:
+        return
+    until = row["lease_until"] if row["lease_until"].tzinfo else row["lease_until"].replace(tzinfo=UTC)
+    delay = max(0.0, (until - _now()).total_seconds()) + RETRY_MARGIN_SECONDS
+    _retries[location_id] = asyncio.get_running_loop().call_later(delay, _retry, location_id)
+
+
+def _retry(location_id: int) -> None:
+    _retries.pop(location_id, None)
+    request(location_id)
 
 
 async def _let_go(location_id: int, token: str) -> None:
@@ -299,6 +320,9 @@ async def shutdown() -> None:
     tasks = [*_running.values(), *_background]
     for task in tasks:
         task.cancel()
+    for handle in _retries.values():
+        handle.cancel()
+    _retries.clear()
     await asyncio.gather(*tasks, return_exceptions=True)
     for location_id, token in list(_held.items()):
         await _let_go(location_id, token)
@@ -396,6 +420,8 @@ _running: dict[int, asyncio.Task[None]] = {}
 _held: dict[int, str] = {}  # locations whose recomputation lease this process holds, and its token
 _stopping = False
 _again: set[int] = set()
+_retries: dict[int, asyncio.TimerHandle] = {}  # locations held by another node: asked again when the lease runs out
+RETRY_MARGIN_SECONDS = 1.0
 _background: set[asyncio.Task[Any]] = set()
 _locations: dict[int, tuple[float, int | None]] = {}  # station id -> (read at, managed location or None)
 LOCATION_CACHE_SECONDS = 10.0

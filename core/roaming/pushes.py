@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from core import jobs
+from core.db import leased
 from core.infrastructure.tables import ChargePoint, Connector, Location
 from core.roaming import leases, offer
 from core.roaming.partners import MANAGE, PartnerState, endpoint_url, get_partner, may_push_to
@@ -183,11 +184,11 @@ async def _take_lease(partner_id: int, token: str, now: datetime) -> bool:
 
 async def push_partner(partner_id: int) -> None:
     """The job: one run for the partner unless another run holds its lease (that one sees the same changes)."""
-    token = uuid.uuid4().hex
     first = started = _now()
-    if not await _take_lease(partner_id, token, started):
-        return
-    try:
+    take = functools.partial(_take_lease, partner_id, now=started)
+    async with leased(take, functools.partial(leases.end_run, PushState, partner_id)) as token:
+        if token is None:
+            return
         # A busy partner is served without waiting for the next tick: as long as something changed meanwhile, the
         # run starts over (a while at most, then the lease goes back and the tick enqueues it again).
         while True:
@@ -196,8 +197,6 @@ async def push_partner(partner_id: int) -> None:
             if latest is None or latest < started or now - first > HOLD:
                 break
             started = now
-    finally:
-        await leases.end_run(PushState, partner_id, token)
 
 
 def _stamp(value: datetime) -> str:

@@ -21,8 +21,8 @@ for ``PAUSE``; a partner that is not registered, not CONNECTED or without a sess
 
 from __future__ import annotations
 
+import functools
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from core import jobs
 from core.charging.tables import ChargingSession
+from core.db import leased
 from core.roaming import charged, leases
 from core.roaming.partners import PartnerState, endpoint_url, get_partner, may_push_to
 from core.roaming.tables import Partner, SessionPush, SessionPushState
@@ -184,14 +185,12 @@ async def tick() -> int:
 
 async def push_sessions(partner_id: int) -> None:
     """The job: one run for the partner unless another run holds its lease."""
-    token, started = uuid.uuid4().hex, _now()
+    started = _now()
     await _state(partner_id)
-    if not await leases.take_lease(SessionPushState, partner_id, token, started, LEASE):
-        return
-    try:
-        await _run(partner_id, started)
-    finally:
-        await leases.end_run(SessionPushState, partner_id, token)
+    take = functools.partial(leases.take_lease, SessionPushState, partner_id, now=started, lease=LEASE)
+    async with leased(take, functools.partial(leases.end_run, SessionPushState, partner_id)) as token:
+        if token is not None:
+            await _run(partner_id, started)
 
 
 async def _candidates(partner_id: int, since: datetime, now: datetime) -> list[int]:

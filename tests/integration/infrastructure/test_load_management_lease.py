@@ -4,9 +4,11 @@ readings could exceed the grid limit between them); a holder that dies blocks th
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.db import transaction
 from core.load_management import service
 from core.load_management.tables import LoadLimit
 from tests.integration.infrastructure.conftest import Site
@@ -45,4 +47,54 @@ async def test_the_lease_of_a_node_that_died_runs_out(site: Site) -> None:
         LoadLimit.location == location_id
     )
     await service.recompute(location_id)
+    assert (await _limit(site))["computed_at"] is not None
+
+
+async def test_a_location_held_by_a_node_that_died_is_recomputed_once_the_lease_runs_out(site: Site) -> None:
+    """Without a further event: nobody else would ask (the dead holder never runs once more)."""
+    location_id = site.location["id"]
+    await LoadLimit(tenant=site.location["tenant"], location=location_id, enabled=True).save()
+    assert await service.lease(location_id) is not None
+    await LoadLimit.update({LoadLimit.lease_until: datetime.now(UTC) + timedelta(seconds=1)}).where(
+        LoadLimit.location == location_id
+    )
+    service.resume()
+    service.request(location_id)
+    await service.idle()
+    assert (await _limit(site))["computed_at"] is None  # held: not recomputed here
+    deadline = asyncio.get_running_loop().time() + 1 + service.RETRY_MARGIN_SECONDS + 5
+    while (await _limit(site))["computed_at"] is None:
+        assert asyncio.get_running_loop().time() < deadline, "not recomputed after the lease ran out"
+        await asyncio.sleep(0.1)
+    await service.idle()
+    assert (await _limit(site))["lease_token"] == ""
+
+
+async def test_a_recomputation_stopped_while_it_takes_the_lease_leaves_the_location_free(site: Site) -> None:
+    """A node stops (a station's disconnect had just started a recomputation) while the UPDATE that takes the lease
+    waits for the database: that UPDATE still lands, and the lease it took must be let go of, or the next node could
+    not recompute the location for LEASE."""
+    location_id = site.location["id"]
+    await LoadLimit(tenant=site.location["tenant"], location=location_id, enabled=True).save()
+    locked, unlock = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:  # another writer holds the row (PostgreSQL) or the database (SQLite) meanwhile
+        async with transaction():
+            await LoadLimit.update({LoadLimit.over_limit: False}).where(LoadLimit.location == location_id)
+            locked.set()
+            await unlock.wait()
+
+    holding = asyncio.create_task(writer())
+    await locked.wait()
+    service.resume()
+    service.request(location_id)
+    await asyncio.sleep(0.3)  # the lease's UPDATE waits
+    stopping = asyncio.create_task(service.shutdown())
+    await asyncio.sleep(0.3)
+    unlock.set()
+    await holding
+    await stopping
+    service.resume()
+    assert (await _limit(site))["lease_token"] == ""
+    await service.recompute(location_id)  # the next recomputation is not kept waiting
     assert (await _limit(site))["computed_at"] is not None

@@ -10,6 +10,8 @@ import os
 import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
 
 from core.load_management.tables import LoadAllocation, LoadLimit
 from ocpp_cs.simulator import SimulatedStation
@@ -19,9 +21,9 @@ from tests.support import TenantCtx, free_port, start_serve, stop_process, stop_
 
 
 @contextlib.asynccontextmanager
-async def serving(port: int) -> AsyncIterator[subprocess.Popen[bytes]]:
+async def serving(port: int, log: IO[str]) -> AsyncIterator[subprocess.Popen[bytes]]:
     env = {**os.environ, "PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    proc = await asyncio.to_thread(start_serve, env, port)
+    proc = await asyncio.to_thread(start_serve, env, port, log)
     try:
         yield proc
     finally:
@@ -46,7 +48,21 @@ async def recomputed_since(st: Station, since: datetime) -> bool:
     return row is not None and row["computed_at"] is not None and row["computed_at"] > since
 
 
-async def test_after_a_restart_the_allocation_is_recomputed_from_the_database(cpo: TenantCtx, unique: str) -> None:
+async def post_mortem(st: Station, log: Path) -> str:
+    """What a failure shows: the location's lease and allocations, and what the two serves logged."""
+    limit = await LoadLimit.select(
+        LoadLimit.computed_at, LoadLimit.lease_token, LoadLimit.lease_until, LoadLimit.recompute_again
+    ).where(LoadLimit.location == st.row["location"]).first()  # fmt: skip
+    rows = await LoadAllocation.select(LoadAllocation.charge_point, LoadAllocation.state).where(
+        LoadAllocation.location == st.row["location"]
+    )  # fmt: skip
+    text = await asyncio.to_thread(log.read_text)
+    return f"limit {limit}; allocations {rows}; serve log:\n{text[-6000:]}"
+
+
+async def test_after_a_restart_the_allocation_is_recomputed_from_the_database(
+    cpo: TenantCtx, unique: str, tmp_path: Path
+) -> None:
     a = await make_station(cpo, f"{unique}a")
     b = await same_location_station(cpo, a, f"{unique}b")
     uid = await tag(cpo, unique)
@@ -61,8 +77,10 @@ async def test_after_a_restart_the_allocation_is_recomputed_from_the_database(cp
         sim.on_profile = grid.check
         grid.sims.append(sim)
     runners: list[asyncio.Task[None]] = []
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("w")
     try:
-        async with serving(port):
+        async with serving(port, log):
             runners = [asyncio.create_task(sim.run()) for sim in sims]
             await until(lambda: limits(sim_a) == [0, 0] and limits(sim_b) == [0, 0])
             grid.watching = True
@@ -74,11 +92,12 @@ async def test_after_a_restart_the_allocation_is_recomputed_from_the_database(cp
         # The server is gone: the stations keep charging within their last profiles.
         grid.assert_within()
         restarted_at = datetime.now(UTC)
-        async with serving(port):
+        async with serving(port, log):
             await until(lambda: all(sim.connected.is_set() for sim in sims))
             deadline = asyncio.get_running_loop().time() + 30
             while not await recomputed_since(a, restarted_at) or not await confirmed(a, b):
-                assert asyncio.get_running_loop().time() < deadline, "not recomputed after the restart"
+                if asyncio.get_running_loop().time() > deadline:
+                    raise AssertionError(f"not recomputed after the restart: {await post_mortem(a, log_path)}")
                 await asyncio.sleep(0.1)
             assert limits(sim_a) == [10, 0] and limits(sim_b) == [10, 0]  # the sessions go on: nothing to change
             # A third session: the new process lowers the two running ones before it gives the newcomer its share.
@@ -90,3 +109,4 @@ async def test_after_a_restart_the_allocation_is_recomputed_from_the_database(cp
             grid.assert_within()
     finally:
         await stop_simulated(sims, runners)
+        log.close()
