@@ -292,12 +292,16 @@ async def recompute(location_id: int) -> None:
 async def _retry_when_free(location_id: int) -> None:
     """Another node holds the location: it runs once more when done, but if it died, nothing would recompute the
     location until the next event. This process asks again once the lease has run out."""
+    loop = asyncio.get_running_loop()
+    waiting = _retries.get(location_id)
+    if waiting is not None and not waiting.cancelled() and waiting.when() > loop.time():
+        return
     row = await LoadLimit.select(LoadLimit.lease_until).where(LoadLimit.location == location_id).first()
-    if row is None or row["lease_until"] is None or location_id in _retries:
+    if row is None or row["lease_until"] is None:
         return
     until = row["lease_until"] if row["lease_until"].tzinfo else row["lease_until"].replace(tzinfo=UTC)
     delay = max(0.0, (until - _now()).total_seconds()) + RETRY_MARGIN_SECONDS
-    _retries[location_id] = asyncio.get_running_loop().call_later(delay, _retry, location_id)
+    _retries[location_id] = loop.call_later(delay, _retry, location_id)
 
 
 def _retry(location_id: int) -> None:
