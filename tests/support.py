@@ -26,6 +26,7 @@ from urllib.parse import urlparse
 
 import httpx
 
+from core.db import transaction
 from core.tenancy import logins, tenants
 from core.tenancy.actor import Actor
 from core.tenancy.passwords import hash_password
@@ -417,3 +418,32 @@ def _rows_sql(table: Any, owned: set[Any], ids: str) -> str | None:
         f'"{c._meta.db_column_name}"' for c in table._meta.columns if c._meta.name not in _VOLATILE.get(name, ())
     )
     return f"SELECT {columns} FROM {name} WHERE {where} ORDER BY id"  # noqa: S608 - names from the tables
+
+
+class HeldWrite:
+    """Another writer in an open transaction that made ``update`` (a Piccolo query): it holds the rows it changed
+    (PostgreSQL) or the whole database (SQLite) until ``release``, so that a write of the code under test waits."""
+
+    def __init__(self, update: Any) -> None:
+        self._update = update
+        self._locked, self._unlock = asyncio.Event(), asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def _hold(self) -> None:
+        async with transaction():
+            await self._update
+            self._locked.set()
+            await self._unlock.wait()
+
+    async def __aenter__(self) -> HeldWrite:
+        self._task = asyncio.create_task(self._hold())
+        await self._locked.wait()
+        return self
+
+    async def release(self) -> None:
+        self._unlock.set()
+        if self._task is not None:
+            await self._task
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.release()

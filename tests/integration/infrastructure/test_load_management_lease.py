@@ -8,10 +8,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.db import transaction
 from core.load_management import service
 from core.load_management.tables import LoadLimit
 from tests.integration.infrastructure.conftest import Site
+from tests.support import HeldWrite
 
 
 async def _limit(site: Site) -> dict[str, Any]:
@@ -76,24 +76,15 @@ async def test_a_recomputation_stopped_while_it_takes_the_lease_leaves_the_locat
     not recompute the location for LEASE."""
     location_id = site.location["id"]
     await LoadLimit(tenant=site.location["tenant"], location=location_id, enabled=True).save()
-    locked, unlock = asyncio.Event(), asyncio.Event()
-
-    async def writer() -> None:  # another writer holds the row (PostgreSQL) or the database (SQLite) meanwhile
-        async with transaction():
-            await LoadLimit.update({LoadLimit.over_limit: False}).where(LoadLimit.location == location_id)
-            locked.set()
-            await unlock.wait()
-
-    holding = asyncio.create_task(writer())
-    await locked.wait()
-    service.resume()
-    service.request(location_id)
-    await asyncio.sleep(0.3)  # the lease's UPDATE waits
-    stopping = asyncio.create_task(service.shutdown())
-    await asyncio.sleep(0.3)
-    unlock.set()
-    await holding
-    await stopping
+    other_writer = LoadLimit.update({LoadLimit.over_limit: False}).where(LoadLimit.location == location_id)
+    async with HeldWrite(other_writer) as held:
+        service.resume()
+        service.request(location_id)
+        await asyncio.sleep(0.3)  # the lease's UPDATE waits
+        stopping = asyncio.create_task(service.shutdown())
+        await asyncio.sleep(0.3)
+        await held.release()
+        await stopping
     service.resume()
     assert (await _limit(site))["lease_token"] == ""
     await service.recompute(location_id)  # the next recomputation is not kept waiting

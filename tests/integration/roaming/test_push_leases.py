@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from core.db import transaction
 from core.roaming import leases, pushes, session_push
 from core.roaming.tables import Partner, PushState, SessionPushState
-from tests.support import TenantCtx
+from tests.support import HeldWrite, TenantCtx
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 TABLES = [pytest.param(PushState, pushes, id="locations-and-tariffs"),
@@ -83,22 +82,11 @@ async def test_a_run_stopped_while_it_takes_the_lease_gives_it_back(emp: TenantC
     still lands, and the lease must go back, or the partner's pushes would stall for LEASE."""
     partner_id = await _partner(emp, table)
     run = pushes.push_partner if module is pushes else session_push.push_sessions
-    locked, unlock = asyncio.Event(), asyncio.Event()
-
-    async def writer() -> None:  # holds the row (PostgreSQL) or the database (SQLite) meanwhile
-        async with transaction():
-            await table.update({table.queued_until: None}).where(table.partner == partner_id)
-            locked.set()
-            await unlock.wait()
-
-    holding = asyncio.create_task(writer())
-    await locked.wait()
-    job = asyncio.create_task(run(partner_id))
-    await asyncio.sleep(0.3)
-    job.cancel()
-    await asyncio.sleep(0.3)
-    unlock.set()
-    await holding
+    async with HeldWrite(table.update({table.queued_until: None}).where(table.partner == partner_id)):
+        job = asyncio.create_task(run(partner_id))
+        await asyncio.sleep(0.3)
+        job.cancel()
+        await asyncio.sleep(0.3)
     await asyncio.gather(job, return_exceptions=True)
     row = await _row(table, partner_id)
     assert (row["lease_token"], row["lease_until"]) == ("", None)
