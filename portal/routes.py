@@ -16,6 +16,7 @@ from portal.api import (
     contract_groups,
     driver_groups,
     evses,
+    load_management,
     locations,
     sessions,
     stations,
@@ -74,6 +75,7 @@ PORTAL_HANDLERS += [ProductsController]
 PORTAL_HANDLERS += [TerminalController]
 API_HANDLERS += [terminals.TerminalApiController]
 API_HANDLERS += [locations.ROUTER, stations.ROUTER, evses.ROUTER, connectors.ROUTER]
+API_HANDLERS += [load_management.LoadManagementApiController]
 
 # Access: charging cards and driver groups.
 PORTAL_HANDLERS += [CardController, DriverGroupController]

@@ -126,6 +126,8 @@ TABLE: dict[tuple[str, str], Need] = {
     ("POST", "/api/v1/locations"): INFRA_WRITE,
     ("PATCH", "/api/v1/locations/{item_id:int}"): INFRA_WRITE,
     ("POST", "/api/v1/locations/{item_id:int}/decommission"): INFRA_WRITE,
+    ("GET", "/api/v1/locations/{location_id:int}/load-management"): INFRA_READ,
+    ("PATCH", "/api/v1/locations/{location_id:int}/load-management"): INFRA_WRITE,
     # --- infrastructure: stations -----------------------------------------------------------------------------
     ("GET", "/infrastructure/stations"): INFRA_READ,
     ("GET", "/infrastructure/stations/{station_id:int}"): INFRA_READ,
