@@ -16,6 +16,7 @@ from portal.api import (
     contract_groups,
     driver_groups,
     evses,
+    firmware,
     load_management,
     locations,
     sessions,
@@ -95,6 +96,7 @@ API_HANDLERS += [cdrs.CdrApiController, sessions.SessionApiController]
 PORTAL_HANDLERS += [OperationsCommandsController, OperationsViewsController, Support360Controller]
 # Firmware campaigns (core.firmware) and the station's diagnostics history.
 PORTAL_HANDLERS += [FirmwareController, DiagnosticsTabController]
+API_HANDLERS += [firmware.FirmwareCampaignApiController]
 API_HANDLERS += [commands.CommandApiController]
 
 # Roaming: OCPI partners and their logs (contract groups and roaming settings join here).

@@ -35,7 +35,7 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 # Path parameters schemathesis fills with the demo tenant's objects, so that it gets past the lookup (the
 # resources' generic item_id it fills at random: those operations are mostly answered 404).
 KNOWN_IDS = ("location_id", "station_id", "charge_point_id", "tariff_id", "assignment_id", "card_id",
-             "driver_group_id", "cdr_id", "session_id", "record_id")  # fmt: skip
+             "driver_group_id", "cdr_id", "session_id", "record_id", "campaign_id")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
