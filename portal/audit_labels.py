@@ -38,7 +38,7 @@ FIELD_LABELS: dict[str, Message] = {
     "meter_public_key": Message("Meter public key (calibration law)"), "evse_id": Message("EVSE-ID"),
     "evse_number": Message("Number on the station"), "physical_reference": Message("Physical reference"),
     "power_type": Message("Power type"), "max_power_kw": Message("Max. power (kW)"),
-    "auth_local_rfid": Message("Local RFID"), "auth_remote": Message("Remote"),
+    "auth_local_rfid": Message("Local RFID"), "auth_remote": Message("Remote"), "grid_phase": Message("Grid phase"),
     "auth_direct_payment": Message("Direct Payment"), "eichrecht_compliant": Message("Calibration-law compliant"),
     "status": Message("Status"), "connector_number": Message("Connector number"), "standard": Message("Standard"),
     "format": Message("Format"), "max_voltage": Message("Max. voltage (V)"),

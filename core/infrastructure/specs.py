@@ -71,6 +71,7 @@ CONNECTOR_STANDARDS = (
 )
 CONNECTOR_FORMATS = ("SOCKET", "CABLE")
 POWER_TYPES = ("AC_1_PHASE", "AC_2_PHASE", "AC_3_PHASE", "DC")
+GRID_PHASES = ("L1", "L2", "L3")
 PARKING_TYPES = ("ALONG_MOTORWAY", "PARKING_GARAGE", "PARKING_LOT", "ON_DRIVEWAY", "ON_STREET", "UNDERGROUND_GARAGE")
 PARKING_RESTRICTIONS = ("EV_ONLY", "PLUGGED", "DISABLED", "CUSTOMERS", "MOTORCYCLES")
 OCPP_VERSIONS = ("1.6", "2.0.1")
@@ -183,6 +184,8 @@ CHARGE_POINT_SPEC = FormSpec(
         Field("auth_direct_payment", kind="bool", default=False),
         # Calibration law (Eichrecht): the meter signs its readings; CDRs and charging data show it.
         Field("eichrecht_compliant", kind="bool", default=False),
+        # Load management: the grid phase a single-phase charge point draws from (empty: not known).
+        Field("grid_phase", kind="choice", choices=GRID_PHASES, default="", label="Grid phase"),
     ),
 )
 

@@ -133,6 +133,9 @@ class ChargePoint(Table):
     eichrecht_compliant = Boolean(default=False)
     power_type = Varchar(length=12, default="AC_3_PHASE", index=True)  # OCPI PowerType
     max_power_kw = Numeric(digits=(8, 2), default=Decimal("22"))
+    # The grid phase a single-phase charge point is wired to (L1, L2, L3); "": not known, so load management
+    # reserves its current on every phase.
+    grid_phase = Varchar(length=2, default="")
     connector_standards = Varchar(length=200, default="", index=True)  # "|"-joined, kept by core
     decommissioned_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())

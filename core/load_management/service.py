@@ -37,6 +37,7 @@ from core.commands.catalogue import CommandStatus, charging_profile_payload
 from core.commands.running import prepare_call
 from core.db import settled
 from core.errors import DomainError
+from core.infrastructure.specs import GRID_PHASES
 from core.infrastructure.tables import ChargePoint, ChargingStation
 from core.load_management.allocation import ChargePointLoad, Reason, allocate, kw_to_amperes
 from core.load_management.tables import LoadAllocation, LoadLimit
@@ -69,6 +70,16 @@ def phases_of(power_type: str) -> int:
     return 1 if power_type == "AC_1_PHASE" else 3
 
 
+def grid_phases_of(point: dict[str, Any]) -> frozenset[int]:
+    """The grid phases the charge point draws from: the one a single-phase charge point is wired to, when the
+    operator entered it; otherwise its current is reserved on every phase (csms cannot tell which one it uses). On a
+    single-phase grid connection everything is on its one phase (core.load_management.allocation)."""
+    wired = str(point.get("grid_phase") or "")
+    if point["power_type"] == "AC_1_PHASE" and wired in GRID_PHASES:
+        return frozenset({GRID_PHASES.index(wired) + 1})
+    return frozenset({1, 2, 3})
+
+
 def grid_limits(limit: dict[str, Any]) -> dict[int, Decimal]:
     """The location's limit as amperes per phase of its grid connection."""
     phases = int(limit["phases"]) if int(limit["phases"]) in (1, 3) else 3
@@ -98,7 +109,7 @@ class Planned:
 async def _points(location_id: int) -> list[dict[str, Any]]:
     return await ChargePoint.select(
         ChargePoint.id, ChargePoint.tenant, ChargePoint.evse_number, ChargePoint.power_type, ChargePoint.max_power_kw,
-        ChargePoint.station.as_alias("station_id"),
+        ChargePoint.grid_phase, ChargePoint.station.as_alias("station_id"),
         ChargePoint.station.charge_box_id.as_alias("charge_box_id"),
         ChargePoint.station.connected.as_alias("connected"),
     ).where(
@@ -154,9 +165,8 @@ async def plan(location_id: int, refused: Iterable[int] = ()) -> tuple[dict[str,
             fixed = unsteered
         else:
             states[point["id"]] = ProfileState.PENDING
-        # csms does not know which phase a single-phase charge point is wired to: it reserves its current on each.
         loads.append(ChargePointLoad(
-            id=point["id"], phases=frozenset({1, 2, 3}), min_a=minimum, max_a=top, charging=point["id"] in started,
+            id=point["id"], phases=grid_phases_of(point), min_a=minimum, max_a=top, charging=point["id"] in started,
             started_order=order.get(point["id"], 0), draw_a=draw, fixed_a=fixed,
         ))  # fmt: skip
     result = allocate(grid_limits(limit), loads)

@@ -43,6 +43,7 @@ EVSE = Shape(
         Attr("eichrecht_compliant"),
         Attr("physical_reference"),
         Attr("floor_level"),
+        Attr("grid_phase"),
     ),
     # OCPI nests the connectors in the EVSE; they come along read-only (change them under /connectors).
     computed=lambda row: {

@@ -144,6 +144,11 @@ async def test_evse_crud_with_capabilities_and_first_connector(
     assert unknown.status_code == 400 and list(unknown.json()["errors"]) == ["capabilities[0]"]
     status_is_read_only = await client.patch(f"/api/v1/evses/{evse_id}", json={"status": "AVAILABLE"}, headers=auth)
     assert status_is_read_only.status_code == 400 and "status" in status_is_read_only.json()["errors"]
+    assert created["grid_phase"] == ""  # load management: the grid phase a single-phase charge point is wired to
+    wired = json_of(await client.patch(f"/api/v1/evses/{evse_id}", json={"grid_phase": "L2"}, headers=auth))
+    assert wired["grid_phase"] == "L2"
+    no_such_phase = await client.patch(f"/api/v1/evses/{evse_id}", json={"grid_phase": "L4"}, headers=auth)
+    assert no_such_phase.status_code == 400 and "grid_phase" in no_such_phase.json()["errors"]
 
     bad_connector = await client.post(
         "/api/v1/evses",

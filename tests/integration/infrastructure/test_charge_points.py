@@ -78,6 +78,7 @@ async def test_configuration_tab_updates_the_charge_point(
     cp_id = site.charge_point["id"]
     tab = await admin_client.get(f"/infrastructure/charge-points/{cp_id}/tab/configuration")
     assert tab.status_code == 200 and 'name="evse_id"' in tab.text and "<html" not in tab.text
+    assert 'name="grid_phase"' in tab.text
     url = f"/infrastructure/charge-points/{cp_id}/configuration"
     htmx = {"x-csrftoken": csrf_of(admin_client), "hx-request": "true"}
     bad = await admin_client.post(url, data={"evse_number": "1", "evse_id": "XX"}, headers=htmx)
@@ -88,6 +89,7 @@ async def test_configuration_tab_updates_the_charge_point(
         "floor_level": "-1",
         "auth_direct_payment": "on",
         "eichrecht_compliant": "on",
+        "grid_phase": "L3",
     }
     good = await admin_client.post(url, data=changes, headers=htmx)
     assert good.status_code == 200
@@ -95,7 +97,7 @@ async def test_configuration_tab_updates_the_charge_point(
     cp = await charge_points.get_charge_point(cpo.actor, cp_id)
     assert cp["evse_id"] == f"DE*ISE*E{cp_id}X7*1" and cp["floor_level"] == "-1"
     assert cp["auth_direct_payment"] is True and cp["auth_local_rfid"] is False
-    assert cp["eichrecht_compliant"] is True
+    assert cp["eichrecht_compliant"] is True and cp["grid_phase"] == "L3"
     page = await admin_client.get(good.headers["hx-redirect"])
     assert "The changes were saved." in page.text and 'data-tab="configuration" class="active"' in page.text
     assert 'data-testid="evse-id-warning"' not in page.text and cp["evse_id_is_own"] is True
