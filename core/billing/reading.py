@@ -76,12 +76,16 @@ class Debtor:
         return totals(self.lines)
 
 
+def _debtor_order(debtor: Debtor) -> tuple[str, str, int]:
+    return (debtor.debtor_number or "~", debtor.name.lower(), debtor.tenant_id)
+
+
 def _grouped(lines: list[dict[str, Any]]) -> list[Debtor]:
     debtors: dict[int, Debtor] = {}
     for line in lines:
         debtor = debtors.setdefault(line["tenant"], Debtor(line["tenant"], line["tenant_name"], line["debtor_number"]))
         debtor.lines.append(line)
-    return sorted(debtors.values(), key=lambda d: (d.debtor_number or "~", d.name.lower(), d.tenant_id))
+    return sorted(debtors.values(), key=_debtor_order)
 
 
 def _order(query: Any) -> Any:
@@ -95,6 +99,46 @@ async def month_lines(actor: Actor, period: str) -> list[Debtor]:
     if run is None:
         return []
     return _grouped(list(await _order(InvoiceLine.select(*_LINE_COLUMNS).where(InvoiceLine.run == run["id"]))))
+
+
+DEBTORS_PER_PAGE = 25
+
+
+@dataclass
+class DebtorPage:
+    """One page of a month's billed tenants with their lines (a run over thousands of stations has thousands of
+    lines: the operator's page shows them a few tenants at a time; the CSV has all)."""
+
+    debtors: list[Debtor]
+    total: int  # billed tenants in the month
+    page: int
+    per_page: int = DEBTORS_PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+async def month_debtors(actor: Actor, period: str, page: int = 1) -> DebtorPage:
+    """The operator: page ``page`` (from 1; past the end: the last) of the month's billed tenants, in the order of
+    ``month_lines``, each with all its lines."""
+    run = await run_of(actor, period)
+    if run is None:
+        return DebtorPage([], 0, 1)
+    billed = await InvoiceLine.select(
+        InvoiceLine.tenant, InvoiceLine.tenant.name.as_alias("tenant_name"),
+        InvoiceLine.tenant.debtor_number.as_alias("debtor_number"),
+    ).where(InvoiceLine.run == run["id"]).distinct()  # fmt: skip
+    order = sorted((Debtor(r["tenant"], r["tenant_name"], r["debtor_number"]) for r in billed), key=_debtor_order)
+    listing = DebtorPage([], len(order), 1)
+    listing.page = min(max(1, page), listing.pages)
+    chosen = [d.tenant_id for d in order[(listing.page - 1) * listing.per_page : listing.page * listing.per_page]]
+    if chosen:
+        lines = await _order(InvoiceLine.select(*_LINE_COLUMNS).where(
+            (InvoiceLine.run == run["id"]) & InvoiceLine.tenant.is_in(chosen)
+        ))  # fmt: skip
+        listing.debtors = _grouped(list(lines))
+    return listing
 
 
 async def own_months(actor: Actor) -> list[str]:

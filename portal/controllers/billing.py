@@ -32,6 +32,11 @@ def _back(month: str) -> str:
     return f"{URL}?month={parsed.period}" if parsed else URL
 
 
+def _page(request: AnyRequest) -> int:
+    text = str(request.query_params.get("page", "")).strip()
+    return int(text) if text.isdigit() and len(text) < 7 else 1
+
+
 def _period(request: AnyRequest, fallback: str) -> str:
     month = Month.parse(request.query_params.get("month") or "")
     return month.period if month else fallback
@@ -47,9 +52,10 @@ async def _operator_page(
     actor = actor_of(request)
     months = await reading.runs(actor)
     period = _period(request, reading.default_month(months, await runs.completed_month()))
+    listing = await reading.month_debtors(actor, period, _page(request))
     context = {
         "months": months, "period": period, "run": await reading.run_of(actor, period),
-        "debtors": [debtor for debtor in await reading.month_lines(actor, period) if _described(debtor.lines)],
+        "listing": listing, "debtors": [debtor for debtor in listing.debtors if _described(debtor.lines)],
         "values": {"month": (await runs.completed_month()).period, **(values or {})}, "errors": errors or {},
     }  # fmt: skip
     return page(request, "billing/runs.html", context, status_code=status_code)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import io
 
-from core.billing.tables import BillingRun
+from core.billing import reading
+from core.billing.tables import BillingRun, InvoiceLine
+from core.tenancy.tables import Tenant
 from tests.integration.billing.helpers import fresh_month, installation
-from tests.support import app_client, login, make_user, post_form
+from tests.support import app_client, login, make_tenant, make_user, post_form
 
 YEARS = 2013  # this module bills months from 2013 on
 
@@ -83,3 +85,43 @@ async def test_bad_months_are_field_errors_and_a_reseller_reads_its_commission(u
         async with app_client() as other:
             await login(other, viewer["email"])
             assert (await other.get("/billing")).status_code == 403
+
+
+async def test_the_operators_month_is_paged_by_billed_tenant(unique: str) -> None:
+    """A run over thousands of stations has thousands of lines: the operator's page shows 25 billed tenants at a time
+    (each with all its lines), in debtor-number order; the CSV has them all."""
+    month = fresh_month(YEARS)
+    hub = await make_tenant(kind="HUB")
+    run = BillingRun(period=month.period, status="PREVIEW")
+    await run.save()
+    count = reading.DEBTORS_PER_PAGE + 2
+    for n in range(count):
+        tenant = await make_tenant()
+        await Tenant.update({Tenant.debtor_number: f"P-{unique}-{n:02d}"}).where(Tenant.id == tenant.id)
+        await InvoiceLine.insert(*[
+            InvoiceLine(run=run.id, line_key=f"{run.id}:{tenant.id}:{k}", tenant=tenant.id, concerns=tenant.id,
+                        station_name=f"Station {n}-{k}", product_code="EOPERATE_AC", net_cents=1000, vat_cents=190,
+                        gross_cents=1190, text="eOperate professional AC")
+            for k in range(2)
+        ])  # fmt: skip
+
+    first = await reading.month_debtors(hub.actor, month.period)
+    assert (first.total, first.pages, first.page) == (count, 2, 1)
+    assert [d.debtor_number for d in first.debtors] == [f"P-{unique}-{n:02d}" for n in range(reading.DEBTORS_PER_PAGE)]
+    assert all(len(d.lines) == 2 for d in first.debtors)
+    last = await reading.month_debtors(hub.actor, month.period, 99)  # past the end: the last page
+    rest = [f"P-{unique}-{n:02d}" for n in range(reading.DEBTORS_PER_PAGE, count)]
+    assert last.page == 2 and [d.debtor_number for d in last.debtors] == rest
+
+    async with app_client() as operator:
+        await login(operator, hub.admin["email"])
+        page = await operator.get("/billing", params={"month": month.period, "page": "2"})
+        assert page.status_code == 200 and rest[-1] in page.text and f"P-{unique}-00" not in page.text
+        assert page.text.count('data-testid="debtor"') == 2
+        assert f'href="/billing?month={month.period}&amp;page=1"' in page.text
+        for bad in ("0", "-1", "x", "9" * 20):  # any other page parameter: the first page
+            assert f"P-{unique}-00" in (await operator.get("/billing", params={"month": month.period,
+                                                                              "page": bad})).text  # fmt: skip
+        exported = await operator.get("/billing/export.csv", params={"month": month.period})
+        rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))[1:]
+        assert len(rows) == 2 * count
