@@ -322,6 +322,15 @@ async def _store(partner_id: int, result: PushResult) -> None:
         ])  # fmt: skip
 
 
+def _either(before: list[offer.OfferedTariff], after: list[offer.OfferedTariff]) -> list[offer.OfferedTariff]:
+    """The tariffs offered at the later reading, and those offered only at the earlier one (as they were then)."""
+    def key(t: offer.OfferedTariff) -> tuple[Any, ...]:
+        return (t.tariff["id"], t.power, t.start)
+
+    later = {key(t) for t in after}
+    return after + [t for t in before if key(t) not in later]
+
+
 async def _run(partner_id: int, started: datetime) -> None:
     partner = await Partner.select().where(Partner.id == partner_id).output(load_json=True).first()
     if partner is None:
@@ -333,25 +342,34 @@ async def _run(partner_id: int, started: datetime) -> None:
         state = await _start_afresh(partner_id)
     watermark = state["watermark"]
     since = None if watermark is None else watermark - LAG
+    modules = receivers(partner)
+    paused = state["paused_until"] is not None and state["paused_until"] > started
+    sending = partner["state"] == PartnerState.REGISTERED and bool(modules) and not paused
+    sending = sending and await may_push_to(partner)
+    with_tariffs = sending and "tariffs" in modules and (since is None or await _tariffs_changed(since, started))
+    # The tariffs offered are read before the locations' changes as well, and a tariff offered at either reading is
+    # not deleted by this run: a change committed between the readings (a station leaving roaming) would otherwise
+    # DELETE a tariff while the EVSE naming it is still published, its REMOVED coming with the next run.
+    offered_before = await offer.offered_tariffs(offer.partner_ref(partner)) if with_tariffs else []
     # A location handled in the same state by the last run is not handled again: not after a success, and not after
     # a failure or a pause either (given up, not replayed). A full run (no watermark) handles every location.
     changed, window = await _changed_locations(since or started - LAG, state["window"] or {}, started - LAG)
     location_ids = None if since is None else sorted(changed)
     values: dict[Any, Any] = {PushState.watermark: started, PushState.last_run_at: started, PushState.window: window}
-    modules = receivers(partner)
-    paused = state["paused_until"] is not None and state["paused_until"] > started
-    if partner["state"] != PartnerState.REGISTERED or not modules or paused or not await may_push_to(partner):
+    if not sending:
         # Nothing is sent and nothing is kept for later: the partner resyncs by GET.
         await PushState.update(values).where(PushState.partner == partner_id)
         return
     with_locations = "locations" in modules and (location_ids is None or bool(location_ids))
-    with_tariffs = "tariffs" in modules and (since is None or await _tariffs_changed(since, started))
     if with_locations or with_tariffs:
         considered = location_ids if with_locations else []
+        locations = await _offered(partner, considered, changed) if with_locations else []
+        # Read after the locations: every tariff a location names was offered at this reading, and is PUT first.
+        offered_after = await offer.offered_tariffs(offer.partner_ref(partner)) if with_tariffs else []
         batch = PushBatch(
-            locations=await _offered(partner, considered, changed) if with_locations else [],
+            locations=locations,
             location_ids=None if considered is None else set(considered),
-            tariffs=await offer.offered_tariffs(offer.partner_ref(partner)) if with_tariffs else None,
+            tariffs=_either(offered_before, offered_after) if with_tariffs else None,
             sent=await _records(partner_id, considered, with_tariffs),
         )
         result = await link().push(partner, batch)
